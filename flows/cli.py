@@ -1,0 +1,315 @@
+"""The ``newswire`` command line: start flows, query the lake, inspect feeds.
+
+Prefect is imported only inside the commands that run flows: ``newswire sql`` and
+``newswire feeds list`` answer in well under a second and never start a Prefect server.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tasks.catalog import DEFAULT_CATALOG, SAMPLE_DIR, CatalogError, load_catalog, select_feeds
+
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="Poll news feeds into a queryable story history."
+)
+feeds_app = typer.Typer(no_args_is_help=True, help="The feed catalogue.")
+app.add_typer(feeds_app, name="feeds")
+console = Console()
+errors = Console(stderr=True)
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Warehouse directory (default: $NEWSWIRE_HOME or ./data)."),
+]
+CatalogOption = Annotated[
+    Path | None, typer.Option("--catalog", help=f"Feed catalogue TOML (default: {DEFAULT_CATALOG.name}).")
+]
+
+DEMO_QUERY = """
+SELECT title, appearance_count AS copies, outlets, strftime(published_at, '%Y-%m-%d %H:%M') AS published
+FROM stories
+ORDER BY appearance_count DESC, published_at DESC
+LIMIT 8
+""".strip()
+
+
+def _data_dir(data_dir: Path | None) -> Path:
+    return Path(data_dir or os.environ.get("NEWSWIRE_HOME") or "data")
+
+
+def _fail(message: str) -> None:
+    errors.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code=2)
+
+
+def _prepare_prefect(data_dir: Path) -> None:
+    from flows.prefect_env import configure_prefect_environment
+
+    configure_prefect_environment(data_dir)
+
+
+def _print_summary(summary) -> None:
+    table = Table(title=f"Run {summary.run_id}", title_justify="left")
+    for column in ("feed", "status", "entries", "new", "new stories", "error"):
+        table.add_column(column, overflow="fold", max_width=70 if column == "error" else None)
+    for report in summary.feeds:
+        style = "red" if report.error else None
+        table.add_row(
+            report.feed_id,
+            report.status,
+            str(report.entries),
+            str(report.new_appearances),
+            str(report.new_stories),
+            report.error or "",
+            style=style,
+        )
+    console.print(table)
+    console.print(
+        f"[bold]{summary.feeds_polled}[/] feeds polled, [bold]{summary.not_modified}[/] not modified (304), "
+        f"{summary.unchanged} unchanged, [bold]{summary.new_appearances}[/] new appearances, "
+        f"{summary.updated_appearances} updated, [bold]{summary.new_stories}[/] new stories, "
+        f"{summary.duplicates_merged} duplicates merged, [bold]{len(summary.errors)}[/] feeds with errors."
+    )
+
+
+def _run_ingest(data_dir: Path, **parameters):
+    _prepare_prefect(data_dir)
+    from flows.ingest import ingest as ingest_flow
+
+    return ingest_flow(data_dir=str(data_dir), **parameters)
+
+
+@app.command()
+def ingest(
+    catalog: CatalogOption = None,
+    feed: Annotated[list[str] | None, typer.Option("--feed", help="Only this feed id (repeatable).")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Only feeds with this tag (repeatable).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Poll every selected feed, due or not.")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Poll the feeds that are due and load new stories."""
+    data_dir = _data_dir(data_dir)
+    catalog_path = catalog or DEFAULT_CATALOG
+    try:
+        select_feeds(load_catalog(catalog_path), feed, tag)
+    except CatalogError as error:
+        _fail(str(error))
+    summary = _run_ingest(
+        data_dir, catalog=str(catalog_path), feed_ids=feed or None, tags=tag or None, force=force
+    )
+    _print_summary(summary)
+
+
+@app.command()
+def demo(data_dir: DataDirOption = None) -> None:
+    """Serve the bundled offline sample on loopback, ingest it, and query the result."""
+    from flows.feed_server import FeedServer
+
+    data_dir = _data_dir(data_dir)
+    sample_catalog = SAMPLE_DIR / "catalog.toml"
+    with FeedServer(SAMPLE_DIR) as server:
+        console.print(f"Serving the offline sample from {SAMPLE_DIR} at {server.base_url}")
+        console.print("Starting Prefect (embedded, no server needed; the first start takes ~20 s)...")
+        summary = _run_ingest(
+            data_dir,
+            catalog=str(sample_catalog),
+            catalog_substitutions={"base": server.base_url},
+            force=True,
+        )
+    _print_summary(summary)
+    console.print(f'\n[bold]Sample query[/] (newswire sql --data-dir {data_dir} "..."):\n{DEMO_QUERY}\n')
+    _print_query(data_dir, DEMO_QUERY, "table")
+    totals = (
+        "SELECT (SELECT count(*) FROM stories) AS stories, (SELECT count(*) FROM appearances) AS appearances"
+    )
+    _print_query(data_dir, totals, "table")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | dict):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return str(value)
+
+
+def _print_query(data_dir: Path, query: str, output: str) -> None:
+    import duckdb
+
+    from warehouse.views import open_reader
+
+    con = open_reader(data_dir)
+    try:
+        result = con.execute(query)
+        columns = [d[0] for d in result.description] if result.description else []
+        rows = result.fetchall()
+    except duckdb.Error as error:
+        _fail(f"query failed: {error}")
+    finally:
+        con.close()
+    if output == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows([[_cell(v) for v in row] for row in rows])
+    elif output == "json":
+        print(
+            json.dumps(
+                [dict(zip(columns, row, strict=True)) for row in rows], default=str, ensure_ascii=False
+            )
+        )
+    else:
+        table = Table(show_lines=False)
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*[_cell(v) for v in row])
+        console.print(table)
+
+
+@app.command()
+def sql(
+    query: Annotated[
+        str,
+        typer.Argument(
+            help="SQL over the views: stories, appearances, story_versions, fetches, feed_state, runs."
+        ),
+    ],
+    output: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Run a read-only SQL query against the lake (works while an ingest is running)."""
+    if output not in ("table", "csv", "json"):
+        _fail(f"--format must be table, csv or json, not {output!r}")
+    _print_query(_data_dir(data_dir), query, output)
+
+
+@app.command()
+def stats(data_dir: DataDirOption = None) -> None:
+    """What the warehouse holds, and how the last runs and feeds went."""
+    data_dir = _data_dir(data_dir)
+    _print_query(
+        data_dir,
+        """
+        SELECT (SELECT count(*) FROM stories) AS stories,
+               (SELECT count(*) FROM appearances) AS appearances,
+               (SELECT count(DISTINCT feed_id) FROM appearances) AS feeds_with_items,
+               (SELECT count(*) FROM fetches) AS fetches,
+               (SELECT min(published_at)::DATE FROM stories) AS oldest,
+               (SELECT max(published_at)::DATE FROM stories) AS newest
+    """,
+        "table",
+    )
+    from warehouse.views import open_reader
+
+    con = open_reader(data_dir)
+    has_state = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views()").fetchall()} >= {
+        "runs",
+        "feed_state",
+    }
+    con.close()
+    if has_state:
+        _print_query(
+            data_dir,
+            """
+            SELECT run_id, flow, committed_at, summary->>'new_appearances' AS new_appearances,
+                   summary->>'new_stories' AS new_stories, summary->>'not_modified' AS not_modified
+            FROM runs ORDER BY committed_at DESC LIMIT 5
+        """,
+            "table",
+        )
+        _print_query(
+            data_dir,
+            """
+            SELECT feed_id, health, consecutive_failures AS failures, last_status, last_error
+            FROM feed_state WHERE last_error IS NOT NULL ORDER BY consecutive_failures DESC, feed_id
+        """,
+            "table",
+        )
+
+
+@feeds_app.command("list")
+def feeds_list(
+    catalog: CatalogOption = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag")] = None,
+) -> None:
+    """The feeds in a catalogue."""
+    try:
+        feeds = select_feeds(load_catalog(catalog or DEFAULT_CATALOG), None, tag)
+    except CatalogError as error:
+        _fail(str(error))
+    table = Table(title=f"{len(feeds)} feeds")
+    for column in ("id", "name", "kind", "lang", "country", "tags", "url"):
+        table.add_column(column, overflow="fold")
+    for feed in feeds:
+        table.add_row(
+            feed.id, feed.name, feed.kind, feed.language, feed.country, ", ".join(feed.tags), feed.url
+        )
+    console.print(table)
+
+
+@feeds_app.command("check")
+def feeds_check(
+    catalog: CatalogOption = None,
+    feed: Annotated[list[str] | None, typer.Option("--feed")] = None,
+) -> None:
+    """Fetch and parse each feed once (nothing is stored): is the URL alive and a feed?"""
+    from tasks.fetch import FetchRequest, fetch_feeds
+    from tasks.parse import parse_document
+    from tasks.settings import load_settings
+
+    try:
+        feeds = select_feeds(load_catalog(catalog or DEFAULT_CATALOG), feed, None)
+    except CatalogError as error:
+        _fail(str(error))
+    settings = load_settings()
+    requests = [FetchRequest(f.id, f.url, allow_private_network=f.allow_private_network) for f in feeds]
+    with console.status(f"Fetching {len(requests)} feeds..."):
+        results = fetch_feeds(requests, settings.fetch)
+    table = Table(title="Feed check")
+    for column in ("id", "status", "format", "entries", "problem"):
+        table.add_column(column, overflow="fold")
+    broken = 0
+    for f, result in zip(feeds, results, strict=True):
+        document = None
+        if result.body is not None:
+            document = parse_document(
+                result.body,
+                result.headers,
+                result.final_url or f.url,
+                settings.fetch.max_body_bytes,
+                f.format,
+            )
+        problem = result.error or (document.error if document else None)
+        if result.permanent_redirect_url and not problem:
+            problem = f"moved permanently to {result.permanent_redirect_url}: update the catalogue"
+        broken += bool(result.error or (document and document.error))
+        table.add_row(
+            f.id,
+            str(result.status or result.error_kind),
+            document.format if document else "",
+            str(len(document.entries)) if document else "",
+            problem or "",
+            style="red" if problem else None,
+        )
+    console.print(table)
+    if broken:
+        raise typer.Exit(code=1)
+
+
+if __name__ == "__main__":
+    app()

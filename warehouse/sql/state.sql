@@ -1,0 +1,71 @@
+-- Writer-side state in data/newswire.duckdb. Readers never open this file (DuckDB locks
+-- it against every other process while the writer holds it); they query the Parquet
+-- lake and the exported snapshots instead. Every statement is idempotent.
+
+CREATE TABLE IF NOT EXISTS meta (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
+
+-- One row per feed: what conditional GET needs, health, and when to poll next.
+CREATE TABLE IF NOT EXISTS feed_state (
+    feed_id               VARCHAR PRIMARY KEY,
+    url                   VARCHAR,
+    -- A permanent redirect from `url` to `current_url`: polled there from then on.
+    current_url           VARCHAR,
+    etag                  VARCHAR,
+    last_modified         VARCHAR,
+    last_body_sha256      VARCHAR,
+    last_status           INTEGER,
+    last_error            VARCHAR,
+    last_error_kind       VARCHAR,
+    last_fetched_at       TIMESTAMPTZ,
+    last_success_at       TIMESTAMPTZ,
+    last_new_entry_at     TIMESTAMPTZ,
+    consecutive_failures  INTEGER NOT NULL DEFAULT 0,
+    next_poll_at          TIMESTAMPTZ,
+    health                VARCHAR NOT NULL DEFAULT 'active',
+    entries_last_seen     INTEGER,
+    updated_run_id        VARCHAR
+);
+
+-- Keys that identify an appearance within its feed ('id:<entry id>', 'url:<canonical>').
+CREATE TABLE IF NOT EXISTS appearance_keys (
+    feed_id        VARCHAR NOT NULL,
+    key            VARCHAR NOT NULL,
+    appearance_id  VARCHAR NOT NULL,
+    PRIMARY KEY (feed_id, key)
+);
+
+CREATE TABLE IF NOT EXISTS appearance_state (
+    appearance_id  VARCHAR PRIMARY KEY,
+    revision       INTEGER NOT NULL,
+    content_hash   VARCHAR NOT NULL,
+    story_id       VARCHAR NOT NULL,
+    first_seen_at  TIMESTAMPTZ NOT NULL
+);
+
+-- Exact story keys across the whole history ('url:<canonical>', 'hash:<content hash>').
+CREATE TABLE IF NOT EXISTS story_keys (
+    key       VARCHAR PRIMARY KEY,
+    story_id  VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS story_state (
+    story_id                      VARCHAR PRIMARY KEY,
+    revision                      INTEGER NOT NULL,
+    representative_appearance_id  VARCHAR NOT NULL,
+    first_seen_at                 TIMESTAMPTZ NOT NULL
+);
+
+-- The run ledger. A run is committed when this row exists; `files` lists its staged ->
+-- final Parquet moves so a crash after commit is finished on the next start.
+CREATE TABLE IF NOT EXISTS runs (
+    run_id        VARCHAR PRIMARY KEY,
+    flow          VARCHAR NOT NULL,
+    started_at    TIMESTAMPTZ NOT NULL,
+    committed_at  TIMESTAMPTZ NOT NULL,
+    published     BOOLEAN NOT NULL DEFAULT false,
+    files         JSON NOT NULL,
+    summary       JSON
+);

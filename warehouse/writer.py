@@ -1,0 +1,343 @@
+"""The single writer: lock, recover, look up history, commit a run.
+
+One writer at a time is enforced with an exclusive ``flock`` on ``data/writer.lock`` held
+for the whole run (a second run waits, and says so). The state database
+(``data/state/writer.duckdb``) is opened only for the moments it is needed, so the
+process never sits on a DuckDB lock while it fetches.
+
+Commit protocol (see ``warehouse/lake.py``): stage Parquet -> one DuckDB transaction
+(state + run ledger with the file list) -> rename staged files into place -> mark the run
+published -> refresh reader snapshots. ``recover`` finishes or discards whatever a killed
+run left, so rerunning after a crash at any point neither loses nor doubles a row.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from warehouse import lake
+from warehouse.failpoints import failpoint
+from warehouse.raw_store import RawStore
+from warehouse.schema import APPEARANCES, FETCHES, SCHEMA_VERSION, STORIES
+from warehouse.views import write_catalog
+
+log = logging.getLogger("newswire.warehouse")
+
+STATE_DB = Path("state") / "writer.duckdb"
+LOCK_FILE = "writer.lock"
+
+
+class WarehouseBusy(RuntimeError):
+    pass
+
+
+@dataclass
+class CommitBatch:
+    """Everything one run changes, applied atomically by ``Warehouse.commit``."""
+
+    run_id: str
+    flow: str
+    started_at: datetime
+    fetch_rows: list[dict[str, Any]] = field(default_factory=list)
+    appearance_rows: list[dict[str, Any]] = field(default_factory=list)
+    story_rows: list[dict[str, Any]] = field(default_factory=list)
+    # (feed_id, key, appearance_id)
+    appearance_keys: list[tuple[str, str, str]] = field(default_factory=list)
+    # appearance_id -> (revision, content_hash, story_id, first_seen_at)
+    appearance_state: dict[str, tuple[int, str, str, datetime]] = field(default_factory=dict)
+    story_keys: list[tuple[str, str]] = field(default_factory=list)
+    # story_id -> (revision, representative_appearance_id, first_seen_at)
+    story_state: dict[str, tuple[int, str, datetime]] = field(default_factory=dict)
+    feed_state: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RecoveryReport:
+    published_runs: list[str] = field(default_factory=list)
+    discarded_runs: list[str] = field(default_factory=list)
+    temp_files_removed: int = 0
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.published_runs or self.discarded_runs or self.temp_files_removed)
+
+
+_FEED_STATE_COLUMNS = (
+    "feed_id",
+    "url",
+    "current_url",
+    "etag",
+    "last_modified",
+    "last_body_sha256",
+    "last_status",
+    "last_error",
+    "last_error_kind",
+    "last_fetched_at",
+    "last_success_at",
+    "last_new_entry_at",
+    "consecutive_failures",
+    "next_poll_at",
+    "health",
+    "entries_last_seen",
+    "updated_run_id",
+)
+
+
+class Warehouse:
+    """Paths and operations of one data directory."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = Path(data_dir)
+        self.lake_dir = self.data_dir / "lake"
+        self.state_path = self.data_dir / STATE_DB
+        self.raw = RawStore(self.lake_dir)
+
+    # -- locking -------------------------------------------------------------------------
+
+    @contextmanager
+    def writer(
+        self, wait_s: float | None = None, on_wait: Callable[[str], None] | None = None
+    ) -> Iterator[Warehouse]:
+        """Hold the writer lock for a run, after finishing whatever a killed run left."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.data_dir / LOCK_FILE, "a+") as handle:
+            self._acquire(handle, wait_s, on_wait)
+            try:
+                report = self.recover()
+                if report.anything:
+                    log.warning(
+                        "recovered after an interrupted run: published %s, discarded %s, "
+                        "removed %d temp files",
+                        report.published_runs,
+                        report.discarded_runs,
+                        report.temp_files_removed,
+                    )
+                yield self
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _acquire(self, handle, wait_s: float | None, on_wait: Callable[[str], None] | None) -> None:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        handle.seek(0)
+        holder = handle.read().strip() or "another run"
+        message = f"waiting for the warehouse at {self.data_dir}: {holder} is writing (one writer at a time)"
+        (on_wait or log.warning)(message)
+        deadline = None if wait_s is None else time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if deadline is not None and time.monotonic() > deadline:
+                    raise WarehouseBusy(message) from None
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}\n")
+        handle.flush()
+
+    # -- state database ------------------------------------------------------------------
+
+    @contextmanager
+    def state(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(self.state_path))
+        try:
+            con.execute(resources.files("warehouse").joinpath("sql/state.sql").read_text())
+            con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+            yield con
+        finally:
+            con.close()
+
+    def feed_states(self) -> dict[str, dict[str, Any]]:
+        with self.state() as con:
+            rows = con.execute(f"SELECT {', '.join(_FEED_STATE_COLUMNS)} FROM feed_state").fetchall()
+        return {row[0]: dict(zip(_FEED_STATE_COLUMNS, row, strict=True)) for row in rows}
+
+    def lookup(
+        self, appearance_keys: list[tuple[str, str]], story_keys: list[str]
+    ) -> tuple[dict[tuple[str, str], tuple], dict[str, str], dict[str, tuple]]:
+        """History for a batch's keys, in three joins however large the history is:
+        appearance key -> (appearance_id, revision, content_hash, story_id, first_seen_at),
+        story key -> story_id, and story_id -> (revision, representative, first_seen_at)
+        for every story those keys reach."""
+        with self.state() as con:
+            con.register(
+                "batch_appearance_keys",
+                pa.table(
+                    {
+                        "feed_id": [k[0] for k in appearance_keys],
+                        "key": [k[1] for k in appearance_keys],
+                    }
+                ),
+            )
+            con.register("batch_story_keys", pa.table({"key": pa.array(story_keys, pa.string())}))
+            appearance_rows = con.execute("""
+                SELECT k.feed_id, k.key, s.appearance_id, s.revision, s.content_hash, s.story_id,
+                       s.first_seen_at
+                FROM batch_appearance_keys b
+                JOIN appearance_keys k USING (feed_id, key)
+                JOIN appearance_state s USING (appearance_id)
+            """).fetchall()
+            story_key_rows = con.execute(
+                "SELECT k.key, k.story_id FROM batch_story_keys b JOIN story_keys k USING (key)"
+            ).fetchall()
+            story_ids = sorted({r[5] for r in appearance_rows} | {r[1] for r in story_key_rows})
+            con.register("batch_story_ids", pa.table({"story_id": pa.array(story_ids, pa.string())}))
+            story_rows = con.execute("""
+                SELECT s.story_id, s.revision, s.representative_appearance_id, s.first_seen_at
+                FROM batch_story_ids b JOIN story_state s USING (story_id)
+            """).fetchall()
+        appearances = {(r[0], r[1]): tuple(r[2:]) for r in appearance_rows}
+        return appearances, dict(story_key_rows), {r[0]: tuple(r[1:]) for r in story_rows}
+
+    # -- commit and recovery -------------------------------------------------------------
+
+    def commit(self, batch: CommitBatch) -> None:
+        moves: list[tuple[str, str]] = []
+        for spec, rows in (
+            (FETCHES, batch.fetch_rows),
+            (APPEARANCES, batch.appearance_rows),
+            (STORIES, batch.story_rows),
+        ):
+            if rows:
+                moves += lake.stage_rows(self.lake_dir, batch.run_id, spec, rows)
+        failpoint("staged")
+        with self.state() as con:
+            con.execute("BEGIN TRANSACTION")
+            self._apply_state(con, batch)
+            con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, false, ?, ?)",
+                [
+                    batch.run_id,
+                    batch.flow,
+                    batch.started_at,
+                    datetime.now(UTC),
+                    json.dumps(moves),
+                    json.dumps(batch.summary, default=str),
+                ],
+            )
+            failpoint("before-commit")
+            con.execute("COMMIT")
+        failpoint("committed")
+        self._publish(batch.run_id, moves)
+
+    def _apply_state(self, con: duckdb.DuckDBPyConnection, batch: CommitBatch) -> None:
+        if batch.appearance_keys:
+            con.register(
+                "new_appearance_keys",
+                pa.table(
+                    {
+                        "feed_id": [k[0] for k in batch.appearance_keys],
+                        "key": [k[1] for k in batch.appearance_keys],
+                        "appearance_id": [k[2] for k in batch.appearance_keys],
+                    }
+                ),
+            )
+            con.execute("INSERT OR REPLACE INTO appearance_keys SELECT * FROM new_appearance_keys")
+        if batch.appearance_state:
+            ids = list(batch.appearance_state)
+            values = list(batch.appearance_state.values())
+            con.register(
+                "new_appearance_state",
+                pa.table(
+                    {
+                        "appearance_id": ids,
+                        "revision": pa.array([v[0] for v in values], pa.int32()),
+                        "content_hash": [v[1] for v in values],
+                        "story_id": [v[2] for v in values],
+                        "first_seen_at": pa.array([v[3] for v in values], pa.timestamp("us", tz="UTC")),
+                    }
+                ),
+            )
+            con.execute("INSERT OR REPLACE INTO appearance_state SELECT * FROM new_appearance_state")
+        if batch.story_keys:
+            con.register(
+                "new_story_keys",
+                pa.table(
+                    {
+                        "key": [k[0] for k in batch.story_keys],
+                        "story_id": [k[1] for k in batch.story_keys],
+                    }
+                ),
+            )
+            con.execute("INSERT OR IGNORE INTO story_keys SELECT * FROM new_story_keys")
+        if batch.story_state:
+            ids = list(batch.story_state)
+            values = list(batch.story_state.values())
+            con.register(
+                "new_story_state",
+                pa.table(
+                    {
+                        "story_id": ids,
+                        "revision": pa.array([v[0] for v in values], pa.int32()),
+                        "representative_appearance_id": [v[1] for v in values],
+                        "first_seen_at": pa.array([v[2] for v in values], pa.timestamp("us", tz="UTC")),
+                    }
+                ),
+            )
+            con.execute("INSERT OR REPLACE INTO story_state SELECT * FROM new_story_state")
+        for row in batch.feed_state:
+            columns = [c for c in _FEED_STATE_COLUMNS if c in row]
+            placeholders = ", ".join("?" for _ in columns)
+            con.execute(
+                f"INSERT OR REPLACE INTO feed_state ({', '.join(columns)}) VALUES ({placeholders})",
+                [row[c] for c in columns],
+            )
+
+    def _publish(self, run_id: str, moves: list[tuple[str, str]]) -> None:
+        lake.publish(self.lake_dir, moves)
+        failpoint("published")
+        lake.discard_staging(self.lake_dir, run_id)
+        with self.state() as con:
+            con.execute("UPDATE runs SET published = true WHERE run_id = ?", [run_id])
+            self._export_snapshots(con)
+        write_catalog(self.data_dir)
+
+    def _export_snapshots(self, con: duckdb.DuckDBPyConnection) -> None:
+        """State tables as Parquet for readers (who must not open the state database)."""
+        for name, query in (
+            ("feed_state", "SELECT * FROM feed_state ORDER BY feed_id"),
+            (
+                "runs",
+                "SELECT run_id, flow, started_at, committed_at, published, summary "
+                "FROM runs ORDER BY started_at",
+            ),
+        ):
+            table = con.sql(query).to_arrow_table()
+            lake.write_parquet_atomically(table, self.lake_dir / "state" / f"{name}.parquet")
+
+    def recover(self) -> RecoveryReport:
+        report = RecoveryReport(temp_files_removed=lake.remove_temp_files(self.lake_dir))
+        with self.state() as con:
+            pending = con.execute(
+                "SELECT run_id, files FROM runs WHERE NOT published ORDER BY committed_at"
+            ).fetchall()
+            committed = {r[0] for r in con.execute("SELECT run_id FROM runs").fetchall()}
+        for run_id, files in pending:
+            self._publish(run_id, [tuple(m) for m in json.loads(files)])
+            report.published_runs.append(run_id)
+        for run_id in lake.staged_run_ids(self.lake_dir):
+            if run_id not in committed:
+                lake.discard_staging(self.lake_dir, run_id)
+                report.discarded_runs.append(run_id)
+        return report
