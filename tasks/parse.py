@@ -130,8 +130,10 @@ def _entry_from_feedparser(item: Any) -> ParsedEntry:
         title=item.get("title"),
         summary=item.get("summary"),
         content=content,
-        published=_struct_to_datetime(item.get("published_parsed")),
-        updated=_struct_to_datetime(item.get("updated_parsed")),
+        # dict.get: feedparser's own .get maps a missing updated_parsed onto
+        # published_parsed (with a DeprecationWarning); we want what the entry says.
+        published=_struct_to_datetime(dict.get(item, "published_parsed")),
+        updated=_struct_to_datetime(dict.get(item, "updated_parsed")),
         authors=authors,
         categories=[c for c in categories if c],
         language=(item.get("language") or None),
