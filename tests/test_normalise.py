@@ -1,0 +1,102 @@
+"""Normalisation of messy entries: text, URLs, dates, identities."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tasks.catalog import Feed
+from tasks.normalise import normalise_document
+from tasks.parse import ParsedDocument, ParsedEntry, parse_document
+from tasks.settings import NormalisePolicy
+from tasks.text import comparison_form, content_hash, html_to_text
+from tasks.urls import canonical_url
+
+FEED = Feed(id="f", name="F", url="https://f.example/rss", kind="outlet", language="en-GB", country="KZ")
+NOW = datetime(2025, 10, 9, 12, 0, tzinfo=UTC)
+
+
+def _normalise(*entries: ParsedEntry):
+    document = ParsedDocument(format="rss20", entries=list(entries))
+    return normalise_document(document, FEED, NOW, FEED.url, NormalisePolicy())
+
+
+def test_canonical_url_strips_tracking_and_fragments():
+    assert (
+        canonical_url("HTTPS://News.Example:443/a/?utm_source=rss&fbclid=x&id=7&b=2#comments")
+        == "https://news.example/a/?b=2&id=7"
+    )
+    assert canonical_url("/story/1?from=rss", base="https://24.kg/english/") == "https://24.kg/story/1"
+    assert canonical_url("mailto:desk@example.com") is None
+    assert canonical_url(None) is None
+
+
+def test_html_to_text_keeps_paragraphs_and_decodes_entities():
+    text = html_to_text(
+        "<p>Putin&#8217;s &amp;amp; <b>trade</b></p><script>x()</script><p>Second&nbsp;para</p>"
+    )
+    assert text == "Putin’s & trade\n\nSecond para"
+
+
+def test_comparison_form_ignores_typography():
+    assert comparison_form("“Good result” – Putin’s") == comparison_form('"good  result" - Putin\'s')
+    assert content_hash("Title", "Body  text") == content_hash("TITLE", "body text")
+    assert content_hash("Title", "Body") != content_hash("Title", "Other body")
+
+
+def test_missing_and_future_dates_are_replaced_and_flagged():
+    good, missing, future = _normalise(
+        ParsedEntry(guid="1", title="a", published=NOW - timedelta(hours=2)),
+        ParsedEntry(guid="2", title="b"),
+        ParsedEntry(guid="3", title="c", published=datetime(2031, 1, 1, tzinfo=UTC)),
+    )
+    assert good.published_at == NOW - timedelta(hours=2) and good.date_issue is None
+    assert missing.published_at == NOW and missing.date_issue == "missing" and missing.published_guessed
+    assert future.published_at == NOW and future.date_issue == "future"
+
+
+def test_entry_identity_falls_back_from_guid_to_link_to_hash():
+    with_guid, with_link, bare = _normalise(
+        ParsedEntry(guid=" g1 ", link="https://f.example/1", title="x"),
+        ParsedEntry(link="https://f.example/2?utm_medium=rss", title="y"),
+        ParsedEntry(title="z", published=NOW),
+    )
+    assert with_guid.entry_id == "g1"
+    assert with_link.entry_id == "https://f.example/2"
+    assert bare.entry_id.startswith("sha256:")
+    assert _normalise(ParsedEntry(title="z", published=NOW))[0].entry_id == bare.entry_id
+
+
+def test_language_comes_from_entry_then_feed_then_catalogue():
+    (entry,) = _normalise(ParsedEntry(guid="1", title="t"))
+    assert entry.language == "en"
+
+
+def test_duplicate_guid_in_one_document_is_one_entry():
+    entries = _normalise(ParsedEntry(guid="1", title="old"), ParsedEntry(guid="1", title="new"))
+    assert [e.title for e in entries] == ["new"]
+
+
+def test_windows_1251_feed_decodes(tmp_path):
+    body = (
+        '<?xml version="1.0" encoding="windows-1251"?><rss version="2.0"><channel><title>Лента</title>'
+        "<item><title>В Бишкеке прошли переговоры</title><guid>1</guid></item></channel></rss>"
+    ).encode("windows-1251")
+    document = parse_document(body, {"content-type": "application/rss+xml"}, "http://x/", 10**6)
+    assert document.error is None
+    assert document.entries[0].title == "В Бишкеке прошли переговоры"
+
+
+def test_doctype_with_entities_is_stripped_not_expanded():
+    lol = b"&lol;" * 1000
+    body = (
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY lol "' + b"x" * 50_000 + b'">]>'
+        b'<rss version="2.0"><channel><item><title>' + lol + b"</title><guid>1</guid></item></channel></rss>"
+    )
+    document = parse_document(body, {}, "http://x/", 10**6)
+    assert any("DOCTYPE" in w for w in document.warnings)
+    assert all(len(e.title or "") < 10_000 for e in document.entries)
+
+
+def test_not_a_feed_is_a_clear_error():
+    document = parse_document(b"Hello, this is a plain text page", {}, "http://x/", 10**6)
+    assert document.error and "not a feed" in document.error
