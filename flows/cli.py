@@ -39,7 +39,7 @@ CatalogOption = Annotated[
 DEMO_QUERY = """
 SELECT title, appearance_count AS copies, outlets, strftime(published_at, '%Y-%m-%d %H:%M') AS published
 FROM stories
-ORDER BY appearance_count DESC, published_at DESC
+ORDER BY appearance_count DESC, published_guessed, published_at DESC
 LIMIT 8
 """.strip()
 
