@@ -106,3 +106,45 @@ def test_sample_ingests_then_repoll_adds_nothing(prefect_server, sample_server, 
         check=True,
     )
     assert json.loads(cli.stdout) == [{"n": stories_before}]
+
+
+def test_failing_feeds_are_per_feed_errors_and_the_run_goes_on(
+    prefect_server, sample_server, data_dir, tmp_path, monkeypatch
+):
+    import time
+
+    from flows.feed_server import send
+    from flows.ingest import ingest
+
+    sample_server.routes["/bad/500"] = lambda h: send(h, 500, b"internal error")
+    sample_server.routes["/bad/slow"] = lambda h: (time.sleep(3), send(h, 200, b"<rss/>"))
+    sample_server.routes["/bad/huge"] = lambda h: send(h, 200, b"<rss>" + b"x" * 300_000 + b"</rss>")
+    monkeypatch.setenv("NEWSWIRE_FETCH_READ_TIMEOUT_S", "0.5")
+    monkeypatch.setenv("NEWSWIRE_FETCH_MAX_BODY_BYTES", "200000")
+    monkeypatch.setenv("NEWSWIRE_FETCH_MAX_RETRIES", "1")
+    monkeypatch.setenv("NEWSWIRE_FETCH_BACKOFF_BASE_S", "0.05")
+    extra = "".join(
+        f'\n[[feed]]\nid = "{name}"\nname = "{name}"\nurl = "{{base}}/bad/{path}"\nkind = "outlet"\n'
+        f'language = "en"\ncountry = "KZ"\nallow_private_network = true\n'
+        for name, path in (("down-500", "500"), ("too-slow", "slow"), ("too-big", "huge"))
+    )
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text((SAMPLE_DIR / "catalog.toml").read_text(encoding="utf-8") + extra, encoding="utf-8")
+
+    summary = ingest(
+        catalog=str(catalog),
+        catalog_substitutions={"base": sample_server.base_url},
+        data_dir=str(data_dir),
+        force=True,
+    )
+    errors = {report.feed_id: report.error for report in summary.errors}
+    assert set(errors) == {"down-500", "too-slow", "too-big", "vesti-kg-broken"}
+    assert errors["down-500"] == "HTTP 500"
+    assert "ReadTimeout" in errors["too-slow"]
+    assert "exceeds 200,000 bytes" in errors["too-big"]
+    assert summary.new_appearances == sum(len(ids) for ids in _expected_entries_by_feed().values())
+    con = open_reader(data_dir)
+    health = dict(
+        con.execute("SELECT feed_id, health FROM feed_state WHERE last_error IS NOT NULL").fetchall()
+    )
+    assert health == dict.fromkeys(errors, "failing")
