@@ -60,3 +60,19 @@ def ingest_sample(data_dir: Path, server: FeedServer, **parameters):
         data_dir=str(data_dir),
         **parameters,
     )
+
+
+def sql_in_subprocess(data_dir: Path, query: str) -> list[dict]:
+    """`newswire sql --format json` in a separate process, as a user in another shell."""
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "sql", "--data-dir", str(data_dir), "--format", "json", query],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)

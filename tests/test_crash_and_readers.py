@@ -4,7 +4,6 @@ ephemeral start per process)."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -15,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import SAMPLE_CATALOG
+from conftest import SAMPLE_CATALOG, sql_in_subprocess
 
 pytestmark = pytest.mark.slow
 
@@ -104,43 +103,11 @@ def test_sql_answers_while_an_ingest_holds_the_warehouse(prefect_server, sample_
             assert time.monotonic() < deadline, "the ingest never reached its commit"
             time.sleep(0.1)
         # The writer now holds the writer lock and an open DuckDB transaction.
-        query = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "flows.cli",
-                "sql",
-                "--data-dir",
-                str(data_dir),
-                "--format",
-                "json",
-                "SELECT count(*) AS n FROM stories",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert query.returncode == 0, query.stderr
-        assert json.loads(query.stdout) == [{"n": 0}]  # a consistent snapshot: nothing half-committed
+        query = sql_in_subprocess(data_dir, "SELECT count(*) AS n FROM stories")
+        assert query == [{"n": 0}]  # a consistent snapshot: nothing half-committed
     finally:
         release.touch()
     _, stderr = writer.communicate(timeout=120)
     assert writer.returncode == 0, stderr[-2000:]
-    after = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "flows.cli",
-            "sql",
-            "--data-dir",
-            str(data_dir),
-            "--format",
-            "json",
-            "SELECT count(*) AS n FROM stories",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert json.loads(after.stdout)[0]["n"] > 0
+    after = sql_in_subprocess(data_dir, "SELECT count(*) AS n FROM stories")
+    assert after[0]["n"] > 0

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import duckdb
 import feedparser
 import pyarrow.dataset as ds
 import pytest
 
-from conftest import SAMPLE_DIR, ingest_sample
+from conftest import SAMPLE_DIR, ingest_sample, sql_in_subprocess
 from tasks.catalog import load_catalog
 from warehouse.views import open_reader
 
@@ -89,23 +85,7 @@ def test_sample_ingests_then_repoll_adds_nothing(prefect_server, sample_server, 
     assert catalogue.execute("SELECT count(*) FROM stories").fetchone()[0] == stories_before
     catalogue.close()
 
-    cli = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "flows.cli",
-            "sql",
-            "--data-dir",
-            str(data_dir),
-            "--format",
-            "json",
-            "SELECT count(*) AS n FROM stories",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert json.loads(cli.stdout) == [{"n": stories_before}]
+    assert sql_in_subprocess(data_dir, "SELECT count(*) AS n FROM stories") == [{"n": stories_before}]
 
 
 def test_failing_feeds_are_per_feed_errors_and_the_run_goes_on(
