@@ -26,6 +26,7 @@ from tasks.normalise import NormalisedEntry
 class KnownAppearance:
     appearance_id: str
     revision: int
+    # NormalisedEntry.change_hash: the content hash, plus version and status for wire items.
     content_hash: str
     story_id: str
     first_seen_at: datetime
@@ -145,14 +146,14 @@ def _remember_keys(
 def _revisit(
     entry: NormalisedEntry, known: KnownAppearance, history: History, plan: DedupePlan, seen_at: datetime
 ) -> None:
-    if known.content_hash == entry.content_hash:
+    if known.content_hash == entry.change_hash:
         plan.unchanged += 1
         _remember_keys(entry, known, history, plan)
         return
     updated = KnownAppearance(
         appearance_id=known.appearance_id,
         revision=known.revision + 1,
-        content_hash=entry.content_hash,
+        content_hash=entry.change_hash,
         story_id=known.story_id,
         first_seen_at=known.first_seen_at,
     )
@@ -193,7 +194,7 @@ def _first_sighting(
     is_new_story = story_id is None
     if story_id is None:
         story_id = story_id_for(entry, appearance_id)
-    known = KnownAppearance(appearance_id, 1, entry.content_hash, story_id, seen_at)
+    known = KnownAppearance(appearance_id, 1, entry.change_hash, story_id, seen_at)
     _remember_keys(entry, known, history, plan)
     write = AppearanceWrite(entry, appearance_id, 1, story_id, seen_at, is_new=True)
     plan.appearances.append(write)

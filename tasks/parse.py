@@ -185,7 +185,7 @@ def parse_document(
     except ValueError as error:
         return ParsedDocument(format="unknown", error=str(error))
     body, had_doctype = strip_doctype(body)
-    family = detect_format(body) if forced_format == "auto" else _family_of(forced_format)
+    family = detect_family(body) if forced_format == "auto" else _family_of(forced_format)
     parser = PARSERS.get(family)
     if parser is None:
         if family == "json":
@@ -206,3 +206,9 @@ def parse_document(
 
 def _family_of(forced_format: str) -> str:
     return {"rss": "xml-feed", "atom": "xml-feed"}.get(forced_format, forced_format)
+
+
+# JSON Feed, ninjs and NewsML-G2 (tasks/formats/) detect their own content and register here.
+from tasks.formats import FORMAT_PARSERS, detect_family  # noqa: E402
+
+PARSERS.update(FORMAT_PARSERS)
