@@ -185,6 +185,7 @@ def parse_document(
     except ValueError as error:
         return ParsedDocument(format="unknown", error=str(error))
     body, had_doctype = strip_doctype(body)
+    detect_family = _with_format_parsers()
     family = detect_family(body) if forced_format == "auto" else _family_of(forced_format)
     parser = PARSERS.get(family)
     if parser is None:
@@ -208,7 +209,12 @@ def _family_of(forced_format: str) -> str:
     return {"rss": "xml-feed", "atom": "xml-feed"}.get(forced_format, forced_format)
 
 
-# JSON Feed, ninjs and NewsML-G2 (tasks/formats/) detect their own content and register here.
-from tasks.formats import FORMAT_PARSERS, detect_family  # noqa: E402
+def _with_format_parsers() -> Callable[[bytes], str]:
+    """JSON Feed, ninjs and NewsML-G2 (tasks/formats/) join ``PARSERS`` on first use and
+    bring their content sniffer; they import this module's data classes, so importing
+    them at the top would be circular."""
+    from tasks.formats import FORMAT_PARSERS, detect_family
 
-PARSERS.update(FORMAT_PARSERS)
+    for family, parser in FORMAT_PARSERS.items():
+        PARSERS.setdefault(family, parser)
+    return detect_family

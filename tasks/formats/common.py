@@ -9,6 +9,9 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import lxml.html
+from lxml import etree
+
 # IPTC publication status (ninjs `pubstatus`, NewsML-G2 `stat:` qcodes): "withheld" means
 # do not use until further notice, "canceled" means kill the story. Both take it out of
 # the default `stories` view; it stays in `stories_all` and `story_versions`.
@@ -100,3 +103,17 @@ def read_items(document, items: Iterable[Any], read_item: Callable[[Any], Any], 
         reason = document.warnings[0] if document.warnings else empty_reason
         document.error = f"no usable {what} ({reason})"
     return document
+
+
+def without_figures(markup: str) -> str:
+    """An agency HTML body minus embedded ``<figure>`` blocks: the picture and its caption
+    belong to the associated picture item, not to the story text."""
+    if "<figure" not in markup.lower():
+        return markup
+    try:
+        root = lxml.html.fragment_fromstring(markup, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return markup
+    for figure in list(root.iter("figure")):
+        figure.drop_tree()
+    return lxml.html.tostring(root, encoding="unicode")

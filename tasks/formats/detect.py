@@ -87,7 +87,8 @@ def _json_family(body: bytes) -> str:
 def json_family(document: Any) -> str:
     if isinstance(document, list):
         objects = [item for item in document if isinstance(item, dict)]
-        return "ninjs" if objects and all(looks_like_ninjs(item) for item in objects) else "json"
+        # A timeline/collection; one broken item must not turn the file into "unknown JSON".
+        return "ninjs" if any(looks_like_ninjs(item) for item in objects) else "json"
     if not isinstance(document, dict):
         return "json"
     version = document.get("version")

@@ -25,7 +25,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tasks.formats.common import as_int, as_text, parse_datetime, read_items, subject, wire_status
+from tasks.formats.common import (
+    as_int,
+    as_text,
+    parse_datetime,
+    read_items,
+    subject,
+    wire_status,
+    without_figures,
+)
 from tasks.formats.nitf import nitf_body_html
 from tasks.parse import ParsedDocument, ParsedEntry
 
@@ -89,6 +97,8 @@ def _best(representations: dict[str, str]) -> str | None:
                 value = nitf_body_html(value) or None
                 if value is None:
                     continue
+            if kind in ("html", "xhtml"):
+                value = without_figures(value)
             if kind == "text":
                 # Plain text: keep paragraph breaks through the HTML cleaner.
                 value = "".join(f"<p>{para}</p>" for para in value.split("\n\n") if para.strip())
