@@ -142,8 +142,9 @@ def g2_entry(item: etree._Element) -> ParsedEntry:
 
 
 def parse_newsml_g2(body: bytes, headers: dict[str, str], url: str) -> ParsedDocument:
+    warnings: list[str] = []
     try:
-        root = parse_xml(body)
+        root = parse_xml(body, warnings)
     except etree.XMLSyntaxError as error:
         return ParsedDocument(format="newsml-g2", error=f"not well-formed XML: {error}")
     name = local_name(root)
@@ -160,5 +161,5 @@ def parse_newsml_g2(body: bytes, headers: dict[str, str], url: str) -> ParsedDoc
         items, label = [root], f"newsml-g2-{name}"
     else:
         return ParsedDocument(format="newsml-g2", error=f"<{name}> is not a NewsML-G2 item or newsMessage")
-    document = ParsedDocument(format=label, language=root.get(_XML_LANG))
+    document = ParsedDocument(format=label, language=root.get(_XML_LANG), warnings=warnings)
     return read_items(document, items, g2_entry, "NewsML-G2 item", "no newsItem or packageItem in it")

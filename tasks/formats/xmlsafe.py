@@ -17,8 +17,9 @@ from lxml import etree
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 
 
-def _parser() -> etree.XMLParser:
+def _parser(recover: bool = False) -> etree.XMLParser:
     return etree.XMLParser(
+        recover=recover,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -29,12 +30,38 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def parse_xml(data: bytes | str) -> etree._Element:
-    """The root element; raises ``etree.XMLSyntaxError`` on malformed input."""
+def parse_xml(data: bytes | str, warnings: list[str] | None = None) -> etree._Element:
+    """The root element; raises ``etree.XMLSyntaxError`` on malformed input.
+
+    One exception: references to entities that are not defined (NITF and XHTML bodies use
+    ``&nbsp;`` and friends from DTDs we never load, and parse.py strips any internal
+    DTD) are dropped with a warning instead of losing the item. Truncated or otherwise
+    broken documents still fail."""
     if isinstance(data, str):
         # lxml refuses str input that carries an encoding declaration.
         data = _XML_DECLARATION.sub("", data, count=1)
-    return etree.fromstring(data, parser=_parser())
+    try:
+        return etree.fromstring(data, parser=_parser())
+    except etree.XMLSyntaxError as error:
+        if "not defined" not in str(error) or warnings is None:
+            raise
+        root = etree.fromstring(data, parser=_parser(recover=True))
+        if root is None:
+            raise
+        for reference in list(root.iter(etree.Entity)):
+            _remove_keeping_tail(reference)
+        warnings.append(f"undefined entity references dropped ({error})")
+        return root
+
+
+def _remove_keeping_tail(node: etree._Element) -> None:
+    parent, tail = node.getparent(), node.tail or ""
+    previous = node.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(node)
 
 
 def local_name(element: etree._Element) -> str:
