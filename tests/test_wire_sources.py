@@ -150,3 +150,22 @@ def test_missing_drop_directory_is_a_feed_error_that_says_what_to_do(tmp_path: P
     pickup = pick_up_drop(feed, {}, Settings(data_dir=tmp_path))
     assert pickup.result.error_kind == "drop"
     assert "does not exist" in pickup.result.error and "ap-drop" in pickup.result.error
+
+
+def test_feeds_check_reads_a_drop_directory_without_storing(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "ntb.json").write_bytes((CORPUS_DIR / "wire/ninjs/3.0/ntb_text.json").read_bytes())
+    (drop / "kill.xml").write_bytes(b"<newsItem guid='x'")
+    for path in drop.iterdir():
+        _age(path, 3600)
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(CATALOG.format(path="drop").replace('format = "ninjs"\n', ""), encoding="utf-8")
+    result = CliRunner().invoke(app, ["feeds", "check", "--catalog", str(catalog)], terminal_width=200)
+    assert result.exit_code == 1, result.output
+    assert "2 files" in result.output and "ninjs-3" in result.output
+    assert "1 of 2 dropped files" in result.output and "kill.xml" in result.output
