@@ -145,12 +145,19 @@ def pick_up_drop(
         pickup.result.error = f"cannot list drop directory {directory}: {error.strerror}"
         return pickup
     youngest_allowed = now.timestamp() - settings.drop.min_file_age_seconds
+    bytes_taken = 0
     for mtime_ns, path, stat in candidates:
         if _is_known(known, path, stat.st_size, mtime_ns, None):
             continue
-        if mtime_ns / 1e9 > youngest_allowed or len(pickup.files) >= settings.drop.max_files_per_run:
+        over_budget = pickup.files and bytes_taken + stat.st_size > settings.drop.max_bytes_per_run
+        if (
+            mtime_ns / 1e9 > youngest_allowed
+            or len(pickup.files) >= settings.drop.max_files_per_run
+            or over_budget
+        ):
             pickup.waiting += 1
             continue
+        bytes_taken += stat.st_size
         dropped = _read(feed, path, stat, settings, now)
         if dropped.result.body_sha256 and _is_known(known, path, 0, 0, dropped.result.body_sha256):
             continue  # touched, not changed

@@ -87,6 +87,10 @@ class DropPolicy:
     # Files taken per drop directory per run; the rest wait for the next run. A backlog of
     # tens of thousands (a re-sent archive) must not become one giant batch in memory.
     max_files_per_run: int = 2_000
+    # Bytes read per drop directory per run: every file's body is held until the batch is
+    # landed and committed, so this bounds the run's memory (a few hundred agency items
+    # are a few MB; 256 MB leaves room on a small VM while never stalling a normal feed).
+    max_bytes_per_run: int = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)

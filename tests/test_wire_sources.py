@@ -133,6 +133,13 @@ def test_drop_pickup_takes_settled_files_once(tmp_path: Path):
     again = pick_up_drop(feed, known, replace(settings, drop=DropPolicy(min_file_age_seconds=0)))
     assert [Path(f.path).name for f in again.files] == ["still-arriving.json"]
 
+    # The per-run caps leave the rest for the next run, oldest first.
+    _age(drop / "2026-11-27" / "ntb.json", 7200)
+    capped = pick_up_drop(feed, {}, replace(settings, drop=DropPolicy(max_files_per_run=1)))
+    assert [Path(f.path).name for f in capped.files] == ["ntb.json"] and capped.waiting == 2
+    small_budget = DropPolicy(max_bytes_per_run=len(story) + 10)
+    assert len(pick_up_drop(feed, {}, replace(settings, drop=small_budget)).files) == 1
+
     # Touched but unchanged: recognised by its hash, not read as new. Rewritten: new.
     ntb = drop / "2026-11-27" / "ntb.json"
     _age(ntb, 60)
