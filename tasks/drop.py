@@ -38,14 +38,13 @@ KnownFiles = dict[str, list[tuple[str, int, int]]]
 
 @dataclass
 class DropFile:
+    # The path as the directory listing gives it (the file:// URL in ``result`` is
+    # percent-encoded, so it is not a key to compare listings with).
+    path: str
     result: FetchResult
     document: ParsedDocument | None
     size: int
     mtime_ns: int
-
-    @property
-    def path(self) -> str:
-        return self.result.url.removeprefix("file://")
 
 
 @dataclass
@@ -180,7 +179,7 @@ def pick_up_drop(
 def _read(feed: Feed, path: str, stat: os.stat_result, settings: Settings, now: datetime) -> DropFile:
     url = Path(path).as_uri()
     result = FetchResult(feed_id=feed.id, url=url, fetched_at=now, final_url=url, attempts=1)
-    dropped = DropFile(result=result, document=None, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+    dropped = DropFile(path, result, document=None, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
     limit = settings.fetch.max_body_bytes
     try:
         with open(path, "rb") as handle:

@@ -107,6 +107,7 @@ def test_drop_pickup_takes_settled_files_once(tmp_path: Path):
     (drop / "2026-11-27").mkdir(parents=True)
     story = (CORPUS_DIR / "wire/ninjs/3.0/ntb_text.json").read_bytes()
     (drop / "2026-11-27" / "ntb.json").write_bytes(story)
+    (drop / "2026-11-27" / "Қазақ news #1.json").write_bytes(story)  # percent-encoded in its URL
     (drop / "broken.json").write_bytes(b'{"uri": "urn:x", "headline": ')
     (drop / "upload.json.part").write_bytes(story)
     (drop / ".hidden.json").write_bytes(story)
@@ -118,12 +119,12 @@ def test_drop_pickup_takes_settled_files_once(tmp_path: Path):
 
     first = pick_up_drop(feed, {}, settings)
     names = sorted(Path(f.path).name for f in first.files)
-    assert names == ["broken.json", "ntb.json"]
+    assert names == ["broken.json", "ntb.json", "Қазақ news #1.json"]
     assert first.waiting == 1 and first.result.status == 200
-    assert [e.guid for e in first.entries] == ["urn:8d19cf88-b3ab-4972-8fec-1207599f2872"]
-    assert "1 of 2 dropped files" in first.parse_error and "broken.json" in first.parse_error
+    assert {e.guid for e in first.entries} == {"urn:8d19cf88-b3ab-4972-8fec-1207599f2872"}
+    assert "1 of 3 dropped files" in first.parse_error and "broken.json" in first.parse_error
     rows = first.fetch_rows("run1")
-    assert len({row["fetch_id"] for row in rows}) == 2
+    assert len({row["fetch_id"] for row in rows}) == 3
     assert {row["url"] for row in rows} == {Path(f.path).as_uri() for f in first.files}
 
     state = first.state_rows("run1")
@@ -136,7 +137,7 @@ def test_drop_pickup_takes_settled_files_once(tmp_path: Path):
     # The per-run caps leave the rest for the next run, oldest first.
     _age(drop / "2026-11-27" / "ntb.json", 7200)
     capped = pick_up_drop(feed, {}, replace(settings, drop=DropPolicy(max_files_per_run=1)))
-    assert [Path(f.path).name for f in capped.files] == ["ntb.json"] and capped.waiting == 2
+    assert [Path(f.path).name for f in capped.files] == ["ntb.json"] and capped.waiting == 3
     small_budget = DropPolicy(max_bytes_per_run=len(story) + 10)
     assert len(pick_up_drop(feed, {}, replace(settings, drop=small_budget)).files) == 1
 
