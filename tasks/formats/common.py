@@ -99,6 +99,7 @@ def read_items(document, items: Iterable[Any], read_item: Callable[[Any], Any], 
             document.entries.append(read_item(item))
         except ValueError as problem:
             document.warnings.append(f"item #{index + 1} skipped: {problem}")
+    document.entries = _newest_version_per_guid(document.entries)
     if not document.entries and (items or empty_reason):
         reason = document.warnings[0] if document.warnings else empty_reason
         document.error = f"no usable {what} ({reason})"
@@ -117,3 +118,15 @@ def without_figures(markup: str) -> str:
     for figure in list(root.iter("figure")):
         figure.drop_tree()
     return lxml.html.tostring(root, encoding="unicode")
+
+
+def _newest_version_per_guid(entries: list) -> list:
+    """A newsMessage or ninjs array may carry two versions of one guid; the normaliser
+    keeps one entry per id (the last), so make that the newest version."""
+    newest: dict[str, Any] = {}
+    for entry in entries:
+        version = entry.extra.get("wire_version")
+        current = newest.get(entry.guid)
+        if current is None or (version or 0) >= (current.extra.get("wire_version") or 0):
+            newest[entry.guid] = entry
+    return [entry for entry in entries if entry.guid is None or newest[entry.guid] is entry]
