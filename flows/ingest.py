@@ -27,7 +27,7 @@ from tasks.parse import ParsedDocument, parse_document
 from tasks.records import appearance_row, fetch_row, story_row
 from tasks.schedule import is_due, next_feed_state, request_url
 from tasks.settings import Settings, load_settings
-from tasks.wire_versions import drop_superseded, loaded_versions
+from tasks.wire_versions import drop_superseded, loaded_versions, newer_version_rule
 from warehouse import wire_state
 from warehouse.failpoints import failpoint
 from warehouse.raw_store import RawStore
@@ -238,7 +238,8 @@ def dedupe_and_load(
             entry.enrichment.get("wire_version"),
             known_versions[entry.guid],
         )
-    plan = plan_batch(entries, _history_for(warehouse, entries), seen_at=now)
+    takes_over = newer_version_rule(entries, known_versions)
+    plan = plan_batch(entries, _history_for(warehouse, entries), seen_at=now, takes_over=takes_over)
 
     batch = CommitBatch(run_id=run_id, flow="ingest", started_at=started_at)
     batch.appearance_rows = [appearance_row(w, run_id, now) for w in plan.appearances]

@@ -11,13 +11,17 @@ story's representative), so this module only has to:
   (a kill notice often repeats the story): ``change_hash``;
 - drop entries older than the newest version already loaded for their guid, and order
   the rest so versions of one guid are applied oldest first: ``drop_superseded``;
-- say which versions a batch loaded, for the writer to remember: ``loaded_versions``.
+- say which versions a batch loaded, for the writer to remember: ``loaded_versions``;
+- let a newer version become its story's representative even when the story's current
+  representative is another copy (another feed of the agency, or an outlet's copy the
+  wire item was merged into): ``newer_version_rule``, the dedupe ``takes_over`` hook.
+  So an update or a kill reaches the story however the copies arrived.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 
@@ -59,3 +63,25 @@ def loaded_versions(entries: Iterable) -> dict[str, int]:
         if version is not None and version > versions.get(entry.guid, -1):
             versions[entry.guid] = version
     return versions
+
+
+def newer_version_rule(entries: list, known_versions: dict[str, int]) -> Callable[[Any], bool]:
+    """``takes_over(entry)``: True for a wire entry newer than a version of its guid
+    already loaded (``known_versions``) or earlier in this batch. A guid's first version
+    never takes over: it joins its story like any other copy."""
+    batch_versions: dict[str, set[int]] = {}
+    for entry in entries:
+        version = wire_version_of(entry)
+        if version is not None:
+            batch_versions.setdefault(entry.guid, set()).add(version)
+
+    def takes_over(entry) -> bool:
+        version = wire_version_of(entry)
+        if version is None:
+            return False
+        known = known_versions.get(entry.guid)
+        if known is not None:
+            return version > known
+        return any(other < version for other in batch_versions.get(entry.guid, ()))
+
+    return takes_over

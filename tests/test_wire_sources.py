@@ -14,10 +14,11 @@ import pytest
 
 from conftest import CORPUS_DIR
 from tasks.catalog import CatalogError, parse_catalog
+from tasks.dedupe import History, plan_batch
 from tasks.drop import pick_up_drop
 from tasks.normalise import NormalisedEntry
 from tasks.settings import DropPolicy, Settings
-from tasks.wire_versions import change_hash, drop_superseded, loaded_versions
+from tasks.wire_versions import change_hash, drop_superseded, loaded_versions, newer_version_rule
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -65,6 +66,35 @@ def test_wire_guid_is_the_strongest_story_key():
     entry = _entry("urn:x", 1)
     assert entry.story_keys[0] == "guid:urn:x"
     assert "guid:urn:x" not in replace(entry, enrichment={}).story_keys
+
+
+def test_a_newer_version_takes_over_the_story_whoever_carried_it_first():
+    """An outlet's copy arrives first and the wire item joins it by content hash; the
+    agency's kill (version 2) must still withdraw the story, and a version 3 arriving
+    through a second agency feed must become the current row."""
+    text = dict(content_hash="same-text", word_count=40)
+    outlet = replace(_entry("https://outlet.example/a", None, **{"content": "same-text"}), **text)
+    outlet = replace(outlet, feed_id="outlet", outlet_id="outlet", enrichment={})
+    wire_v1 = replace(_entry("urn:wire:1", 1), **text)
+    history = History()
+    first = plan_batch([outlet, wire_v1], history, NOW, takes_over=newer_version_rule([outlet, wire_v1], {}))
+    assert first.new_stories == 1 and first.merged == 1
+    story_id = first.stories[0].story_id
+    assert history.stories[story_id].representative_appearance_id == first.appearances[0].appearance_id
+
+    kill = replace(_entry("urn:wire:1", 2, "canceled"), **text)
+    second = plan_batch([kill], history, NOW, takes_over=newer_version_rule([kill], {"urn:wire:1": 1}))
+    assert [(w.story_id, w.representative.entry.enrichment["withdrawn"]) for w in second.stories] == [
+        (story_id, True)
+    ]
+    other_feed = replace(_entry("urn:wire:1", 3), feed_id="wire-ftp", content_hash="new-text", word_count=40)
+    third = plan_batch(
+        [other_feed], history, NOW, takes_over=newer_version_rule([other_feed], {"urn:wire:1": 2})
+    )
+    assert third.merged == 1 and [w.representative.entry.feed_id for w in third.stories] == ["wire-ftp"]
+    # The same version again, or a first version, does not take over.
+    assert not newer_version_rule([], {"urn:wire:1": 3})(other_feed)
+    assert not newer_version_rule([wire_v1], {})(wire_v1)
 
 
 CATALOG = """
