@@ -18,17 +18,16 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from flows.wire import add_wire_state, known_drop_files, pick_up_drops, without_superseded
 from tasks.catalog import DEFAULT_CATALOG, Feed, load_catalog, select_feeds
 from tasks.dedupe import History, KnownAppearance, KnownStory, plan_batch
-from tasks.drop import DropPickup, pick_up_drop
+from tasks.drop import DropPickup
 from tasks.fetch import FetchRequest, FetchResult, fetch_feeds
 from tasks.normalise import NormalisedEntry, normalise_document
 from tasks.parse import ParsedDocument, parse_document
 from tasks.records import appearance_row, fetch_row, story_row
 from tasks.schedule import is_due, next_feed_state, request_url
 from tasks.settings import Settings, load_settings
-from tasks.wire_versions import drop_superseded, loaded_versions, newer_version_rule
-from warehouse import wire_state
 from warehouse.failpoints import failpoint
 from warehouse.raw_store import RawStore
 from warehouse.writer import CommitBatch, Warehouse
@@ -169,41 +168,6 @@ def fetch_parse_normalise(
     return outcomes
 
 
-@task(name="pick-up-drops", cache_policy=NO_CACHE, persist_result=False)
-def pick_up_drops(
-    feeds: list[Feed], known_files: dict[str, dict[str, list]], settings: Settings
-) -> list[FeedOutcome]:
-    """Directory-drop feeds: each new file is landed raw, parsed and normalised like a fetch."""
-    logger = get_run_logger()
-    raw = RawStore(settings.data_dir / "lake")
-    outcomes = []
-    for feed in feeds:
-        pickup = pick_up_drop(feed, known_files.get(feed.id, {}), settings)
-        for dropped in pickup.files:
-            if dropped.result.body is not None:
-                raw.land(dropped.result.body, dropped.result.body_sha256)
-        problem = pickup.result.error or pickup.parse_error
-        if problem:
-            logger.warning("drop feed %s (%s): %s", feed.id, feed.path, problem)
-        logger.info(
-            "drop feed %s: %d new files, %d entries, %d files waiting (too recent or over the per-run cap)",
-            feed.id,
-            len(pickup.files),
-            len(pickup.entries),
-            pickup.waiting,
-        )
-        outcomes.append(
-            FeedOutcome(
-                feed=feed,
-                result=pickup.result,
-                entries=pickup.entries,
-                carried_parse_error=pickup.parse_error,
-                drop=pickup,
-            )
-        )
-    return outcomes
-
-
 def _history_for(warehouse: Warehouse, entries: list[NormalisedEntry]) -> History:
     appearance_keys = sorted({(e.feed_id, key) for e in entries for key in e.appearance_keys})
     story_keys = sorted({key for e in entries for key in e.story_keys})
@@ -227,27 +191,14 @@ def dedupe_and_load(
     """Match the batch against the whole history and commit it in one atomic step."""
     now = datetime.now(UTC)
     entries = [entry for outcome in outcomes for entry in outcome.entries]
-    with warehouse.state() as con:
-        known_versions = wire_state.known_versions(con, [e.guid for e in entries if e.guid])
-    entries, superseded = drop_superseded(entries, known_versions)
-    for entry in superseded:
-        get_run_logger().info(
-            "feed %s: %s version %s skipped, version %s is already loaded",
-            entry.feed_id,
-            entry.guid,
-            entry.enrichment.get("wire_version"),
-            known_versions[entry.guid],
-        )
-    takes_over = newer_version_rule(entries, known_versions)
+    entries, takes_over = without_superseded(warehouse, entries)
     plan = plan_batch(entries, _history_for(warehouse, entries), seen_at=now, takes_over=takes_over)
 
     batch = CommitBatch(run_id=run_id, flow="ingest", started_at=started_at)
     batch.appearance_rows = [appearance_row(w, run_id, now) for w in plan.appearances]
     batch.story_rows = [story_row(w, run_id, now) for w in plan.stories]
     batch.fetch_rows = [fetch_row(o.result, run_id, o.document) for o in outcomes]
-    batch.fetch_rows += [row for o in outcomes if o.drop for row in o.drop.fetch_rows(run_id)]
-    batch.drop_files = [row for o in outcomes if o.drop for row in o.drop.state_rows(run_id)]
-    batch.wire_versions = loaded_versions(w.entry for w in plan.appearances)
+    add_wire_state(batch, plan, [o.drop for o in outcomes if o.drop])
     batch.appearance_keys = plan.appearance_keys
     batch.appearance_state = {
         w.appearance_id: (w.revision, w.entry.change_hash, w.story_id, w.first_seen_at)
@@ -360,16 +311,18 @@ def ingest(
         states = warehouse.feed_states()
         due = [feed for feed in feeds if force or is_due(feed, states.get(feed.id), started_at)]
         logger.info("run %s: %d of %d feeds due", run_id, len(due), len(feeds))
-        polled = [feed for feed in due if not feed.path]
+        polled, drops = [f for f in due if not f.path], [f for f in due if f.path]
         step = settings.feeds_per_task
         batches = [polled[i : i + step] for i in range(0, len(polled), step)]
         futures = [fetch_parse_normalise.submit(batch, states, settings) for batch in batches]
-        dropped = [feed for feed in due if feed.path]
-        if dropped:
-            with warehouse.state() as con:
-                known_files = wire_state.known_drop_files(con, [feed.id for feed in dropped])
-            futures.append(pick_up_drops.submit(dropped, known_files, settings))
+        drop_future = (
+            pick_up_drops.submit(drops, known_drop_files(warehouse, drops), settings) if drops else None
+        )
         outcomes = [outcome for future in futures for outcome in future.result()]
+        outcomes += [
+            FeedOutcome(p.feed, p.result, entries=p.entries, carried_parse_error=p.parse_error, drop=p)
+            for p in (drop_future.result() if drop_future else [])
+        ]
         summary = dedupe_and_load(outcomes, states, warehouse, run_id, started_at, settings)
     _publish_artifact(summary)
     return summary
