@@ -277,6 +277,7 @@ def feeds_check(
     except CatalogError as error:
         _fail(str(error))
     settings = load_settings()
+    drops, feeds = [f for f in feeds if f.path], [f for f in feeds if not f.path]
     requests = [FetchRequest(f.id, f.url, allow_private_network=f.allow_private_network) for f in feeds]
     with console.status(f"Fetching {len(requests)} feeds..."):
         results = fetch_feeds(requests, settings.fetch)
@@ -306,9 +307,32 @@ def feeds_check(
             problem or "",
             style="red" if problem else None,
         )
+    broken += _check_drops(drops, settings, table)
     console.print(table)
     if broken:
         raise typer.Exit(code=1)
+
+
+def _check_drops(drops, settings, table: Table) -> int:
+    """Drop directories in ``feeds check``: read and parse every settled file (as if none
+    had been picked up before); nothing is stored. Returns the number of broken ones."""
+    from tasks.drop import pick_up_drop
+
+    broken = 0
+    for f in drops:
+        pickup = pick_up_drop(f, {}, settings)
+        problem = pickup.result.error or pickup.parse_error
+        broken += bool(problem)
+        formats = sorted({d.document.format for d in pickup.files if d.document})
+        table.add_row(
+            f.id,
+            pickup.result.error_kind or f"{len(pickup.files)} files",
+            ", ".join(formats),
+            str(len(pickup.entries)),
+            problem or "",
+            style="red" if problem else None,
+        )
+    return broken
 
 
 if __name__ == "__main__":

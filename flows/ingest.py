@@ -19,8 +19,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
+from flows.wire import add_wire_state, known_drop_files, pick_up_drops, without_superseded
 from tasks.catalog import DEFAULT_CATALOG, Feed, load_catalog, select_feeds
 from tasks.dedupe import History, KnownAppearance, KnownStory, plan_batch
+from tasks.drop import DropPickup
 from tasks.fetch import FetchRequest, FetchResult, fetch_feeds
 from tasks.normalise import NormalisedEntry, normalise_document
 from tasks.parse import ParsedDocument, parse_document
@@ -43,6 +45,8 @@ class FeedOutcome:
     # A feed whose unchanged bytes failed to parse last time is still broken: the error is
     # carried so health and the summary keep saying so.
     carried_parse_error: str | None = None
+    # A directory-drop feed: the files this run picked up (tasks/drop.py).
+    drop: DropPickup | None = None
 
     @property
     def parse_error(self) -> str | None:
@@ -188,15 +192,17 @@ def dedupe_and_load(
     """Match the batch against the whole history and commit it in one atomic step."""
     now = datetime.now(UTC)
     entries = [entry for outcome in outcomes for entry in outcome.entries]
-    plan = plan_batch(entries, _history_for(warehouse, entries), seen_at=now)
+    entries, takes_over = without_superseded(warehouse, entries)
+    plan = plan_batch(entries, _history_for(warehouse, entries), seen_at=now, takes_over=takes_over)
 
     batch = CommitBatch(run_id=run_id, flow="ingest", started_at=started_at)
     batch.appearance_rows = [appearance_row(w, run_id, now) for w in plan.appearances]
     batch.story_rows = [story_row(w, run_id, now) for w in plan.stories]
     batch.fetch_rows = [fetch_row(o.result, run_id, o.document) for o in outcomes]
+    add_wire_state(batch, plan, [o.drop for o in outcomes if o.drop])
     batch.appearance_keys = plan.appearance_keys
     batch.appearance_state = {
-        w.appearance_id: (w.revision, w.entry.content_hash, w.story_id, w.first_seen_at)
+        w.appearance_id: (w.revision, w.entry.change_hash, w.story_id, w.first_seen_at)
         for w in plan.appearances
     }
     batch.story_keys = plan.story_keys
@@ -306,11 +312,22 @@ def ingest(
         states = warehouse.feed_states()
         due = [feed for feed in feeds if force or is_due(feed, states.get(feed.id), started_at)]
         logger.info("run %s: %d of %d feeds due", run_id, len(due), len(feeds))
-        batches = [due[i : i + settings.feeds_per_task] for i in range(0, len(due), settings.feeds_per_task)]
+        polled, drops = [f for f in due if not f.path], [f for f in due if f.path]
+        step = settings.feeds_per_task
+        batches = [polled[i : i + step] for i in range(0, len(polled), step)]
         # quote(): Prefect would otherwise walk every entry of these large arguments looking
         # for futures — measured at 19 s for 25,000 entries (benchmarks/ingest.py).
         futures = [fetch_parse_normalise.submit(quote(batch), quote(states), settings) for batch in batches]
+        drop_future = (
+            pick_up_drops.submit(quote(drops), quote(known_drop_files(warehouse, drops)), settings)
+            if drops
+            else None
+        )
         outcomes = [outcome for future in futures for outcome in future.result()]
+        outcomes += [
+            FeedOutcome(p.feed, p.result, entries=p.entries, carried_parse_error=p.parse_error, drop=p)
+            for p in (drop_future.result() if drop_future else [])
+        ]
         summary = dedupe_and_load(quote(outcomes), quote(states), warehouse, run_id, started_at, settings)
     _publish_artifact(summary)
     return summary

@@ -23,6 +23,7 @@ _OPTIONAL = (
     "format",
     "full_text",
     "allow_private_network",
+    "path",
 )
 _DEFAULT_KEYS = ("poll_interval_minutes",)
 
@@ -45,6 +46,9 @@ class Feed:
     format: str = "auto"
     full_text: bool = False
     allow_private_network: bool = False
+    # A directory-drop source (agencies deliver by FTP/SFTP into a folder): new files there
+    # are picked up instead of polling ``url``, which is then this directory's file:// URL.
+    path: str = ""
 
     @property
     def outlet_id(self) -> str:
@@ -67,6 +71,8 @@ def _feed_from_table(path: Path, index: int, table: dict, defaults: dict) -> Fee
     if unknown:
         allowed = ", ".join(_REQUIRED + _OPTIONAL)
         raise _fail(path, where, f"unknown key(s) {unknown}; allowed keys are: {allowed}")
+    if "path" in table:
+        table = _drop_source(path, where, table)
     missing = [key for key in _REQUIRED if key not in table]
     if missing:
         raise _fail(path, where, f"missing required key(s) {missing}")
@@ -75,7 +81,7 @@ def _feed_from_table(path: Path, index: int, table: dict, defaults: dict) -> Fee
             raise _fail(path, where, f"{key} must be a non-empty string, got {table[key]!r}")
     if not _ID_PATTERN.match(table["id"]):
         raise _fail(path, where, "id must be lowercase letters, digits and '-' (max 64 chars)")
-    if not _check_url(table["url"]):
+    if not table.get("path") and not _check_url(table["url"]):
         raise _fail(path, where, f"url {table['url']!r} is not an http(s) URL")
     if table["kind"] not in FEED_KINDS:
         raise _fail(path, where, f"kind {table['kind']!r} is not one of {FEED_KINDS}")
@@ -106,7 +112,22 @@ def _feed_from_table(path: Path, index: int, table: dict, defaults: dict) -> Fee
         format=feed_format,
         full_text=table.get("full_text", False),
         allow_private_network=table.get("allow_private_network", False),
+        path=table.get("path", ""),
     )
+
+
+def _drop_source(path: Path, where: str, table: dict) -> dict:
+    """A ``path = "..."`` entry: a directory (relative to the catalogue file, or absolute)
+    whose new files are ingested; its ``url`` becomes the directory's file:// URL."""
+    if "url" in table:
+        raise _fail(path, where, "give either url (a polled feed) or path (a drop directory), not both")
+    directory = table["path"]
+    if not isinstance(directory, str) or not directory.strip():
+        raise _fail(path, where, f"path must be a non-empty string naming a directory, got {directory!r}")
+    resolved = (path.resolve().parent / Path(directory.strip()).expanduser()).resolve()
+    if resolved.exists() and not resolved.is_dir():
+        raise _fail(path, where, f"path {str(resolved)!r} is a file; a drop source is a directory")
+    return {**table, "path": str(resolved), "url": resolved.as_uri()}
 
 
 def parse_catalog(text: str, path: Path, substitutions: dict[str, str] | None = None) -> list[Feed]:

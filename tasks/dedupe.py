@@ -26,6 +26,7 @@ from tasks.normalise import NormalisedEntry
 class KnownAppearance:
     appearance_id: str
     revision: int
+    # NormalisedEntry.change_hash: the content hash, plus version and status for wire items.
     content_hash: str
     story_id: str
     first_seen_at: datetime
@@ -108,20 +109,23 @@ def plan_batch(
     history: History,
     seen_at: datetime,
     match_story: Callable[[NormalisedEntry], str | None] | None = None,
+    takes_over: Callable[[NormalisedEntry], bool] | None = None,
 ) -> DedupePlan:
     """Assign every entry to an appearance and a story.
 
     Entries are taken oldest first so the earliest copy of a story becomes its
     representative. ``history`` is updated in place with what the plan adds, so a key seen
-    twice in one batch resolves to the same appearance/story.
+    twice in one batch resolves to the same appearance/story. ``takes_over(entry)`` says
+    an entry must become its story's representative even though the story has one (a
+    newer wire version of the story's guid, tasks/wire_versions.py).
     """
     plan = DedupePlan()
     for entry in sorted(entries, key=lambda e: (e.published_at, e.feed_id, e.entry_id)):
         known = _find_appearance(entry, history)
         if known is not None:
-            _revisit(entry, known, history, plan, seen_at)
+            _revisit(entry, known, history, plan, seen_at, takes_over)
         else:
-            _first_sighting(entry, history, plan, seen_at, match_story)
+            _first_sighting(entry, history, plan, seen_at, match_story, takes_over)
     return plan
 
 
@@ -143,16 +147,21 @@ def _remember_keys(
 
 
 def _revisit(
-    entry: NormalisedEntry, known: KnownAppearance, history: History, plan: DedupePlan, seen_at: datetime
+    entry: NormalisedEntry,
+    known: KnownAppearance,
+    history: History,
+    plan: DedupePlan,
+    seen_at: datetime,
+    takes_over: Callable[[NormalisedEntry], bool] | None = None,
 ) -> None:
-    if known.content_hash == entry.content_hash:
+    if known.content_hash == entry.change_hash:
         plan.unchanged += 1
         _remember_keys(entry, known, history, plan)
         return
     updated = KnownAppearance(
         appearance_id=known.appearance_id,
         revision=known.revision + 1,
-        content_hash=entry.content_hash,
+        content_hash=entry.change_hash,
         story_id=known.story_id,
         first_seen_at=known.first_seen_at,
     )
@@ -167,14 +176,19 @@ def _revisit(
     )
     plan.appearances.append(write)
     story = history.stories.get(known.story_id)
-    if story is not None and story.representative_appearance_id == known.appearance_id:
-        revised = KnownStory(
-            story.story_id, story.revision + 1, story.representative_appearance_id, story.first_seen_at
-        )
-        history.stories[story.story_id] = revised
-        plan.stories.append(
-            StoryWrite(story.story_id, revised.revision, write, story.first_seen_at, is_new=False)
-        )
+    if story is not None and (
+        story.representative_appearance_id == known.appearance_id or (takes_over and takes_over(entry))
+    ):
+        _revise_story(story, write, history, plan)
+
+
+def _revise_story(story: KnownStory, write: AppearanceWrite, history: History, plan: DedupePlan) -> None:
+    """A new story revision whose representative is ``write``'s appearance."""
+    revised = KnownStory(story.story_id, story.revision + 1, write.appearance_id, story.first_seen_at)
+    history.stories[story.story_id] = revised
+    plan.stories.append(
+        StoryWrite(story.story_id, revised.revision, write, story.first_seen_at, is_new=False)
+    )
 
 
 def _first_sighting(
@@ -183,6 +197,7 @@ def _first_sighting(
     plan: DedupePlan,
     seen_at: datetime,
     match_story: Callable[[NormalisedEntry], str | None] | None,
+    takes_over: Callable[[NormalisedEntry], bool] | None = None,
 ) -> None:
     appearance_id = appearance_id_for(entry)
     story_id = next(
@@ -193,7 +208,7 @@ def _first_sighting(
     is_new_story = story_id is None
     if story_id is None:
         story_id = story_id_for(entry, appearance_id)
-    known = KnownAppearance(appearance_id, 1, entry.content_hash, story_id, seen_at)
+    known = KnownAppearance(appearance_id, 1, entry.change_hash, story_id, seen_at)
     _remember_keys(entry, known, history, plan)
     write = AppearanceWrite(entry, appearance_id, 1, story_id, seen_at, is_new=True)
     plan.appearances.append(write)
@@ -206,3 +221,6 @@ def _first_sighting(
         plan.stories.append(StoryWrite(story_id, 1, write, seen_at, is_new=True))
     else:
         plan.merged += 1
+        story = history.stories.get(story_id)
+        if story is not None and takes_over and takes_over(entry):
+            _revise_story(story, write, history, plan)

@@ -17,6 +17,7 @@ from tasks.parse import ParsedDocument, ParsedEntry
 from tasks.settings import NormalisePolicy
 from tasks.text import clean_line, content_hash, html_to_text, truncate
 from tasks.urls import canonical_url
+from tasks.wire_versions import change_hash
 
 # A content hash is only a story key when there is enough text to be specific: two daily
 # "Weather forecast" items with no body must not become one story.
@@ -64,9 +65,15 @@ class NormalisedEntry:
         return keys
 
     @property
+    def change_hash(self) -> str:
+        """What must differ for a re-sighting to count as a change (wire_versions.py)."""
+        return change_hash(self.content_hash, self.enrichment)
+
+    @property
     def story_keys(self) -> list[str]:
-        """Exact-duplicate keys across the whole history, strongest first."""
-        keys = []
+        """Exact-duplicate keys across the whole history, strongest first. A wire item's
+        guid (agencies keep it across versions and feeds) comes before everything else."""
+        keys = [f"guid:{self.guid}"] if self.guid and self.enrichment.get("pubstatus") else []
         if self.canonical_url:
             keys.append(f"url:{self.canonical_url}")
         if self.word_count >= MIN_WORDS_FOR_CONTENT_KEY:

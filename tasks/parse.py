@@ -187,7 +187,8 @@ def parse_document(
     except ValueError as error:
         return ParsedDocument(format="unknown", error=str(error))
     body, had_doctype = strip_doctype(body)
-    family = detect_format(body) if forced_format == "auto" else _family_of(forced_format)
+    detect_family = _with_format_parsers()
+    family = detect_family(body) if forced_format == "auto" else _family_of(forced_format)
     parser = PARSERS.get(family)
     if parser is None:
         if family == "json":
@@ -208,3 +209,14 @@ def parse_document(
 
 def _family_of(forced_format: str) -> str:
     return {"rss": "xml-feed", "atom": "xml-feed"}.get(forced_format, forced_format)
+
+
+def _with_format_parsers() -> Callable[[bytes], str]:
+    """JSON Feed, ninjs and NewsML-G2 (tasks/formats/) join ``PARSERS`` on first use and
+    bring their content sniffer; they import this module's data classes, so importing
+    them at the top would be circular."""
+    from tasks.formats import FORMAT_PARSERS, detect_family
+
+    for family, parser in FORMAT_PARSERS.items():
+        PARSERS.setdefault(family, parser)
+    return detect_family

@@ -76,6 +76,24 @@ class NormalisePolicy:
 
 
 @dataclass(frozen=True)
+class DropPolicy:
+    """How directory-drop sources (catalogue ``path = ...``) are read."""
+
+    # FTP/SFTP uploads land byte by byte; a file modified this recently may still be
+    # growing. 10 s covers a multi-MB upload on a slow link, and agencies that upload
+    # under a temporary name and rename (the usual practice) are not delayed by it at all
+    # beyond this margin.
+    min_file_age_seconds: float = 10.0
+    # Files taken per drop directory per run; the rest wait for the next run. A backlog of
+    # tens of thousands (a re-sent archive) must not become one giant batch in memory.
+    max_files_per_run: int = 2_000
+    # Bytes read per drop directory per run: every file's body is held until the batch is
+    # landed and committed, so this bounds the run's memory (a few hundred agency items
+    # are a few MB; 256 MB leaves room on a small VM while never stalling a normal feed).
+    max_bytes_per_run: int = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable, resolved once per run."""
 
@@ -83,6 +101,7 @@ class Settings:
     fetch: FetchLimits = field(default_factory=FetchLimits)
     poll: PollPolicy = field(default_factory=PollPolicy)
     normalise: NormalisePolicy = field(default_factory=NormalisePolicy)
+    drop: DropPolicy = field(default_factory=DropPolicy)
     # One Prefect task per batch of this many feeds (never one per story): every task run
     # costs the Prefect server ~3 event writes, and hundreds stall its SQLite store
     # (STACK-NOTES.md).

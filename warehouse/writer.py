@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse import lake
+from warehouse import lake, wire_state
 from warehouse.failpoints import failpoint
 from warehouse.raw_store import RawStore
 from warehouse.schema import APPEARANCES, FETCHES, SCHEMA_VERSION, STORIES
@@ -64,6 +64,9 @@ class CommitBatch:
     story_state: dict[str, tuple[int, str, datetime]] = field(default_factory=dict)
     feed_state: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    # Wire sources (warehouse/wire_state.py): guid -> version loaded; drop files picked up.
+    wire_versions: dict[str, int] = field(default_factory=dict)
+    drop_files: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -296,6 +299,7 @@ class Warehouse:
                 ),
             )
             con.execute("INSERT OR REPLACE INTO story_state SELECT * FROM new_story_state")
+        wire_state.apply(con, batch.wire_versions, batch.drop_files, batch.run_id)
         for row in batch.feed_state:
             columns = [c for c in _FEED_STATE_COLUMNS if c in row]
             placeholders = ", ".join("?" for _ in columns)

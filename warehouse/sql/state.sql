@@ -69,3 +69,25 @@ CREATE TABLE IF NOT EXISTS runs (
     files         JSON NOT NULL,
     summary       JSON
 );
+
+-- Wire items (docs/wire-formats.md): the highest version loaded per guid, so an older
+-- version that arrives later is recognised as superseded and never overwrites a newer one.
+CREATE TABLE IF NOT EXISTS wire_versions (
+    guid            VARCHAR PRIMARY KEY,
+    wire_version    INTEGER NOT NULL,
+    updated_run_id  VARCHAR
+);
+
+-- Directory-drop sources: every file picked up, by path + content hash, so a file is
+-- processed once; size + mtime let a rescan skip reading files it has already seen.
+CREATE TABLE IF NOT EXISTS drop_files (
+    path          VARCHAR NOT NULL,
+    sha256        VARCHAR NOT NULL,
+    feed_id       VARCHAR NOT NULL,
+    size          BIGINT NOT NULL,
+    mtime_ns      BIGINT NOT NULL,
+    fetch_id      VARCHAR,
+    picked_up_at  TIMESTAMPTZ NOT NULL,
+    run_id        VARCHAR NOT NULL,
+    PRIMARY KEY (path, sha256)
+);
