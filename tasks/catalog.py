@@ -23,6 +23,7 @@ _OPTIONAL = (
     "format",
     "full_text",
     "allow_private_network",
+    "sitemap",
 )
 _DEFAULT_KEYS = ("poll_interval_minutes",)
 
@@ -45,6 +46,8 @@ class Feed:
     format: str = "auto"
     full_text: bool = False
     allow_private_network: bool = False
+    # Where the outlet's sitemap (index) is, for sitemap backfills; default: robots.txt.
+    sitemap: str = ""
 
     @property
     def outlet_id(self) -> str:
@@ -93,6 +96,8 @@ def _feed_from_table(path: Path, index: int, table: dict, defaults: dict) -> Fee
     for flag in ("full_text", "allow_private_network"):
         if not isinstance(table.get(flag, False), bool):
             raise _fail(path, where, f"{flag} must be true or false")
+    if "sitemap" in table and not _check_url(str(table["sitemap"])):
+        raise _fail(path, where, f"sitemap {table['sitemap']!r} is not an http(s) URL")
     return Feed(
         id=table["id"],
         name=table["name"].strip(),
@@ -106,6 +111,7 @@ def _feed_from_table(path: Path, index: int, table: dict, defaults: dict) -> Fee
         format=feed_format,
         full_text=table.get("full_text", False),
         allow_private_network=table.get("allow_private_network", False),
+        sitemap=table.get("sitemap", ""),
     )
 
 
@@ -131,8 +137,15 @@ def parse_catalog(text: str, path: Path, substitutions: dict[str, str] | None = 
     feeds: list[Feed] = []
     seen: dict[str, int] = {}
     for index, table in enumerate(tables):
-        if substitutions and isinstance(table.get("url"), str):
-            table = {**table, "url": _substitute(table["url"], substitutions)}
+        if substitutions:
+            table = {
+                **table,
+                **{
+                    k: _substitute(table[k], substitutions)
+                    for k in ("url", "sitemap")
+                    if isinstance(table.get(k), str)
+                },
+            }
         feed = _feed_from_table(path, index, table, defaults)
         if feed.id in seen:
             raise _fail(
