@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from prefect import flow, get_run_logger, task
@@ -29,6 +29,7 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import Field
 
 from flows.backfill_params import (
+    DEFAULT_DAYS,
     DEFAULT_MAX_ITEMS,
     DEFAULT_MAX_PAGES,
     BackfillRequest,
@@ -330,8 +331,8 @@ def backfill_markdown(request: BackfillRequest, summary: RunSummary, feeds: list
 
 @flow(name="backfill", log_prints=True)
 def backfill(
-    start: date,
-    end: date,
+    start: date | None = None,
+    end: date | None = None,
     source: Source = "pages",
     feed_ids: list[str] | None = None,
     tags: list[str] | None = None,
@@ -341,8 +342,11 @@ def backfill(
     data_dir: str | None = None,
     catalog_substitutions: dict[str, str] | None = None,
 ) -> RunSummary:
-    """Load feeds' past from stored payloads, older feed pages or sitemaps (by hand)."""
+    """Load feeds' past from stored payloads, older feed pages or sitemaps (by hand).
+    Without ``start``/``end``: the last ``DEFAULT_DAYS`` days up to today (UTC)."""
     logger = get_run_logger()
+    end = end or datetime.now(UTC).date()
+    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     request, feeds = validate_request(
         load_catalog(catalog or DEFAULT_CATALOG, catalog_substitutions),
         start=start,

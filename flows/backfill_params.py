@@ -16,6 +16,8 @@ Source = Literal["archive", "pages", "sitemap"]
 # months for most outlets; raise it for a deep archive. 5,000 items keep one backfill
 # commit to a few MB of Parquet and a minute of dedupe on 2 cores.
 DEFAULT_MAX_PAGES = 50
+# A week: what a desk usually wants re-done after a normaliser fix or an outage.
+DEFAULT_DAYS = 7
 DEFAULT_MAX_ITEMS = 5_000
 
 

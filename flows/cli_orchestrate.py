@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -209,7 +209,6 @@ def _serve_deployments(catalog: str, data_dir: str, interval: int, maintain_cron
     from flows.ingest import ingest
     from flows.maintain import maintain
 
-    today = date.today()
     prefect_serve(
         ingest.to_deployment(
             name="ingest",
@@ -221,14 +220,6 @@ def _serve_deployments(catalog: str, data_dir: str, interval: int, maintain_cron
             schedules=[Cron(maintain_cron, timezone=timezone)],
             parameters={"data_dir": data_dir},
         ),
-        backfill.to_deployment(
-            name="backfill",
-            parameters={
-                "catalog": catalog,
-                "data_dir": data_dir,
-                "start": str(today - timedelta(days=7)),
-                "end": str(today),
-                "source": "archive",
-            },
-        ),
+        # By hand only: `prefect deployment run 'backfill/backfill' --param start=...`.
+        backfill.to_deployment(name="backfill", parameters={"catalog": catalog, "data_dir": data_dir}),
     )
