@@ -18,8 +18,9 @@ and budgets out of range are refused with a message saying what to change.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
@@ -38,6 +39,7 @@ from flows.backfill_params import (
 )
 from flows.ingest import (
     FeedOutcome,
+    FeedReport,
     RunSummary,
     _new_run_id,
     _publish_artifact,
@@ -309,14 +311,36 @@ def replay_archive_task(
 # -- report ----------------------------------------------------------------------------
 
 
-def backfill_markdown(request: BackfillRequest, summary: RunSummary, feeds: list[Feed]) -> str:
+def per_feed_reports(reports: list[FeedReport]) -> list[FeedReport]:
+    """One report row per feed (a backfill fetches many documents of each): entries summed,
+    the status says how many documents, the first error is kept with a count of others."""
+    merged: dict[str, FeedReport] = {}
+    documents: Counter[str] = Counter()
+    errors: Counter[str] = Counter()
+    for report in reports:
+        documents[report.feed_id] += 1
+        errors[report.feed_id] += bool(report.error)
+        kept = merged.setdefault(report.feed_id, replace(report, entries=0, error=None))
+        kept.entries += report.entries
+        kept.error = kept.error or report.error
+    for feed_id, kept in merged.items():
+        if kept.status != "replayed":
+            kept.status = f"{documents[feed_id]} documents"
+        if errors[feed_id] > 1:
+            kept.error += f" (and {errors[feed_id] - 1} more failed documents)"
+    return list(merged.values())
+
+
+def backfill_markdown(
+    request: BackfillRequest, summary: RunSummary, feeds: list[Feed], documents: int
+) -> str:
     lines = [
         f"# Backfill {summary.run_id}",
         "",
         f"- **source**: `{request.source}`, **range**: {request.start} .. {request.end}",
         f"- **feeds**: {len(feeds)} ({', '.join(f.id for f in feeds[:20])}{' …' if len(feeds) > 20 else ''})",
         f"- **budgets**: {request.max_pages} pages per feed, {request.max_items} items",
-        f"- **fetched**: {summary.feeds_polled} documents; **entries in range**: {summary.entries_seen}",
+        f"- **documents**: {documents}; **entries in range**: {summary.entries_seen}",
         f"- **new appearances**: {summary.new_appearances}, **updated**: {summary.updated_appearances}, "
         f"**new stories**: {summary.new_stories}, **merged duplicates**: {summary.duplicates_merged}",
         "",
@@ -395,10 +419,13 @@ def backfill(
             summary = dedupe_and_load(
                 outcomes, {}, warehouse, run_id, started_at, settings, flow_name="backfill"
             )
+    documents = len(summary.feeds)
+    summary.feeds = per_feed_reports(summary.feeds)
+    summary.feeds_polled = len(summary.feeds)
     _publish_artifact(summary, key="backfill-summary")
     create_markdown_artifact(
         key="backfill-report",
-        markdown=backfill_markdown(request, summary, feeds),
+        markdown=backfill_markdown(request, summary, feeds, documents),
         description=f"Backfill {run_id}: {request.source} {request.start}..{request.end}",
     )
     return summary

@@ -221,12 +221,11 @@ def stats(data_dir: DataDirOption = None) -> None:
         _print_query(
             data_dir,
             """
-            SELECT run_id, flow, committed_at, summary->>'feeds_polled' AS feeds,
-                   summary->>'not_modified' AS not_modified,
-                   summary->>'new_appearances' AS new_appearances,
-                   summary->>'new_stories' AS new_stories, summary->>'duplicates_merged' AS merged,
-                   json_array_length(summary->'errors') AS errors,
-                   summary->>'files_removed' AS files_compacted
+            SELECT run_id, flow, strftime(committed_at, '%m-%d %H:%M') AS "when",
+                   summary->>'feeds_polled' AS feeds, summary->>'not_modified' AS "304",
+                   summary->>'new_appearances' AS new, summary->>'new_stories' AS stories,
+                   summary->>'duplicates_merged' AS merged,
+                   coalesce(json_array_length(summary->'errors'), 0) AS errors
             FROM runs ORDER BY committed_at DESC LIMIT 10
         """,
             "table",

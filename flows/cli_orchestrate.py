@@ -54,8 +54,11 @@ def register(
         catalog: CatalogOption = None,
         data_dir: DataDirOption = None,
     ) -> None:
-        """Load a date range of feeds' past: replay stored payloads (archive), walk older feed
-        pages (pages), or walk sitemaps (sitemap). Re-running adds nothing."""
+        """Load a date range of feeds' past (archive | pages | sitemap); re-running adds nothing.
+
+        archive replays stored raw payloads with today's code; pages walks older feed pages
+        (RFC 5005 links, ?paged=N / ?page=N); sitemap walks sitemap indexes and news sitemaps.
+        """
         from flows.backfill_params import BackfillRefused, validate_request
 
         data_dir = data_dir_of(data_dir)
@@ -139,8 +142,11 @@ def register(
         timezone: Annotated[str, typer.Option("--timezone", help="Time zone of --maintain-cron.")] = "UTC",
         data_dir: DataDirOption = None,
     ) -> None:
-        """Run ingest every --interval minutes and maintain nightly, until Ctrl-C. Without
-        PREFECT_API_URL a local Prefect server is started (and stopped) for the schedules."""
+        """Run ingest every --interval minutes and maintain nightly, until Ctrl-C.
+
+        Without PREFECT_API_URL a local Prefect server is started on loopback (home under the
+        data directory) and stopped on exit: schedules need a real server.
+        """
         data_dir = data_dir_of(data_dir)
         catalog_path = str(Path(catalog or DEFAULT_CATALOG).resolve())
         try:
@@ -181,24 +187,22 @@ def register(
         if not rows:
             console.print("All feeds are healthy (or nothing was polled yet).")
             return
-        table = Table(title="Feed health")
-        columns = (
-            "feed_id",
-            "health",
-            "failures",
-            "error_kind",
-            "last_error",
-            "last_success_at",
-            "next_poll_at",
-        )
-        for column in (*columns, "moved_to"):
-            table.add_column(column, overflow="fold", max_width=60 if column == "last_error" else None)
+        table = Table(title="Feed health (dormant feeds are still retried daily)")
+        columns = ("feed_id", "health", "failures", "error_kind", "last_error", "last_success_at")
+        for column in (*columns, "next_poll_at", "moved_to"):
+            table.add_column(column, overflow="fold", ratio=3 if column == "last_error" else 1)
         for row in rows:
             style = {"dormant": "red", "failing": "yellow"}.get(row["health"])
-            table.add_row(
-                *["" if row[c] is None else str(row[c]) for c in (*columns, "moved_to")], style=style
-            )
+            table.add_row(*[_cell(row[c]) for c in (*columns, "next_poll_at", "moved_to")], style=style)
         console.print(table)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    return str(value)
 
 
 def _serve_deployments(catalog: str, data_dir: str, interval: int, maintain_cron: str, timezone: str) -> None:

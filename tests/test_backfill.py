@@ -69,6 +69,7 @@ def test_backfill_sources_then_maintain(prefect_server, tmp_path, monkeypatch):
         first = backfill(**run, source="pages", feed_ids=["wire-wp"])
         assert first.new_appearances == first.new_stories == 16 and not first.errors
         assert server.hits["/wire/wp/feed/"] == 5  # pages 1-5 of 6: page 5 reaches past START
+        assert [(r.feed_id, r.status, r.entries) for r in first.feeds] == [("wire-wp", "5 documents", 16)]
         got = _rows(data_dir, "SELECT url, published_at FROM appearances WHERE feed_id = 'wire-wp'")
         assert {r[0] for r in got} == expected
         assert all(START <= r[1].astimezone(UTC).date() <= END for r in got)
