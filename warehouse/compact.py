@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from warehouse import lake
+from warehouse.failpoints import failpoint
 from warehouse.schema import TABLES, TableSpec
 from warehouse.writer import Warehouse
 
@@ -147,6 +148,7 @@ def compact(
             PartitionCompaction(name, partition.name, len(files), pieces, len(table), size)
         )
     if moves:
+        failpoint("staged")
         # New files first, then the old ones out: a reader can see a row twice for a
         # moment, never miss one.
         warehouse.commit_files(run_id, "maintain", started_at, moves + retire, report.as_dict())
