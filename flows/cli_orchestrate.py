@@ -8,6 +8,7 @@ in well under a second instead of after Prefect's start-up.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -169,6 +170,8 @@ def register(
                 f"From another shell: PREFECT_API_URL={server.api_url} "
                 "prefect deployment run 'backfill/backfill' --param start=YYYY-MM-DD --param end=YYYY-MM-DD"
             )
+        # A service manager stops us with SIGTERM: unwind like Ctrl-C so the server stops too.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
             _serve_deployments(catalog_path, str(data_dir.resolve()), interval, maintain_cron, timezone)
         finally:
@@ -195,6 +198,10 @@ def register(
             style = {"dormant": "red", "failing": "yellow"}.get(row["health"])
             table.add_row(*[_cell(row[c]) for c in (*columns, "next_poll_at", "moved_to")], style=style)
         console.print(table)
+
+
+def _exit_on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _cell(value) -> str:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -121,3 +123,72 @@ def test_backfill_deployment_through_a_process_worker(deployed, tmp_path):
     # The run left its report where the UI shows it.
     artifacts = prefect("artifact", "ls")
     assert "backfill-report" in artifacts.stdout and "backfill-summary" in artifacts.stdout, artifacts.stdout
+
+
+def test_serve_supervises_its_own_server(tmp_path):
+    """`newswire serve` with no PREFECT_API_URL: starts a loopback server under the data
+    directory, serves the three deployments (a run triggered from another shell executes
+    in it), and on SIGTERM stops the server it started."""
+    data_dir = tmp_path / "data"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    environment |= {"COLUMNS": "250", "PREFECT_HOME": str(data_dir / "prefect")}
+    with FeedServer() as feeds:
+        site = NewsSite(feeds, "/wire", NEWEST, 12, timedelta(days=1))
+        catalog = write_catalog(
+            tmp_path / "catalog.toml", [{"id": "wire", "name": "Wire", "url": site.url("/archive/feed.xml")}]
+        )
+        log_path = tmp_path / "serve.log"
+        with open(log_path, "wb") as log:
+            serve = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "flows.cli",
+                    "serve",
+                    "--catalog",
+                    catalog,
+                    "--data-dir",
+                    str(data_dir),
+                ],
+                env=environment,
+                cwd=REPO_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            deadline = time.monotonic() + 240
+            while "being served" not in log_path.read_text() and time.monotonic() < deadline:
+                assert serve.poll() is None, log_path.read_text()
+                time.sleep(0.5)
+            output = log_path.read_text()
+            api_url = re.search(r"API: (http://127\.0\.0\.1:\d+/api)", output).group(1)
+            server_pid = int(
+                subprocess.run(["pgrep", "-f", f"prefect server start .*{api_url.split(':')[2][:-4]}"],
+                               capture_output=True, text=True).stdout.split()[0]
+            )  # fmt: skip
+            for name in ("ingest/ingest", "maintain/maintain", "backfill/backfill"):
+                assert name in output
+            run = subprocess.run(
+                [PREFECT, "deployment", "run", "ingest/ingest", "--watch", "--watch-timeout", "180"],
+                env=environment | {"PREFECT_API_URL": api_url},
+                capture_output=True,
+                text=True,
+                timeout=240,
+            )
+            assert run.returncode == 0 and "Completed" in run.stdout, run.stdout + run.stderr
+            con = open_reader(data_dir)
+            assert con.execute("SELECT count(*) FROM appearances").fetchone()[0] == 10
+            con.close()
+        finally:
+            os.killpg(serve.pid, signal.SIGTERM)
+            try:
+                serve.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(serve.pid, signal.SIGKILL)
+                serve.wait()
+    assert serve.returncode is not None
+    with pytest.raises(ProcessLookupError):  # the server it started is gone too
+        for _ in range(100):
+            os.kill(server_pid, 0)
+            time.sleep(0.2)
