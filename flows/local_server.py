@@ -34,6 +34,19 @@ def free_loopback_port() -> int:
         return probe.getsockname()[1]
 
 
+def stop_process_group(process: subprocess.Popen, timeout_s: float) -> None:
+    """SIGTERM the process's whole session (started with ``start_new_session``), SIGKILL
+    it if it is still there after ``timeout_s``."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 class LocalPrefectServer:
     """``with LocalPrefectServer(home) as server: server.api_url``"""
 
@@ -94,14 +107,8 @@ class LocalPrefectServer:
         )
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        if self.process is not None:
+            stop_process_group(self.process, STOP_TIMEOUT_S)
 
     def __enter__(self) -> LocalPrefectServer:
         return self.start()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from sites import NewsSite, write_catalog
 
 from conftest import REPO_ROOT
 from flows.feed_server import FeedServer
-from flows.local_server import LocalPrefectServer
+from flows.local_server import LocalPrefectServer, stop_process_group
 from warehouse.views import open_reader
 
 pytestmark = pytest.mark.slow
@@ -34,7 +33,6 @@ def deployed(tmp_path_factory):
     """Server + pool + deployments + worker; yields (data_dir, run-the-prefect-CLI)."""
     root = tmp_path_factory.mktemp("deployments")
     server = LocalPrefectServer(root / "prefect")
-    worker = None
     with server:
         environment = server.environment() | {
             "NEWSWIRE_REPO": str(REPO_ROOT),
@@ -72,12 +70,7 @@ def deployed(tmp_path_factory):
         try:
             yield root / "data", prefect
         finally:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait()
+            stop_process_group(worker, 30)
 
 
 def test_backfill_deployment_through_a_process_worker(deployed, tmp_path):
@@ -181,12 +174,7 @@ def test_serve_supervises_its_own_server(tmp_path):
             assert con.execute("SELECT count(*) FROM appearances").fetchone()[0] == 10
             con.close()
         finally:
-            os.killpg(serve.pid, signal.SIGTERM)
-            try:
-                serve.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(serve.pid, signal.SIGKILL)
-                serve.wait()
+            stop_process_group(serve, 60)  # SIGTERM first: serve must stop its server itself
     assert serve.returncode is not None
     with pytest.raises(ProcessLookupError):  # the server it started is gone too
         for _ in range(100):
