@@ -18,6 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from flows.cli_options import CatalogOption, DataDirOption
+from flows.cli_orchestrate import register as register_orchestration
 from tasks.catalog import DEFAULT_CATALOG, SAMPLE_DIR, CatalogError, load_catalog, select_feeds
 
 app = typer.Typer(
@@ -28,13 +30,6 @@ app.add_typer(feeds_app, name="feeds")
 console = Console()
 errors = Console(stderr=True)
 
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="Warehouse directory (default: $NEWSWIRE_HOME or ./data)."),
-]
-CatalogOption = Annotated[
-    Path | None, typer.Option("--catalog", help=f"Feed catalogue TOML (default: {DEFAULT_CATALOG.name}).")
-]
 
 DEMO_QUERY = """
 SELECT title, appearance_count AS copies, outlets, strftime(published_at, '%Y-%m-%d %H:%M') AS published
@@ -226,9 +221,12 @@ def stats(data_dir: DataDirOption = None) -> None:
         _print_query(
             data_dir,
             """
-            SELECT run_id, flow, committed_at, summary->>'new_appearances' AS new_appearances,
-                   summary->>'new_stories' AS new_stories, summary->>'not_modified' AS not_modified
-            FROM runs ORDER BY committed_at DESC LIMIT 5
+            SELECT run_id, flow, strftime(committed_at, '%m-%d %H:%M') AS "when",
+                   summary->>'feeds_polled' AS feeds, summary->>'not_modified' AS "304",
+                   summary->>'new_appearances' AS new, summary->>'new_stories' AS stories,
+                   summary->>'duplicates_merged' AS merged,
+                   coalesce(json_array_length(summary->'errors'), 0) AS errors
+            FROM runs ORDER BY committed_at DESC LIMIT 10
         """,
             "table",
         )
@@ -334,6 +332,15 @@ def _check_drops(drops, settings, table: Table) -> int:
         )
     return broken
 
+
+register_orchestration(
+    app,
+    feeds_app,
+    data_dir_of=_data_dir,
+    fail=_fail,
+    prepare_prefect=_prepare_prefect,
+    print_summary=_print_summary,
+)
 
 if __name__ == "__main__":
     app()

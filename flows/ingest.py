@@ -9,6 +9,7 @@ few hundred of them stall its SQLite store (STACK-NOTES.md).
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +20,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
+from flows.health import publish_feed_health_artifact
 from flows.wire import add_wire_state, known_drop_files, pick_up_drops, without_superseded
+from flows.writer_slot import writer_slot
 from tasks.catalog import DEFAULT_CATALOG, Feed, load_catalog, select_feeds
 from tasks.dedupe import History, KnownAppearance, KnownStory, plan_batch
 from tasks.drop import DropPickup
@@ -106,6 +109,25 @@ def _new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{suffix}"
 
 
+def parse_and_normalise(outcome: FeedOutcome, settings: Settings) -> None:
+    """Parse the fetched body into ``outcome.document`` and, unless it is broken (then
+    ``document.error`` says why), normalise its entries into ``outcome.entries``."""
+    result, feed = outcome.result, outcome.feed
+    base_url = result.final_url or result.url
+    outcome.document = parse_document(
+        result.body, result.headers, base_url, settings.fetch.max_body_bytes, forced_format=feed.format
+    )
+    if not outcome.document.error:
+        outcome.entries = normalise_document(
+            outcome.document,
+            feed,
+            result.fetched_at,
+            base_url,
+            settings.normalise,
+            raw_sha256=result.body_sha256,
+        )
+
+
 @task(name="fetch-parse-normalise", cache_policy=NO_CACHE, persist_result=False)
 def fetch_parse_normalise(
     feeds: list[Feed], states: dict[str, dict[str, Any]], settings: Settings
@@ -140,13 +162,7 @@ def fetch_parse_normalise(
         elif result.unchanged and (states.get(feed.id) or {}).get("last_error_kind") == "parse":
             outcome.carried_parse_error = states[feed.id]["last_error"]
         elif result.body is not None and not result.unchanged:
-            outcome.document = parse_document(
-                result.body,
-                result.headers,
-                result.final_url or result.url,
-                settings.fetch.max_body_bytes,
-                forced_format=feed.format,
-            )
+            parse_and_normalise(outcome, settings)
             if outcome.document.error:
                 logger.warning(
                     "feed %s (%s): %s; the raw payload is kept (sha256 %s) for replay",
@@ -154,15 +170,6 @@ def fetch_parse_normalise(
                     result.url,
                     outcome.document.error,
                     result.body_sha256,
-                )
-            else:
-                outcome.entries = normalise_document(
-                    outcome.document,
-                    feed,
-                    result.fetched_at,
-                    result.final_url or result.url,
-                    settings.normalise,
-                    raw_sha256=result.body_sha256,
                 )
         outcomes.append(outcome)
     failpoint("landed")
@@ -188,17 +195,21 @@ def dedupe_and_load(
     run_id: str,
     started_at: datetime,
     settings: Settings,
+    flow_name: str = "ingest",
+    record_fetches: bool = True,
 ) -> RunSummary:
-    """Match the batch against the whole history and commit it in one atomic step."""
+    """Match the batch against the whole history and commit it in one atomic step.
+    Backfills pass ``flow_name="backfill"``: their fetches are not polls of the feed, so
+    its poll state is left alone; an archive replay fetched nothing (``record_fetches``)."""
     now = datetime.now(UTC)
     entries = [entry for outcome in outcomes for entry in outcome.entries]
     entries, takes_over = without_superseded(warehouse, entries)
     plan = plan_batch(entries, _history_for(warehouse, entries), seen_at=now, takes_over=takes_over)
 
-    batch = CommitBatch(run_id=run_id, flow="ingest", started_at=started_at)
+    batch = CommitBatch(run_id=run_id, flow=flow_name, started_at=started_at)
     batch.appearance_rows = [appearance_row(w, run_id, now) for w in plan.appearances]
     batch.story_rows = [story_row(w, run_id, now) for w in plan.stories]
-    batch.fetch_rows = [fetch_row(o.result, run_id, o.document) for o in outcomes]
+    batch.fetch_rows = _fetch_rows(outcomes, run_id) if record_fetches else []
     add_wire_state(batch, plan, [o.drop for o in outcomes if o.drop])
     batch.appearance_keys = plan.appearance_keys
     batch.appearance_state = {
@@ -229,20 +240,25 @@ def dedupe_and_load(
         feed_id = outcome.feed.id
         summary.not_modified += result.not_modified
         summary.unchanged += result.unchanged and not result.not_modified
-        batch.feed_state.append(
-            next_feed_state(
-                outcome.feed,
-                states.get(feed_id),
-                result,
-                outcome.parse_error,
-                new_entries=new_by_feed.get(feed_id, 0),
-                entries_seen=len(outcome.document.entries) if outcome.document else None,
-                run_id=run_id,
-                now=now,
-                policy=settings.poll,
+        if flow_name == "ingest":
+            batch.feed_state.append(
+                next_feed_state(
+                    outcome.feed,
+                    states.get(feed_id),
+                    result,
+                    outcome.parse_error,
+                    new_entries=new_by_feed.get(feed_id, 0),
+                    entries_seen=len(outcome.document.entries) if outcome.document else None,
+                    run_id=run_id,
+                    now=now,
+                    policy=settings.poll,
+                    entry_dates=[e.published_at for e in outcome.entries if not e.published_guessed],
+                    ttl_minutes=outcome.document.ttl_minutes if outcome.document else None,
+                )
             )
-        )
-        if result.error:
+        if not record_fetches:
+            status = "replayed"
+        elif result.error:
             status = result.error_kind or "error"
         elif result.not_modified:
             status = "304"
@@ -268,7 +284,20 @@ def dedupe_and_load(
     return summary
 
 
-def _publish_artifact(summary: RunSummary) -> None:
+def _fetch_rows(outcomes: list[FeedOutcome], run_id: str) -> list[dict[str, Any]]:
+    """One row per fetch; a backfill fetches several pages of one feed, numbered after the
+    first so every fetch_id stays unique."""
+    rows, seen = [], Counter()
+    for outcome in outcomes:
+        row = fetch_row(outcome.result, run_id, outcome.document)
+        seen[row["fetch_id"]] += 1
+        if seen[row["fetch_id"]] > 1:
+            row["fetch_id"] += f":{seen[row['fetch_id']]}"
+        rows.append(row)
+    return rows
+
+
+def _publish_artifact(summary: RunSummary, key: str = "ingest-summary") -> None:
     rows = [
         {
             "feed": report.feed_id,
@@ -281,7 +310,7 @@ def _publish_artifact(summary: RunSummary) -> None:
         for report in summary.feeds
     ]
     create_table_artifact(
-        key="ingest-summary",
+        key=key,
         table=rows,
         description=(
             f"Run {summary.run_id}: {summary.feeds_polled} feeds polled, "
@@ -308,7 +337,7 @@ def ingest(
     warehouse = Warehouse(settings.data_dir)
     run_id = _new_run_id()
     started_at = datetime.now(UTC)
-    with warehouse.writer(on_wait=logger.warning):
+    with writer_slot(warehouse, logger):
         states = warehouse.feed_states()
         due = [feed for feed in feeds if force or is_due(feed, states.get(feed.id), started_at)]
         logger.info("run %s: %d of %d feeds due", run_id, len(due), len(feeds))
@@ -330,4 +359,5 @@ def ingest(
         ]
         summary = dedupe_and_load(quote(outcomes), quote(states), warehouse, run_id, started_at, settings)
     _publish_artifact(summary)
+    publish_feed_health_artifact(settings.data_dir)
     return summary

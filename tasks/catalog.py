@@ -24,6 +24,7 @@ _OPTIONAL = (
     "full_text",
     "allow_private_network",
     "path",
+    "sitemap",
 )
 _DEFAULT_KEYS = ("poll_interval_minutes",)
 
@@ -49,6 +50,8 @@ class Feed:
     # A directory-drop source (agencies deliver by FTP/SFTP into a folder): new files there
     # are picked up instead of polling ``url``, which is then this directory's file:// URL.
     path: str = ""
+    # Where the outlet's sitemap (index) is, for sitemap backfills; default: robots.txt.
+    sitemap: str = ""
 
     @property
     def outlet_id(self) -> str:
@@ -99,6 +102,8 @@ def _feed_from_table(path: Path, index: int, table: dict, defaults: dict) -> Fee
     for flag in ("full_text", "allow_private_network"):
         if not isinstance(table.get(flag, False), bool):
             raise _fail(path, where, f"{flag} must be true or false")
+    if "sitemap" in table and not _check_url(str(table["sitemap"])):
+        raise _fail(path, where, f"sitemap {table['sitemap']!r} is not an http(s) URL")
     return Feed(
         id=table["id"],
         name=table["name"].strip(),
@@ -113,6 +118,7 @@ def _feed_from_table(path: Path, index: int, table: dict, defaults: dict) -> Fee
         full_text=table.get("full_text", False),
         allow_private_network=table.get("allow_private_network", False),
         path=table.get("path", ""),
+        sitemap=table.get("sitemap", ""),
     )
 
 
@@ -152,8 +158,15 @@ def parse_catalog(text: str, path: Path, substitutions: dict[str, str] | None = 
     feeds: list[Feed] = []
     seen: dict[str, int] = {}
     for index, table in enumerate(tables):
-        if substitutions and isinstance(table.get("url"), str):
-            table = {**table, "url": _substitute(table["url"], substitutions)}
+        if substitutions:
+            table = {
+                **table,
+                **{
+                    k: _substitute(table[k], substitutions)
+                    for k in ("url", "sitemap")
+                    if isinstance(table.get(k), str)
+                },
+            }
         feed = _feed_from_table(path, index, table, defaults)
         if feed.id in seen:
             raise _fail(

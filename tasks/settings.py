@@ -58,8 +58,22 @@ class PollPolicy:
 
     # A news desk wants minutes, not hours; 15 min is the common RSS courtesy interval.
     default_interval_minutes: int = 15
+    # Bounds on every computed interval: under 5 min is impolite to any server and gains
+    # nothing for news; over a day and a revived or dormant feed is noticed too late.
     min_interval_minutes: int = 5
     max_interval_minutes: int = 24 * 60
+    # Poll twice per observed gap between entries: a new entry then waits a quarter of
+    # the gap on average, and a feed posting once a day is polled twice a day, not 96x.
+    entry_gap_fraction: float = 0.5
+    # Backoff exponent per failure: soft errors (404, 429, 5xx, DNS, timeouts) are
+    # usually transient, so they grow the interval half as fast as hard ones (403, 410,
+    # unparseable bodies, refused addresses) that need a human.
+    soft_error_weight: float = 0.5
+    hard_error_weight: float = 1.0
+    # After this many failures in a row a feed is dormant: polled at the longest interval
+    # and listed in `newswire feeds health`, never dropped. Ten at a 15-minute base with
+    # doubling is about a day of trying; a surprising number of feeds come back later.
+    dormant_after_failures: int = 10
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,8 @@ _FEED_STATE_COLUMNS = (
     "health",
     "entries_last_seen",
     "updated_run_id",
+    "entry_gap_minutes",
+    "poll_interval_minutes",
 )
 
 
@@ -225,24 +227,50 @@ class Warehouse:
             if rows:
                 moves += lake.stage_rows(self.lake_dir, batch.run_id, spec, rows)
         failpoint("staged")
+        self._commit_run(
+            batch.run_id,
+            batch.flow,
+            batch.started_at,
+            moves,
+            batch.summary,
+            apply_state=lambda con: self._apply_state(con, batch),
+        )
+
+    def commit_files(
+        self, run_id: str, flow: str, started_at: datetime, moves: list[tuple[str, str]], summary: dict
+    ) -> None:
+        """Commit a run that staged its own files (compaction): the same ledger row and
+        publication, so recovery finishes it after a crash like any other run."""
+        self._commit_run(run_id, flow, started_at, moves, summary)
+
+    def _commit_run(
+        self,
+        run_id: str,
+        flow: str,
+        started_at: datetime,
+        moves: list[tuple[str, str]],
+        summary: dict,
+        apply_state: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    ) -> None:
         with self.state() as con:
             con.execute("BEGIN TRANSACTION")
-            self._apply_state(con, batch)
+            if apply_state is not None:
+                apply_state(con)
             con.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, false, ?, ?)",
                 [
-                    batch.run_id,
-                    batch.flow,
-                    batch.started_at,
+                    run_id,
+                    flow,
+                    started_at,
                     datetime.now(UTC),
                     json.dumps(moves),
-                    json.dumps(batch.summary, default=str),
+                    json.dumps(summary, default=str),
                 ],
             )
             failpoint("before-commit")
             con.execute("COMMIT")
         failpoint("committed")
-        self._publish(batch.run_id, moves)
+        self._publish(run_id, moves)
 
     def _apply_state(self, con: duckdb.DuckDBPyConnection, batch: CommitBatch) -> None:
         if batch.appearance_keys:

@@ -28,6 +28,10 @@ CREATE TABLE IF NOT EXISTS feed_state (
     entries_last_seen     INTEGER,
     updated_run_id        VARCHAR
 );
+-- Adaptive polling (issue 5): the feed's median gap between entries, and the interval
+-- chosen at the last poll. Added with IF NOT EXISTS so older state files upgrade in place.
+ALTER TABLE feed_state ADD COLUMN IF NOT EXISTS entry_gap_minutes DOUBLE;
+ALTER TABLE feed_state ADD COLUMN IF NOT EXISTS poll_interval_minutes DOUBLE;
 
 -- Keys that identify an appearance within its feed ('id:<entry id>', 'url:<canonical>').
 CREATE TABLE IF NOT EXISTS appearance_keys (

@@ -1,0 +1,236 @@
+"""``newswire serve``, ``backfill``, ``maintain`` and ``feeds health``: the scheduling and
+operations side of the CLI, registered on the main typer app by ``flows/cli.py``.
+
+Parameters are validated before Prefect is imported, so a wrong date or feed id is refused
+in well under a second instead of after Prefect's start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from flows.cli_options import CatalogOption, DataDirOption
+from tasks.catalog import DEFAULT_CATALOG, CatalogError, load_catalog, select_feeds
+
+console = Console()
+
+# Ten minutes: most outlets publish a few items an hour, and adaptive polling decides per
+# feed whether it is actually due; the run itself is cheap when nothing is.
+DEFAULT_INGEST_INTERVAL_MINUTES = 10
+# 02:30 local: after the evening news cycle, before the morning one.
+DEFAULT_MAINTAIN_CRON = "30 2 * * *"
+
+
+def register(
+    app: typer.Typer,
+    feeds_app: typer.Typer,
+    data_dir_of: Callable[[Path | None], Path],
+    fail: Callable[[str], None],
+    prepare_prefect: Callable[[Path], None],
+    print_summary: Callable,
+) -> None:
+    @app.command()
+    def backfill(
+        start: Annotated[
+            datetime, typer.Option("--from", help="First day (UTC), YYYY-MM-DD.", formats=["%Y-%m-%d"])
+        ],
+        end: Annotated[
+            datetime, typer.Option("--to", help="Last day (UTC), inclusive.", formats=["%Y-%m-%d"])
+        ],
+        source: Annotated[str, typer.Option("--source", help="archive | pages | sitemap")] = "pages",
+        feed: Annotated[list[str] | None, typer.Option("--feed", help="Feed id (repeatable).")] = None,
+        tag: Annotated[list[str] | None, typer.Option("--tag", help="Feed tag (repeatable).")] = None,
+        max_pages: Annotated[int, typer.Option("--max-pages", help="Pages/sitemaps per feed.")] = 50,
+        max_items: Annotated[int, typer.Option("--max-items", help="Items in total.")] = 5000,
+        catalog: CatalogOption = None,
+        data_dir: DataDirOption = None,
+    ) -> None:
+        """Load a date range of feeds' past (archive | pages | sitemap); re-running adds nothing.
+
+        archive replays stored raw payloads with today's code; pages walks older feed pages
+        (RFC 5005 links, ?paged=N / ?page=N); sitemap walks sitemap indexes and news sitemaps.
+        """
+        from flows.backfill_params import BackfillRefused, validate_request
+
+        data_dir = data_dir_of(data_dir)
+        catalog_path = catalog or DEFAULT_CATALOG
+        parameters = dict(
+            start=start.date(),
+            end=end.date(),
+            source=source,
+            feed_ids=feed or None,
+            tags=tag or None,
+            max_pages=max_pages,
+            max_items=max_items,
+        )
+        try:
+            _, feeds = validate_request(load_catalog(catalog_path), **parameters)
+        except (BackfillRefused, CatalogError) as error:
+            fail(str(error))
+        prepare_prefect(data_dir)
+        from flows.backfill import PROGRESS_LISTENERS
+        from flows.backfill import backfill as backfill_flow
+
+        columns = (
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} feeds"),
+            TextColumn("{task.fields[pages]} pages, {task.fields[items]} items"),
+            TextColumn("{task.fields[rate]:.1f} items/s"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=console) as progress:
+            bar = progress.add_task(f"backfill {source}", total=len(feeds), pages=0, items=0, rate=0.0)
+            started = datetime.now()
+
+            def show(state) -> None:
+                elapsed = max((datetime.now() - started).total_seconds(), 1e-6)
+                progress.update(
+                    bar,
+                    completed=state.feeds_done,
+                    pages=state.pages,
+                    items=state.items,
+                    rate=state.items / elapsed,
+                )
+
+            PROGRESS_LISTENERS.append(show)
+            try:
+                summary = backfill_flow(catalog=str(catalog_path), data_dir=str(data_dir), **parameters)
+            finally:
+                PROGRESS_LISTENERS.remove(show)
+            progress.update(bar, completed=len(feeds))
+        print_summary(summary)
+
+    @app.command()
+    def maintain(data_dir: DataDirOption = None) -> None:
+        """Compact small Parquet files per partition and refresh the views catalogue."""
+        data_dir = data_dir_of(data_dir)
+        prepare_prefect(data_dir)
+        from flows.maintain import maintain as maintain_flow
+
+        report = maintain_flow(data_dir=str(data_dir))
+        table = Table(title=f"maintain {report.run_id}", title_justify="left")
+        for column in ("table", "partition", "files before", "files after", "rows"):
+            table.add_column(column)
+        for p in report.partitions:
+            table.add_row(p.table, p.partition, str(p.files_before), str(p.files_after), str(p.rows))
+        console.print(table)
+        console.print(
+            f"{len(report.partitions)} partitions compacted, {report.files_removed} files removed, "
+            "views refreshed."
+        )
+
+    @app.command()
+    def serve(
+        catalog: CatalogOption = None,
+        interval: Annotated[
+            int, typer.Option("--interval", help="Minutes between ingest runs.", min=1)
+        ] = DEFAULT_INGEST_INTERVAL_MINUTES,
+        maintain_cron: Annotated[str, typer.Option("--maintain-cron", help="When maintain runs.")] = (
+            DEFAULT_MAINTAIN_CRON
+        ),
+        timezone: Annotated[str, typer.Option("--timezone", help="Time zone of --maintain-cron.")] = "UTC",
+        data_dir: DataDirOption = None,
+    ) -> None:
+        """Run ingest every --interval minutes and maintain nightly, until Ctrl-C.
+
+        Without PREFECT_API_URL a local Prefect server is started on loopback (home under the
+        data directory) and stopped on exit: schedules need a real server.
+        """
+        data_dir = data_dir_of(data_dir)
+        catalog_path = str(Path(catalog or DEFAULT_CATALOG).resolve())
+        try:
+            select_feeds(load_catalog(catalog_path))
+        except CatalogError as error:
+            fail(str(error))
+        prepare_prefect(data_dir)
+        server = None
+        if not os.environ.get("PREFECT_API_URL"):
+            from flows.local_server import LocalPrefectServer
+
+            server = LocalPrefectServer(Path(os.environ["PREFECT_HOME"]), ui=True)
+            console.print(
+                f"Starting a local Prefect server (log: {server.log_path}); ~30 s the first time..."
+            )
+            server.start()
+            os.environ["PREFECT_API_URL"] = server.api_url
+            console.print(f"Prefect UI: {server.ui_url}   API: {server.api_url}")
+            console.print(
+                f"From another shell: PREFECT_API_URL={server.api_url} "
+                "prefect deployment run 'backfill/backfill' --param start=YYYY-MM-DD --param end=YYYY-MM-DD"
+            )
+        # A service manager stops us with SIGTERM: unwind like Ctrl-C so the server stops too.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        try:
+            _serve_deployments(catalog_path, str(data_dir.resolve()), interval, maintain_cron, timezone)
+        finally:
+            if server is not None:
+                server.stop()
+
+    @feeds_app.command("health")
+    def feeds_health(
+        show_all: Annotated[bool, typer.Option("--all", help="Healthy feeds too.")] = False,
+        data_dir: DataDirOption = None,
+    ) -> None:
+        """Failing and dormant feeds with their last error (dormant feeds are still retried)."""
+        from flows.health import feed_health
+
+        rows = feed_health(data_dir_of(data_dir), include_active=show_all)
+        if not rows:
+            console.print("All feeds are healthy (or nothing was polled yet).")
+            return
+        table = Table(title="Feed health (dormant feeds are still retried daily)")
+        columns = ("feed_id", "health", "failures", "error_kind", "last_error", "last_success_at")
+        for column in (*columns, "next_poll_at", "moved_to"):
+            table.add_column(column, overflow="fold", ratio=3 if column == "last_error" else 1)
+        for row in rows:
+            style = {"dormant": "red", "failing": "yellow"}.get(row["health"])
+            table.add_row(*[_cell(row[c]) for c in (*columns, "next_poll_at", "moved_to")], style=style)
+        console.print(table)
+
+
+def _exit_on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    return str(value)
+
+
+def _serve_deployments(catalog: str, data_dir: str, interval: int, maintain_cron: str, timezone: str) -> None:
+    from prefect import serve as prefect_serve
+    from prefect.schedules import Cron, Interval
+
+    from flows.backfill import backfill
+    from flows.ingest import ingest
+    from flows.maintain import maintain
+
+    prefect_serve(
+        ingest.to_deployment(
+            name="ingest",
+            schedules=[Interval(timedelta(minutes=interval))],
+            parameters={"catalog": catalog, "data_dir": data_dir},
+        ),
+        maintain.to_deployment(
+            name="maintain",
+            schedules=[Cron(maintain_cron, timezone=timezone)],
+            parameters={"data_dir": data_dir},
+        ),
+        # By hand only: `prefect deployment run 'backfill/backfill' --param start=...`.
+        backfill.to_deployment(name="backfill", parameters={"catalog": catalog, "data_dir": data_dir}),
+    )

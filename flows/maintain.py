@@ -1,0 +1,69 @@
+"""The maintain flow: nightly housekeeping of the lake.
+
+Compacts each date partition's small Parquet files into a few large ones (same rows, same
+query results), refreshes the DuckDB views catalogue, and reports what it did — as a
+Prefect table artifact and in the run ledger (``newswire stats``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from pydantic import Field
+
+from flows.health import publish_feed_health_artifact
+from flows.ingest import _new_run_id
+from flows.writer_slot import writer_slot
+from tasks.settings import load_settings
+from warehouse.compact import MAX_FILES_PER_PARTITION, CompactionReport, compact
+from warehouse.views import write_catalog
+from warehouse.writer import Warehouse
+
+
+@task(name="compact-partitions", cache_policy=NO_CACHE, persist_result=False)
+def compact_partitions(warehouse: Warehouse, run_id: str, started_at: datetime, max_files: int):
+    return compact(warehouse, run_id, started_at, max_files=max_files)
+
+
+@flow(name="maintain", log_prints=True)
+def maintain(
+    data_dir: str | None = None,
+    max_files_per_partition: Annotated[int, Field(ge=1, le=1000)] = MAX_FILES_PER_PARTITION,
+) -> CompactionReport:
+    """Compact small Parquet files per partition, refresh the views, report."""
+    logger = get_run_logger()
+    settings = load_settings(data_dir)
+    warehouse = Warehouse(settings.data_dir)
+    run_id = _new_run_id()
+    with writer_slot(warehouse, logger):
+        report = compact_partitions(warehouse, run_id, datetime.now(UTC), max_files_per_partition)
+        write_catalog(settings.data_dir)
+    logger.info(
+        "maintain %s: %d partition(s) compacted, %d file(s) removed",
+        run_id,
+        len(report.partitions),
+        report.files_removed,
+    )
+    create_table_artifact(
+        key="maintain-summary",
+        table=[
+            {
+                "table": p.table,
+                "partition": p.partition,
+                "files before": p.files_before,
+                "files after": p.files_after,
+                "rows": p.rows,
+                "MB before": round(p.bytes_before / 1e6, 2),
+            }
+            for p in report.partitions
+        ]
+        or [{"table": "", "partition": "nothing to compact"}],
+        description=f"Run {run_id}: {len(report.partitions)} partitions compacted, "
+        f"{report.files_removed} files removed; views refreshed.",
+    )
+    publish_feed_health_artifact(settings.data_dir)
+    return report
