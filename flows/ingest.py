@@ -18,8 +18,10 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from flows.dedupe import attach_story_index, plan_stories
 from tasks.catalog import DEFAULT_CATALOG, Feed, load_catalog, select_feeds
-from tasks.dedupe import History, KnownAppearance, KnownStory, plan_batch
+from tasks.cluster import load_policy
+from tasks.dedupe import History, KnownAppearance, KnownStory
 from tasks.fetch import FetchRequest, FetchResult, fetch_feeds
 from tasks.normalise import NormalisedEntry, normalise_document
 from tasks.parse import ParsedDocument, parse_document
@@ -187,7 +189,7 @@ def dedupe_and_load(
     """Match the batch against the whole history and commit it in one atomic step."""
     now = datetime.now(UTC)
     entries = [entry for outcome in outcomes for entry in outcome.entries]
-    plan = plan_batch(entries, _history_for(warehouse, entries), seen_at=now)
+    plan, matcher = plan_stories(warehouse, entries, _history_for(warehouse, entries), now, load_policy())
 
     batch = CommitBatch(run_id=run_id, flow="ingest", started_at=started_at)
     batch.appearance_rows = [appearance_row(w, run_id, now) for w in plan.appearances]
@@ -256,6 +258,7 @@ def dedupe_and_load(
                 error=outcome.error,
             )
         )
+    attach_story_index(batch, plan, matcher)
     batch.summary = summary.as_dict()
     warehouse.commit(batch)
     return summary

@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse import lake
+from warehouse import lake, story_index
 from warehouse.failpoints import failpoint
 from warehouse.raw_store import RawStore
 from warehouse.schema import APPEARANCES, FETCHES, SCHEMA_VERSION, STORIES
@@ -63,6 +63,11 @@ class CommitBatch:
     # story_id -> (revision, representative_appearance_id, first_seen_at)
     story_state: dict[str, tuple[int, str, datetime]] = field(default_factory=dict)
     feed_state: list[dict[str, Any]] = field(default_factory=list)
+    # Near-duplicate index (warehouse/story_index.py): changed story profiles, new band keys;
+    # reset_clustering empties story keys/state/index first (dedupe --rebuild).
+    story_profiles: dict[str, story_index.ProfileRow] = field(default_factory=dict)
+    story_bands: list[tuple[int, str]] = field(default_factory=list)
+    reset_clustering: bool = False
     summary: dict[str, Any] = field(default_factory=dict)
 
 
@@ -210,6 +215,11 @@ class Warehouse:
         appearances = {(r[0], r[1]): tuple(r[2:]) for r in appearance_rows}
         return appearances, dict(story_key_rows), {r[0]: tuple(r[1:]) for r in story_rows}
 
+    def story_candidates(self, keys: list[int]):
+        """Near-duplicate candidates for a batch's LSH keys (``story_index.lookup``)."""
+        with self.state() as con:
+            return story_index.lookup(con, keys)
+
     # -- commit and recovery -------------------------------------------------------------
 
     def commit(self, batch: CommitBatch) -> None:
@@ -242,6 +252,8 @@ class Warehouse:
         self._publish(batch.run_id, moves)
 
     def _apply_state(self, con: duckdb.DuckDBPyConnection, batch: CommitBatch) -> None:
+        if batch.reset_clustering:
+            story_index.reset(con)
         if batch.appearance_keys:
             con.register(
                 "new_appearance_keys",
@@ -296,6 +308,7 @@ class Warehouse:
                 ),
             )
             con.execute("INSERT OR REPLACE INTO story_state SELECT * FROM new_story_state")
+        story_index.apply(con, batch.story_profiles, batch.story_bands)
         for row in batch.feed_state:
             columns = [c for c in _FEED_STATE_COLUMNS if c in row]
             placeholders = ", ".join("?" for _ in columns)
