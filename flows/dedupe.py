@@ -83,6 +83,23 @@ def attach_story_index(batch: CommitBatch, plan: DedupePlan, matcher: StoryMatch
         row["signature"] = signatures[row["representative_appearance_id"]]
 
 
+def fill_batch(batch: CommitBatch, plan: DedupePlan, matcher: StoryMatcher, now: datetime) -> None:
+    """A commit batch holding exactly what ``plan`` changes (rows, keys, state, index):
+    for callers that load entries without fetches (benchmarks, replays)."""
+    batch.appearance_rows = [appearance_row(w, batch.run_id, now) for w in plan.appearances]
+    batch.story_rows = [story_row(w, batch.run_id, now) for w in plan.stories]
+    batch.appearance_keys = plan.appearance_keys
+    batch.appearance_state = {
+        w.appearance_id: (w.revision, w.entry.content_hash, w.story_id, w.first_seen_at)
+        for w in plan.appearances
+    }
+    batch.story_keys = plan.story_keys
+    batch.story_state = {
+        w.story_id: (w.revision, w.representative.appearance_id, w.first_seen_at) for w in plan.stories
+    }
+    attach_story_index(batch, plan, matcher)
+
+
 # -- rebuild --------------------------------------------------------------------------
 
 

@@ -18,7 +18,9 @@ Verification (thresholds in feeds/dedupe.toml, reasons there and in docs/dedupe.
 
 from __future__ import annotations
 
+import re
 import tomllib
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,9 +33,14 @@ from tasks.normalise import NormalisedEntry
 from tasks.shingles import is_wire_update, normalised_title, shingle_hashes, words
 
 DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "feeds" / "dedupe.toml"
-# Distinct numbers kept per story for the number check; a story with more is a table,
-# and 64 of its numbers are plenty of evidence.
+# Distinct numbers (and sentence hashes) kept per story; a story with more is a table or a
+# long read, and 64 of them are plenty of evidence.
 MAX_NUMBERS = 64
+MAX_SENTENCES = 64
+# A sentence this long shared word for word is evidence of copying; shorter ones ("He
+# declined to comment.") recur across unrelated stories.
+MIN_SENTENCE_WORDS = 10
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 
 @dataclass(frozen=True)
@@ -41,10 +48,12 @@ class DedupePolicy:
     bands: int = 64
     rows: int = 2
     min_containment: float = 0.7
+    min_containment_with_sentences: float = 0.35
+    min_shared_sentences: int = 2
     conflicting_agency_containment: float = 0.95
     min_shingles: int = 20
     min_title_words: int = 5
-    missing_numbers_share: float = 0.25
+    min_shared_numbers: float = 0.5
     full_copy_ratio: float = 1.25
 
 
@@ -72,8 +81,23 @@ class Profile:
     shingle_count: int
     title: str
     numbers: frozenset[str]
+    # CRC-32 of the comparison form of each long sentence
+    sentences: frozenset[int] = frozenset()
     wire_agency: str | None = None
     wire_original: bool = False
+
+
+def _numbers(text: str) -> list[str]:
+    return sorted({w for w in words(text) if any(ch.isdigit() for ch in w)})
+
+
+def long_sentences(text: str) -> list[int]:
+    hashes = set()
+    for sentence in _SENTENCE_END.split(text):
+        tokens = words(sentence)
+        if len(tokens) >= MIN_SENTENCE_WORDS:
+            hashes.add(zlib.crc32(" ".join(tokens).encode("utf-8")))
+    return sorted(hashes)[:MAX_SENTENCES]
 
 
 def _slug(text: str | None) -> str:
@@ -86,13 +110,13 @@ def profile_of(
     """The profile of one item: ``text`` is the cleaned body, else the summary."""
     norm_title = normalised_title(title)
     hashes = shingle_hashes(f"{norm_title}\n{text}")
-    numbers = sorted({w for w in words(text) if any(ch.isdigit() for ch in w)})[:MAX_NUMBERS]
     agency = _slug(wire_agency) or None
     return Profile(
         signature=minhash.signature(hashes),
         shingle_count=len(hashes),
         title=norm_title,
-        numbers=frozenset(numbers),
+        numbers=frozenset(_numbers(text)[:MAX_NUMBERS]),
+        sentences=frozenset(long_sentences(text)),
         wire_agency=agency,
         wire_original=bool(agency) and agency == _slug(outlet_id),
     )
@@ -112,6 +136,15 @@ def index_keys(profile: Profile, policy: DedupePolicy) -> list[int]:
     return keys
 
 
+def _numbers_disagree(a: frozenset[str], b: frozenset[str], policy: DedupePolicy) -> bool:
+    """Same-template reports (rates, weather, market close) share their wording and differ
+    in their numbers. With at least 3 numbers on each side, fewer than ``min_shared_numbers``
+    of the smaller set shared means different reports; copies keep their numbers (a cut copy
+    keeps a subset, boilerplate adds a year or two)."""
+    fewer = min(len(a), len(b))
+    return fewer >= 3 and len(a & b) < policy.min_shared_numbers * fewer
+
+
 def match_score(item: Profile, story: Profile, policy: DedupePolicy) -> float | None:
     """How well ``item`` matches a story's reference profile (containment in 0..1), or
     None when it is not the same story."""
@@ -119,17 +152,24 @@ def match_score(item: Profile, story: Profile, policy: DedupePolicy) -> float | 
     if short < policy.min_shingles:
         same_headline = item.title == story.title and len(item.title.split()) >= policy.min_title_words
         return 1.0 if same_headline else None
+    # "Exchange rates for 6 October" and "... for 7 October": numbered headlines that share
+    # no number are different reports, however alike the text.
+    title_numbers = (frozenset(_numbers(item.title)), frozenset(_numbers(story.title)))
+    if all(title_numbers) and not title_numbers[0] & title_numbers[1]:
+        return None
+    if _numbers_disagree(item.numbers, story.numbers, policy):
+        return None
     score = minhash.containment(item.signature, item.shingle_count, story.signature, story.shingle_count)
-    needed = policy.min_containment
     if item.wire_agency and story.wire_agency and item.wire_agency != story.wire_agency:
-        needed = policy.conflicting_agency_containment
-    if score < needed:
-        return None
-    smaller, larger = (item, story) if item.shingle_count <= story.shingle_count else (story, item)
-    missing = len(smaller.numbers - larger.numbers)
-    if missing > policy.missing_numbers_share * len(smaller.numbers) + 1:
-        return None
-    return score
+        return score if score >= policy.conflicting_agency_containment else None
+    if score >= policy.min_containment:
+        return score
+    # Boilerplate dilutes containment of a short cut copy; whole sentences shared word for
+    # word are the copy's fingerprint (independent reports share a quote, not paragraphs).
+    shared = len(item.sentences & story.sentences)
+    if score >= policy.min_containment_with_sentences and shared >= policy.min_shared_sentences:
+        return score
+    return None
 
 
 def better_representative(candidate: Profile, current: Profile, policy: DedupePolicy) -> bool:
@@ -227,13 +267,20 @@ def profile_row(profile: Profile) -> tuple:
         profile.shingle_count,
         profile.title,
         sorted(profile.numbers),
+        sorted(profile.sentences),
         profile.wire_agency,
         profile.wire_original,
     )
 
 
 def profile_from_row(row: tuple) -> Profile:
-    signature, shingle_count, title, numbers, wire_agency, wire_original = row
+    signature, shingle_count, title, numbers, sentences, wire_agency, wire_original = row
     return Profile(
-        minhash.from_bytes(signature), shingle_count, title, frozenset(numbers), wire_agency, wire_original
+        minhash.from_bytes(signature),
+        shingle_count,
+        title,
+        frozenset(numbers),
+        frozenset(sentences),
+        wire_agency,
+        wire_original,
     )

@@ -15,10 +15,18 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-# story_id -> (signature, shingle_count, title, numbers, wire_agency, wire_original)
-ProfileRow = tuple[bytes, int, str, list[str], str | None, bool]
+# story_id -> (signature, shingle_count, title, numbers, sentences, wire_agency, wire_original)
+ProfileRow = tuple[bytes, int, str, list[str], list[int], str | None, bool]
 
-PROFILE_COLUMNS = ("signature", "shingle_count", "title", "numbers", "wire_agency", "wire_original")
+PROFILE_COLUMNS = (
+    "signature",
+    "shingle_count",
+    "title",
+    "numbers",
+    "sentences",
+    "wire_agency",
+    "wire_original",
+)
 
 
 def story_key(story_id: str) -> int:
@@ -49,8 +57,9 @@ def lookup(
     """).fetchall()
     con.execute("DROP TABLE band_hits")
     con.unregister("batch_band_keys")
-    profiles = {r[0]: tuple(r[1:7]) for r in rows}
-    states = {r[0]: tuple(r[7:]) for r in rows if r[7] is not None}
+    width = len(PROFILE_COLUMNS)
+    profiles = {r[0]: tuple(r[1 : width + 1]) for r in rows}
+    states = {r[0]: tuple(r[width + 1 :]) for r in rows if r[width + 1] is not None}
     return hits, profiles, states
 
 
@@ -65,8 +74,9 @@ def profiles_table(profiles: dict[str, ProfileRow]) -> pa.Table:
             "shingle_count": pa.array([v[1] for v in values], pa.int32()),
             "title": [v[2] for v in values],
             "numbers": pa.array([list(v[3]) for v in values], pa.list_(pa.string())),
-            "wire_agency": pa.array([v[4] for v in values], pa.string()),
-            "wire_original": pa.array([v[5] for v in values], pa.bool_()),
+            "sentences": pa.array([list(v[4]) for v in values], pa.list_(pa.uint32())),
+            "wire_agency": pa.array([v[5] for v in values], pa.string()),
+            "wire_original": pa.array([v[6] for v in values], pa.bool_()),
         }
     )
 

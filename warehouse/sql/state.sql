@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS story_state (
 
 -- Near-duplicate index (docs/dedupe.md). story_profiles: per story, what verification
 -- needs about its representative copy (MinHash signature, shingle count, normalised
--- headline, distinct numbers, agency), so matching never scans Parquet. story_bands: LSH
+-- headline, distinct numbers, long-sentence hashes, agency), so matching never scans Parquet. story_bands: LSH
 -- band keys (and the headline key) -> story; a batch's keys are joined against it in one
 -- query. No index on story_bands: an ART index over 10^8 rows costs more memory than the
 -- hash join it would save (the join builds on the small batch side).
@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS story_profiles (
     shingle_count  INTEGER NOT NULL,
     title          VARCHAR NOT NULL,
     numbers        VARCHAR[] NOT NULL,
+    sentences      UINTEGER[] NOT NULL,
     wire_agency    VARCHAR,
     wire_original  BOOLEAN NOT NULL
 );
