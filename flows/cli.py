@@ -242,6 +242,42 @@ def stats(data_dir: DataDirOption = None) -> None:
         )
 
 
+@app.command()
+def dedupe(
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Re-cluster every appearance with the current feeds/dedupe.toml and rewrite what moved.",
+        ),
+    ] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Near-duplicate story clusters: how many, and (--rebuild) re-cluster the history."""
+    data_dir = _data_dir(data_dir)
+    if rebuild:
+        from flows.dedupe import rebuild_clusters
+
+        with console.status("Re-clustering the history (holds the writer lock)..."):
+            report = rebuild_clusters(data_dir)
+        console.print(
+            f"Rebuild {report.run_id}: {report.appearances} appearances in {report.stories} stories; "
+            f"{report.reassigned_appearances} appearances moved, {report.stories_written} stories rewritten, "
+            f"{report.stories_retired} stories retired."
+        )
+    _print_query(
+        data_dir,
+        """
+        SELECT count(*) AS stories,
+               count(*) FILTER (WHERE appearance_count > 1) AS with_copies,
+               count(*) FILTER (WHERE len(outlets) > 1) AS multi_outlet,
+               coalesce(max(appearance_count), 0) AS largest
+        FROM stories
+        """,
+        "table",
+    )
+
+
 @feeds_app.command("list")
 def feeds_list(
     catalog: CatalogOption = None,

@@ -8,6 +8,7 @@ between them and the warehouse, so the ingest flow and the maintenance command s
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,8 +85,8 @@ def attach_story_index(batch: CommitBatch, plan: DedupePlan, matcher: StoryMatch
 
 
 def fill_batch(batch: CommitBatch, plan: DedupePlan, matcher: StoryMatcher, now: datetime) -> None:
-    """A commit batch holding exactly what ``plan`` changes (rows, keys, state, index):
-    for callers that load entries without fetches (benchmarks, replays)."""
+    """Put into ``batch`` exactly what ``plan`` changes: lake rows, keys, state and the
+    near-duplicate index (the ingest flow adds fetches and feed state around it)."""
     batch.appearance_rows = [appearance_row(w, batch.run_id, now) for w in plan.appearances]
     batch.story_rows = [story_row(w, batch.run_id, now) for w in plan.stories]
     batch.appearance_keys = plan.appearance_keys
@@ -173,7 +174,7 @@ def rebuild_clusters(
     policy = policy or load_policy()
     warehouse = Warehouse(data_dir)
     now = datetime.now(UTC)
-    run_id = run_id or f"{now:%Y%m%dT%H%M%S}-rebuild"
+    run_id = run_id or f"{now:%Y%m%dT%H%M%S}-rebuild-{uuid.uuid4().hex[:6]}"
     report = RebuildReport(run_id=run_id)
     with warehouse.writer():
         rows, old_stories = _read_current(warehouse.data_dir)

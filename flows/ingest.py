@@ -18,14 +18,14 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows.dedupe import attach_story_index, plan_stories
+from flows.dedupe import fill_batch, plan_stories
 from tasks.catalog import DEFAULT_CATALOG, Feed, load_catalog, select_feeds
 from tasks.cluster import load_policy
 from tasks.dedupe import History, KnownAppearance, KnownStory
 from tasks.fetch import FetchRequest, FetchResult, fetch_feeds
 from tasks.normalise import NormalisedEntry, normalise_document
 from tasks.parse import ParsedDocument, parse_document
-from tasks.records import appearance_row, fetch_row, story_row
+from tasks.records import fetch_row
 from tasks.schedule import is_due, next_feed_state, request_url
 from tasks.settings import Settings, load_settings
 from warehouse.failpoints import failpoint
@@ -192,18 +192,8 @@ def dedupe_and_load(
     plan, matcher = plan_stories(warehouse, entries, _history_for(warehouse, entries), now, load_policy())
 
     batch = CommitBatch(run_id=run_id, flow="ingest", started_at=started_at)
-    batch.appearance_rows = [appearance_row(w, run_id, now) for w in plan.appearances]
-    batch.story_rows = [story_row(w, run_id, now) for w in plan.stories]
     batch.fetch_rows = [fetch_row(o.result, run_id, o.document) for o in outcomes]
-    batch.appearance_keys = plan.appearance_keys
-    batch.appearance_state = {
-        w.appearance_id: (w.revision, w.entry.content_hash, w.story_id, w.first_seen_at)
-        for w in plan.appearances
-    }
-    batch.story_keys = plan.story_keys
-    batch.story_state = {
-        w.story_id: (w.revision, w.representative.appearance_id, w.first_seen_at) for w in plan.stories
-    }
+    fill_batch(batch, plan, matcher, now)
 
     summary = RunSummary(run_id=run_id, feeds_polled=len(outcomes), entries_seen=len(entries))
     summary.new_appearances = plan.new_appearances
@@ -258,7 +248,6 @@ def dedupe_and_load(
                 error=outcome.error,
             )
         )
-    attach_story_index(batch, plan, matcher)
     batch.summary = summary.as_dict()
     warehouse.commit(batch)
     return summary
