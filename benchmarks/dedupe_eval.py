@@ -21,11 +21,16 @@ datasketch.MinHashLSH in memory, same bands, same verification, same run.
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import os
 import random
 import re
+import resource
+import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -35,15 +40,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
+import pyarrow as pa  # noqa: E402
+
 from flows.dedupe import fill_batch, plan_stories  # noqa: E402
+from tasks import minhash  # noqa: E402
 from tasks.catalog import Feed  # noqa: E402
-from tasks.cluster import DedupePolicy, load_policy  # noqa: E402
-from tasks.dedupe import History  # noqa: E402
+from tasks.cluster import (  # noqa: E402
+    DedupePolicy,
+    Profile,
+    StoryMatcher,
+    index_keys,
+    load_policy,
+    profile_of,
+    profile_row,
+)
+from tasks.dedupe import History, plan_batch  # noqa: E402
 from tasks.normalise import NormalisedEntry, normalise_document  # noqa: E402
 from tasks.parse import parse_document  # noqa: E402
 from tasks.settings import NormalisePolicy  # noqa: E402
 from tasks.shingles import normalised_title  # noqa: E402
 from tasks.text import content_hash  # noqa: E402
+from warehouse import story_index  # noqa: E402
 from warehouse.writer import CommitBatch, Warehouse  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
@@ -411,6 +429,231 @@ def print_quality(report: QualityReport) -> None:
         print("  " + line)
 
 
+# -- performance ---------------------------------------------------------------------------
+
+
+def _vocabulary(rng, size: int = 30_000) -> list[str]:
+    syllables = [
+        "ka",
+        "zan",
+        "tu",
+        "ro",
+        "mi",
+        "sha",
+        "dor",
+        "bek",
+        "li",
+        "on",
+        "ter",
+        "va",
+        "ush",
+        "gi",
+        "nor",
+    ]
+    return ["".join(rng.choice(syllables, size=int(rng.integers(2, 5)))) for _ in range(size)]
+
+
+def _texts(rng, vocabulary: list[str], count: int) -> list[tuple[str, list[str]]]:
+    """(headline, paragraphs) with Zipf-Mandelbrot distributed words, like news prose (the
+    most frequent word ~4 %, as "the" in English)."""
+    weights = 1.0 / (np.arange(len(vocabulary)) + 2.7)
+    ranks = rng.choice(len(vocabulary), size=count * 400, p=weights / weights.sum())
+    out, position = [], 0
+    for _ in range(count):
+        paragraphs = []
+        for _ in range(int(rng.integers(5, 10))):
+            length = int(rng.integers(25, 50))
+            paragraphs.append(" ".join(vocabulary[i] for i in ranks[position : position + length]) + ".")
+            position = (position + length) % (len(ranks) - 60)
+        title = " ".join(vocabulary[i] for i in rng.integers(0, len(vocabulary), size=8))
+        out.append((title.capitalize(), paragraphs))
+    return out
+
+
+def _bench_entry(number: int, title: str, text: str) -> NormalisedEntry:
+    item = Item(f"b{number}", "bench", f"outlet{number % 50}", title, text)
+    return _entry(number, item, EPOCH + timedelta(seconds=number))
+
+
+def _history_arrays(rng, count: int) -> tuple[np.ndarray, np.ndarray]:
+    signatures = rng.integers(0, 2**32, size=(count, minhash.NUM_PERM), dtype=np.uint64).astype(np.uint32)
+    return signatures, rng.integers(80, 600, size=count).astype(np.int32)
+
+
+def _load_history(warehouse: Warehouse, rng, history: int, originals: list, policy: DedupePolicy) -> None:
+    """Bulk-load ``history`` generated stories (and the profiles of ``originals``) into the
+    index tables, 100k stories per transaction (DuckDB holds uncommitted rows in memory)."""
+    with warehouse.state() as con:
+        chunk = 100_000
+        for start in range(0, history, chunk):
+            count = min(chunk, history - start)
+            signatures, sizes = _history_arrays(rng, count)
+            ids = [f"h{start + i:09d}" for i in range(count)]
+            con.execute("BEGIN TRANSACTION")
+            keys = np.array([story_index.story_key(i) for i in ids], dtype=np.int64)
+            bands = minhash.band_keys(signatures, policy.bands, policy.rows)
+            story_index.bulk_load(
+                con,
+                "story_bands",
+                pa.table({"key": bands.reshape(-1), "story_key": np.repeat(keys, policy.bands)}),
+            )
+            blobs = signatures.astype("<u4").view(f"S{4 * minhash.NUM_PERM}").reshape(-1)
+            story_index.bulk_load(
+                con,
+                "story_profiles",
+                pa.table(
+                    {
+                        "story_key": keys,
+                        "story_id": ids,
+                        "signature": pa.array(blobs.tolist(), pa.binary()),
+                        "shingle_count": sizes,
+                        "title": ids,
+                        "numbers": pa.array([[]] * count, pa.list_(pa.string())),
+                        "sentences": pa.array([[]] * count, pa.list_(pa.uint32())),
+                        "wire_agency": pa.nulls(count, pa.string()),
+                        "wire_original": np.zeros(count, dtype=bool),
+                    }
+                ),
+            )
+            con.execute("COMMIT")
+        profiles = {f"o{n}": profile_row(p) for n, p in enumerate(originals)}
+        rows = [
+            (key, sid) for sid, row in profiles.items() for key in index_keys(originals[int(sid[1:])], policy)
+        ]
+        story_index.apply(con, profiles, rows)
+        con.execute("CHECKPOINT")
+
+
+class _DatasketchMatcher(StoryMatcher):
+    """The baseline: the same verification, candidates from an in-memory MinHashLSH."""
+
+    def __init__(self, policy, lsh, signatures, sizes, originals):
+        super().__init__(policy)
+        self.lsh, self.signatures, self.sizes, self.originals = lsh, signatures, sizes, originals
+
+    def candidates(self, profile):
+        found = set(self.lsh.query(self._minhash(profile.signature))) | super().candidates(profile)
+        for story_id in found - set(self.profiles):
+            if story_id.startswith("o"):
+                self.profiles[story_id] = self.originals[int(story_id[1:])]
+            else:
+                row = int(story_id[1:])
+                self.profiles[story_id] = Profile(
+                    self.signatures[row], int(self.sizes[row]), story_id, frozenset()
+                )
+        return found
+
+    @staticmethod
+    def _minhash(signature):
+        from datasketch import MinHash
+
+        # tasks/minhash.py uses datasketch's pre-2.0 permutation scheme, hence "legacy".
+        return MinHash(num_perm=minhash.NUM_PERM, hashvalues=signature.astype(np.uint64), scheme="legacy")
+
+
+def perf_case(history: int, batch: int, mode: str) -> dict:
+    """One measurement in this process: build the history, then time dedupe of the batch."""
+    policy = load_policy()
+    rng = np.random.default_rng(5)
+    vocabulary = _vocabulary(rng)
+    copied = batch // 4
+    originals_text = _texts(rng, vocabulary, copied)
+    fresh = _texts(rng, vocabulary, batch - copied)
+    originals = [profile_of(t, "\n\n".join(p)) for t, p in originals_text]
+    entries = []
+    for n, (title, paragraphs) in enumerate(originals_text):  # cut at 50 % + furniture
+        text = f"{BOILERPLATE_TOP[n % 3]}\n\n" + _cut(paragraphs, 0.5) + f"\n\n{BOILERPLATE_BOTTOM[n % 4]}"
+        entries.append(_bench_entry(n, title, text))
+    entries += [_bench_entry(copied + n, t, "\n\n".join(p)) for n, (t, p) in enumerate(fresh)]
+    result = {"mode": mode, "history": history, "batch": batch}
+    started = time.perf_counter()
+    if mode == "index":
+        with tempfile.TemporaryDirectory(prefix="dedupe-perf-") as tmp:
+            warehouse = Warehouse(Path(tmp))
+            _load_history(warehouse, rng, history, originals, policy)
+            result["setup_s"] = time.perf_counter() - started
+            started = time.perf_counter()
+            plan, matcher = plan_stories(warehouse, entries, History(), datetime.now(UTC), policy)
+            result["dedupe_s"] = time.perf_counter() - started
+            started = time.perf_counter()
+            commit = CommitBatch(run_id="perf", flow="perf", started_at=datetime.now(UTC))
+            fill_batch(commit, plan, matcher, datetime.now(UTC))
+            with warehouse.state() as con:
+                con.execute("BEGIN TRANSACTION")
+                story_index.apply(con, commit.story_profiles, commit.story_bands)
+                con.execute("COMMIT")
+            result["index_update_s"] = time.perf_counter() - started
+            result["db_mb"] = round(
+                sum(f.stat().st_size for f in Path(tmp).rglob("*") if f.is_file()) / 2**20
+            )
+    else:
+        from datasketch import MinHashLSH
+
+        signatures, sizes = _history_arrays(rng, history)
+        lsh = MinHashLSH(num_perm=minhash.NUM_PERM, params=(policy.bands, policy.rows))
+        with lsh.insertion_session() as session:
+            for row in range(history):
+                session.insert(
+                    f"h{row:09d}", _DatasketchMatcher._minhash(signatures[row]), check_duplication=False
+                )
+            for n, profile in enumerate(originals):
+                session.insert(
+                    f"o{n}", _DatasketchMatcher._minhash(profile.signature), check_duplication=False
+                )
+        result["setup_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        matcher = _DatasketchMatcher(policy, lsh, signatures, sizes, originals)
+        plan = plan_batch(entries, History(), datetime.now(UTC), match_story=matcher)
+        result["dedupe_s"] = time.perf_counter() - started
+    result["matched_copies"] = plan.merged
+    result["new_stories"] = plan.new_stories
+    result["items_per_s"] = batch / result["dedupe_s"]
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def run_perf(histories: list[int], batch: int, baseline_max: int) -> list[dict]:
+    results = []
+    for history in histories:
+        for mode in ("index", "datasketch"):
+            if mode == "datasketch" and history > baseline_max:
+                continue
+            command = [sys.executable, __file__, "_perf-case", str(history), str(batch), mode]
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode != 0:
+                print(f"{mode} with {history:,} stories failed:\n{done.stderr[-2000:]}", file=sys.stderr)
+                continue
+            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            print(
+                f"  measured {mode} x {history:,}: {results[-1]['dedupe_s']:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+    return results
+
+
+def print_perf(results: list[dict]) -> None:
+    print(f"Dedupe throughput ({datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, {sys.platform})")
+    print(
+        f"{'history':>10} {'mode':<11} {'batch':>6} {'setup s':>8} {'dedupe s':>9} {'items/s':>8} "
+        f"{'per-item ms':>11} {'vs 1st':>7} {'vs baseline':>11} {'peak RSS MB':>11} {'copies found':>12}"
+    )
+    first = next((r for r in results if r["mode"] == "index"), None)
+    for r in results:
+        base = next((b for b in results if b["mode"] == "datasketch" and b["history"] == r["history"]), None)
+        per_item = 1000 * r["dedupe_s"] / r["batch"]
+        vs_first = (
+            per_item / (1000 * first["dedupe_s"] / first["batch"]) if first and r["mode"] == "index" else None
+        )
+        vs_base = r["dedupe_s"] / base["dedupe_s"] if base and r["mode"] == "index" else None
+        print(
+            f"{r['history']:>10,} {r['mode']:<11} {r['batch']:>6} {r['setup_s']:>8.1f} {r['dedupe_s']:>9.2f} "
+            f"{r['items_per_s']:>8.0f} {per_item:>11.3f} {f'{vs_first:.2f}x' if vs_first else '-':>7} "
+            f"{f'{vs_base:.2f}x' if vs_base else '-':>11} {r['peak_rss_mb']:>11.0f} "
+            f"{r['matched_copies']:>6}/{r['batch'] // 4}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -418,10 +661,28 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     quality = sub.add_parser("quality")
     quality.add_argument("--limit", type=int, default=150, help="real base items (default 150)")
+    perf = sub.add_parser("perf")
+    perf.add_argument("--history", type=int, nargs="+", default=[100_000, 1_000_000])
+    perf.add_argument("--batch", type=int, default=10_000)
+    perf.add_argument(
+        "--baseline-max",
+        type=int,
+        default=200_000,
+        help="largest history for the in-memory datasketch baseline (it holds every band in "
+        "Python dicts: several GB per million stories)",
+    )
+    case = sub.add_parser("_perf-case")
+    case.add_argument("history", type=int)
+    case.add_argument("batch", type=int)
+    case.add_argument("mode", choices=["index", "datasketch"])
     args = parser.parse_args()
     if args.command == "quality":
         with tempfile.TemporaryDirectory(prefix="dedupe-eval-") as tmp:
             print_quality(evaluate_quality(Path(tmp), args.limit))
+    elif args.command == "perf":
+        print_perf(run_perf(args.history, args.batch, args.baseline_max))
+    else:
+        print(json.dumps(perf_case(args.history, args.batch, args.mode)))
 
 
 if __name__ == "__main__":

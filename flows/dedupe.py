@@ -19,7 +19,6 @@ from tasks.cluster import (
     DedupePolicy,
     StoryMatcher,
     apply_promotions,
-    index_keys,
     load_policy,
     profile_from_row,
     profile_row,
@@ -57,7 +56,7 @@ def plan_stories(
             key
             for entry in entries
             if _needs_matching(entry, history)
-            for key in index_keys(matcher.profile(entry), policy)
+            for key in matcher.keys(matcher.profile(entry))
         }
     )
     if keys:
@@ -78,8 +77,9 @@ def attach_story_index(batch: CommitBatch, plan: DedupePlan, matcher: StoryMatch
         profile = matcher.profile(write.representative.entry)
         batch.story_profiles[write.story_id] = profile_row(profile)
         signatures[write.representative.appearance_id] = minhash.to_bytes(profile.signature)
-    for story_id, row in batch.story_profiles.items():
-        batch.story_bands += [(key, story_id) for key in index_keys(profile_from_row(row), matcher.policy)]
+    for write in plan.stories:
+        profile = matcher.profile(write.representative.entry)
+        batch.story_bands += [(key, write.story_id) for key in matcher.keys(profile)]
     for row in batch.story_rows:
         row["signature"] = signatures[row["representative_appearance_id"]]
 

@@ -31,6 +31,7 @@ from tasks import minhash
 from tasks.dedupe import DedupePlan, History, KnownStory, StoryWrite, appearance_id_for, story_id_for
 from tasks.normalise import NormalisedEntry
 from tasks.shingles import is_wire_update, normalised_title, shingle_hashes, words
+from tasks.text import comparison_form
 
 DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "feeds" / "dedupe.toml"
 # Distinct numbers (and sentence hashes) kept per story; a story with more is a table or a
@@ -85,10 +86,21 @@ class Profile:
     sentences: frozenset[int] = frozenset()
     wire_agency: str | None = None
     wire_original: bool = False
+    # Numbers in the (normalised) headline: "Exchange rates for 6 October".
+    title_numbers: frozenset[str] = field(init=False)
+    # LSH keys under the matcher's policy, filled on first use (StoryMatcher.keys).
+    index_keys: list[int] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.title_numbers = frozenset(_NUMBER.findall(self.title))
 
 
-def _numbers(text: str) -> list[str]:
-    return sorted({w for w in words(text) if any(ch.isdigit() for ch in w)})
+_NUMBER = re.compile(r"\w*\d\w*")
+
+
+def _numbers(compared: str) -> list[str]:
+    """Distinct words with a digit in a comparison-form text ("45", "2025", "v201509")."""
+    return sorted(set(_NUMBER.findall(compared)))
 
 
 def long_sentences(text: str) -> list[int]:
@@ -115,7 +127,7 @@ def profile_of(
         signature=minhash.signature(hashes),
         shingle_count=len(hashes),
         title=norm_title,
-        numbers=frozenset(_numbers(text)[:MAX_NUMBERS]),
+        numbers=frozenset(_numbers(comparison_form(text))[:MAX_NUMBERS]),
         sentences=frozenset(long_sentences(text)),
         wire_agency=agency,
         wire_original=bool(agency) and agency == _slug(outlet_id),
@@ -154,8 +166,7 @@ def match_score(item: Profile, story: Profile, policy: DedupePolicy) -> float | 
         return 1.0 if same_headline else None
     # "Exchange rates for 6 October" and "... for 7 October": numbered headlines that share
     # no number are different reports, however alike the text.
-    title_numbers = (frozenset(_numbers(item.title)), frozenset(_numbers(story.title)))
-    if all(title_numbers) and not title_numbers[0] & title_numbers[1]:
+    if item.title_numbers and story.title_numbers and not item.title_numbers & story.title_numbers:
         return None
     if _numbers_disagree(item.numbers, story.numbers, policy):
         return None
@@ -207,9 +218,15 @@ class StoryMatcher:
             found = self._entry_profiles[id(entry)] = entry_profile(entry)
         return found
 
+    def keys(self, profile: Profile) -> list[int]:
+        """``index_keys`` of a profile, computed once (a matcher has one policy)."""
+        if profile.index_keys is None:
+            profile.index_keys = index_keys(profile, self.policy)
+        return profile.index_keys
+
     def candidates(self, profile: Profile) -> set[str]:
         found: set[str] = set()
-        for key in index_keys(profile, self.policy):
+        for key in self.keys(profile):
             found |= self.index.get(key, set())
         return {story_id for story_id in found if story_id in self.profiles}
 
@@ -238,7 +255,7 @@ class StoryMatcher:
     def set_reference(self, story_id: str, profile: Profile) -> None:
         """Make ``profile`` the one ``story_id`` is matched against, and index it."""
         self.profiles[story_id] = profile
-        for key in index_keys(profile, self.policy):
+        for key in self.keys(profile):
             self.index.setdefault(key, set()).add(story_id)
 
 

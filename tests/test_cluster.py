@@ -103,3 +103,65 @@ def test_matcher_checks_against_the_representative_not_a_chain():
             matcher.set_reference(found, profile)
         story_ids.append(found)
     assert story_ids[0] != story_ids[2]
+
+
+def _entry(feed: str, guid: str, title: str, text: str, minute: int):
+    from datetime import UTC, datetime, timedelta
+
+    from tasks.normalise import NormalisedEntry
+    from tasks.text import content_hash
+
+    return NormalisedEntry(
+        feed_id=feed,
+        outlet_id=feed,
+        entry_id=guid,
+        guid=guid,
+        url=None,
+        canonical_url=f"https://{feed}.example/{guid}",
+        title=title,
+        summary="",
+        body=text,
+        published_at=datetime(2025, 10, 9, tzinfo=UTC) + timedelta(minutes=minute),
+        date_issue=None,
+        updated_at=None,
+        language="en",
+        authors=[],
+        categories=[],
+        content_hash=content_hash(title, text),
+        word_count=len(text.split()),
+    )
+
+
+def test_wire_update_is_a_new_version_of_the_same_story():
+    from datetime import UTC, datetime
+
+    from tasks.cluster import apply_promotions
+    from tasks.dedupe import History, plan_batch
+
+    paragraphs = _seed_paragraphs()
+    original = _entry(
+        "reuters", "L1N1", "Putin urges Central Asian states to step up trade", "\n\n".join(paragraphs), 0
+    )
+    update = _entry(
+        "reuters",
+        "L1N2",
+        "UPDATE 1-Putin urges Central Asian states to step up trade",
+        "\n\n".join(
+            [
+                *paragraphs,
+                "Kazakh President Kassym-Jomart Tokayev said trade settlement in roubles would grow.",
+            ]
+        ),
+        45,
+    )
+    copy = _entry(
+        "brecorder", "b1", "Putin urges Central Asia to boost trade", "\n\n".join(paragraphs[:5]), 60
+    )
+    history = History()
+    matcher = StoryMatcher(POLICY)
+    plan = plan_batch([copy, update, original], history, datetime.now(UTC), match_story=matcher)
+    assert apply_promotions(plan, history, matcher) == 1
+    assert len({w.story_id for w in plan.appearances}) == 1
+    # Revision 1 is the original; revision 2 the update, which later copies are matched against.
+    assert [(w.revision, w.representative.entry.entry_id) for w in plan.stories] == [(1, "L1N1"), (2, "L1N2")]
+    assert plan.merged == 2

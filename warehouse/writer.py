@@ -39,6 +39,11 @@ log = logging.getLogger("newswire.warehouse")
 
 STATE_DB = Path("state") / "writer.duckdb"
 LOCK_FILE = "writer.lock"
+# DuckDB's buffer pool defaults to 80 % of RAM and keeps every block it has read: a batch's
+# join over a 10^8-row LSH band table (docs/dedupe.md) would then hold the whole table.
+# 512 MB keeps the writer's peak at ~1.3 GB with a million stories
+# (benchmarks/dedupe_eval.py); blocks beyond it are simply re-read.
+STATE_MEMORY_LIMIT = "512MB"
 
 
 class WarehouseBusy(RuntimeError):
@@ -165,7 +170,7 @@ class Warehouse:
     @contextmanager
     def state(self) -> Iterator[duckdb.DuckDBPyConnection]:
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.state_path))
+        con = duckdb.connect(str(self.state_path), config={"memory_limit": STATE_MEMORY_LIMIT})
         try:
             con.execute(resources.files("warehouse").joinpath("sql/state.sql").read_text())
             con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
