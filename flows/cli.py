@@ -251,15 +251,24 @@ def dedupe(
             help="Re-cluster every appearance with the current feeds/dedupe.toml and rewrite what moved.",
         ),
     ] = False,
+    policy: Annotated[
+        Path | None,
+        typer.Option("--policy", help="Thresholds TOML to rebuild with (default: feeds/dedupe.toml)."),
+    ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Near-duplicate story clusters: how many, and (--rebuild) re-cluster the history."""
     data_dir = _data_dir(data_dir)
     if rebuild:
         from flows.dedupe import rebuild_clusters
+        from tasks.cluster import load_policy
 
+        try:
+            thresholds = load_policy(policy)
+        except (OSError, ValueError) as error:
+            _fail(f"cannot read the dedupe policy {policy}: {error}")
         with console.status("Re-clustering the history (holds the writer lock)..."):
-            report = rebuild_clusters(data_dir)
+            report = rebuild_clusters(data_dir, thresholds)
         console.print(
             f"Rebuild {report.run_id}: {report.appearances} appearances in {report.stories} stories; "
             f"{report.reassigned_appearances} appearances moved, {report.stories_written} stories rewritten, "

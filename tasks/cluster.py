@@ -141,8 +141,12 @@ def entry_profile(entry: NormalisedEntry) -> Profile:
 
 
 def index_keys(profile: Profile, policy: DedupePolicy) -> list[int]:
-    """The LSH band keys of a profile, plus its headline key when the headline is specific."""
-    keys = minhash.band_keys(profile.signature, policy.bands, policy.rows)[0].tolist()
+    """The LSH band keys of a profile, plus its headline key when the headline is specific.
+    A profile too short to verify by containment gets no band keys: it can only match by
+    headline, and empty or one-word texts would otherwise all share every band."""
+    keys = []
+    if profile.shingle_count >= policy.min_shingles:
+        keys = minhash.band_keys(profile.signature, policy.bands, policy.rows)[0].tolist()
     if len(profile.title.split()) >= policy.min_title_words:
         keys.append(minhash.title_key(profile.title))
     return keys

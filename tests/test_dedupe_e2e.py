@@ -106,6 +106,16 @@ def _assignments(data_dir: Path) -> dict[str, str]:
     return dict(rows)
 
 
+def _rebuild(data_dir: Path, *options: str) -> str:
+    cli = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "dedupe", "--rebuild", "--data-dir", str(data_dir), *options],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return " ".join(cli.stdout.split())
+
+
 def test_wire_copies_become_one_story_and_stay_so(prefect_server, data_dir, tmp_path):
     from flows.ingest import ingest
 
@@ -155,15 +165,17 @@ def test_wire_copies_become_one_story_and_stay_so(prefect_server, data_dir, tmp_
 
     # Re-clustering the history with unchanged thresholds moves nothing, twice over.
     for _ in range(2):
-        cli = subprocess.run(
-            [sys.executable, "-m", "flows.cli", "dedupe", "--rebuild", "--data-dir", str(data_dir)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        said = " ".join(cli.stdout.split())
+        said = _rebuild(data_dir)
         assert "4 appearances in 2 stories; 0 appearances moved, 0 stories rewritten" in said
     assert _assignments(data_dir) == before
+
+    # Thresholds no copy can pass split the story; the desk's thresholds merge it back.
+    strict = tmp_path / "strict.toml"
+    strict.write_text("[verify]\nmin_containment = 1.01\nmin_shared_sentences = 1000\n", encoding="utf-8")
+    assert "4 appearances in 4 stories; 2 appearances moved" in _rebuild(data_dir, "--policy", str(strict))
+    assert len(set(_assignments(data_dir).values())) == 4
+    assert "4 appearances in 2 stories; 2 appearances moved" in _rebuild(data_dir)
+    assert _assignments(data_dir) == before
     con = open_reader(data_dir)
-    assert con.execute("SELECT count(*) FROM story_versions").fetchone()[0] == 3
+    assert con.execute("SELECT count(*) FROM stories").fetchone()[0] == 2
     con.close()
