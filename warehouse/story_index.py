@@ -18,6 +18,12 @@ import pyarrow as pa
 # story_id -> (signature, shingle_count, title, numbers, sentences, wire_agency, wire_original)
 ProfileRow = tuple[bytes, int, str, list[str], list[int], str | None, bool]
 
+# A key shared by more stories than this is not evidence of anything: a headline a desk
+# reuses every day ("Currency exchange rates"), or a band of a boilerplate-only text. Its
+# hits are dropped so one such key cannot bring thousands of candidates to every item; the
+# item's other keys still find real copies.
+MAX_STORIES_PER_KEY = 1000
+
 PROFILE_COLUMNS = (
     "signature",
     "shingle_count",
@@ -45,6 +51,10 @@ def lookup(
         CREATE OR REPLACE TEMP TABLE band_hits AS
         SELECT DISTINCT b.key, b.story_key FROM batch_band_keys k JOIN story_bands b USING (key)
     """)
+    con.execute(
+        "DELETE FROM band_hits WHERE key IN (SELECT key FROM band_hits GROUP BY key HAVING count(*) > ?)",
+        [MAX_STORIES_PER_KEY],
+    )
     hits = con.execute("""
         SELECT h.key, p.story_id FROM band_hits h JOIN story_profiles p USING (story_key)
     """).fetchall()
