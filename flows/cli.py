@@ -240,6 +240,51 @@ def stats(data_dir: DataDirOption = None) -> None:
         )
 
 
+@app.command()
+def dedupe(
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Re-cluster every appearance with the current feeds/dedupe.toml and rewrite what moved.",
+        ),
+    ] = False,
+    policy: Annotated[
+        Path | None,
+        typer.Option("--policy", help="Thresholds TOML to rebuild with (default: feeds/dedupe.toml)."),
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Near-duplicate story clusters: how many, and (--rebuild) re-cluster the history."""
+    data_dir = _data_dir(data_dir)
+    if rebuild:
+        from flows.dedupe import rebuild_clusters
+        from tasks.cluster import load_policy
+
+        try:
+            thresholds = load_policy(policy)
+        except (OSError, ValueError) as error:
+            _fail(f"cannot read the dedupe policy {policy}: {error}")
+        with console.status("Re-clustering the history (holds the writer lock)..."):
+            report = rebuild_clusters(data_dir, thresholds)
+        console.print(
+            f"Rebuild {report.run_id}: {report.appearances} appearances in {report.stories} stories; "
+            f"{report.reassigned_appearances} appearances moved, {report.stories_written} stories rewritten, "
+            f"{report.stories_retired} stories retired."
+        )
+    _print_query(
+        data_dir,
+        """
+        SELECT count(*) AS stories,
+               count(*) FILTER (WHERE appearance_count > 1) AS with_copies,
+               count(*) FILTER (WHERE len(outlets) > 1) AS multi_outlet,
+               coalesce(max(appearance_count), 0) AS largest
+        FROM stories
+        """,
+        "table",
+    )
+
+
 @feeds_app.command("list")
 def feeds_list(
     catalog: CatalogOption = None,

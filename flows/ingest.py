@@ -20,16 +20,18 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
+from flows.dedupe import fill_batch, plan_stories
 from flows.health import publish_feed_health_artifact
 from flows.wire import add_wire_state, known_drop_files, pick_up_drops, without_superseded
 from flows.writer_slot import writer_slot
 from tasks.catalog import DEFAULT_CATALOG, Feed, load_catalog, select_feeds
-from tasks.dedupe import History, KnownAppearance, KnownStory, plan_batch
+from tasks.cluster import load_policy
+from tasks.dedupe import History, KnownAppearance, KnownStory
 from tasks.drop import DropPickup
 from tasks.fetch import FetchRequest, FetchResult, fetch_feeds
 from tasks.normalise import NormalisedEntry, normalise_document
 from tasks.parse import ParsedDocument, parse_document
-from tasks.records import appearance_row, fetch_row, story_row
+from tasks.records import fetch_row
 from tasks.schedule import is_due, next_feed_state, request_url
 from tasks.settings import Settings, load_settings
 from warehouse.failpoints import failpoint
@@ -204,22 +206,13 @@ def dedupe_and_load(
     now = datetime.now(UTC)
     entries = [entry for outcome in outcomes for entry in outcome.entries]
     entries, takes_over = without_superseded(warehouse, entries)
-    plan = plan_batch(entries, _history_for(warehouse, entries), seen_at=now, takes_over=takes_over)
+    history = _history_for(warehouse, entries)
+    plan, matcher = plan_stories(warehouse, entries, history, now, load_policy(), takes_over=takes_over)
 
     batch = CommitBatch(run_id=run_id, flow=flow_name, started_at=started_at)
-    batch.appearance_rows = [appearance_row(w, run_id, now) for w in plan.appearances]
-    batch.story_rows = [story_row(w, run_id, now) for w in plan.stories]
     batch.fetch_rows = _fetch_rows(outcomes, run_id) if record_fetches else []
+    fill_batch(batch, plan, matcher, now)
     add_wire_state(batch, plan, [o.drop for o in outcomes if o.drop])
-    batch.appearance_keys = plan.appearance_keys
-    batch.appearance_state = {
-        w.appearance_id: (w.revision, w.entry.change_hash, w.story_id, w.first_seen_at)
-        for w in plan.appearances
-    }
-    batch.story_keys = plan.story_keys
-    batch.story_state = {
-        w.story_id: (w.revision, w.representative.appearance_id, w.first_seen_at) for w in plan.stories
-    }
 
     summary = RunSummary(run_id=run_id, feeds_polled=len(outcomes), entries_seen=len(entries))
     summary.new_appearances = plan.new_appearances

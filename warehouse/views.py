@@ -63,7 +63,8 @@ def view_definitions(lake_dir: Path, sources: dict[str, str]) -> dict[str, str]:
                 FROM appearances
                 GROUP BY story_id
             ) AS a USING (story_id)
-            WHERE NOT coalesce(s.withdrawn, false)
+            -- A story left without appearances by a re-clustering (dedupe --rebuild) is gone.
+            WHERE NOT coalesce(s.withdrawn, false) AND a.story_id IS NOT NULL
         """,
     }
 

@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse import lake, wire_state
+from warehouse import lake, story_index, wire_state
 from warehouse.failpoints import failpoint
 from warehouse.raw_store import RawStore
 from warehouse.schema import APPEARANCES, FETCHES, SCHEMA_VERSION, STORIES
@@ -39,6 +39,11 @@ log = logging.getLogger("newswire.warehouse")
 
 STATE_DB = Path("state") / "writer.duckdb"
 LOCK_FILE = "writer.lock"
+# DuckDB's buffer pool defaults to 80 % of RAM and keeps every block it has read: a batch's
+# join over a 10^8-row LSH band table (docs/dedupe.md) would then hold the whole table.
+# 512 MB keeps the writer's peak at ~1.3 GB with a million stories
+# (benchmarks/dedupe_eval.py); blocks beyond it are simply re-read.
+STATE_MEMORY_LIMIT = "512MB"
 
 
 class WarehouseBusy(RuntimeError):
@@ -63,6 +68,11 @@ class CommitBatch:
     # story_id -> (revision, representative_appearance_id, first_seen_at)
     story_state: dict[str, tuple[int, str, datetime]] = field(default_factory=dict)
     feed_state: list[dict[str, Any]] = field(default_factory=list)
+    # Near-duplicate index (warehouse/story_index.py): changed story profiles, new band keys;
+    # reset_clustering empties story keys/state/index first (dedupe --rebuild).
+    story_profiles: dict[str, story_index.ProfileRow] = field(default_factory=dict)
+    story_bands: list[tuple[int, str]] = field(default_factory=list)
+    reset_clustering: bool = False
     summary: dict[str, Any] = field(default_factory=dict)
     # Wire sources (warehouse/wire_state.py): guid -> version loaded; drop files picked up.
     wire_versions: dict[str, int] = field(default_factory=dict)
@@ -165,7 +175,7 @@ class Warehouse:
     @contextmanager
     def state(self) -> Iterator[duckdb.DuckDBPyConnection]:
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.state_path))
+        con = duckdb.connect(str(self.state_path), config={"memory_limit": STATE_MEMORY_LIMIT})
         try:
             con.execute(resources.files("warehouse").joinpath("sql/state.sql").read_text())
             con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
@@ -214,6 +224,11 @@ class Warehouse:
             """).fetchall()
         appearances = {(r[0], r[1]): tuple(r[2:]) for r in appearance_rows}
         return appearances, dict(story_key_rows), {r[0]: tuple(r[1:]) for r in story_rows}
+
+    def story_candidates(self, keys: list[int]):
+        """Near-duplicate candidates for a batch's LSH keys (``story_index.lookup``)."""
+        with self.state() as con:
+            return story_index.lookup(con, keys)
 
     # -- commit and recovery -------------------------------------------------------------
 
@@ -273,6 +288,8 @@ class Warehouse:
         self._publish(run_id, moves)
 
     def _apply_state(self, con: duckdb.DuckDBPyConnection, batch: CommitBatch) -> None:
+        if batch.reset_clustering:
+            story_index.reset(con)
         if batch.appearance_keys:
             con.register(
                 "new_appearance_keys",
@@ -328,6 +345,7 @@ class Warehouse:
             )
             con.execute("INSERT OR REPLACE INTO story_state SELECT * FROM new_story_state")
         wire_state.apply(con, batch.wire_versions, batch.drop_files, batch.run_id)
+        story_index.apply(con, batch.story_profiles, batch.story_bands)
         for row in batch.feed_state:
             columns = [c for c in _FEED_STATE_COLUMNS if c in row]
             placeholders = ", ".join("?" for _ in columns)

@@ -62,6 +62,29 @@ CREATE TABLE IF NOT EXISTS story_state (
     first_seen_at                 TIMESTAMPTZ NOT NULL
 );
 
+-- Near-duplicate index (docs/dedupe.md). story_profiles: per story, what verification
+-- needs about its representative copy (MinHash signature, shingle count, normalised
+-- headline, distinct numbers, long-sentence hashes, agency), so matching never scans Parquet. story_bands: LSH
+-- band keys (and the headline key) -> story; a batch's keys are joined against it in one
+-- query. No index on story_bands: an ART index over 10^8 rows costs more memory than the
+-- hash join it would save (the join builds on the small batch side).
+CREATE TABLE IF NOT EXISTS story_profiles (
+    story_key      BIGINT PRIMARY KEY,
+    story_id       VARCHAR NOT NULL,
+    signature      BLOB NOT NULL,
+    shingle_count  INTEGER NOT NULL,
+    title          VARCHAR NOT NULL,
+    numbers        VARCHAR[] NOT NULL,
+    sentences      UINTEGER[] NOT NULL,
+    wire_agency    VARCHAR,
+    wire_original  BOOLEAN NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS story_bands (
+    key        BIGINT NOT NULL,
+    story_key  BIGINT NOT NULL
+);
+
 -- The run ledger. A run is committed when this row exists; `files` lists its staged ->
 -- final Parquet moves so a crash after commit is finished on the next start.
 CREATE TABLE IF NOT EXISTS runs (

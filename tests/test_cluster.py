@@ -1,0 +1,167 @@
+"""Focused tests of the pure near-duplicate stages: tokenisation, MinHash, verification."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from conftest import SEED_PAGE
+from tasks import minhash
+from tasks.cluster import StoryMatcher, load_policy, match_score, profile_of
+from tasks.shingles import is_wire_update, normalised_title, shingle_hashes
+
+POLICY = load_policy()
+
+
+def _seed_paragraphs() -> list[str]:
+    text = SEED_PAGE.read_text(encoding="utf-8")
+    body = text.split("MOSCOW (Reuters)", 1)[1].split("(Reporting by", 1)[0]
+    return [p.strip() for p in ("MOSCOW (Reuters)" + body).split("\n\n") if p.strip()]
+
+
+def test_typography_and_script_do_not_change_shingles():
+    curly = "MOSCOW – Putin called it a “good result” at the summit’s end"
+    straight = 'MOSCOW - Putin called it a "good result" at the summit\'s end'
+    assert set(shingle_hashes(curly)) == set(shingle_hashes(straight))
+    cyrillic = shingle_hashes("ДУШАНБЕ, 9 окт — РИА Новости. Путин призвал страны «нарастить» торговлю")
+    assert len(cyrillic) == 8  # 10 words, 3-word shingles
+
+
+def test_titles_lose_update_prefixes_and_aggregator_sources():
+    plain = "putin urges central asian states to step up trade with russia"
+    assert normalised_title("UPDATE 1-Putin urges Central Asian states to step up trade with Russia") == plain
+    assert (
+        normalised_title("Putin urges Central Asian states to step up trade with Russia - Reuters") == plain
+    )
+    # A short headline keeps its dash: "Tajikistan - Russia" is not a source suffix.
+    assert normalised_title("Tajikistan - Russia talks") == "tajikistan russia talks"
+    assert is_wire_update("REFILE-Putin urges") and not is_wire_update("Putin urges")
+
+
+def test_cut_copy_is_contained_though_its_jaccard_is_low():
+    paragraphs = _seed_paragraphs()
+    full = profile_of(
+        "Putin urges Central Asian states to step up trade with Russia", "\n\n".join(paragraphs)
+    )
+    cut = profile_of(
+        "Putin urges Central Asia to boost trade",
+        "MOSCOW: " + "\n\n".join(paragraphs[:3])[len("MOSCOW (Reuters) -") :],
+    )
+    assert minhash.jaccard(full.signature, cut.signature) < 0.45
+    score = match_score(cut, full, POLICY)
+    assert score is not None and score > 0.85
+
+
+def test_same_template_reports_differ_in_numbers_and_stay_apart():
+    template = (
+        "The National Bank of Kazakhstan set the official exchange rate for {day} October at {usd} tenge "
+        "per US dollar, {eur} tenge per euro and {rub} tenge per Russian rouble. The bank said trading on "
+        "the Kazakhstan Stock Exchange closed with a volume of {vol} million dollars in the morning session."
+    )
+    monday = profile_of(
+        "Official exchange rates", template.format(day=6, usd=540.1, eur=628.3, rub=6.61, vol=112)
+    )
+    tuesday = profile_of(
+        "Official exchange rates", template.format(day=7, usd=541.8, eur=630.2, rub=6.64, vol=98)
+    )
+    assert minhash.containment(monday.signature, monday.shingle_count, tuesday.signature, 60) > 0.3
+    assert match_score(monday, tuesday, POLICY) is None
+
+
+def test_headline_only_items_need_a_specific_identical_headline():
+    full = profile_of(
+        "Putin urges Central Asian states to step up trade with Russia", " ".join(_seed_paragraphs())
+    )
+    aggregator = profile_of(
+        "Putin urges Central Asian states to step up trade with Russia - ThePrint",
+        "Putin urges Central Asian states to step up trade with Russia ThePrint",
+    )
+    assert match_score(aggregator, full, POLICY) == 1.0
+    weather = profile_of("Weather forecast", "Sunny, +25")
+    assert match_score(weather, profile_of("Weather forecast", "Rain, +12"), POLICY) is None
+
+
+def test_band_keys_are_deterministic_and_banded():
+    signature = minhash.signature(shingle_hashes("one two three four five six seven"))
+    keys = minhash.band_keys(signature, POLICY.bands, POLICY.rows)
+    assert keys.shape == (1, POLICY.bands) and keys.dtype == np.int64
+    assert np.array_equal(keys, minhash.band_keys(signature.copy(), POLICY.bands, POLICY.rows))
+    assert len(set(keys[0].tolist())) == POLICY.bands
+
+
+def test_matcher_checks_against_the_representative_not_a_chain():
+    """A~B and B~C must not put C in A's story when C does not match A itself."""
+    matcher = StoryMatcher(POLICY)
+    a = " ".join(f"alpha{i} word{i} text{i}" for i in range(40))
+    c = " ".join(f"gamma{i} word{i} text{i}" for i in range(40))
+    b = a[: len(a) // 2] + " " + c[: len(c) // 2]
+    profiles = [profile_of(f"Headline number {n} about things", t) for n, t in enumerate((a, b, c))]
+    story_ids = []
+    for n, profile in enumerate(profiles):
+        found = matcher.best_story(profile)
+        if found is None:
+            found = f"s{n}"
+            matcher.set_reference(found, profile)
+        story_ids.append(found)
+    assert story_ids[0] != story_ids[2]
+
+
+def _entry(feed: str, guid: str, title: str, text: str, minute: int):
+    from datetime import UTC, datetime, timedelta
+
+    from tasks.normalise import NormalisedEntry
+    from tasks.text import content_hash
+
+    return NormalisedEntry(
+        feed_id=feed,
+        outlet_id=feed,
+        entry_id=guid,
+        guid=guid,
+        url=None,
+        canonical_url=f"https://{feed}.example/{guid}",
+        title=title,
+        summary="",
+        body=text,
+        published_at=datetime(2025, 10, 9, tzinfo=UTC) + timedelta(minutes=minute),
+        date_issue=None,
+        updated_at=None,
+        language="en",
+        authors=[],
+        categories=[],
+        content_hash=content_hash(title, text),
+        word_count=len(text.split()),
+    )
+
+
+def test_wire_update_is_a_new_version_of_the_same_story():
+    from datetime import UTC, datetime
+
+    from tasks.cluster import apply_promotions
+    from tasks.dedupe import History, plan_batch
+
+    paragraphs = _seed_paragraphs()
+    original = _entry(
+        "reuters", "L1N1", "Putin urges Central Asian states to step up trade", "\n\n".join(paragraphs), 0
+    )
+    update = _entry(
+        "reuters",
+        "L1N2",
+        "UPDATE 1-Putin urges Central Asian states to step up trade",
+        "\n\n".join(
+            [
+                *paragraphs,
+                "Kazakh President Kassym-Jomart Tokayev said trade settlement in roubles would grow.",
+            ]
+        ),
+        45,
+    )
+    copy = _entry(
+        "brecorder", "b1", "Putin urges Central Asia to boost trade", "\n\n".join(paragraphs[:5]), 60
+    )
+    history = History()
+    matcher = StoryMatcher(POLICY)
+    plan = plan_batch([copy, update, original], history, datetime.now(UTC), match_story=matcher)
+    assert apply_promotions(plan, history, matcher) == 1
+    assert len({w.story_id for w in plan.appearances}) == 1
+    # Revision 1 is the original; revision 2 the update, which later copies are matched against.
+    assert [(w.revision, w.representative.entry.entry_id) for w in plan.stories] == [(1, "L1N1"), (2, "L1N2")]
+    assert plan.merged == 2
