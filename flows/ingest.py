@@ -20,6 +20,7 @@ from prefect.runtime import flow_run
 
 from tasks.catalog import DEFAULT_CATALOG, Feed, load_catalog, select_feeds
 from tasks.dedupe import History, KnownAppearance, KnownStory, plan_batch
+from tasks.enrich import EnrichmentRules, enrich_entries
 from tasks.fetch import FetchRequest, FetchResult, fetch_feeds
 from tasks.normalise import NormalisedEntry, normalise_document
 from tasks.parse import ParsedDocument, parse_document
@@ -125,6 +126,7 @@ def fetch_parse_normalise(
         )
     results = fetch_feeds(requests, settings.fetch)
     raw = RawStore(settings.data_dir / "lake")
+    enrichment_rules = EnrichmentRules.load()
     outcomes = []
     for feed, result in zip(feeds, results, strict=True):
         outcome = FeedOutcome(feed=feed, result=result)
@@ -159,6 +161,9 @@ def fetch_parse_normalise(
                     settings.normalise,
                     raw_sha256=result.body_sha256,
                 )
+                outcome.entries, problems = enrich_entries(outcome.entries, feed, enrichment_rules)
+                for problem in problems:
+                    logger.warning("feed %s (%s): %s", feed.id, result.url, problem)
         outcomes.append(outcome)
     failpoint("landed")
     return outcomes

@@ -20,6 +20,8 @@ from typing import Any
 
 import feedparser
 
+from tasks.encoding import to_utf8
+
 # feedparser would otherwise try to resolve relative links against file paths and
 # sanitize HTML we strip anyway; we keep its raw values and clean them ourselves.
 feedparser.SANITIZE_HTML = False
@@ -195,12 +197,17 @@ def parse_document(
             format="unknown",
             error=f"not a feed: the body does not start like XML or JSON ({snippet!r}...)",
         )
+    if family == "xml-feed":
+        decision = to_utf8(body, headers)
+        body, headers = decision.body, decision.headers
     try:
         document = parser(body, headers, url)
     except Exception as error:  # a parser bug must cost one feed, not the run
         return ParsedDocument(format=family, error=f"parser failed: {type(error).__name__}: {error}")
     if had_doctype:
         document.warnings.append("DOCTYPE/ENTITY declarations removed before parsing")
+    if family == "xml-feed" and decision.note:
+        document.warnings.append(f"character encoding: {decision.note}")
     return document
 
 
