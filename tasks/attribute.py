@@ -189,11 +189,18 @@ def parse_credits(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[st
     return credits, agencies
 
 
+# Particles that stay lower case inside a place name: RIO DE JANEIRO -> Rio de Janeiro.
+_PLACE_PARTICLES = frozenset({"de", "da", "do", "del", "la", "le", "of", "on", "upon", "am", "an", "der"})
+
+
 def _place_name(raw: str | None) -> str | None:
     """MOSCOW -> Moscow, NEW YORK -> New York, АЛМА-АТА -> Алма-Ата."""
     if not raw:
         return None
-    return re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), raw) if raw.isupper() else raw
+    if not raw.isupper():
+        return raw
+    words = re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), raw).split(" ")
+    return " ".join(w.lower() if i and w.lower() in _PLACE_PARTICLES else w for i, w in enumerate(words))
 
 
 def attribute(
@@ -239,7 +246,8 @@ def attribute(
                 break
         for pattern in rules.signoffs:
             match = pattern.search(kept[-1])
-            if match and match.start() > 0:
+            # A sign-off ends the last paragraph ("... on Thursday. — AFP") or is one ("AFP").
+            if match and (match.start() > 0 or len(kept) > 1):
                 agencies.append(rules.agency_named(match.group("agency")) or match.group("agency"))
                 kept[-1] = kept[-1][: match.start()].rstrip()
                 break

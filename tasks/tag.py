@@ -145,9 +145,11 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
             if not words:
                 continue
             exact.setdefault(words, code)
+            # Rules see the word as written (й, ё intact), their forms are then folded.
+            last = _TOKEN.findall(name.translate(_APOSTROPHES).casefold().replace("-", " "))[-1]
             for rule in rules:
-                for form in rule.forms(words[-1]):
-                    inflected.setdefault((*words[:-1], form), code)
+                for form in rule.forms(last):
+                    inflected.setdefault((*words[:-1], fold(form)), code)
     gazetteer.terms = {**inflected, **exact}
     gazetteer.max_words = max(len(words) for words in gazetteer.terms)
     return gazetteer
