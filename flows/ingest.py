@@ -18,9 +18,9 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from flows.enrich_stage import enrich_batch
 from tasks.catalog import DEFAULT_CATALOG, Feed, load_catalog, select_feeds
 from tasks.dedupe import History, KnownAppearance, KnownStory, plan_batch
-from tasks.enrich import EnrichmentRules, enrich_entries
 from tasks.fetch import FetchRequest, FetchResult, fetch_feeds
 from tasks.normalise import NormalisedEntry, normalise_document
 from tasks.parse import ParsedDocument, parse_document
@@ -126,7 +126,6 @@ def fetch_parse_normalise(
         )
     results = fetch_feeds(requests, settings.fetch)
     raw = RawStore(settings.data_dir / "lake")
-    enrichment_rules = EnrichmentRules.load()
     outcomes = []
     for feed, result in zip(feeds, results, strict=True):
         outcome = FeedOutcome(feed=feed, result=result)
@@ -161,9 +160,6 @@ def fetch_parse_normalise(
                     settings.normalise,
                     raw_sha256=result.body_sha256,
                 )
-                outcome.entries, problems = enrich_entries(outcome.entries, feed, enrichment_rules)
-                for problem in problems:
-                    logger.warning("feed %s (%s): %s", feed.id, result.url, problem)
         outcomes.append(outcome)
     failpoint("landed")
     return outcomes
@@ -313,6 +309,7 @@ def ingest(
         batches = [due[i : i + settings.feeds_per_task] for i in range(0, len(due), settings.feeds_per_task)]
         futures = [fetch_parse_normalise.submit(batch, states, settings) for batch in batches]
         outcomes = [outcome for future in futures for outcome in future.result()]
+        outcomes = enrich_batch(outcomes, warehouse, settings)
         summary = dedupe_and_load(outcomes, states, warehouse, run_id, started_at, settings)
     _publish_artifact(summary)
     return summary

@@ -23,6 +23,7 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 # UTF-16/32 documents (with or without BOM) are left to feedparser, which handles them.
 _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")
 _XML_DECLARATION = re.compile(rb"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])([A-Za-z0-9._:-]+)([\"'])", re.I)
+_HTML_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.I)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.I)
 # Single-byte encodings the region's feeds actually use, tried when the declared one gives
 # mojibake: Cyrillic (windows-1251, KOI8-R, DOS 866) and Western (windows-1252).
@@ -52,14 +53,14 @@ def codec_name(label: str | None) -> str | None:
 
 
 def declared_encodings(body: bytes, headers: dict[str, str]) -> tuple[str | None, str | None]:
-    """(HTTP header charset, XML declaration encoding), as given (maybe not a codec)."""
-    header = None
+    """(HTTP header charset, in-document declaration: XML declaration or HTML meta charset),
+    as given (maybe not a codec name)."""
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-    match = _HEADER_CHARSET.search(content_type)
-    if match:
-        header = match.group(1)
-    declared = _XML_DECLARATION.match(body[:512])
-    return header, declared.group(2).decode("ascii") if declared else None
+    header = _HEADER_CHARSET.search(content_type)
+    xml = _XML_DECLARATION.match(body[:512])
+    meta = None if xml else _HTML_META_CHARSET.search(body[:4096])
+    declared = xml.group(2) if xml else meta.group(1) if meta else None
+    return header.group(1) if header else None, declared.decode("ascii") if declared else None
 
 
 def _suspicious(word: str) -> bool:

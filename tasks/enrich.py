@@ -15,13 +15,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from tasks.attribute import DEFAULT_AGENCIES, AgencyRules, attribute, load_agencies
+from tasks.attribute import DEFAULT_AGENCIES, AgencyRules, Attribution, attribute, load_agencies
 from tasks.boilerplate import DEFAULT_BOILERPLATE, BoilerplateRules, load_boilerplate, remove_boilerplate
 from tasks.catalog import Feed
+from tasks.extract import ArticlePage
 from tasks.language import detect_language, detect_script
 from tasks.normalise import NormalisedEntry
+from tasks.settings import EnrichPolicy
 from tasks.tag import DEFAULT_REGION, Gazetteer, load_gazetteer, tag_region
 from tasks.text import content_hash
+from tasks.urls import canonical_url
 
 
 @dataclass(frozen=True)
@@ -57,33 +60,63 @@ def outlet_agency(feed: Feed | None, rules: AgencyRules) -> str | None:
     return rules.agency_in(feed.name) or rules.agency_named(feed.outlet_id.replace("-", " "))
 
 
-def enrich_entry(entry: NormalisedEntry, rules: EnrichmentRules, feed: Feed | None = None) -> NormalisedEntry:
+def enrich_entry(
+    entry: NormalisedEntry,
+    rules: EnrichmentRules,
+    feed: Feed | None = None,
+    article: ArticlePage | None = None,
+) -> NormalisedEntry:
     """Clean ``entry``'s title, summary and body in place, fill ``entry.enrichment`` and
-    recompute its content hash and word count from the clean text. Returns the entry."""
+    recompute its content hash and word count from the clean text. Returns the entry.
+
+    With an ``article`` (the extracted page), the page text becomes the body and its
+    canonical URL the entry's; the content hash stays that of the feed's clean text, so a
+    later poll that does not fetch the page again finds the entry unchanged.
+    """
     own_agency = outlet_agency(feed, rules.agencies)
     is_wire = feed is not None and feed.kind == "wire"
     aggregator = feed is not None and feed.kind == "aggregator"
-    summary = remove_boilerplate(entry.summary, rules.boilerplate, entry.title)
-    body = remove_boilerplate(entry.body, rules.boilerplate, entry.title)
-    # Attribution reads the fullest text; the summary gets the same treatment so a
-    # dateline or credit line does not survive there either.
-    main = attribute(entry.title, body or summary, rules.agencies, own_agency, is_wire, aggregator)
-    if body:
-        summary = attribute(entry.title, summary, rules.agencies, own_agency, is_wire, aggregator).text
-        body = main.text
-    else:
-        summary = main.text
-    entry.title, entry.summary, entry.body = main.title, summary, body
-    text = body or summary
+    raw_title = entry.title
+
+    def clean(text: str) -> Attribution:
+        stripped = remove_boilerplate(text, rules.boilerplate, raw_title)
+        return attribute(raw_title, stripped, rules.agencies, own_agency, is_wire, aggregator)
+
+    page_text = article.text if article is not None and not article.error else ""
+    # Attribution reads the fullest text; the others get the same cleaning so a dateline
+    # or credit line survives nowhere.
+    main = clean(page_text or entry.body or entry.summary)
+    feed_body = (clean(entry.body).text if page_text else main.text) if entry.body else ""
+    summary = clean(entry.summary).text if (page_text or entry.body) else main.text
+    feed_text = feed_body or summary
+    entry.title, entry.summary, entry.body = (
+        main.title,
+        summary,
+        main.text if (page_text or entry.body) else "",
+    )
+    if page_text:
+        apply_page_metadata(entry, article)
+    text = entry.body or entry.summary
     script = detect_script(f"{entry.title}\n{text}")
     entry.language = detect_language(f"{entry.title}\n{text}", entry.language, script)
     # The dateline place counts as a mention: a story filed from Dushanbe is about Tajikistan
     # even when the text goes on to say only "the summit".
     tags = tag_region(entry.title, f"{main.dateline_place or ''}\n{text}", rules.gazetteer)
     entry.enrichment.update({"script": script, **main.as_columns(), **tags.as_columns()})
-    entry.content_hash = content_hash(entry.title, text)
-    entry.word_count = len(entry.title.split()) + len(text.split())
+    entry.content_hash = content_hash(entry.title, feed_text)
+    entry.word_count = len(entry.title.split()) + len(feed_text.split())
     return entry
+
+
+def apply_page_metadata(entry: NormalisedEntry, article: ArticlePage) -> None:
+    """What the page knows better than the feed: its canonical URL (the URL key), the
+    author when the feed named none, the language when the feed declared none."""
+    if article.canonical_url:
+        entry.canonical_url = canonical_url(article.canonical_url, base=article.url) or entry.canonical_url
+    if not entry.authors and article.author:
+        entry.authors = [article.author]
+    if not entry.language and article.language:
+        entry.language = article.language
 
 
 def enrich_entries(
@@ -101,3 +134,14 @@ def enrich_entries(
                 f"{type(error).__name__}: {error}"
             )
     return entries, problems
+
+
+def needs_full_text(entry: NormalisedEntry, feed: Feed, policy: EnrichPolicy) -> bool:
+    """Whether to fetch the entry's article page: always for ``full_text`` feeds, else
+    when the feed's text is shorter than the policy's threshold (0 = never)."""
+    if not entry.url or not entry.url.startswith(("http://", "https://")):
+        return False
+    if feed.full_text:
+        return True
+    words = len((entry.body or entry.summary).split())
+    return 0 < words < policy.full_text_below_words or (policy.full_text_below_words > 0 and words == 0)

@@ -1,0 +1,122 @@
+"""Full text through the real ingest flow: loopback pages, Prefect, Parquet, the views."""
+
+from __future__ import annotations
+
+import hashlib
+from itertools import count
+
+import pytest
+from test_enrich import _seed_article
+
+from conftest import SAMPLE_DIR
+from flows.feed_server import send
+from warehouse.raw_store import RawStore
+from warehouse.views import open_reader
+
+pytestmark = pytest.mark.slow
+CATALOG = SAMPLE_DIR / "catalog-fulltext.toml"
+SEED_PAGE_PATH = "/pages/theprint-putin-central-asia-trade.html"
+
+
+def _changing_feed(server, path: str):
+    """Serve the feed with a new comment on every poll, so it is parsed every time."""
+    polls = count(1)
+    original = (SAMPLE_DIR / path.lstrip("/")).read_bytes().replace(b"{base}", server.base_url.encode())
+
+    def handler(request):
+        body = original + f"<!-- poll {next(polls)} -->\n".encode()
+        send(request, 200, body, headers={"Content-Type": "application/rss+xml"}, server=server)
+
+    server.routes[path] = handler
+
+
+def test_full_text_feeds_get_clean_page_text_canonical_urls_and_tags(prefect_server, sample_server, data_dir):
+    from flows.ingest import ingest
+
+    _changing_feed(sample_server, "/feeds/theprint-world-fulltext.xml")
+    parameters = dict(
+        catalog=str(CATALOG),
+        catalog_substitutions={"base": sample_server.base_url},
+        data_dir=str(data_dir),
+        force=True,
+    )
+    first = ingest(**parameters)
+    assert first.errors == []
+    con = open_reader(data_dir)
+    rows = con.execute("""
+        SELECT entry_id, title, body, summary, canonical_url, wire_agency, dateline_place, credits,
+               syndicated, origin, language, script, list_transform(countries, lambda c: c.code), in_region,
+               primary_country
+        FROM appearances ORDER BY entry_id
+    """).fetchall()
+    by_id = {row[0]: row[1:] for row in rows}
+    assert len(by_id) == 3
+
+    # The seed page: trafilatura + boilerplate removal give exactly the article.
+    (
+        _title,
+        body,
+        summary,
+        canonical,
+        agency,
+        place,
+        credits,
+        syndicated,
+        origin,
+        language,
+        script,
+        codes,
+        in_region,
+        _,
+    ) = by_id["https://theprint.in/?p=2753101"]
+    assert body.split("\n\n") == _seed_article()
+    assert canonical == sample_server.url(
+        "/world/putin-urges-central-asian-states-to-step-up-trade-with-russia/2753101/"
+    )
+    assert (agency, place, syndicated, origin, language, script) == (
+        "Reuters",
+        "Moscow",
+        True,
+        "wire",
+        "en",
+        "Latin",
+    )
+    assert credits["writing"] == ["Mark Trevelyan"] and credits["editing"] == ["Mark Heinrich"]
+    assert {"KZ", "UZ", "KG", "TM", "TJ", "RU", "CN", "BY", "UA"} <= set(codes) and in_region
+    assert "Read more" not in summary and not summary.startswith("MOSCOW")
+
+    # The page that is gone (404): the entry keeps its feed text and is still attributed.
+    _, body, summary, canonical, agency, place, *_ = by_id["https://theprint.in/?p=2753188"]
+    assert body == "" and summary.startswith("Kazakhstan will hold a referendum")
+    assert (agency, place) == ("Reuters", "Astana")
+    assert canonical.endswith("/pages/kazakhstan-referendum-removed.html")
+
+    # The windows-1251 page served without a charset header: real Cyrillic, furniture gone.
+    _, body, _, canonical, agency, place, *_, codes, in_region, primary = by_id["kaktus-48213"]
+    assert body.startswith("Туркменистан за девять месяцев нарастил экспорт")
+    for furniture in ("Поделиться", "Реклама", "Читайте также", "Все права защищены", "/ТАСС/"):
+        assert furniture not in body
+    assert (agency, place, primary) == ("TASS", "Ашхабад", "TM")
+    assert canonical.endswith("/news/turkmeniya-gaz-kitai-48213.html")
+
+    # The page landed raw like a feed payload.
+    page = (
+        (SAMPLE_DIR / SEED_PAGE_PATH.lstrip("/"))
+        .read_bytes()
+        .replace(b"{base}", sample_server.base_url.encode())
+    )
+    assert RawStore(data_dir / "lake").exists(hashlib.sha256(page).hexdigest())
+    assert sample_server.hits[SEED_PAGE_PATH] == 1
+
+    # A new poll of the (changed) feed does not fetch stored entries' pages again, and
+    # finds them unchanged: the content hash is of the feed text, not the page.
+    second = ingest(**parameters)
+    assert sample_server.hits["/feeds/theprint-world-fulltext.xml"] == 2
+    assert sample_server.hits[SEED_PAGE_PATH] == 1
+    assert second.new_appearances == 0 and second.updated_appearances == 0
+    stored_body = (
+        open_reader(data_dir)
+        .execute("SELECT body FROM stories WHERE title LIKE 'Putin urges%'")
+        .fetchone()[0]
+    )
+    assert stored_body.split("\n\n") == _seed_article()
