@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tasks.enrich import EnrichmentRules, enrich_entry  # noqa: E402
-from tasks.evaluation import labelled_entry, load_labelled, score  # noqa: E402
+from tasks.evaluation import labelled_entry, load_labelled, score_labelled  # noqa: E402
 from tasks.text import content_hash  # noqa: E402
 
 SETS = ROOT / "tests" / "fixtures" / "enrich"
@@ -53,7 +53,7 @@ def main() -> None:
     for name in ("labelled", "holdout"):
         items = load_labelled(SETS / name)
         everything += items
-        scores = score(items, rules)
+        scores = score_labelled(items, rules)
         for measure, precision, recall, counts in scores.table():
             print(f"{name:10} {measure:28} {precision:>9} {recall:>7}  {counts}")
         for mistake in scores.mistakes:

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from flows.enrich_cli import enrich_command
 from tasks.catalog import DEFAULT_CATALOG, SAMPLE_DIR, CatalogError, load_catalog, select_feeds
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 feeds_app = typer.Typer(no_args_is_help=True, help="The feed catalogue.")
 app.add_typer(feeds_app, name="feeds")
+app.command("enrich")(enrich_command)
 console = Console()
 errors = Console(stderr=True)
 

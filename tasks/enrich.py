@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tasks.attribute import DEFAULT_AGENCIES, AgencyRules, Attribution, attribute, load_agencies
@@ -51,6 +52,32 @@ class EnrichmentRules:
             ),
             gazetteer=load_gazetteer(region or os.environ.get("NEWSWIRE_ENRICH_REGION") or DEFAULT_REGION),
         )
+
+
+def draft_entry(
+    title: str, summary: str = "", body: str = "", language: str | None = None, entry_id: str = "draft"
+) -> NormalisedEntry:
+    """An entry from bare text, for enriching something that did not come from a feed
+    (``newswire enrich FILE``, labelled sets, tests)."""
+    return NormalisedEntry(
+        feed_id="adhoc",
+        outlet_id="adhoc",
+        entry_id=entry_id,
+        guid=None,
+        url=None,
+        canonical_url=None,
+        title=title,
+        summary=summary,
+        body=body,
+        published_at=datetime.now(UTC),
+        date_issue=None,
+        updated_at=None,
+        language=language,
+        authors=[],
+        categories=[],
+        content_hash="",
+        word_count=0,
+    )
 
 
 def outlet_agency(feed: Feed | None, rules: AgencyRules) -> str | None:

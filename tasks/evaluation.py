@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from tasks.catalog import Feed
-from tasks.enrich import EnrichmentRules, enrich_entry
+from tasks.datafiles import DataFileError
+from tasks.enrich import EnrichmentRules, draft_entry, enrich_entry
 from tasks.normalise import NormalisedEntry
 
 
@@ -74,8 +74,11 @@ class Scores:
 
 
 def load_labelled(directory: Path) -> list[LabelledItem]:
+    paths = sorted(Path(directory).glob("*.toml"))
+    if not paths:
+        raise DataFileError(f"{directory}: no labelled item files (*.toml) there")
     items = []
-    for path in sorted(Path(directory).glob("*.toml")):
+    for path in paths:
         for table in tomllib.loads(path.read_text(encoding="utf-8"))["item"]:
             language = "ru" if table["id"].startswith("ru-") else "en"
             feed = Feed(
@@ -103,25 +106,7 @@ def load_labelled(directory: Path) -> list[LabelledItem]:
 
 
 def labelled_entry(item: LabelledItem) -> NormalisedEntry:
-    return NormalisedEntry(
-        feed_id=item.feed.id,
-        outlet_id=item.feed.outlet_id,
-        entry_id=item.id,
-        guid=item.id,
-        url=None,
-        canonical_url=None,
-        title=item.title,
-        summary=item.text,
-        body="",
-        published_at=datetime(2025, 10, 9, tzinfo=UTC),
-        date_issue=None,
-        updated_at=None,
-        language=item.language,
-        authors=[],
-        categories=[],
-        content_hash="",
-        word_count=0,
-    )
+    return draft_entry(item.title, summary=item.text, language=item.language, entry_id=item.id)
 
 
 def _score_value(tally: Tally, expected: str | None, found: str | None) -> bool:
@@ -135,7 +120,7 @@ def _score_value(tally: Tally, expected: str | None, found: str | None) -> bool:
     return expected == found
 
 
-def score(items: list[LabelledItem], rules: EnrichmentRules) -> Scores:
+def score_labelled(items: list[LabelledItem], rules: EnrichmentRules) -> Scores:
     scores = Scores(items=len(items))
     for item in items:
         columns = enrich_entry(labelled_entry(item), rules, item.feed).enrichment

@@ -12,7 +12,7 @@ import pytest
 from conftest import CORPUS_DIR, SAMPLE_DIR, SEED_PAGE
 from tasks.catalog import Feed
 from tasks.encoding import mojibake_score
-from tasks.enrich import EnrichmentRules, enrich_entries, enrich_entry
+from tasks.enrich import EnrichmentRules, draft_entry, enrich_entries, enrich_entry
 from tasks.extract import extract_article
 from tasks.normalise import NormalisedEntry, normalise_document
 from tasks.parse import parse_document
@@ -37,25 +37,7 @@ def rules() -> EnrichmentRules:
 
 
 def make_entry(title: str, body: str = "", summary: str = "", language: str | None = "en") -> NormalisedEntry:
-    return NormalisedEntry(
-        feed_id="f",
-        outlet_id="f",
-        entry_id="e",
-        guid=None,
-        url=None,
-        canonical_url=None,
-        title=title,
-        summary=summary,
-        body=body,
-        published_at=datetime(2025, 10, 9, tzinfo=UTC),
-        date_issue=None,
-        updated_at=None,
-        language=language,
-        authors=[],
-        categories=[],
-        content_hash="",
-        word_count=0,
-    )
+    return draft_entry(title, summary=summary, body=body, language=language)
 
 
 def _seed_article() -> list[str]:
@@ -199,3 +181,22 @@ def test_second_region_file_tags_its_countries_by_configuration():
     # The same text under the Central Asia file: the Caucasus countries are out of region.
     central_asia = load_gazetteer()
     assert tag_region("Aliyev in Baku", "Azerbaijan and Armenia", central_asia).in_region is False
+
+
+def test_cli_enriches_a_page_and_names_a_broken_data_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["enrich", str(SEED_HTML)])
+    assert result.exit_code == 0, result.output
+    assert "Reuters" in result.output and "Moscow" in result.output
+    assert "President Vladimir Putin on Thursday urged" in result.output
+    assert "Support Our Journalism" not in result.output
+
+    broken = tmp_path / "region.toml"
+    broken.write_text('[region]\ncountries = ["KZ"]\n[[country]]\ncode = "kz"\n', encoding="utf-8")
+    result = runner.invoke(app, ["enrich", str(SEED_HTML), "--region", str(broken)])
+    assert result.exit_code == 2
+    assert str(broken) in result.output and "ISO 3166-1" in result.output

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tasks.enrich import EnrichmentRules
-from tasks.evaluation import load_labelled, score
+from tasks.evaluation import load_labelled, score_labelled
 
 FIXTURES = Path(__file__).parent / "fixtures" / "enrich"
 
@@ -21,7 +21,7 @@ def test_labelled_set_meets_the_targets(name):
     languages = {item.language for item in items}
     assert languages == {"en", "ru"}
     assert any(not item.countries for item in items)  # stories with no regional country
-    scores = score(items, EnrichmentRules.load())
+    scores = score_labelled(items, EnrichmentRules.load())
     print(f"\n{name}: {scores.items} items")
     for measure, precision, recall, counts in scores.table():
         print(f"  {measure:28} P={precision:6} R={recall:6} {counts}")
