@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from itertools import count
+from pathlib import Path
 
 import pytest
 from test_enrich import _seed_article
@@ -120,3 +122,14 @@ def test_full_text_feeds_get_clean_page_text_canonical_urls_and_tags(prefect_ser
         .fetchone()[0]
     )
     assert stored_body.split("\n\n") == _seed_article()
+
+    # The documented queries run against the views and answer from the enrichment columns.
+    docs = (Path(__file__).parent.parent / "docs" / "enrichment.md").read_text(encoding="utf-8")
+    by_agency, wire_share = re.findall(r"```sql\n(.*?)```", docs, re.DOTALL)
+    con = open_reader(data_dir)
+    # The sample is dated October 2025: "this week" is that week here.
+    rows = con.execute(by_agency.replace("now() - INTERVAL 7 DAY", "TIMESTAMP '2025-10-06'")).fetchall()
+    assert {row[0]: row[1] for row in rows} == {"Reuters": 1, "TASS": 1}
+    rows = con.execute(wire_share.replace(">= 5", ">= 1")).fetchall()
+    shares = {row[0]: (row[1], row[3]) for row in rows}
+    assert shares["TM"] == (2, 1.0) and shares["KZ"] == (3, 1.0)
