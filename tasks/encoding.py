@@ -94,43 +94,42 @@ def _decode(body: bytes, encoding: str) -> str | None:
         return None
 
 
-def _rewrite(text: str, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
-    body = _XML_DECLARATION.sub(rb"\g<1>utf-8\g<3>", text.encode("utf-8"), count=1)
+def _declare_utf8(body: bytes) -> bytes:
+    return _XML_DECLARATION.sub(rb"\g<1>utf-8\g<3>", body, count=1)
+
+
+def _utf8_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Headers saying charset=utf-8. feedparser reads a missing header or a charset-less
+    text/xml as US-ASCII/Latin-1 (RFC 3023), so the decided charset is always stated."""
     fixed = {k: v for k, v in headers.items() if k.lower() != "content-type"}
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
-    # feedparser reads a missing header or a charset-less XML type as Latin-1 (RFC 3023):
-    # always state the charset we decided on.
     if not content_type:
         fixed["content-type"] = "application/xml; charset=utf-8"
     elif _HEADER_CHARSET.search(content_type):
         fixed["content-type"] = _HEADER_CHARSET.sub("charset=utf-8", content_type)
     else:
         fixed["content-type"] = f"{content_type}; charset=utf-8"
-    return body, fixed
+    return fixed
 
 
 def to_utf8(body: bytes, headers: dict[str, str]) -> EncodingDecision:
-    """The document as UTF-8 bytes with a matching declaration, or unchanged when it already
-    is or when it is a UTF-16/32 document the parser decodes itself."""
-    head = body[:4]
-    if head.startswith(_WIDE_BOMS) or b"\x00" in body[:8]:
+    """The document as UTF-8 bytes with a matching declaration and header; UTF-16/32
+    documents are returned unchanged (the parser decodes them itself)."""
+    if body.startswith(_WIDE_BOMS) or b"\x00" in body[:8]:
         return EncodingDecision(body, headers, None)
     header, declaration = declared_encodings(body, headers)
-    stated = codec_name(header) or codec_name(declaration)
+    labelled = codec_name(header) or codec_name(declaration)
+    stated = labelled
     if body.startswith(_UTF8_BOM):
         body = body[len(_UTF8_BOM) :]
         stated = "utf-8"
-    text = _decode(body, "utf-8")
-    if text is not None:
+    if _decode(body, "utf-8") is not None:
         # Valid UTF-8 with non-ASCII bytes is UTF-8 whatever the label says: no real
         # single-byte Cyrillic or Latin text is accidentally valid UTF-8.
-        if body.isascii() or (stated == "utf-8" and codec_name(header) in (None, "utf-8")):
-            return EncodingDecision(body, _rewrite("", headers)[1] if not header else headers, "utf-8")
         note = None
-        if stated not in (None, "ascii"):
+        if labelled not in (None, "utf-8", "ascii") and not body.isascii():
             note = f"declared {header or declaration} but the bytes are UTF-8; decoded as UTF-8"
-        new_body, new_headers = _rewrite(text, headers)
-        return EncodingDecision(new_body, new_headers, "utf-8", note)
+        return EncodingDecision(_declare_utf8(body), _utf8_headers(headers), "utf-8", note)
 
     candidates: list[str] = []
     if stated and stated != "utf-8":
@@ -156,5 +155,4 @@ def to_utf8(body: bytes, headers: dict[str, str]) -> EncodingDecision:
     if encoding != stated:
         said = f"declared {header or declaration}" if (header or declaration) else "no charset declared"
         note = f"{said}; the bytes decode cleanly as {encoding}, used that"
-    new_body, new_headers = _rewrite(decoded, headers)
-    return EncodingDecision(new_body, new_headers, encoding, note)
+    return EncodingDecision(_declare_utf8(decoded.encode("utf-8")), _utf8_headers(headers), encoding, note)
