@@ -33,6 +33,7 @@ class AgencyRules:
     names_by_alias: dict[str, str]
     agency_pattern: str
     datelines: tuple[re.Pattern[str], ...]
+    not_places: frozenset[str]
     signoffs: tuple[re.Pattern[str], ...]
     credit_role: re.Pattern[str]
     role_by_phrase: dict[str, str]
@@ -84,6 +85,7 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
         datelines=tuple(
             compile_pattern(path, "forms.datelines", fill(p) + r"(?=\S)") for p in forms.get("datelines", [])
         ),
+        not_places=frozenset(p.casefold() for p in forms.get("not_places", [])),
         signoffs=tuple(
             compile_pattern(path, "forms.signoffs", fill(p) + "$") for p in forms.get("signoffs", [])
         ),
@@ -164,7 +166,7 @@ def clean_title(
 
 def parse_credits(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[str]], list[str]] | None:
     """Names per role and agencies named as a credit, when the paragraph is a credit line."""
-    inner = paragraph.strip().rstrip(".").strip()
+    inner = paragraph.strip().rstrip(".").lstrip("-–— ").strip()
     if inner.startswith("(") and inner.endswith(")"):
         inner = inner[1:-1].strip()
     matches = list(rules.credit_role.finditer(inner))
@@ -179,7 +181,8 @@ def parse_credits(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[st
             name = _NAME_PLACE.sub("", name.strip(" ;,.()"))
             if not name:
                 continue
-            if len(name.split()) > _MAX_NAME_WORDS:
+            # Names start with a capital ("Reporting by our correspondents" is prose).
+            if len(name.split()) > _MAX_NAME_WORDS or not name[0].isupper():
                 return None
             agency = rules.agency_named(name)
             if agency:
@@ -193,6 +196,15 @@ def parse_credits(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[st
 _PLACE_PARTICLES = frozenset({"de", "da", "do", "del", "la", "le", "of", "on", "upon", "am", "an", "der"})
 
 
+def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
+    """A credit line or syndication note: attribution takes it out of the text into
+    columns, so boilerplate removal must leave it for attribution to see."""
+    paragraph = fold_whitespace(paragraph)
+    return parse_credits(paragraph, rules) is not None or any(
+        p.fullmatch(paragraph) for p in rules.syndication
+    )
+
+
 def _place_name(raw: str | None) -> str | None:
     """MOSCOW -> Moscow, NEW YORK -> New York, АЛМА-АТА -> Алма-Ата."""
     if not raw:
@@ -201,6 +213,31 @@ def _place_name(raw: str | None) -> str | None:
         return raw
     words = re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), raw).split(" ")
     return " ".join(w.lower() if i and w.lower() in _PLACE_PARTICLES else w for i, w in enumerate(words))
+
+
+# A dateline may follow a byline or kicker ("By Jane Doe", "ANALYSIS"): a first paragraph
+# this short is looked past.
+_MAX_WORDS_BEFORE_DATELINE = 8
+
+
+def _take_dateline(
+    paragraphs: list[str], rules: AgencyRules, result: Attribution, agencies: list[str]
+) -> None:
+    """Move the dateline at the start of the text (first or second paragraph) into
+    ``result``; the agency it names goes first in ``agencies``."""
+    for index in range(min(2, len(paragraphs))):
+        if index == 1 and len(paragraphs[0].split()) > _MAX_WORDS_BEFORE_DATELINE:
+            return
+        for pattern in rules.datelines:
+            match = pattern.match(paragraphs[index])
+            if match and (match.groupdict().get("place") or "").casefold() not in rules.not_places:
+                groups = match.groupdict()
+                result.dateline_place = _place_name(groups.get("place"))
+                result.dateline_date = groups.get("date")
+                if groups.get("agency"):
+                    agencies.insert(0, rules.agency_named(groups["agency"]) or groups["agency"])
+                paragraphs[index] = paragraphs[index][match.end() :].lstrip()
+                return
 
 
 def attribute(
@@ -234,16 +271,7 @@ def attribute(
             continue
         kept.append(paragraph)
     if kept:
-        for pattern in rules.datelines:
-            match = pattern.match(kept[0])
-            if match:
-                groups = match.groupdict()
-                result.dateline_place = _place_name(groups.get("place"))
-                result.dateline_date = groups.get("date")
-                if groups.get("agency"):
-                    agencies.insert(0, rules.agency_named(groups["agency"]) or groups["agency"])
-                kept[0] = kept[0][match.end() :].lstrip()
-                break
+        _take_dateline(kept, rules, result, agencies)
         for pattern in rules.signoffs:
             match = pattern.search(kept[-1])
             # A sign-off ends the last paragraph ("... on Thursday. — AFP") or is one ("AFP").

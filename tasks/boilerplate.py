@@ -10,6 +10,7 @@ inside paragraphs, and a repeat of the headline at the top of the text is droppe
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,8 +56,11 @@ def is_furniture(paragraph: str, rules: BoilerplateRules) -> bool:
     return paragraph.casefold() in rules.lines or any(p.fullmatch(paragraph) for p in rules.patterns)
 
 
-def remove_boilerplate(text: str, rules: BoilerplateRules, title: str = "") -> str:
-    """The text without furniture, paragraphs separated by a blank line."""
+def remove_boilerplate(
+    text: str, rules: BoilerplateRules, title: str = "", keep: Callable[[str], bool] | None = None
+) -> str:
+    """The text without furniture, paragraphs separated by a blank line. Paragraphs for
+    which ``keep`` is true (credit lines, copyright notices attribution reads) stay."""
     title_form = comparison_form(title) if title else None
     kept: list[str] = []
     for paragraph in split_paragraphs(text):
@@ -66,6 +70,9 @@ def remove_boilerplate(text: str, rules: BoilerplateRules, title: str = "") -> s
             continue
         if kept and any(p.fullmatch(paragraph) for p in rules.cut_from):
             break
+        if keep is not None and keep(paragraph):
+            kept.append(paragraph)
+            continue
         if is_furniture(paragraph, rules):
             continue
         # The page repeats the headline above the article.

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tasks.attribute import DEFAULT_AGENCIES, AgencyRules, Attribution, attribute, load_agencies
+from tasks.attribute import (
+    DEFAULT_AGENCIES,
+    AgencyRules,
+    Attribution,
+    attribute,
+    is_attribution_paragraph,
+    load_agencies,
+)
 from tasks.boilerplate import DEFAULT_BOILERPLATE, BoilerplateRules, load_boilerplate, remove_boilerplate
 from tasks.catalog import Feed
 from tasks.extract import ArticlePage
@@ -105,8 +112,11 @@ def enrich_entry(
     aggregator = feed is not None and feed.kind == "aggregator"
     raw_title = entry.title
 
+    def is_attribution(paragraph: str) -> bool:
+        return is_attribution_paragraph(paragraph, rules.agencies)
+
     def clean(text: str) -> Attribution:
-        stripped = remove_boilerplate(text, rules.boilerplate, raw_title)
+        stripped = remove_boilerplate(text, rules.boilerplate, raw_title, keep=is_attribution)
         return attribute(raw_title, stripped, rules.agencies, own_agency, is_wire, aggregator)
 
     page_text = article.text if article is not None and not article.error else ""
