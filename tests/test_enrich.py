@@ -12,7 +12,7 @@ import pytest
 from conftest import CORPUS_DIR, SAMPLE_DIR, SEED_PAGE
 from tasks.catalog import Feed
 from tasks.encoding import mojibake_score
-from tasks.enrich import EnrichmentRules, draft_entry, enrich_entries, enrich_entry
+from tasks.enrich import EnrichmentRules, draft_entry, enrich_entries, enrich_entry, needs_full_text
 from tasks.extract import extract_article
 from tasks.normalise import NormalisedEntry, normalise_document
 from tasks.parse import parse_document
@@ -200,3 +200,113 @@ def test_cli_enriches_a_page_and_names_a_broken_data_file(tmp_path):
     result = runner.invoke(app, ["enrich", str(SEED_HTML), "--region", str(broken)])
     assert result.exit_code == 2
     assert str(broken) in result.output and "ISO 3166-1" in result.output
+
+
+@pytest.mark.parametrize(
+    ("title", "clean", "flags"),
+    [
+        (
+            "UPDATE 2-Kazakhstan says CPC oil exports back to normal",
+            "Kazakhstan says CPC oil exports back to normal",
+            ["UPDATE 2"],
+        ),
+        (
+            "REFILE-EXCLUSIVE-Rosatom in talks on second Uzbek plant",
+            "Rosatom in talks on second Uzbek plant",
+            ["REFILE", "EXCLUSIVE"],
+        ),
+        (
+            "CORRECTED-Turkmen leader visits Beijing - Reuters",
+            "Turkmen leader visits Beijing",
+            ["CORRECTED", "source:Reuters"],
+        ),
+        (
+            "Putin urges Central Asian states to step up trade | ThePrint",
+            "Putin urges Central Asian states to step up trade",
+            ["source:ThePrint"],
+        ),
+        ("Kyrgyz-Tajik border talks - what we know", "Kyrgyz-Tajik border talks - what we know", []),
+    ],
+)
+def test_wire_prefixes_and_outlet_suffixes_leave_the_title_as_flags(rules, title, clean, flags):
+    entry = enrich_entry(make_entry(title, summary="Text of the story."), rules)
+    assert (entry.title, entry.enrichment["title_flags"]) == (clean, flags)
+
+
+@pytest.mark.parametrize(
+    ("text", "declared", "language", "script"),
+    [
+        (
+            "Oʻzbekiston Respublikasi Prezidenti Shavkat Mirziyoyev Toshkentda "
+            "xorijiy investorlar bilan uchrashdi.",
+            "uz",
+            "uz",
+            "Latin",
+        ),
+        (
+            "Ўзбекистон Республикаси Президенти Шавкат Мирзиёев Тошкентда хорижий инвесторлар билан учрашди.",
+            "uz",
+            "uz",
+            "Cyrillic",
+        ),
+        (
+            "Қазақстан Республикасының Президенті Қасым-Жомарт Тоқаев Астанада "
+            "шетелдік инвесторлармен кездесті.",
+            None,
+            "kk",
+            "Cyrillic",
+        ),
+        (
+            "Президент Казахстана Касым-Жомарт Токаев провел встречу с иностранными инвесторами в Астане.",
+            "en",
+            "ru",
+            "Cyrillic",
+        ),
+        (
+            "Kazakhstan's president met foreign investors in Astana on Thursday to discuss new projects.",
+            "ru",
+            "en",
+            "Latin",
+        ),
+    ],
+)
+def test_language_and_script(rules, text, declared, language, script):
+    entry = enrich_entry(make_entry("", summary=text, language=declared), rules)
+    assert (entry.language, entry.enrichment["script"]) == (language, script)
+
+
+def test_region_is_chosen_by_configuration(monkeypatch):
+    text = "Armenia and Azerbaijan signed the deal in Tbilisi, officials in Baku and Yerevan said."
+    central_asia = enrich_entry(make_entry("Peace deal signed", summary=text), EnrichmentRules.load())
+    monkeypatch.setenv(
+        "NEWSWIRE_ENRICH_REGION", str(Path(__file__).parent.parent / "feeds/regions/south-caucasus.toml")
+    )
+    caucasus = enrich_entry(make_entry("Peace deal signed", summary=text), EnrichmentRules.load())
+    assert central_asia.enrichment["in_region"] is False
+    assert caucasus.enrichment["in_region"] is True and caucasus.enrichment["region_score"] == 1.0
+    assert {c["code"] for c in caucasus.enrichment["countries"]} == {"AM", "AZ", "GE"}
+
+
+def test_which_entries_get_their_article_page():
+    from tasks.settings import EnrichPolicy
+
+    short = make_entry("Title", summary="Two words")
+    short.url = "https://example.org/a"
+    long = make_entry("Title", summary=" ".join(["word"] * 60))
+    long.url = "https://example.org/b"
+    plain = Feed(id="p", name="P", url="https://example.org/", kind="outlet", language="en", country="US")
+    full = Feed(
+        id="f",
+        name="F",
+        url="https://example.org/",
+        kind="outlet",
+        language="en",
+        country="US",
+        full_text=True,
+    )
+    assert needs_full_text(long, full, EnrichPolicy()) is True
+    assert needs_full_text(short, plain, EnrichPolicy()) is False  # off unless the operator asks
+    assert needs_full_text(short, plain, EnrichPolicy(full_text_below_words=40)) is True
+    assert needs_full_text(long, plain, EnrichPolicy(full_text_below_words=40)) is False
+    no_link = make_entry("Title", summary="Two words")
+    assert needs_full_text(no_link, full, EnrichPolicy()) is False
