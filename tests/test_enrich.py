@@ -21,14 +21,21 @@ from tasks.tag import load_gazetteer, tag_region
 
 SEED_HTML = SAMPLE_DIR / "pages" / "theprint-putin-central-asia-trade.html"
 SEED_TITLE = "Putin urges Central Asian states to step up trade with Russia"
-THEPRINT = Feed(
-    id="theprint-world",
-    name="ThePrint - World",
-    url="https://theprint.in/feed",
-    kind="outlet",
-    language="en",
-    country="IN",
-)
+
+
+def make_feed(name: str, **options) -> Feed:
+    return Feed(
+        id="f",
+        name=name,
+        url="https://example.org/feed",
+        kind="outlet",
+        language="en",
+        country="US",
+        **options,
+    )
+
+
+THEPRINT = make_feed("ThePrint - World")
 
 
 @pytest.fixture(scope="module")
@@ -124,9 +131,7 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 def test_every_corpus_feed_parses_normalises_and_enriches(rules):
     """Every real feed in the corpus: no exception, and Cyrillic titles read as Cyrillic."""
-    feed = Feed(
-        id="corpus", name="Corpus", url="http://corpus.example/", kind="outlet", language="en", country="US"
-    )
+    feed = make_feed("Corpus")
     checked_cyrillic = 0
     for path, encoding in _corpus_feeds():
         body = (CORPUS_DIR / "feeds" / path).read_bytes()
@@ -294,16 +299,7 @@ def test_which_entries_get_their_article_page():
     short.url = "https://example.org/a"
     long = make_entry("Title", summary=" ".join(["word"] * 60))
     long.url = "https://example.org/b"
-    plain = Feed(id="p", name="P", url="https://example.org/", kind="outlet", language="en", country="US")
-    full = Feed(
-        id="f",
-        name="F",
-        url="https://example.org/",
-        kind="outlet",
-        language="en",
-        country="US",
-        full_text=True,
-    )
+    plain, full = make_feed("Plain"), make_feed("Full", full_text=True)
     assert needs_full_text(long, full, EnrichPolicy()) is True
     assert needs_full_text(short, plain, EnrichPolicy()) is False  # off unless the operator asks
     assert needs_full_text(short, plain, EnrichPolicy(full_text_below_words=40)) is True
