@@ -46,6 +46,13 @@ LIMIT 8
 """.strip()
 
 
+DEMO_ENRICHMENT_QUERY = """
+SELECT coalesce(wire_agency, '(' || origin || ')') AS agency, count(*) AS stories,
+       count(*) FILTER (WHERE in_region) AS in_region, count(*) FILTER (WHERE syndicated) AS republished
+FROM stories GROUP BY ALL ORDER BY stories DESC LIMIT 8
+""".strip()
+
+
 def _data_dir(data_dir: Path | None) -> Path:
     return Path(data_dir or os.environ.get("NEWSWIRE_HOME") or "data")
 
@@ -138,6 +145,8 @@ def demo(data_dir: DataDirOption = None) -> None:
         "SELECT (SELECT count(*) FROM stories) AS stories, (SELECT count(*) FROM appearances) AS appearances"
     )
     _print_query(data_dir, totals, "table")
+    console.print("\n[bold]Who wrote them[/] (enrichment columns, docs/enrichment.md):")
+    _print_query(data_dir, DEMO_ENRICHMENT_QUERY, "table")
 
 
 def _cell(value) -> str:
