@@ -38,6 +38,30 @@ def _already_stored(entries: list[NormalisedEntry], warehouse: Warehouse) -> set
     return stored
 
 
+def _cap_per_feed(wanted: list, settings: Settings, logger) -> list:
+    """At most ``max_pages_per_feed`` new pages per feed this run; the rest keep their feed
+    text (a feed that suddenly lists 500 items must not become 500 requests to one host)."""
+    limit = settings.enrich.max_pages_per_feed
+    per_feed: Counter[str] = Counter(outcome.feed.id for outcome, _, _ in wanted)
+    for feed_id, count in per_feed.items():
+        if count > limit:
+            logger.warning(
+                "feed %s: %d new entries want their article page, fetching %d this run "
+                "(NEWSWIRE_ENRICH_MAX_PAGES_PER_FEED)",
+                feed_id,
+                count,
+                limit,
+            )
+    taken: Counter[str] = Counter()
+    capped = []
+    for item in wanted:
+        feed_id = item[0].feed.id
+        if taken[feed_id] < limit:
+            taken[feed_id] += 1
+            capped.append(item)
+    return capped
+
+
 @task(name="enrich", cache_policy=NO_CACHE, persist_result=False)
 def enrich_batch(outcomes: list, warehouse: Warehouse, settings: Settings) -> list:
     """Enrich every entry of the batch's ``FeedOutcome``s in place; returns them."""
@@ -46,20 +70,9 @@ def enrich_batch(outcomes: list, warehouse: Warehouse, settings: Settings) -> li
     # (outcome, position, the entry as normalised) for entries that want their page.
     wanted: list[tuple[object, int, NormalisedEntry]] = []
     for outcome in outcomes:
-        per_feed = 0
         for position, entry in enumerate(outcome.entries):
             if needs_full_text(entry, outcome.feed, settings.enrich):
-                if per_feed < settings.enrich.max_pages_per_feed:
-                    wanted.append((outcome, position, replace(entry, enrichment=dict(entry.enrichment))))
-                per_feed += 1
-        if per_feed > settings.enrich.max_pages_per_feed:
-            logger.warning(
-                "feed %s: %d entries want their article page, fetching the first %d this run "
-                "(NEWSWIRE_ENRICH_MAX_PAGES_PER_FEED)",
-                outcome.feed.id,
-                per_feed,
-                settings.enrich.max_pages_per_feed,
-            )
+                wanted.append((outcome, position, replace(entry, enrichment=dict(entry.enrichment))))
         outcome.entries, problems = enrich_entries(outcome.entries, outcome.feed, rules)
         for problem in problems:
             logger.warning("feed %s: %s", outcome.feed.id, problem)
@@ -67,7 +80,9 @@ def enrich_batch(outcomes: list, warehouse: Warehouse, settings: Settings) -> li
         return outcomes
 
     stored = _already_stored([outcome.entries[position] for outcome, position, _ in wanted], warehouse)
-    wanted = [item for index, item in enumerate(wanted) if index not in stored]
+    wanted = _cap_per_feed(
+        [item for index, item in enumerate(wanted) if index not in stored], settings, logger
+    )
     requests = [
         FetchRequest(
             feed_id=outcome.feed.id,

@@ -84,9 +84,9 @@ class EnrichPolicy:
     # of items per feed, which a desk should choose knowingly (40 catches the one-line
     # summaries of most news CMSs).
     full_text_below_words: int = 0
-    # At most this many article pages per feed per run: a feed that suddenly lists 500
-    # new items must not turn one poll into 500 requests to one host. The rest keep their
-    # feed text (the next change of the feed does not re-fetch them).
+    # At most this many article pages per feed per run (entries already stored do not
+    # count): a feed that suddenly lists 500 new items must not turn one poll into 500
+    # requests to one host. The rest keep their feed text and are not fetched later.
     max_pages_per_feed: int = 30
 
 

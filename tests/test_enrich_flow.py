@@ -177,3 +177,22 @@ def test_every_corpus_feed_ingests_through_the_flow_without_mojibake(prefect_ser
     assert {feed_id for feed_id, _ in titles} == set(cyrillic_feeds)
     for feed_id, title in titles:
         assert re.search(r"[\u0400-\u04ff]", title) and mojibake_score(title) == 0, (feed_id, title)
+
+
+def test_pages_are_capped_per_feed_and_the_cap_is_logged(caplog):
+    import logging
+    from types import SimpleNamespace
+
+    from flows.enrich_stage import _cap_per_feed
+    from tasks.settings import EnrichPolicy, Settings
+
+    busy, quiet = (
+        SimpleNamespace(feed=SimpleNamespace(id="busy")),
+        SimpleNamespace(feed=SimpleNamespace(id="quiet")),
+    )
+    wanted = [(busy, i, None) for i in range(5)] + [(quiet, 0, None)]
+    logger = logging.getLogger("test-cap")
+    with caplog.at_level(logging.WARNING, logger="test-cap"):
+        capped = _cap_per_feed(wanted, Settings(enrich=EnrichPolicy(max_pages_per_feed=2)), logger)
+    assert [(o.feed.id, i) for o, i, _ in capped] == [("busy", 0), ("busy", 1), ("quiet", 0)]
+    assert "feed busy: 5 new entries want their article page, fetching 2" in caplog.text
