@@ -156,3 +156,41 @@ def to_utf8(body: bytes, headers: dict[str, str]) -> EncodingDecision:
         said = f"declared {header or declaration}" if (header or declaration) else "no charset declared"
         note = f"{said}; the bytes decode cleanly as {encoding}, used that"
     return EncodingDecision(_declare_utf8(decoded.encode("utf-8")), _utf8_headers(headers), encoding, note)
+
+
+# Code pages a UTF-8 text is typically misread through before being stored again as UTF-8
+# ("Ð¦Ð¸Ñ‚Ð°Ñ‚Ð°", "РџСЂРµР·РёРґРµРЅС‚", "â€¦"): undoing the misreading restores it.
+_DOUBLE_ENCODINGS = ("cp1252", "latin-1", "cp1251")
+
+
+def _misread_bytes(text: str, encoding: str) -> bytes:
+    """The bytes ``text`` was decoded from. Windows tools pass the bytes a code page leaves
+    undefined (cp1252's 0x81, 0x8D, 0x8F, 0x90, 0x9D; cp1251's 0x98) through as C1
+    controls, so those map back too."""
+    out = bytearray()
+    for ch in text:
+        try:
+            out += ch.encode(encoding)
+        except UnicodeEncodeError:
+            out += ch.encode("latin-1")
+    return bytes(out)
+
+
+def repair_mojibake(text: str) -> str:
+    """Text that is itself mojibake (UTF-8 decoded as a code page, then re-encoded) with the
+    misreading undone; any other text unchanged. Only a repair that leaves clearly fewer
+    broken-looking words is taken."""
+    if not text or text.isascii():
+        return text
+    best, best_score = text, mojibake_score(text)
+    if best_score < MOJIBAKE_THRESHOLD:
+        return text
+    for encoding in _DOUBLE_ENCODINGS:
+        try:
+            repaired = _misread_bytes(text, encoding).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        score = mojibake_score(repaired)
+        if score < best_score:
+            best, best_score = repaired, score
+    return best

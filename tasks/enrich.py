@@ -26,6 +26,7 @@ from tasks.attribute import (
 )
 from tasks.boilerplate import DEFAULT_BOILERPLATE, BoilerplateRules, load_boilerplate, remove_boilerplate
 from tasks.catalog import Feed
+from tasks.encoding import repair_mojibake
 from tasks.extract import ArticlePage
 from tasks.language import detect_language, detect_script
 from tasks.normalise import NormalisedEntry
@@ -110,6 +111,11 @@ def enrich_entry(
     own_agency = outlet_agency(feed, rules.agencies)
     is_wire = feed is not None and feed.kind == "wire"
     aggregator = feed is not None and feed.kind == "aggregator"
+    # Text stored as mojibake by the source's CMS (UTF-8 read as a code page) is repaired
+    # first; charset problems of the document itself were fixed before parsing.
+    entry.title, entry.summary, entry.body = (
+        repair_mojibake(t) for t in (entry.title, entry.summary, entry.body)
+    )
     raw_title = entry.title
 
     def is_attribution(paragraph: str) -> bool:
@@ -119,7 +125,7 @@ def enrich_entry(
         stripped = remove_boilerplate(text, rules.boilerplate, raw_title, keep=is_attribution)
         return attribute(raw_title, stripped, rules.agencies, own_agency, is_wire, aggregator)
 
-    page_text = article.text if article is not None and not article.error else ""
+    page_text = repair_mojibake(article.text) if article is not None and not article.error else ""
     # Attribution reads the fullest text; the others get the same cleaning so a dateline
     # or credit line survives nowhere.
     main = clean(page_text or entry.body or entry.summary)

@@ -71,3 +71,40 @@ def test_mojibake_score_separates_clean_text_from_misdecoded_text():
         TITLE.encode("utf-8").decode("windows-1252", "replace"),
     ):
         assert mojibake_score(wrong) > 3 * MOJIBAKE_THRESHOLD, wrong
+
+
+def _misread(text: str, encoding: str) -> str:
+    """UTF-8 bytes decoded as ``encoding``, the way Windows tools do it (cp1252's five
+    undefined bytes pass through as C1 controls)."""
+    return "".join(
+        bytes([b]).decode(encoding, errors="strict")
+        if encoding != "cp1252" or b not in b"\x81\x8d\x8f\x90\x9d"
+        else chr(b)
+        for b in text.encode("utf-8")
+    )
+
+
+@pytest.mark.parametrize("misread_as", ["cp1251", "latin-1", "cp1252"])
+def test_text_stored_as_mojibake_by_the_source_is_repaired(misread_as):
+    from tasks.enrich import EnrichmentRules, draft_entry, enrich_entry
+
+    broken = draft_entry(_misread(TITLE, misread_as), summary=_misread(DESCRIPTION, misread_as))
+    entry = enrich_entry(broken, EnrichmentRules.load())
+    assert entry.title == TITLE
+    assert entry.summary == DESCRIPTION
+
+
+def test_clean_text_is_never_repaired():
+    from tasks.encoding import repair_mojibake
+
+    for text in (
+        TITLE,
+        "Café crème, déjà vu",
+        "Kazakhstan (Казахстан), Wi-Fi-роутер",
+        "Oʻzbekiston",
+        "…",
+        "ИИ",
+    ):
+        assert repair_mojibake(text) == text
+    # The corpus's double-encoded ellipsis (feedparser/encoding/bozo_double-encoded-html.xml).
+    assert repair_mojibake("â\x80¦") == "…"
