@@ -197,17 +197,18 @@ def parse_document(
             format="unknown",
             error=f"not a feed: the body does not start like XML or JSON ({snippet!r}...)",
         )
-    if family == "xml-feed":
-        decision = to_utf8(body, headers)
-        body, headers = decision.body, decision.headers
+    encoding_note = None
     try:
+        if family == "xml-feed":
+            decision = to_utf8(body, headers)
+            body, headers, encoding_note = decision.body, decision.headers, decision.note
         document = parser(body, headers, url)
     except Exception as error:  # a parser bug must cost one feed, not the run
         return ParsedDocument(format=family, error=f"parser failed: {type(error).__name__}: {error}")
     if had_doctype:
         document.warnings.append("DOCTYPE/ENTITY declarations removed before parsing")
-    if family == "xml-feed" and decision.note:
-        document.warnings.append(f"character encoding: {decision.note}")
+    if encoding_note:
+        document.warnings.append(f"character encoding: {encoding_note}")
     return document
 
 
