@@ -27,6 +27,7 @@ from typing import Annotated
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 from pydantic import Field
 
 from flows.backfill_params import (
@@ -37,6 +38,7 @@ from flows.backfill_params import (
     Source,
     validate_request,
 )
+from flows.enrich_stage import enrich_batch
 from flows.ingest import (
     FeedOutcome,
     FeedReport,
@@ -398,8 +400,9 @@ def backfill(
         # Replay reads the lake the writer is about to change: under the writer lock.
         with writer_slot(warehouse, logger):
             outcomes = replay_archive_task(feeds, request, settings, progress)
+            outcomes = enrich_batch(quote(outcomes), warehouse, settings)
             summary = dedupe_and_load(
-                outcomes,
+                quote(outcomes),
                 {},
                 warehouse,
                 run_id,
@@ -415,9 +418,10 @@ def backfill(
         ]
         futures = [walk_feeds.submit(batch, request, settings, progress) for batch in batches]
         outcomes = [outcome for future in futures for outcome in future.result()]
+        outcomes = enrich_batch(quote(outcomes), warehouse, settings)
         with writer_slot(warehouse, logger):
             summary = dedupe_and_load(
-                outcomes, {}, warehouse, run_id, started_at, settings, flow_name="backfill"
+                quote(outcomes), {}, warehouse, run_id, started_at, settings, flow_name="backfill"
             )
     documents = len(summary.feeds)
     summary.feeds = per_feed_reports(summary.feeds)

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from flows.cli_options import CatalogOption, DataDirOption
 from flows.cli_orchestrate import register as register_orchestration
+from flows.enrich_cli import enrich_command
 from tasks.catalog import DEFAULT_CATALOG, SAMPLE_DIR, CatalogError, load_catalog, select_feeds
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 feeds_app = typer.Typer(no_args_is_help=True, help="The feed catalogue.")
 app.add_typer(feeds_app, name="feeds")
+app.command("enrich")(enrich_command)
 console = Console()
 errors = Console(stderr=True)
 
@@ -36,6 +38,13 @@ SELECT title, appearance_count AS copies, outlets, strftime(published_at, '%Y-%m
 FROM stories
 ORDER BY appearance_count DESC, published_guessed, published_at DESC
 LIMIT 8
+""".strip()
+
+
+DEMO_ENRICHMENT_QUERY = """
+SELECT coalesce(wire_agency, '(' || origin || ')') AS agency, count(*) AS stories,
+       count(*) FILTER (WHERE in_region) AS in_region, count(*) FILTER (WHERE syndicated) AS republished
+FROM stories GROUP BY ALL ORDER BY stories DESC LIMIT 8
 """.strip()
 
 
@@ -131,6 +140,8 @@ def demo(data_dir: DataDirOption = None) -> None:
         "SELECT (SELECT count(*) FROM stories) AS stories, (SELECT count(*) FROM appearances) AS appearances"
     )
     _print_query(data_dir, totals, "table")
+    console.print("\n[bold]Who wrote them[/] (enrichment columns, docs/enrichment.md):")
+    _print_query(data_dir, DEMO_ENRICHMENT_QUERY, "table")
 
 
 def _cell(value) -> str:

@@ -95,7 +95,8 @@ class FeedServer:
         if not target.is_file() or self.root.resolve() not in target.parents:
             send(handler, 404, b"not found\n")
             return
-        body = target.read_bytes()
+        # Static sample files link to each other through "{base}" (the live loopback address).
+        body = target.read_bytes().replace(b"{base}", self.base_url.encode("ascii"))
         etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
         headers = {
             "Content-Type": CONTENT_TYPES.get(target.suffix, "application/octet-stream"),

@@ -21,6 +21,7 @@ from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
 from flows.dedupe import fill_batch, plan_stories
+from flows.enrich_stage import enrich_batch
 from flows.health import publish_feed_health_artifact
 from flows.wire import add_wire_state, known_drop_files, pick_up_drops, without_superseded
 from flows.writer_slot import writer_slot
@@ -350,6 +351,7 @@ def ingest(
             FeedOutcome(p.feed, p.result, entries=p.entries, carried_parse_error=p.parse_error, drop=p)
             for p in (drop_future.result() if drop_future else [])
         ]
+        outcomes = enrich_batch(quote(outcomes), warehouse, settings)
         summary = dedupe_and_load(quote(outcomes), quote(states), warehouse, run_id, started_at, settings)
     _publish_artifact(summary)
     publish_feed_health_artifact(settings.data_dir)

@@ -20,6 +20,8 @@ from typing import Any
 
 import feedparser
 
+from tasks.encoding import to_utf8
+
 # We turn feed HTML into plain text ourselves (tasks/text.py), so feedparser's sanitiser
 # and relative-URI rewriting are work whose result we throw away.
 feedparser.SANITIZE_HTML = False
@@ -198,12 +200,18 @@ def parse_document(
             format="unknown",
             error=f"not a feed: the body does not start like XML or JSON ({snippet!r}...)",
         )
+    encoding_note = None
     try:
+        if family == "xml-feed":
+            decision = to_utf8(body, headers)
+            body, headers, encoding_note = decision.body, decision.headers, decision.note
         document = parser(body, headers, url)
     except Exception as error:  # a parser bug must cost one feed, not the run
         return ParsedDocument(format=family, error=f"parser failed: {type(error).__name__}: {error}")
     if had_doctype:
         document.warnings.append("DOCTYPE/ENTITY declarations removed before parsing")
+    if encoding_note:
+        document.warnings.append(f"character encoding: {encoding_note}")
     return document
 
 

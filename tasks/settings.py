@@ -108,6 +108,21 @@ class DropPolicy:
 
 
 @dataclass(frozen=True)
+class EnrichPolicy:
+    """When article pages are fetched for full text (feeds with ``full_text = true`` always)."""
+
+    # Entries of other feeds whose feed text is shorter than this many words get their
+    # page fetched too. 0 (default) turns that off: it multiplies requests by the number
+    # of items per feed, which a desk should choose knowingly (40 catches the one-line
+    # summaries of most news CMSs).
+    full_text_below_words: int = 0
+    # At most this many article pages per feed per run (entries already stored do not
+    # count): a feed that suddenly lists 500 new items must not turn one poll into 500
+    # requests to one host. The rest keep their feed text and are not fetched later.
+    max_pages_per_feed: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable, resolved once per run."""
 
@@ -116,6 +131,7 @@ class Settings:
     poll: PollPolicy = field(default_factory=PollPolicy)
     normalise: NormalisePolicy = field(default_factory=NormalisePolicy)
     drop: DropPolicy = field(default_factory=DropPolicy)
+    enrich: EnrichPolicy = field(default_factory=EnrichPolicy)
     # One Prefect task per batch of this many feeds (never one per story): every task run
     # costs the Prefect server ~3 event writes, and hundreds stall its SQLite store
     # (STACK-NOTES.md).

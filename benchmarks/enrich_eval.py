@@ -1,0 +1,98 @@
+"""Enrichment quality and speed on the labelled sets.
+
+    .venv/bin/python benchmarks/enrich_eval.py [--region feeds/regions/central-asia.toml]
+
+Prints attribution / dateline / country-tag precision and recall per set, every miss, and
+throughput of enrich_entry against a baseline measured in the same run (the content hash
+of the raw text, which normalise already computes), on the labelled items and on every
+entry of the real-feed corpus (../shared/corpus/feeds), so the ratio says what enrichment
+costs per entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tasks.catalog import Feed  # noqa: E402
+from tasks.enrich import EnrichmentRules, enrich_entry  # noqa: E402
+from tasks.evaluation import labelled_entry, load_labelled, score_labelled  # noqa: E402
+from tasks.normalise import NormalisedEntry, normalise_document  # noqa: E402
+from tasks.parse import parse_document  # noqa: E402
+from tasks.settings import NormalisePolicy  # noqa: E402
+from tasks.text import content_hash  # noqa: E402
+
+SETS = ROOT / "tests" / "fixtures" / "enrich"
+CORPUS = ROOT.parent / "shared" / "corpus" / "feeds"
+
+
+def _corpus_entries() -> list[NormalisedEntry]:
+    """Every entry of the real feeds in ../shared/corpus/feeds, parsed and normalised."""
+    feed = Feed(
+        id="corpus", name="Corpus", url="http://corpus.example/", kind="outlet", language="en", country="US"
+    )
+    entries = []
+    for path in sorted(CORPUS.rglob("*")):
+        if path.is_file() and path.suffix in (".xml", ".rss", ".atom", ".rdf"):
+            document = parse_document(path.read_bytes(), {}, "http://corpus.example/", 10 * 1024 * 1024)
+            if not document.error:
+                entries += normalise_document(
+                    document, feed, datetime.now(UTC), "http://corpus.example/", NormalisePolicy()
+                )
+    return entries
+
+
+def _throughput(entries: list[NormalisedEntry], rules, repeat: int) -> tuple[float, float]:
+    """Items/s of the baseline (hashing the raw text, what normalise already does) and of
+    enrich_entry, on fresh copies of the same entries."""
+    started = time.perf_counter()
+    for _ in range(repeat):
+        for entry in entries:
+            content_hash(entry.title, entry.body or entry.summary)
+    baseline = time.perf_counter() - started
+    copies = [replace(entry, enrichment={}) for _ in range(repeat) for entry in entries]
+    started = time.perf_counter()
+    for entry in copies:
+        enrich_entry(entry, rules)
+    enriched = time.perf_counter() - started
+    count = repeat * len(entries)
+    return count / baseline, count / enriched
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--region", help="region gazetteer file (default: Central Asia)")
+    parser.add_argument("--repeat", type=int, default=20, help="passes for the throughput figure")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    rules = EnrichmentRules.load(region=args.region)
+    load_s = time.perf_counter() - started
+    print(f"rules loaded in {load_s * 1000:.0f} ms (once per batch)\n")
+    print(f"{'set':10} {'measure':28} {'precision':>9} {'recall':>7}  counts")
+    everything = []
+    for name in ("labelled", "holdout"):
+        items = load_labelled(SETS / name)
+        everything += items
+        scores = score_labelled(items, rules)
+        for measure, precision, recall, counts in scores.table():
+            print(f"{name:10} {measure:28} {precision:>9} {recall:>7}  {counts}")
+        for mistake in scores.mistakes:
+            print(f"{'':10} miss: {mistake}")
+    print(f"\n{'entries':34} {'n':>6} {'baseline/s':>11} {'enrich/s':>9} {'ratio':>7}")
+    workloads = [("labelled + holdout (short)", [labelled_entry(item) for item in everything], args.repeat)]
+    if CORPUS.is_dir():
+        workloads.append(("corpus feeds (real, longer)", _corpus_entries(), 1))
+    for name, entries, repeat in workloads:
+        baseline, enriched = _throughput(entries, rules, repeat)
+        print(f"{name:34} {len(entries):>6} {baseline:>11,.0f} {enriched:>9,.0f} {enriched / baseline:>7.3f}")
+
+
+if __name__ == "__main__":
+    main()

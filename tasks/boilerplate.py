@@ -1,0 +1,82 @@
+"""Removing site furniture from article text: navigation, share prompts, reader appeals,
+comment forms and footers that outlets wrap around every story.
+
+The rules are data (``feeds/boilerplate.toml``) applied per paragraph, so the result is
+predictable and a desk can see why a line went: whole-paragraph lines and patterns are
+dropped, a footer marker cuts everything after it, inline patterns are removed from
+inside paragraphs, and a repeat of the headline at the top of the text is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tasks.datafiles import DataFileError, compile_pattern, load_data_file
+from tasks.text import comparison_form, fold_whitespace
+
+DEFAULT_BOILERPLATE = Path(__file__).resolve().parent.parent / "feeds" / "boilerplate.toml"
+
+
+@dataclass(frozen=True)
+class BoilerplateRules:
+    lines: frozenset[str]
+    patterns: tuple[re.Pattern[str], ...]
+    cut_from: tuple[re.Pattern[str], ...]
+    inline: tuple[re.Pattern[str], ...]
+
+
+def _compile(path: Path, key: str, values: object) -> tuple[re.Pattern[str], ...]:
+    if not isinstance(values, list):
+        raise DataFileError(f"{path}: {key} must be a list of regular expressions")
+    return tuple(compile_pattern(path, key, value, re.IGNORECASE) for value in values)
+
+
+def load_boilerplate(path: str | Path = DEFAULT_BOILERPLATE) -> BoilerplateRules:
+    path = Path(path)
+    document = load_data_file(path, "boilerplate rules")
+    unknown = set(document) - {"lines", "patterns", "cut_from", "inline"}
+    if unknown:
+        raise DataFileError(f"{path}: unknown key(s) {sorted(unknown)}")
+    return BoilerplateRules(
+        lines=frozenset(fold_whitespace(line).casefold() for line in document.get("lines", [])),
+        patterns=_compile(path, "patterns", document.get("patterns", [])),
+        cut_from=_compile(path, "cut_from", document.get("cut_from", [])),
+        inline=_compile(path, "inline", document.get("inline", [])),
+    )
+
+
+def split_paragraphs(text: str) -> list[str]:
+    return [p for p in (fold_whitespace(p) for p in re.split(r"\n\s*\n|\n", text or "")) if p]
+
+
+def is_furniture(paragraph: str, rules: BoilerplateRules) -> bool:
+    return paragraph.casefold() in rules.lines or any(p.fullmatch(paragraph) for p in rules.patterns)
+
+
+def remove_boilerplate(
+    text: str, rules: BoilerplateRules, title: str = "", keep: Callable[[str], bool] | None = None
+) -> str:
+    """The text without furniture, paragraphs separated by a blank line. Paragraphs for
+    which ``keep`` is true (credit lines, copyright notices attribution reads) stay."""
+    title_form = comparison_form(title) if title else None
+    kept: list[str] = []
+    for paragraph in split_paragraphs(text):
+        for pattern in rules.inline:
+            paragraph = fold_whitespace(pattern.sub(" ", paragraph))
+        if not paragraph:
+            continue
+        if kept and any(p.fullmatch(paragraph) for p in rules.cut_from):
+            break
+        if keep is not None and keep(paragraph):
+            kept.append(paragraph)
+            continue
+        if is_furniture(paragraph, rules):
+            continue
+        # The page repeats the headline above the article.
+        if not kept and title_form and comparison_form(paragraph) == title_form:
+            continue
+        kept.append(paragraph)
+    return "\n\n".join(kept)

@@ -1,0 +1,190 @@
+"""Enrichment: one entry point that turns a normalised entry into a clean, tagged story.
+
+Order matters: furniture goes first (so a footer never reads as a sign-off), attribution
+next (it takes datelines, credit lines and syndication notes out of the text and into
+columns), then language, script and region tags on the clean text. Last, the content
+hash and word count are recomputed from the clean text, so exact and near-duplicate
+dedupe compare the story, not the outlet's wrapping.
+
+The data files are loaded once per batch (``EnrichmentRules.load``), never per entry.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tasks.attribute import (
+    DEFAULT_AGENCIES,
+    AgencyRules,
+    Attribution,
+    attribute,
+    is_attribution_paragraph,
+    load_agencies,
+)
+from tasks.boilerplate import DEFAULT_BOILERPLATE, BoilerplateRules, load_boilerplate, remove_boilerplate
+from tasks.catalog import Feed
+from tasks.encoding import repair_mojibake
+from tasks.extract import ArticlePage
+from tasks.language import detect_language, detect_script
+from tasks.normalise import NormalisedEntry
+from tasks.settings import EnrichPolicy
+from tasks.tag import DEFAULT_REGION, Gazetteer, load_gazetteer, tag_region
+from tasks.text import content_hash
+from tasks.urls import canonical_url
+
+
+@dataclass(frozen=True)
+class EnrichmentRules:
+    boilerplate: BoilerplateRules
+    agencies: AgencyRules
+    gazetteer: Gazetteer
+
+    @classmethod
+    def load(
+        cls,
+        region: str | Path | None = None,
+        agencies: str | Path | None = None,
+        boilerplate: str | Path | None = None,
+    ) -> EnrichmentRules:
+        """The data files; each defaults to the environment (NEWSWIRE_ENRICH_REGION,
+        NEWSWIRE_ENRICH_AGENCIES, NEWSWIRE_ENRICH_BOILERPLATE), then to feeds/."""
+        return cls(
+            boilerplate=load_boilerplate(
+                boilerplate or os.environ.get("NEWSWIRE_ENRICH_BOILERPLATE") or DEFAULT_BOILERPLATE
+            ),
+            agencies=load_agencies(
+                agencies or os.environ.get("NEWSWIRE_ENRICH_AGENCIES") or DEFAULT_AGENCIES
+            ),
+            gazetteer=load_gazetteer(region or os.environ.get("NEWSWIRE_ENRICH_REGION") or DEFAULT_REGION),
+        )
+
+
+def draft_entry(
+    title: str, summary: str = "", body: str = "", language: str | None = None, entry_id: str = "draft"
+) -> NormalisedEntry:
+    """An entry from bare text, for enriching something that did not come from a feed
+    (``newswire enrich FILE``, labelled sets, tests)."""
+    return NormalisedEntry(
+        feed_id="adhoc",
+        outlet_id="adhoc",
+        entry_id=entry_id,
+        guid=None,
+        url=None,
+        canonical_url=None,
+        title=title,
+        summary=summary,
+        body=body,
+        published_at=datetime.now(UTC),
+        date_issue=None,
+        updated_at=None,
+        language=language,
+        authors=[],
+        categories=[],
+        content_hash="",
+        word_count=0,
+    )
+
+
+def outlet_agency(feed: Feed | None, rules: AgencyRules) -> str | None:
+    """The agency a feed's outlet is itself (the TASS feed is TASS), by its name or id."""
+    if feed is None:
+        return None
+    return rules.agency_in(feed.name) or rules.agency_named(feed.outlet_id.replace("-", " "))
+
+
+def enrich_entry(
+    entry: NormalisedEntry,
+    rules: EnrichmentRules,
+    feed: Feed | None = None,
+    article: ArticlePage | None = None,
+) -> NormalisedEntry:
+    """Clean ``entry``'s title, summary and body in place, fill ``entry.enrichment`` and
+    recompute its content hash and word count from the clean text. Returns the entry.
+
+    With an ``article`` (the extracted page), the page text becomes the body and its
+    canonical URL the entry's; the content hash stays that of the feed's clean text, so a
+    later poll that does not fetch the page again finds the entry unchanged.
+    """
+    own_agency = outlet_agency(feed, rules.agencies)
+    is_wire = feed is not None and feed.kind == "wire"
+    aggregator = feed is not None and feed.kind == "aggregator"
+    # Text stored as mojibake by the source's CMS (UTF-8 read as a code page) is repaired
+    # first; charset problems of the document itself were fixed before parsing.
+    entry.title, entry.summary, entry.body = (
+        repair_mojibake(t) for t in (entry.title, entry.summary, entry.body)
+    )
+    raw_title = entry.title
+
+    def is_attribution(paragraph: str) -> bool:
+        return is_attribution_paragraph(paragraph, rules.agencies)
+
+    def clean(text: str) -> Attribution:
+        stripped = remove_boilerplate(text, rules.boilerplate, raw_title, keep=is_attribution)
+        return attribute(raw_title, stripped, rules.agencies, own_agency, is_wire, aggregator)
+
+    page_text = repair_mojibake(article.text) if article is not None and not article.error else ""
+    # Attribution reads the fullest text; the others get the same cleaning so a dateline
+    # or credit line survives nowhere.
+    main = clean(page_text or entry.body or entry.summary)
+    feed_body = (clean(entry.body).text if page_text else main.text) if entry.body else ""
+    summary = clean(entry.summary).text if (page_text or entry.body) else main.text
+    feed_text = feed_body or summary
+    entry.title, entry.summary, entry.body = (
+        main.title,
+        summary,
+        main.text if (page_text or entry.body) else "",
+    )
+    if page_text:
+        apply_page_metadata(entry, article)
+    text = entry.body or entry.summary
+    script = detect_script(f"{entry.title}\n{text}")
+    entry.language = detect_language(f"{entry.title}\n{text}", entry.language, script)
+    # The dateline place counts as a mention: a story filed from Dushanbe is about Tajikistan
+    # even when the text goes on to say only "the summit".
+    tags = tag_region(entry.title, f"{main.dateline_place or ''}\n{text}", rules.gazetteer)
+    entry.enrichment.update({"script": script, **main.as_columns(), **tags.as_columns()})
+    entry.content_hash = content_hash(entry.title, feed_text)
+    entry.word_count = len(entry.title.split()) + len(feed_text.split())
+    return entry
+
+
+def apply_page_metadata(entry: NormalisedEntry, article: ArticlePage) -> None:
+    """What the page knows better than the feed: its canonical URL (the URL key), the
+    author when the feed named none, the language when the feed declared none."""
+    if article.canonical_url:
+        entry.canonical_url = canonical_url(article.canonical_url, base=article.url) or entry.canonical_url
+    if not entry.authors and article.author:
+        entry.authors = [article.author]
+    if not entry.language and article.language:
+        entry.language = article.language
+
+
+def enrich_entries(
+    entries: list[NormalisedEntry], feed: Feed | None, rules: EnrichmentRules
+) -> tuple[list[NormalisedEntry], list[str]]:
+    """Every entry enriched; one that fails stays as normalised and costs one message
+    (naming the entry) instead of the feed or the run."""
+    problems = []
+    for entry in entries:
+        try:
+            enrich_entry(entry, rules, feed)
+        except Exception as error:  # a bug on one odd item must not drop the feed
+            problems.append(
+                f"entry {entry.entry_id} ({entry.url}): enrichment failed, stored as parsed: "
+                f"{type(error).__name__}: {error}"
+            )
+    return entries, problems
+
+
+def needs_full_text(entry: NormalisedEntry, feed: Feed, policy: EnrichPolicy) -> bool:
+    """Whether to fetch the entry's article page: always for ``full_text`` feeds, else
+    when the feed's text is shorter than the policy's threshold (0 = never)."""
+    if not entry.url or not entry.url.startswith(("http://", "https://")):
+        return False
+    if feed.full_text:
+        return True
+    words = len((entry.body or entry.summary).split())
+    return 0 < words < policy.full_text_below_words or (policy.full_text_below_words > 0 and words == 0)
