@@ -2,24 +2,36 @@
 
 Two locks, taken in this order:
 1. with a Prefect server (``PREFECT_API_URL`` set), the global concurrency limit
-   ``newswire-writer`` with one slot — created if missing, and taken with ``strict=True``
+   ``newswire-writer-<warehouse>`` with one slot (one limit per data directory: two desks'
+   warehouses on one Prefect server do not serialise each other) — created if missing,
+   taken with ``strict=True``
    because a missing limit otherwise only logs a warning and locks nothing
    (STACK-NOTES.md). It makes a scheduled ingest and a hand-triggered backfill queue up in
    Prefect, visibly, even when they run on different workers;
 2. always, the warehouse's file lock (``data/writer.lock``), which is what protects the
    files in the embedded mode and against anything started outside Prefect.
-The second run waits and logs why; it never fails or interleaves with the first.
+The second run waits and logs why; it never fails or interleaves with the first. The
+slot is a lease (``Settings.writer_lease_seconds``) renewed while the holder lives, so a
+killed writer cannot block the warehouse for longer than that.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
+from tasks.settings import load_settings
 from warehouse.writer import Warehouse
 
-WRITER_LIMIT = "newswire-writer"
+WRITER_LIMIT_PREFIX = "newswire-writer"
+
+
+def writer_limit_name(warehouse: Warehouse) -> str:
+    """The warehouse's own limit: the prefix plus a hash of its absolute data directory."""
+    digest = hashlib.sha256(str(warehouse.data_dir.resolve()).encode()).hexdigest()[:12]
+    return f"{WRITER_LIMIT_PREFIX}-{digest}"
 
 
 def server_configured() -> bool:
@@ -29,7 +41,7 @@ def server_configured() -> bool:
     return bool(PREFECT_API_URL.value())
 
 
-def ensure_writer_limit() -> None:
+def ensure_writer_limit(name: str) -> None:
     """Create the one-slot global concurrency limit unless it exists."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
@@ -37,16 +49,16 @@ def ensure_writer_limit() -> None:
 
     with get_client(sync_client=True) as client:
         try:
-            client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
+            client.read_global_concurrency_limit_by_name(name)
         except ObjectNotFound:
-            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=WRITER_LIMIT, limit=1))
+            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
 
 
-def _limit_busy() -> bool:
+def _limit_busy(name: str) -> bool:
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:
-        limit = client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
+        limit = client.read_global_concurrency_limit_by_name(name)
     return limit.active_slots >= limit.limit
 
 
@@ -56,13 +68,17 @@ def writer_slot(warehouse: Warehouse, logger: logging.Logger | logging.LoggerAda
         if server_configured():
             from prefect.concurrency.sync import concurrency
 
-            ensure_writer_limit()
-            if _limit_busy():
+            name = writer_limit_name(warehouse)
+            lease = load_settings(warehouse.data_dir).writer_lease_seconds
+            ensure_writer_limit(name)
+            if _limit_busy(name):
                 logger.warning(
                     "waiting for the Prefect concurrency limit %r: another ingest, backfill or "
-                    "maintain run is writing the warehouse at %s (one writer at a time)",
-                    WRITER_LIMIT,
+                    "maintain run is writing the warehouse at %s (one writer at a time; a "
+                    "writer that was killed frees it within %g s)",
+                    name,
                     warehouse.data_dir,
+                    lease,
                 )
-            stack.enter_context(concurrency(WRITER_LIMIT, occupy=1, strict=True))
+            stack.enter_context(concurrency(name, occupy=1, strict=True, lease_duration=lease))
         yield stack.enter_context(warehouse.writer(on_wait=logger.warning))

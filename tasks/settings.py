@@ -136,6 +136,10 @@ class Settings:
     # costs the Prefect server ~3 event writes, and hundreds stall its SQLite store
     # (STACK-NOTES.md).
     feeds_per_task: int = 100
+    # The Prefect writer slot is a lease the holder renews every 3/4 of this while alive; a
+    # writer killed mid-run (OOM, SIGKILL, power cut) frees it when the lease runs out. 30 s
+    # bounds how long the next run waits after such a crash; renewal is one cheap API call.
+    writer_lease_seconds: float = 30.0
 
 
 def _coerce(raw: str, current: object) -> object:

@@ -52,7 +52,8 @@ def _snapshot(data_dir):
 def test_ingest_and_backfill_at_once_equal_sequential(prefect_server, tmp_path):
     from flows.backfill import backfill
     from flows.ingest import ingest
-    from flows.writer_slot import WRITER_LIMIT
+    from flows.writer_slot import writer_limit_name
+    from warehouse.writer import Warehouse
 
     with FeedServer() as server:
         site = NewsSite(server, "/wire", NEWEST, 40, timedelta(days=1))
@@ -121,5 +122,5 @@ def test_ingest_and_backfill_at_once_equal_sequential(prefect_server, tmp_path):
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:
-        limit = client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
+        limit = client.read_global_concurrency_limit_by_name(writer_limit_name(Warehouse(concurrent)))
     assert limit.limit == 1 and limit.active_slots == 0  # created by the first writer, released

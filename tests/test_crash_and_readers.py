@@ -28,7 +28,9 @@ def write_catalog(tmp_path: Path, base_url: str) -> Path:
 
 
 def newswire(args: list[str], api_url: str, **env) -> subprocess.Popen:
-    child_env = {**os.environ, "PREFECT_API_URL": api_url, **env}
+    # A killed writer's Prefect slot frees itself when its lease runs out; 5 s instead of
+    # the default 30 s keeps the rerun after a SIGKILL quick.
+    child_env = {**os.environ, "PREFECT_API_URL": api_url, "NEWSWIRE_WRITER_LEASE_SECONDS": "5", **env}
     return subprocess.Popen(
         [sys.executable, "-m", "flows.cli", *args],
         env=child_env,
