@@ -11,7 +11,6 @@ exception — so one bad feed is one line in the run summary.
 from __future__ import annotations
 
 import calendar
-import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,12 +19,13 @@ from typing import Any
 
 import feedparser
 
+from tasks.xml_safety import UnsafeDocument, defuse_xml
+
 # feedparser would otherwise try to resolve relative links against file paths and
 # sanitize HTML we strip anyway; we keep its raw values and clean them ourselves.
 feedparser.SANITIZE_HTML = False
 feedparser.RESOLVE_RELATIVE_URIS = True
 
-_DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[]*(\[.*?\]\s*)?>", re.DOTALL | re.IGNORECASE)
 _GZIP_MAGIC = b"\x1f\x8b"
 # feedparser flags these but parses the document fully: a feed served as text/plain, or
 # an encoding declaration the HTTP header overrides. Not worth a warning per poll.
@@ -76,16 +76,6 @@ def maybe_gunzip(body: bytes, max_bytes: int) -> bytes:
     if len(out) > max_bytes:
         raise ValueError(f"gzip-compressed body inflates past {max_bytes:,} bytes")
     return out
-
-
-def strip_doctype(body: bytes) -> tuple[bytes, bool]:
-    """Remove a DOCTYPE and its internal subset: no entity is ever expanded."""
-    head = body[:65536]
-    if b"<!DOCTYPE" not in head.upper() and b"<!ENTITY" not in head.upper():
-        return body, False
-    stripped = _DOCTYPE.sub(b"", body, count=1)
-    stripped = re.sub(rb"<!ENTITY[^>]*>", b"", stripped)
-    return stripped, True
 
 
 def detect_format(body: bytes) -> str:
@@ -184,8 +174,13 @@ def parse_document(
         body = maybe_gunzip(body, max_bytes)
     except ValueError as error:
         return ParsedDocument(format="unknown", error=str(error))
-    body, had_doctype = strip_doctype(body)
     family = detect_format(body) if forced_format == "auto" else _family_of(forced_format)
+    defused_warnings: list[str] = []
+    if family != "json":
+        try:
+            body, defused_warnings = defuse_xml(body)
+        except UnsafeDocument as error:
+            return ParsedDocument(format="unknown", error=str(error))
     parser = PARSERS.get(family)
     if parser is None:
         if family == "json":
@@ -199,8 +194,7 @@ def parse_document(
         document = parser(body, headers, url)
     except Exception as error:  # a parser bug must cost one feed, not the run
         return ParsedDocument(format=family, error=f"parser failed: {type(error).__name__}: {error}")
-    if had_doctype:
-        document.warnings.append("DOCTYPE/ENTITY declarations removed before parsing")
+    document.warnings.extend(defused_warnings)
     return document
 
 

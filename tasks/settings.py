@@ -49,6 +49,10 @@ class FetchLimits:
     # Feeds may name any host; loopback/private targets are refused (SSRF) unless a feed
     # or the operator explicitly allows them (the demo and tests do).
     allow_private_networks: bool = False
+    # CIDR ranges (comma-separated) feeds may reach although private, e.g. an agency's wire
+    # server on the office network ("10.1.2.3/32"): narrower than allowing every private
+    # address, so a public feed still cannot redirect us to the cloud metadata service.
+    allowed_networks: str = ""
     user_agent: str = "newswire/0.1 (+https://github.com/newswire; feed poller)"
 
 
