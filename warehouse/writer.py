@@ -213,6 +213,28 @@ class Warehouse:
     # -- commit and recovery -------------------------------------------------------------
 
     def commit(self, batch: CommitBatch) -> None:
+        try:
+            moves = self._stage_and_commit(batch)
+        except BaseException:
+            self._discard_if_uncommitted(batch.run_id)
+            raise
+        failpoint("committed")
+        self._publish(batch.run_id, moves)
+
+    def _discard_if_uncommitted(self, run_id: str) -> None:
+        """After a failed commit (a full disk, a DuckDB error) free the staged files at
+        once, unless the run did commit; if the state cannot even be read, the next
+        writer's recovery decides."""
+        try:
+            with self.state() as con:
+                committed = con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchone()[0]
+        except (duckdb.Error, OSError):
+            return
+        if not committed:
+            lake.discard_staging(self.lake_dir, run_id)
+            lake.remove_temp_files(self.lake_dir)
+
+    def _stage_and_commit(self, batch: CommitBatch) -> list[tuple[str, str]]:
         moves: list[tuple[str, str]] = []
         for spec, rows in (
             (FETCHES, batch.fetch_rows),
@@ -238,8 +260,7 @@ class Warehouse:
             )
             failpoint("before-commit")
             con.execute("COMMIT")
-        failpoint("committed")
-        self._publish(batch.run_id, moves)
+        return moves
 
     def _apply_state(self, con: duckdb.DuckDBPyConnection, batch: CommitBatch) -> None:
         if batch.appearance_keys:
@@ -340,4 +361,10 @@ class Warehouse:
             if run_id not in committed:
                 lake.discard_staging(self.lake_dir, run_id)
                 report.discarded_runs.append(run_id)
+        if committed and not report.published_runs:
+            # A run killed after marking itself published but before exporting the reader
+            # snapshots leaves readers one run behind; re-export (milliseconds).
+            with self.state() as con:
+                self._export_snapshots(con)
+            write_catalog(self.data_dir)
         return report
