@@ -7,6 +7,7 @@ Prefect is imported only inside the commands that run flows: ``newswire sql`` an
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import sys
@@ -83,6 +84,16 @@ def _print_summary(summary) -> None:
     )
 
 
+def _is_disk_full(error: BaseException | None) -> bool:
+    while error is not None:
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            return True
+        if "No space left on device" in str(error):  # DuckDB's IOException says it in words
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def _run_ingest(data_dir: Path, **parameters):
     _prepare_prefect(data_dir)
     from flows.ingest import ingest as ingest_flow
@@ -107,9 +118,17 @@ def ingest(
         select_feeds(load_catalog(catalog_path), feed, tag)
     except CatalogError as error:
         _fail(str(error))
-    summary = _run_ingest(
-        data_dir, catalog=str(catalog_path), feed_ids=feed or None, tags=tag or None, force=force
-    )
+    try:
+        summary = _run_ingest(
+            data_dir, catalog=str(catalog_path), feed_ids=feed or None, tags=tag or None, force=force
+        )
+    except Exception as error:
+        if not _is_disk_full(error):
+            raise
+        _fail(
+            f"the disk holding {data_dir} is full ({error}). Readers see nothing of this run; "
+            "free space and rerun: the next run finishes or discards what this one left."
+        )
     _print_summary(summary)
 
 

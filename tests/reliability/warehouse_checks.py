@@ -111,6 +111,16 @@ def debris(data_dir: Path) -> list[str]:
     return problems
 
 
+def checks_report(data_dir: Path) -> dict:
+    """Everything above, as one JSON-able report."""
+    return {
+        "signature": signature(data_dir),
+        "rows": visible_rows(data_dir),
+        "duplicates": duplicates(data_dir),
+        "debris": debris(data_dir),
+    }
+
+
 def write_catalog_for(base_url: str, target: Path) -> Path:
     """The offline sample's catalogue pointed at a running loopback server."""
     target.write_text(SAMPLE_CATALOG.read_text().replace("{base}", base_url))
