@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tasks.catalog import DEFAULT_CATALOG, SAMPLE_DIR, CatalogError, load_catalog, select_feeds
+from tasks.settings import SettingsError, load_settings
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Poll news feeds into a queryable story history."
@@ -116,7 +117,8 @@ def ingest(
     catalog_path = catalog or DEFAULT_CATALOG
     try:
         select_feeds(load_catalog(catalog_path), feed, tag)
-    except CatalogError as error:
+        load_settings(data_dir)
+    except (CatalogError, SettingsError) as error:
         _fail(str(error))
     try:
         summary = _run_ingest(
@@ -289,7 +291,6 @@ def feeds_check(
     """Fetch and parse each feed once (nothing is stored): is the URL alive and a feed?"""
     from tasks.fetch import FetchRequest, fetch_feeds
     from tasks.parse import parse_document
-    from tasks.settings import load_settings
 
     try:
         feeds = select_feeds(load_catalog(catalog or DEFAULT_CATALOG), feed, None)

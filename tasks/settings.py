@@ -7,6 +7,7 @@ polling a few hundred feeds from one machine should run with.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -93,6 +94,10 @@ class Settings:
     feeds_per_task: int = 100
 
 
+class SettingsError(ValueError):
+    """An environment setting has a value newswire cannot use; the message names it."""
+
+
 def _coerce(raw: str, current: object) -> object:
     if isinstance(current, bool):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
@@ -113,14 +118,33 @@ def _from_env(cls, prefix: str = ""):
         if hasattr(current, "__dataclass_fields__"):
             values[f.name] = _from_env(type(current), prefix=f"{prefix}{f.name}_")
             continue
-        raw = os.environ.get(_env_name(prefix + f.name))
-        if raw is not None:
+        name = _env_name(prefix + f.name)
+        raw = os.environ.get(name)
+        if raw is None:
+            continue
+        try:
             values[f.name] = _coerce(raw, current)
+        except ValueError:
+            expected = type(current).__name__.replace("int", "an integer").replace("float", "a number")
+            raise SettingsError(f"{name}={raw!r}: expected {expected}") from None
+        if isinstance(current, int | float) and not isinstance(current, bool) and values[f.name] < 0:
+            raise SettingsError(f"{name}={raw!r}: must not be negative")
     return cls(**values)
+
+
+def _check_networks(limits: FetchLimits) -> None:
+    for part in limits.allowed_networks.replace(",", " ").split():
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"NEWSWIRE_FETCH_ALLOWED_NETWORKS: {part!r} is not a CIDR range (e.g. 10.1.2.0/24)"
+            ) from None
 
 
 def load_settings(data_dir: str | Path | None = None) -> Settings:
     """Settings from the environment; ``data_dir`` (CLI ``--data-dir``) beats NEWSWIRE_HOME."""
     settings = _from_env(Settings)
+    _check_networks(settings.fetch)
     home = data_dir or os.environ.get("NEWSWIRE_HOME")
     return replace(settings, data_dir=Path(home)) if home else settings

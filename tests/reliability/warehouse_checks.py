@@ -147,9 +147,9 @@ def cli_ingest_command(catalog: Path, data_dir: Path) -> list[str]:
     ]
 
 
-def run_cli_ingest(catalog: Path, data_dir: Path, env: dict[str, str], timeout: float = 180):
+def run_cli_ingest(catalog: Path, data_dir: Path, env: dict[str, str], *options: str, timeout: float = 180):
     return subprocess.run(
-        cli_ingest_command(catalog, data_dir),
+        [*cli_ingest_command(catalog, data_dir), *options],
         env=env,
         cwd=REPO_ROOT,
         capture_output=True,
