@@ -241,7 +241,8 @@ class Fetcher:
         except (UnsupportedEncoding, ValueError) as error:
             return self._final_error(result, "decoding", str(error))
         except (httpx.TransportError, httpx.DecodingError, OSError) as error:
-            result.error_kind, result.error = "network", f"{type(error).__name__}: {error}"
+            detail = str(error) or "the server closed or reset the connection mid-response"
+            result.error_kind, result.error = "network", f"{type(error).__name__}: {detail}"
             return _backoff_delay(self.limits, result.attempts)
 
         status = result.status or 0

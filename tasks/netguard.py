@@ -34,9 +34,11 @@ class FetchRefused(Exception):
 
 @dataclass(frozen=True)
 class DestinationPolicy:
-    """Which addresses feeds may reach. ``allow_private`` opens everything (the offline demo,
-    tests); ``allowed_networks`` opens only the listed ranges (an agency's wire server on
-    the intranet) while everything else private stays refused."""
+    """Which addresses feeds may reach. ``allow_private`` opens loopback and private ranges
+    (the offline demo, tests, an intranet feed) but never link-local or multicast: those
+    hold the cloud metadata service (169.254.169.254, answering on this very build
+    machine) and no feed. ``allowed_networks`` opens exactly the listed ranges, link-local
+    included if an operator really means it."""
 
     allow_private: bool = False
     allowed_networks: tuple[Network, ...] = ()
@@ -57,14 +59,14 @@ class DestinationPolicy:
 
     def refusal(self, address: str) -> str | None:
         """Why connecting to ``address`` is refused, or None when it is allowed."""
-        if self.allow_private:
-            return None
         ip: Address = ipaddress.ip_address(address.split("%", 1)[0])
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
             ip = ip.ipv4_mapped
         if any(ip in network for network in self.allowed_networks):
             return None
         if ip.is_global and not ip.is_multicast:
+            return None
+        if self.allow_private and not (ip.is_link_local or ip.is_multicast):
             return None
         for label, flag in (
             ("loopback", ip.is_loopback),

@@ -69,6 +69,16 @@ def test_a_feed_that_allows_private_networks_reaches_them(internal):
     assert internal.hits["/good"] == 1
 
 
+@pytest.mark.parametrize("address", ["169.254.169.254", "[fe80::1]", "224.0.0.251"])
+def test_allowing_private_networks_never_opens_link_local_or_multicast(address):
+    """169.254.169.254 is the cloud metadata service; something answers there even on the
+    build machine. A feed allowed onto the intranet still may not reach it."""
+    request = FetchRequest("ssrf", f"http://{address}/latest/meta-data/", allow_private_network=True)
+    result = fetch_feeds([request], STRICT)[0]
+    assert result.error_kind == "refused"
+    assert "(link-local)" in result.error or "(multicast)" in result.error
+
+
 @pytest.fixture
 def allowed_origin(internal):
     """A feed server on 127.0.0.2, allowed by NEWSWIRE_FETCH_ALLOWED_NETWORKS-style config,
