@@ -234,7 +234,11 @@ class Fetcher:
             )
             return _backoff_delay(self.limits, result.attempts)
         except httpx.TimeoutException as error:
-            result.error_kind, result.error = "timeout", f"{type(error).__name__}: {error or 'timed out'}"
+            detail = str(error) or (
+                f"no answer within {self.limits.connect_timeout_s:g} s (connect) / "
+                f"{self.limits.read_timeout_s:g} s (between bytes)"
+            )
+            result.error_kind, result.error = "timeout", f"{type(error).__name__}: {detail}"
             return _backoff_delay(self.limits, result.attempts)
         except httpx.TooManyRedirects as error:
             return self._final_error(result, "redirects", str(error))

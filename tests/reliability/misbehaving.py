@@ -19,6 +19,21 @@ from functools import cache
 import brotli
 
 from flows.feed_server import FeedServer, send
+from tasks.settings import FetchLimits
+
+# Short limits so every fault resolves in seconds; the loopback server needs private access.
+FAULT_LIMITS = FetchLimits(
+    connect_timeout_s=1,
+    read_timeout_s=1,
+    total_timeout_s=3,
+    max_retries=0,
+    backoff_base_s=0.05,
+    max_body_bytes=2 * 1024 * 1024,
+    max_retry_after_s=5,
+    allow_private_networks=True,
+)
+# The same without private access: what SSRF cases run with.
+STRICT_LIMITS = FetchLimits(connect_timeout_s=1, read_timeout_s=1, total_timeout_s=3, max_retries=0)
 
 GOOD_FEED = (
     b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Good</title>'
@@ -89,7 +104,10 @@ def endless_body(handler) -> None:
 def fifty_mb_declared(handler) -> None:
     size = 50 * 1024 * 1024
     _headers(handler, 200, {"Content-Type": "application/rss+xml", "Content-Length": str(size)})
-    handler.wfile.write(b"<rss><channel><title>" + b"A" * (size - 100))
+    handler.wfile.write(b"<rss><channel><title>")
+    chunk = b"A" * (1024 * 1024)
+    for _ in range(49):
+        handler.wfile.write(chunk)
 
 
 def fifty_mb_one_element(handler) -> None:

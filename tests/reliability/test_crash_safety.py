@@ -12,6 +12,7 @@ import threading
 
 import pytest
 from warehouse_checks import (
+    FAILPOINTS,
     REPO_ROOT,
     cli_env,
     cli_ingest_command,
@@ -28,7 +29,6 @@ from tasks.catalog import SAMPLE_DIR
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
-FAILPOINTS = ("landed", "parquet-tmp", "staged", "before-commit", "committed", "publishing", "published")
 NO_DUPLICATES = {"appearance_versions": 0, "appearance_keys": 0, "story_versions": 0, "fetches": 0}
 
 

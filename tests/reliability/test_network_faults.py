@@ -15,17 +15,7 @@ from tasks.fetch import FetchRequest, fetch_feeds
 from tasks.schedule import next_feed_state
 from tasks.settings import FetchLimits, PollPolicy
 
-# Short limits so faults resolve in seconds; the loopback server needs private access.
-LIMITS = FetchLimits(
-    connect_timeout_s=1,
-    read_timeout_s=1,
-    total_timeout_s=3,
-    max_retries=0,
-    backoff_base_s=0.05,
-    max_body_bytes=2 * 1024 * 1024,
-    max_retry_after_s=5,
-    allow_private_networks=True,
-)
+LIMITS = misbehaving.FAULT_LIMITS
 
 pytestmark = pytest.mark.timeout(60)
 

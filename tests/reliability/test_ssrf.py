@@ -13,7 +13,7 @@ from flows.feed_server import FeedServer
 from tasks.fetch import FetchRequest, fetch_feeds
 from tasks.settings import FetchLimits
 
-STRICT = FetchLimits(connect_timeout_s=1, read_timeout_s=1, total_timeout_s=3, max_retries=0)
+STRICT = misbehaving.STRICT_LIMITS
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -16,6 +16,8 @@ from warehouse.views import open_reader
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_CATALOG = REPO_ROOT / "feeds" / "sample" / "catalog.toml"
 LAKE_TABLES = ("fetches", "appearances", "stories")
+# Every point of warehouse/failpoints.py a run passes, in order.
+FAILPOINTS = ("landed", "parquet-tmp", "staged", "before-commit", "committed", "publishing", "published")
 
 
 def signature(data_dir: Path) -> dict:
