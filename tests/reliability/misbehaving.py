@@ -24,7 +24,8 @@ from tasks.settings import FetchLimits
 # Short limits so every fault resolves in seconds; the loopback server needs private access.
 FAULT_LIMITS = FetchLimits(
     connect_timeout_s=1,
-    read_timeout_s=1,
+    # Longer than the slow drip's 1 s between bytes: only the total budget can stop it.
+    read_timeout_s=2,
     total_timeout_s=3,
     max_retries=0,
     backoff_base_s=0.05,
