@@ -19,7 +19,7 @@ from typing import Any
 
 import feedparser
 
-from tasks.xml_safety import UnsafeDocument, defuse_xml
+from tasks.xml_safety import UnsafeDocument, defuse_xml, to_utf8_if_wide, with_utf8_charset
 
 # feedparser would otherwise try to resolve relative links against file paths and
 # sanitize HTML we strip anyway; we keep its raw values and clean them ourselves.
@@ -177,10 +177,15 @@ def parse_document(
     family = detect_format(body) if forced_format == "auto" else _family_of(forced_format)
     defused_warnings: list[str] = []
     if family != "json":
+        body, transcoded = to_utf8_if_wide(body)
+        if transcoded:
+            headers = with_utf8_charset(headers)
         try:
             body, defused_warnings = defuse_xml(body)
         except UnsafeDocument as error:
             return ParsedDocument(format="unknown", error=str(error))
+        if transcoded:
+            defused_warnings.append("UTF-16/32 document transcoded to UTF-8 before parsing")
     parser = PARSERS.get(family)
     if parser is None:
         if family == "json":

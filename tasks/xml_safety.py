@@ -67,6 +67,15 @@ def to_utf8_if_wide(body: bytes) -> tuple[bytes, bool]:
     return _XML_DECL_ENCODING.sub(rb'\1"utf-8"', text, count=1), True
 
 
+def with_utf8_charset(headers: dict[str, str]) -> dict[str, str]:
+    """Response headers for a body transcoded to UTF-8: a ``charset=utf-16`` left in
+    Content-Type would make the parser decode the new bytes as UTF-16."""
+    content_type = headers.get("content-type")
+    if not content_type:
+        return headers
+    return {**headers, "content-type": re.sub(r"charset=[^;]*", "charset=utf-8", content_type, flags=re.I)}
+
+
 def _declaration_end(body: bytes, start: int, kind: bytes) -> int:
     """Index just past the declaration starting at ``start`` (the end of the body if it
     never closes: an unterminated DTD takes the rest of the document with it)."""

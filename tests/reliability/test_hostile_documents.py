@@ -75,3 +75,14 @@ def test_depth_check_ignores_markup_inside_cdata_and_comments():
     assert exceeds_depth(b"<rss>" + b"<x>" * 300 + b"</x>" * 300 + b"</rss>")
     # Self-closing elements and a real feed's structure stay far below the limit.
     assert not exceeds_depth(b"<rss>" + b"<br/>" * 10_000 + b"</rss>")
+
+
+def test_utf16_document_with_a_utf16_charset_header_still_parses_after_transcoding():
+    title = "Бишкек: переговоры"
+    body = (
+        '<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel><title>t</title>'
+        f"<item><title>{title}</title><link>https://example.org/u16</link></item></channel></rss>"
+    ).encode("utf-16")
+    headers = {"content-type": "application/rss+xml; charset=UTF-16"}
+    document = parse_document(body, headers, FEED.url, MAX_BODY_BYTES)
+    assert not document.error and [e.title for e in document.entries] == [title]
