@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 # start re-compiles the stack (~9 s instead of ~3.5 s, STACK-NOTES.md).
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench reliability clean
 
 $(BIN)/python:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -31,6 +31,10 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/ingest.py
+
+# The reliability statement's figures (docs/reliability.md), ~4 min.
+reliability: $(VENV)/.installed
+	$(BIN)/python benchmarks/reliability_report.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

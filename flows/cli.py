@@ -7,6 +7,7 @@ Prefect is imported only inside the commands that run flows: ``newswire sql`` an
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import sys
@@ -22,6 +23,7 @@ from flows.cli_options import CatalogOption, DataDirOption
 from flows.cli_orchestrate import register as register_orchestration
 from flows.enrich_cli import enrich_command
 from tasks.catalog import DEFAULT_CATALOG, SAMPLE_DIR, CatalogError, load_catalog, select_feeds
+from tasks.settings import SettingsError, load_settings
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Poll news feeds into a queryable story history."
@@ -87,6 +89,16 @@ def _print_summary(summary) -> None:
     )
 
 
+def _is_disk_full(error: BaseException | None) -> bool:
+    while error is not None:
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            return True
+        if "No space left on device" in str(error):  # DuckDB's IOException says it in words
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def _run_ingest(data_dir: Path, **parameters):
     _prepare_prefect(data_dir)
     from flows.ingest import ingest as ingest_flow
@@ -109,11 +121,20 @@ def ingest(
     catalog_path = catalog or DEFAULT_CATALOG
     try:
         select_feeds(load_catalog(catalog_path), feed, tag)
-    except CatalogError as error:
+        load_settings(data_dir)
+    except (CatalogError, SettingsError) as error:
         _fail(str(error))
-    summary = _run_ingest(
-        data_dir, catalog=str(catalog_path), feed_ids=feed or None, tags=tag or None, force=force
-    )
+    try:
+        summary = _run_ingest(
+            data_dir, catalog=str(catalog_path), feed_ids=feed or None, tags=tag or None, force=force
+        )
+    except Exception as error:
+        if not _is_disk_full(error):
+            raise
+        _fail(
+            f"the disk holding {data_dir} is full ({error}). Readers see nothing of this run; "
+            "free space and rerun: the next run finishes or discards what this one left."
+        )
     _print_summary(summary)
 
 
@@ -324,7 +345,6 @@ def feeds_check(
     """Fetch and parse each feed once (nothing is stored): is the URL alive and a feed?"""
     from tasks.fetch import FetchRequest, fetch_feeds
     from tasks.parse import parse_document
-    from tasks.settings import load_settings
 
     try:
         feeds = select_feeds(load_catalog(catalog or DEFAULT_CATALOG), feed, None)

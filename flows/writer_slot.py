@@ -11,8 +11,9 @@ Two locks, taken in this order:
 2. always, the warehouse's file lock (``data/writer.lock``), which is what protects the
    files in the embedded mode and against anything started outside Prefect.
 The second run waits and logs why; it never fails or interleaves with the first. The
-slot is a lease (``Settings.writer_lease_seconds``) renewed while the holder lives, so a
-killed writer cannot block the warehouse for longer than that.
+slot is a lease (``Settings.writer_lease_seconds``, at least 60 s) renewed while the holder
+lives, so a killed writer cannot block the warehouse for longer than that;
+``NEWSWIRE_PREFECT_WRITER_LIMIT=false`` leaves only the file lock.
 """
 
 from __future__ import annotations
@@ -65,11 +66,12 @@ def _limit_busy(name: str) -> bool:
 @contextmanager
 def writer_slot(warehouse: Warehouse, logger: logging.Logger | logging.LoggerAdapter) -> Iterator[Warehouse]:
     with ExitStack() as stack:
-        if server_configured():
+        settings = load_settings(warehouse.data_dir)
+        if settings.prefect_writer_limit and server_configured():
             from prefect.concurrency.sync import concurrency
 
             name = writer_limit_name(warehouse)
-            lease = load_settings(warehouse.data_dir).writer_lease_seconds
+            lease = max(60.0, settings.writer_lease_seconds)  # Prefect refuses shorter leases
             ensure_writer_limit(name)
             if _limit_busy(name):
                 logger.warning(

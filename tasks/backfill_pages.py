@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from tasks.parse import strip_doctype
+from tasks.xml_safety import defuse_xml
 
 # RFC 5005 relations that lead to older entries, in order of preference.
 OLDER_RELATIONS = ("prev-archive", "next")
@@ -32,8 +32,8 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=True,
 def feed_links(body: bytes, base_url: str) -> dict[str, str]:
     """rel -> absolute href of the document-level links (``atom:link`` in RSS channels,
     ``link`` children of an Atom feed). Entry-level links are ignored."""
-    body, _ = strip_doctype(body)
     try:
+        body, _ = defuse_xml(body)  # UnsafeDocument is a ValueError
         root = etree.fromstring(body, _PARSER)
     except (etree.XMLSyntaxError, ValueError):
         return {}

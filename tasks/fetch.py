@@ -2,7 +2,10 @@
 
 One ``httpx.AsyncClient`` per run serves every feed; per-host and global semaphores keep us
 polite. Redirects are followed by hand so each hop is recorded and checked against the
-private-network rule (a public feed must not be able to bounce us onto 127.0.0.1). Every
+private-network rule (a public feed must not be able to bounce us onto 127.0.0.1); the
+rule itself is enforced where the socket is opened (``tasks/netguard.py``), on the address
+actually connected to. Bodies are decoded with a byte budget (``tasks/content_decoding.py``)
+so a compression bomb never inflates past the cap. Every
 outcome — 200, 304, 404, timeout, oversized body, refused address — becomes a
 ``FetchResult`` and never an exception: one broken feed never fails a run.
 """
@@ -13,7 +16,6 @@ import asyncio
 import hashlib
 import ipaddress
 import random
-import socket
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,7 +25,11 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from tasks.content_decoding import ACCEPT_ENCODING, BodyTooLarge, BoundedDecoder, UnsupportedEncoding
+from tasks.netguard import DestinationPolicy, FetchRefused, guarded_transport, refused_message
 from tasks.settings import FetchLimits
+
+__all__ = ["BodyTooLarge", "FetchRefused"]
 
 # Response headers worth keeping with the raw payload: what the parser needs (type,
 # encoding), what conditional GET needs next time, and the server's caching hints that
@@ -92,48 +98,23 @@ class FetchResult:
         return self.error is None
 
 
-class FetchRefused(Exception):
-    """The request must not be made (unsafe address or scheme)."""
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-def _blocked_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
-
-
-async def check_destination(url: str, allow_private: bool) -> None:
-    """Refuse non-HTTP schemes, and hosts that resolve to loopback, private, link-local,
-    multicast or reserved addresses unless private networks are allowed."""
+def check_destination(url: str, policy: DestinationPolicy) -> None:
+    """Refuse non-HTTP schemes and IP-literal hosts the policy forbids, before any I/O.
+    Host names are checked where they are resolved and connected (``GuardedBackend``):
+    checking them here would resolve twice and let DNS rebinding through."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise FetchRefused(f"scheme {parts.scheme!r} is not fetched (only http and https)")
     host = parts.hostname
     if not host:
         raise FetchRefused("URL has no host")
-    if allow_private:
-        return
     try:
-        addresses = [ipaddress.ip_address(host).compressed]
+        address = ipaddress.ip_address(host).compressed
     except ValueError:
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(host, parts.port or 80, type=socket.SOCK_STREAM)
-        except socket.gaierror as error:
-            raise httpx.ConnectError(f"DNS lookup for {host} failed: {error}") from error
-        addresses = sorted({info[4][0] for info in infos})
-    blocked = [address for address in addresses if _blocked_address(address)]
-    if blocked:
-        raise FetchRefused(
-            f"{host} resolves to non-public address(es) {blocked}; refused to prevent "
-            "server-side request forgery. Set allow_private_network = true on the feed "
-            "(or NEWSWIRE_FETCH_ALLOW_PRIVATE_NETWORKS=1) if this is intended"
-        )
+        return
+    kind = policy.refusal(address)
+    if kind:
+        raise FetchRefused(refused_message(host, [(address, kind)]))
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -160,32 +141,45 @@ def _backoff_delay(limits: FetchLimits, attempt: int) -> float:
 class Fetcher:
     """One run's HTTP machinery: a shared client plus politeness limits."""
 
-    def __init__(self, limits: FetchLimits, client: httpx.AsyncClient | None = None):
+    def __init__(self, limits: FetchLimits, resolver=None):
         self.limits = limits
-        self._client = client
+        self._resolver = resolver
+        # One client per destination policy: the strict one for ordinary feeds, an open
+        # one for feeds that may reach private networks (their pooled connections must
+        # never serve a strict request).
+        self._clients: dict[DestinationPolicy, httpx.AsyncClient] = {}
         self._global = asyncio.Semaphore(limits.global_concurrency)
         self._per_host: dict[str, asyncio.Semaphore] = {}
 
-    async def __aenter__(self) -> Fetcher:
-        if self._client is None:
-            timeout = httpx.Timeout(
-                connect=self.limits.connect_timeout_s,
-                read=self.limits.read_timeout_s,
-                write=self.limits.read_timeout_s,
-                pool=None,
-            )
-            self._client = httpx.AsyncClient(
-                timeout=timeout,
+    def policy(self, allow_private: bool) -> DestinationPolicy:
+        return DestinationPolicy.from_settings(
+            allow_private or self.limits.allow_private_networks, self.limits.allowed_networks
+        )
+
+    def _client(self, policy: DestinationPolicy) -> httpx.AsyncClient:
+        if policy not in self._clients:
+            limits = httpx.Limits(max_connections=self.limits.global_concurrency)
+            extra = {"resolver": self._resolver} if self._resolver else {}
+            self._clients[policy] = httpx.AsyncClient(
+                transport=guarded_transport(policy, limits, **extra),
+                timeout=httpx.Timeout(
+                    connect=self.limits.connect_timeout_s,
+                    read=self.limits.read_timeout_s,
+                    write=self.limits.read_timeout_s,
+                    pool=None,
+                ),
                 follow_redirects=False,
-                headers={"User-Agent": self.limits.user_agent},
-                limits=httpx.Limits(max_connections=self.limits.global_concurrency),
+                headers={"User-Agent": self.limits.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
                 trust_env=False,
             )
+        return self._clients[policy]
+
+    async def __aenter__(self) -> Fetcher:
         return self
 
     async def __aexit__(self, *exc) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        for client in self._clients.values():
+            await client.aclose()
 
     def _host_semaphore(self, url: str) -> asyncio.Semaphore:
         host = (urlsplit(url).hostname or "").lower()
@@ -201,11 +195,11 @@ class Fetcher:
             previous_body_sha256=request.previous_body_sha256,
         )
         started = time.monotonic()
-        allow_private = request.allow_private_network or self.limits.allow_private_networks
+        policy = self.policy(request.allow_private_network)
         try:
             for attempt in range(1, self.limits.max_retries + 2):
                 result.attempts = attempt
-                retry_in = await self._attempt(request, result, allow_private)
+                retry_in = await self._attempt(request, result, policy)
                 if retry_in is None or attempt > self.limits.max_retries:
                     break
                 await asyncio.sleep(retry_in)
@@ -213,7 +207,9 @@ class Fetcher:
             result.elapsed_s = round(time.monotonic() - started, 4)
         return result
 
-    async def _attempt(self, request: FetchRequest, result: FetchResult, allow_private: bool) -> float | None:
+    async def _attempt(
+        self, request: FetchRequest, result: FetchResult, policy: DestinationPolicy
+    ) -> float | None:
         """One try including redirects. Returns seconds to wait before retrying, or None
         when the outcome is final (success or a non-retryable error)."""
         result.error = result.error_kind = None
@@ -221,7 +217,7 @@ class Fetcher:
         try:
             async with self._host_semaphore(request.url), self._global:
                 async with asyncio.timeout(self.limits.total_timeout_s):
-                    await self._get_following_redirects(request, result, allow_private)
+                    await self._get_following_redirects(request, result, policy)
         except FetchRefused as error:
             return self._final_error(result, "refused", str(error))
         except BodyTooLarge:
@@ -238,16 +234,32 @@ class Fetcher:
             )
             return _backoff_delay(self.limits, result.attempts)
         except httpx.TimeoutException as error:
-            result.error_kind, result.error = "timeout", f"{type(error).__name__}: {error or 'timed out'}"
+            detail = str(error) or (
+                f"no answer within {self.limits.connect_timeout_s:g} s (connect) / "
+                f"{self.limits.read_timeout_s:g} s (between bytes)"
+            )
+            result.error_kind, result.error = "timeout", f"{type(error).__name__}: {detail}"
             return _backoff_delay(self.limits, result.attempts)
         except httpx.TooManyRedirects as error:
             return self._final_error(result, "redirects", str(error))
+        except (UnsupportedEncoding, ValueError) as error:
+            return self._final_error(result, "decoding", str(error))
         except (httpx.TransportError, httpx.DecodingError, OSError) as error:
-            result.error_kind, result.error = "network", f"{type(error).__name__}: {error}"
+            detail = str(error) or "the server closed or reset the connection mid-response"
+            result.error_kind, result.error = "network", f"{type(error).__name__}: {detail}"
             return _backoff_delay(self.limits, result.attempts)
 
         status = result.status or 0
-        if status in (200, 304) or (200 <= status < 300):
+        if status == 304 and not (request.etag or request.last_modified):
+            # A 304 to an unconditional request is a broken cache in front of the feed:
+            # taken at its word we would never read the feed, and call it healthy.
+            return self._final_error(
+                result,
+                "http",
+                "HTTP 304 Not Modified to a request without If-None-Match/If-Modified-Since: "
+                "the server (or a cache in front of it) is misconfigured; nothing was read",
+            )
+        if 200 <= status < 300 or status == 304:
             return None
         result.error_kind = "http"
         result.error = f"HTTP {status}"
@@ -269,9 +281,9 @@ class Fetcher:
         return None
 
     async def _get_following_redirects(
-        self, request: FetchRequest, result: FetchResult, allow_private: bool
+        self, request: FetchRequest, result: FetchResult, policy: DestinationPolicy
     ) -> None:
-        assert self._client is not None
+        client = self._client(policy)
         url = request.url
         headers = {}
         if request.etag:
@@ -281,8 +293,8 @@ class Fetcher:
         permanent_so_far = True
         seen = {url}
         for _hop in range(self.limits.max_redirects + 1):
-            await check_destination(url, allow_private)
-            async with self._client.stream("GET", url, headers=headers) as response:
+            check_destination(url, policy)
+            async with client.stream("GET", url, headers=headers) as response:
                 location = response.headers.get("location")
                 if response.status_code in _REDIRECT_STATUS and location:
                     next_url = urljoin(url, location)
@@ -312,13 +324,8 @@ class Fetcher:
         plain = "content-encoding" not in response.headers
         if plain and declared and declared.isdigit() and int(declared) > self.limits.max_body_bytes:
             raise BodyTooLarge()
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self.limits.max_body_bytes:
-                raise BodyTooLarge()
-            chunks.append(chunk)
+        decoder = BoundedDecoder(response.headers.get("content-encoding"), self.limits.max_body_bytes)
+        chunks = [decoder.decode(chunk) async for chunk in response.aiter_raw()]
         return b"".join(chunks)
 
 

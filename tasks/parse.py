@@ -11,7 +11,6 @@ exception — so one bad feed is one line in the run summary.
 from __future__ import annotations
 
 import calendar
-import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,14 +20,16 @@ from typing import Any
 import feedparser
 
 from tasks.encoding import to_utf8
+from tasks.xml_safety import UnsafeDocument, defuse_xml, to_utf8_if_wide, with_utf8_charset
 
 # We turn feed HTML into plain text ourselves (tasks/text.py), so feedparser's sanitiser
 # and relative-URI rewriting are work whose result we throw away.
 feedparser.SANITIZE_HTML = False
 feedparser.RESOLVE_RELATIVE_URIS = False
 
-_DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[]*(\[.*?\]\s*)?>", re.DOTALL | re.IGNORECASE)
 _GZIP_MAGIC = b"\x1f\x8b"
+# Content families parsed as JSON: never run through the XML defusing.
+_JSON_FAMILIES = frozenset({"json", "jsonfeed", "ninjs"})
 # feedparser flags these but parses the document fully: a feed served as text/plain, or
 # an encoding declaration the HTTP header overrides. Not worth a warning per poll.
 _BENIGN_BOZO = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
@@ -78,29 +79,6 @@ def maybe_gunzip(body: bytes, max_bytes: int) -> bytes:
     if len(out) > max_bytes:
         raise ValueError(f"gzip-compressed body inflates past {max_bytes:,} bytes")
     return out
-
-
-def strip_doctype(body: bytes) -> tuple[bytes, bool]:
-    """Remove a DOCTYPE and its internal subset: no entity is ever expanded."""
-    head = body[:65536]
-    if b"<!DOCTYPE" not in head.upper() and b"<!ENTITY" not in head.upper():
-        return body, False
-    stripped = _DOCTYPE.sub(b"", body, count=1)
-    stripped = re.sub(rb"<!ENTITY[^>]*>", b"", stripped)
-    return stripped, True
-
-
-def detect_format(body: bytes) -> str:
-    """'xml-feed', 'json', or 'unknown' from the first bytes (BOMs and whitespace skipped)."""
-    head = body[:4096].lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
-    if head.startswith((b"{", b"[")):
-        return "json"
-    if head.startswith(b"<") or b"<rss" in head or b"<feed" in head or b"<rdf" in head:
-        return "xml-feed"
-    # UTF-16/32 bodies: let feedparser try, it handles BOMs and encodings.
-    if b"\x00" in head[:8]:
-        return "xml-feed"
-    return "unknown"
 
 
 def _struct_to_datetime(value) -> datetime | None:
@@ -188,9 +166,21 @@ def parse_document(
         body = maybe_gunzip(body, max_bytes)
     except ValueError as error:
         return ParsedDocument(format="unknown", error=str(error))
-    body, had_doctype = strip_doctype(body)
     detect_family = _with_format_parsers()
     family = detect_family(body) if forced_format == "auto" else _family_of(forced_format)
+    defused_warnings: list[str] = []
+    if family not in _JSON_FAMILIES:
+        body, transcoded = to_utf8_if_wide(body)
+        if transcoded:
+            headers = with_utf8_charset(headers)
+            defused_warnings.append("UTF-16/32 document transcoded to UTF-8 before parsing")
+            if forced_format == "auto":
+                family = detect_family(body)
+        try:
+            body, defused = defuse_xml(body)
+        except UnsafeDocument as error:
+            return ParsedDocument(format="unknown", error=str(error))
+        defused_warnings += defused
     parser = PARSERS.get(family)
     if parser is None:
         if family == "json":
@@ -208,8 +198,7 @@ def parse_document(
         document = parser(body, headers, url)
     except Exception as error:  # a parser bug must cost one feed, not the run
         return ParsedDocument(format=family, error=f"parser failed: {type(error).__name__}: {error}")
-    if had_doctype:
-        document.warnings.append("DOCTYPE/ENTITY declarations removed before parsing")
+    document.warnings.extend(defused_warnings)
     if encoding_note:
         document.warnings.append(f"character encoding: {encoding_note}")
     return document

@@ -7,6 +7,7 @@ polling a few hundred feeds from one machine should run with.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -49,6 +50,10 @@ class FetchLimits:
     # Feeds may name any host; loopback/private targets are refused (SSRF) unless a feed
     # or the operator explicitly allows them (the demo and tests do).
     allow_private_networks: bool = False
+    # CIDR ranges (comma-separated) feeds may reach although private, e.g. an agency's wire
+    # server on the office network ("10.1.2.3/32"): narrower than allowing every private
+    # address, so a public feed still cannot redirect us to the cloud metadata service.
+    allowed_networks: str = ""
     user_agent: str = "newswire/0.1 (+https://github.com/newswire; feed poller)"
 
 
@@ -136,10 +141,19 @@ class Settings:
     # costs the Prefect server ~3 event writes, and hundreds stall its SQLite store
     # (STACK-NOTES.md).
     feeds_per_task: int = 100
-    # The Prefect writer slot is a lease the holder renews every 3/4 of this while alive; a
-    # writer killed mid-run (OOM, SIGKILL, power cut) frees it when the lease runs out. 30 s
-    # bounds how long the next run waits after such a crash; renewal is one cheap API call.
-    writer_lease_seconds: float = 30.0
+    # With a Prefect server, writers also queue on a Prefect global concurrency limit (one
+    # per warehouse), so a scheduled ingest and a backfill on different workers wait for
+    # each other visibly in the UI. Off, only the warehouse's file lock serialises writers
+    # (enough on one machine; the crash tests turn it off, see below).
+    prefect_writer_limit: bool = True
+    # That slot is a lease the holder renews every 3/4 of this while alive; a writer killed
+    # mid-run (OOM, SIGKILL, power cut) frees it when the lease runs out, so this bounds how
+    # long the next run waits after such a crash. 60 s is the shortest lease Prefect accepts.
+    writer_lease_seconds: float = 60.0
+
+
+class SettingsError(ValueError):
+    """An environment setting has a value newswire cannot use; the message names it."""
 
 
 def _coerce(raw: str, current: object) -> object:
@@ -162,14 +176,33 @@ def _from_env(cls, prefix: str = ""):
         if hasattr(current, "__dataclass_fields__"):
             values[f.name] = _from_env(type(current), prefix=f"{prefix}{f.name}_")
             continue
-        raw = os.environ.get(_env_name(prefix + f.name))
-        if raw is not None:
+        name = _env_name(prefix + f.name)
+        raw = os.environ.get(name)
+        if raw is None:
+            continue
+        try:
             values[f.name] = _coerce(raw, current)
+        except ValueError:
+            expected = type(current).__name__.replace("int", "an integer").replace("float", "a number")
+            raise SettingsError(f"{name}={raw!r}: expected {expected}") from None
+        if isinstance(current, int | float) and not isinstance(current, bool) and values[f.name] < 0:
+            raise SettingsError(f"{name}={raw!r}: must not be negative")
     return cls(**values)
+
+
+def _check_networks(limits: FetchLimits) -> None:
+    for part in limits.allowed_networks.replace(",", " ").split():
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"NEWSWIRE_FETCH_ALLOWED_NETWORKS: {part!r} is not a CIDR range (e.g. 10.1.2.0/24)"
+            ) from None
 
 
 def load_settings(data_dir: str | Path | None = None) -> Settings:
     """Settings from the environment; ``data_dir`` (CLI ``--data-dir``) beats NEWSWIRE_HOME."""
     settings = _from_env(Settings)
+    _check_networks(settings.fetch)
     home = data_dir or os.environ.get("NEWSWIRE_HOME")
     return replace(settings, data_dir=Path(home)) if home else settings

@@ -17,7 +17,8 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
-from tasks.parse import ParsedEntry, strip_doctype
+from tasks.parse import ParsedEntry
+from tasks.xml_safety import defuse_xml
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=True)
 
@@ -65,8 +66,8 @@ def _child_text(element, name: str) -> str | None:
 
 
 def parse_sitemap(body: bytes) -> Sitemap:
-    body, _ = strip_doctype(body)
     try:
+        body, _ = defuse_xml(body)  # UnsafeDocument is a ValueError
         root = etree.fromstring(body, _PARSER)
     except (etree.XMLSyntaxError, ValueError) as error:
         return Sitemap("invalid", error=f"not a sitemap: {error}")

@@ -4,11 +4,18 @@
 (no cleanup, no atexit: exactly what a power cut or an OOM kill does).
 ``NEWSWIRE_FAILPOINT=<name>:pause`` instead blocks there until the file named by
 ``NEWSWIRE_FAILPOINT_RELEASE`` exists, so a test can act while the writer is mid-run.
+``NEWSWIRE_FAILPOINT=<name>:enospc`` raises the OSError a full disk raises, for machines
+where a test cannot mount a small tmpfs.
+
+Points: landed (raw payloads stored), parquet-tmp (a Parquet temp file written, not yet
+renamed), staged (all Parquet staged), before-commit (inside the DuckDB transaction),
+committed, publishing (first staged file renamed into the lake, others not), published.
 Unset (always, in production) this is one dictionary lookup.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import time
@@ -31,4 +38,6 @@ def failpoint(name: str) -> None:
         while not marker.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         return
+    if action == "enospc":
+        raise OSError(errno.ENOSPC, f"No space left on device (injected at failpoint {name})")
     os.kill(os.getpid(), signal.SIGKILL)

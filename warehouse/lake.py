@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from warehouse.failpoints import failpoint
 from warehouse.schema import SCHEMA_VERSION, TableSpec
 
 STAGING = "_staging"
@@ -52,6 +53,7 @@ def write_parquet_atomically(table: pa.Table, path: Path) -> None:
         row_group_size=_ROW_GROUP_SIZE,
         use_dictionary=True,
     )
+    failpoint("parquet-tmp")
     with open(temporary, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(temporary, path)
@@ -83,6 +85,7 @@ def publish(lake_dir: Path, moves: list[tuple[str, str]]) -> None:
         if source.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
+            failpoint("publishing")
         elif not target.exists():
             raise FileNotFoundError(
                 f"committed file {final} is neither staged nor published; the lake at "

@@ -24,9 +24,21 @@ STATE_SNAPSHOTS = ("feed_state", "runs")
 
 def _scan(lake_dir: Path, table: str) -> str:
     glob = table_glob(lake_dir, table).replace("'", "''")
-    return (
+    scan = (
         f"read_parquet('{glob}', hive_partitioning = true, union_by_name = true, "
         "hive_types = {'date': DATE})"
+    )
+    runs = _state_snapshot_path(lake_dir, "runs")
+    if not runs.exists():
+        # Files but no runs snapshot: the first run died mid-publish. Nothing is published.
+        return f"(SELECT * FROM {scan} WHERE false)"
+    # A run's files are renamed into the lake one by one; its rows become visible only
+    # when the writer swaps in the runs snapshot that marks it published (one atomic
+    # rename). So a reader never sees half a run, even mid-publish or after a crash.
+    runs_path = str(runs).replace("'", "''")
+    return (
+        f"(SELECT * FROM {scan} WHERE run_id IN "
+        f"(SELECT run_id FROM read_parquet('{runs_path}') WHERE published))"
     )
 
 

@@ -233,32 +233,63 @@ class Warehouse:
     # -- commit and recovery -------------------------------------------------------------
 
     def commit(self, batch: CommitBatch) -> None:
-        moves: list[tuple[str, str]] = []
-        for spec, rows in (
-            (FETCHES, batch.fetch_rows),
-            (APPEARANCES, batch.appearance_rows),
-            (STORIES, batch.story_rows),
-        ):
-            if rows:
-                moves += lake.stage_rows(self.lake_dir, batch.run_id, spec, rows)
-        failpoint("staged")
-        self._commit_run(
-            batch.run_id,
-            batch.flow,
-            batch.started_at,
-            moves,
-            batch.summary,
-            apply_state=lambda con: self._apply_state(con, batch),
-        )
+        def stage_and_commit() -> list[tuple[str, str]]:
+            moves: list[tuple[str, str]] = []
+            for spec, rows in (
+                (FETCHES, batch.fetch_rows),
+                (APPEARANCES, batch.appearance_rows),
+                (STORIES, batch.story_rows),
+            ):
+                if rows:
+                    moves += lake.stage_rows(self.lake_dir, batch.run_id, spec, rows)
+            failpoint("staged")
+            self._commit_ledger(
+                batch.run_id,
+                batch.flow,
+                batch.started_at,
+                moves,
+                batch.summary,
+                apply_state=lambda con: self._apply_state(con, batch),
+            )
+            return moves
+
+        self._commit_then_publish(batch.run_id, stage_and_commit)
 
     def commit_files(
         self, run_id: str, flow: str, started_at: datetime, moves: list[tuple[str, str]], summary: dict
     ) -> None:
         """Commit a run that staged its own files (compaction): the same ledger row and
         publication, so recovery finishes it after a crash like any other run."""
-        self._commit_run(run_id, flow, started_at, moves, summary)
 
-    def _commit_run(
+        def commit() -> list[tuple[str, str]]:
+            self._commit_ledger(run_id, flow, started_at, moves, summary)
+            return moves
+
+        self._commit_then_publish(run_id, commit)
+
+    def _commit_then_publish(self, run_id: str, commit: Callable[[], list[tuple[str, str]]]) -> None:
+        try:
+            moves = commit()
+        except BaseException:
+            self._discard_if_uncommitted(run_id)
+            raise
+        failpoint("committed")
+        self._publish(run_id, moves)
+
+    def _discard_if_uncommitted(self, run_id: str) -> None:
+        """After a failed commit (a full disk, a DuckDB error) free the staged files at
+        once, unless the run did commit; if the state cannot even be read, the next
+        writer's recovery decides."""
+        try:
+            with self.state() as con:
+                committed = con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchone()[0]
+        except (duckdb.Error, OSError):
+            return
+        if not committed:
+            lake.discard_staging(self.lake_dir, run_id)
+            lake.remove_temp_files(self.lake_dir)
+
+    def _commit_ledger(
         self,
         run_id: str,
         flow: str,
@@ -267,6 +298,7 @@ class Warehouse:
         summary: dict,
         apply_state: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     ) -> None:
+        """State changes and the run's ledger row (with its file moves) in one transaction."""
         with self.state() as con:
             con.execute("BEGIN TRANSACTION")
             if apply_state is not None:
@@ -284,8 +316,6 @@ class Warehouse:
             )
             failpoint("before-commit")
             con.execute("COMMIT")
-        failpoint("committed")
-        self._publish(run_id, moves)
 
     def _apply_state(self, con: duckdb.DuckDBPyConnection, batch: CommitBatch) -> None:
         if batch.reset_clustering:
@@ -390,4 +420,10 @@ class Warehouse:
             if run_id not in committed:
                 lake.discard_staging(self.lake_dir, run_id)
                 report.discarded_runs.append(run_id)
+        if committed and not report.published_runs:
+            # A run killed after marking itself published but before exporting the reader
+            # snapshots leaves readers one run behind; re-export (milliseconds).
+            with self.state() as con:
+                self._export_snapshots(con)
+            write_catalog(self.data_dir)
         return report
