@@ -4,9 +4,7 @@ a DuckDB connection on the views-only catalogue (what the DuckDB CLI opens), pya
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from warehouse_checks import (
     write_catalog_for,
 )
 
+from conftest import sql_in_subprocess
 from flows.feed_server import FeedServer
 from tasks.catalog import SAMPLE_DIR
 
@@ -42,15 +41,7 @@ def warehouse(prefect_server, tmp_path):
 
 
 def _sql_count(data_dir: Path, query: str) -> int:
-    done = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "sql", "--data-dir", str(data_dir), "--format", "json", query],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO_ROOT,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)[0]["n"]
+    return sql_in_subprocess(data_dir, query)[0]["n"]
 
 
 def _start_paused_writer(catalog, data_dir, prefect_server, point, tmp_path, *extra):
