@@ -1,7 +1,7 @@
 """The ingest flow: one poll of the feeds that are due, end to end.
 
 The flow body reads as DESIGN.md's data flow: select due feeds -> fetch and land raw ->
-parse -> normalise -> dedupe -> load -> report. Prefect tasks wrap *batches* of feeds,
+parse -> normalise -> enrich -> dedupe -> load -> report. Prefect tasks wrap *batches* of feeds,
 never single stories: each task run costs the Prefect server several event writes, and a
 few hundred of them stall its SQLite store (STACK-NOTES.md).
 """
