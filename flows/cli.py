@@ -23,6 +23,8 @@ from flows.cli_options import CatalogOption, DataDirOption
 from flows.cli_orchestrate import register as register_orchestration
 from flows.enrich_cli import enrich_command
 from tasks.catalog import DEFAULT_CATALOG, SAMPLE_DIR, CatalogError, load_catalog, select_feeds
+from tasks.datafiles import DataFileError
+from tasks.enrich import EnrichmentRules
 from tasks.settings import SettingsError, load_settings
 
 app = typer.Typer(
@@ -122,7 +124,10 @@ def ingest(
     try:
         select_feeds(load_catalog(catalog_path), feed, tag)
         load_settings(data_dir)
-    except (CatalogError, SettingsError) as error:
+        # The desk's data files (agencies, boilerplate, region gazetteer): a typo there is
+        # refused here, before Prefect starts or any feed is fetched.
+        EnrichmentRules.load()
+    except (CatalogError, SettingsError, DataFileError) as error:
         _fail(str(error))
     try:
         summary = _run_ingest(
