@@ -20,13 +20,13 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from tasks.xml_safety import defuse_xml
+from tasks.xml_safety import defuse_xml, hardened_parser
 
 # RFC 5005 relations that lead to older entries, in order of preference.
 OLDER_RELATIONS = ("prev-archive", "next")
 # CMS paging parameters, most common first (WordPress powers most news sites that have one).
 PAGE_PARAMETERS = ("paged", "page")
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
+_PARSER = hardened_parser(recover=True)
 
 
 def feed_links(body: bytes, base_url: str) -> dict[str, str]:

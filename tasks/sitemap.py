@@ -18,9 +18,9 @@ import lxml.html
 from lxml import etree
 
 from tasks.parse import ParsedEntry
-from tasks.xml_safety import defuse_xml
+from tasks.xml_safety import defuse_xml, hardened_parser
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=True)
+_PARSER = hardened_parser(recover=True)
 
 
 @dataclass

@@ -21,6 +21,8 @@ from __future__ import annotations
 import codecs
 import re
 
+from lxml import etree
+
 _DECLARATION = re.compile(rb"<!(doctype|entity)", re.IGNORECASE)
 _XML_DECL_ENCODING = re.compile(rb"^(\s*<\?xml[^>]*?encoding\s*=\s*)([\"'])[^\"']*\2")
 # A removal can join two halves into a new declaration (``<!DOC<!ENTITY x>TYPE``); a few
@@ -155,3 +157,20 @@ def defuse_xml(body: bytes) -> tuple[bytes, list[str]]:
     if total:
         warnings.append(f"DOCTYPE/ENTITY declarations removed before parsing ({total})")
     return body, warnings
+
+
+def hardened_parser(recover: bool = False) -> etree.XMLParser:
+    """lxml set up for untrusted documents, to use after ``defuse_xml``: no network, no
+    entity expansion, no DTD loading, no huge-tree mode (lxml's own depth and size limits
+    stay on), comments and processing instructions dropped. ``recover`` keeps what can be
+    read of a broken document (feed pages, sitemaps)."""
+    return etree.XMLParser(
+        recover=recover,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )

@@ -1,8 +1,8 @@
 """A hardened XML parser for agency documents: no network, no entity expansion, no DTD
 loading, no huge-tree mode (lxml's own depth/size limits stay on).
 
-parse.py already strips DOCTYPE/ENTITY declarations before any parser runs; this is the
-second lock on the same door, because a wire file can also arrive by directory drop.
+parse.py removes DOCTYPE/ENTITY declarations (``defuse_xml``) before any parser runs; the
+parser itself (``hardened_parser``) is the second lock on the same door.
 The declared encoding is honoured: bytes go to lxml untouched (one corpus file is
 ISO-8859-1).
 """
@@ -14,20 +14,9 @@ from html import escape
 
 from lxml import etree
 
+from tasks.xml_safety import hardened_parser
+
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
-
-
-def _parser(recover: bool = False) -> etree.XMLParser:
-    return etree.XMLParser(
-        recover=recover,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
 
 
 def parse_xml(data: bytes | str, warnings: list[str] | None = None) -> etree._Element:
@@ -41,11 +30,11 @@ def parse_xml(data: bytes | str, warnings: list[str] | None = None) -> etree._El
         # lxml refuses str input that carries an encoding declaration.
         data = _XML_DECLARATION.sub("", data, count=1)
     try:
-        return etree.fromstring(data, parser=_parser())
+        return etree.fromstring(data, parser=hardened_parser())
     except etree.XMLSyntaxError as error:
         if "not defined" not in str(error) or warnings is None:
             raise
-        root = etree.fromstring(data, parser=_parser(recover=True))
+        root = etree.fromstring(data, parser=hardened_parser(recover=True))
         if root is None:
             raise
         for reference in list(root.iter(etree.Entity)):
