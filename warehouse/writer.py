@@ -320,60 +320,40 @@ class Warehouse:
     def _apply_state(self, con: duckdb.DuckDBPyConnection, batch: CommitBatch) -> None:
         if batch.reset_clustering:
             story_index.reset(con)
+        utc = pa.timestamp("us", tz="UTC")
         if batch.appearance_keys:
-            con.register(
-                "new_appearance_keys",
-                pa.table(
-                    {
-                        "feed_id": [k[0] for k in batch.appearance_keys],
-                        "key": [k[1] for k in batch.appearance_keys],
-                        "appearance_id": [k[2] for k in batch.appearance_keys],
-                    }
-                ),
+            feed_ids, keys, appearance_ids = (list(c) for c in zip(*batch.appearance_keys, strict=True))
+            _insert(
+                con, "appearance_keys", {"feed_id": feed_ids, "key": keys, "appearance_id": appearance_ids}
             )
-            con.execute("INSERT OR REPLACE INTO appearance_keys SELECT * FROM new_appearance_keys")
         if batch.appearance_state:
-            ids = list(batch.appearance_state)
-            values = list(batch.appearance_state.values())
-            con.register(
-                "new_appearance_state",
-                pa.table(
-                    {
-                        "appearance_id": ids,
-                        "revision": pa.array([v[0] for v in values], pa.int32()),
-                        "content_hash": [v[1] for v in values],
-                        "story_id": [v[2] for v in values],
-                        "first_seen_at": pa.array([v[3] for v in values], pa.timestamp("us", tz="UTC")),
-                    }
-                ),
+            revisions, hashes, story_ids, first_seen = zip(*batch.appearance_state.values(), strict=True)
+            _insert(
+                con,
+                "appearance_state",
+                {
+                    "appearance_id": list(batch.appearance_state),
+                    "revision": pa.array(revisions, pa.int32()),
+                    "content_hash": list(hashes),
+                    "story_id": list(story_ids),
+                    "first_seen_at": pa.array(first_seen, utc),
+                },
             )
-            con.execute("INSERT OR REPLACE INTO appearance_state SELECT * FROM new_appearance_state")
         if batch.story_keys:
-            con.register(
-                "new_story_keys",
-                pa.table(
-                    {
-                        "key": [k[0] for k in batch.story_keys],
-                        "story_id": [k[1] for k in batch.story_keys],
-                    }
-                ),
-            )
-            con.execute("INSERT OR IGNORE INTO story_keys SELECT * FROM new_story_keys")
+            keys, story_ids = (list(c) for c in zip(*batch.story_keys, strict=True))
+            _insert(con, "story_keys", {"key": keys, "story_id": story_ids}, verb="INSERT OR IGNORE")
         if batch.story_state:
-            ids = list(batch.story_state)
-            values = list(batch.story_state.values())
-            con.register(
-                "new_story_state",
-                pa.table(
-                    {
-                        "story_id": ids,
-                        "revision": pa.array([v[0] for v in values], pa.int32()),
-                        "representative_appearance_id": [v[1] for v in values],
-                        "first_seen_at": pa.array([v[2] for v in values], pa.timestamp("us", tz="UTC")),
-                    }
-                ),
+            revisions, representatives, first_seen = zip(*batch.story_state.values(), strict=True)
+            _insert(
+                con,
+                "story_state",
+                {
+                    "story_id": list(batch.story_state),
+                    "revision": pa.array(revisions, pa.int32()),
+                    "representative_appearance_id": list(representatives),
+                    "first_seen_at": pa.array(first_seen, utc),
+                },
             )
-            con.execute("INSERT OR REPLACE INTO story_state SELECT * FROM new_story_state")
         wire_state.apply(con, batch.wire_versions, batch.drop_files, batch.run_id)
         story_index.apply(con, batch.story_profiles, batch.story_bands)
         for row in batch.feed_state:
@@ -427,3 +407,13 @@ class Warehouse:
                 self._export_snapshots(con)
             write_catalog(self.data_dir)
         return report
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, Any], verb: str = "INSERT OR REPLACE"
+) -> None:
+    """Write a batch of state rows, given as columns, with one registered Arrow table."""
+    name = f"new_{table}"
+    con.register(name, pa.table(columns))
+    con.execute(f"{verb} INTO {table} SELECT * FROM {name}")
+    con.unregister(name)
