@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from tasks.catalog import Feed
 from tasks.parse import ParsedDocument, ParsedEntry
@@ -89,6 +90,20 @@ def _primary_language(code: str | None) -> str | None:
     return primary if 2 <= len(primary) <= 3 and primary.isalpha() else None
 
 
+def outlet_of(entry: ParsedEntry, feed: Feed) -> str:
+    """The outlet that carried the entry: the catalogue's, except for an aggregator (Google
+    News and the like), whose items name their publisher — there the publisher's host
+    (``reuters.com``) or, without a URL, its name in lower case."""
+    if feed.kind != "aggregator":
+        return feed.outlet_id
+    host = (urlsplit(entry.source_url).hostname or "") if entry.source_url else ""
+    host = host.lower().removeprefix("www.")
+    if host:
+        return host
+    name = clean_line(entry.source_title).lower()
+    return name or feed.outlet_id
+
+
 def _stable_entry_id(entry: ParsedEntry, canonical: str | None, title: str) -> str:
     if entry.guid and entry.guid.strip():
         return entry.guid.strip()
@@ -132,7 +147,7 @@ def normalise_entry(
     text = body or summary
     return NormalisedEntry(
         feed_id=feed.id,
-        outlet_id=feed.outlet_id,
+        outlet_id=outlet_of(entry, feed),
         entry_id=_stable_entry_id(entry, canonical, title),
         guid=entry.guid,
         url=entry.link,

@@ -49,6 +49,10 @@ class ParsedEntry:
     authors: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     language: str | None = None
+    # The original publisher an aggregator names (RSS <source url="...">Reuters</source>,
+    # Atom <source>): the outlet that really carried the story.
+    source_url: str | None = None
+    source_title: str | None = None
     # Format-specific fields (wire version, urgency, pubstatus, subjects...) that the
     # normaliser maps onto the shared schema.
     extra: dict[str, Any] = field(default_factory=dict)
@@ -104,7 +108,10 @@ def _entry_from_feedparser(item: Any) -> ParsedEntry:
             if candidate.get("rel", "alternate") == "alternate" and candidate.get("href"):
                 link = candidate["href"]
                 break
+    source = item.get("source") or {}
     return ParsedEntry(
+        source_url=source.get("href") or source.get("url") or None,
+        source_title=source.get("title") or None,
         guid=item.get("id") or None,
         link=link or None,
         title=item.get("title"),

@@ -100,3 +100,21 @@ def test_doctype_with_entities_is_stripped_not_expanded():
 def test_not_a_feed_is_a_clear_error():
     document = parse_document(b"Hello, this is a plain text page", {}, "http://x/", 10**6)
     assert document.error and "not a feed" in document.error
+
+
+def test_aggregator_items_are_credited_to_the_publisher_they_name():
+    from dataclasses import replace
+
+    from tasks.normalise import outlet_of
+
+    aggregator = replace(FEED, id="gnews", kind="aggregator")
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><item><title>Putin urges trade</title>'
+        b'<link>https://news.google.com/x</link><source url="https://www.reuters.com">Reuters</source>'
+        b"</item><item><title>Tenge slides</title><source>Times of Central Asia</source></item>"
+        b"</channel></rss>"
+    )
+    reuters, named_only = parse_document(body, {}, "http://x/", 10**6).entries
+    assert outlet_of(reuters, aggregator) == "reuters.com"
+    assert outlet_of(named_only, aggregator) == "times of central asia"
+    assert outlet_of(reuters, FEED) == "f"  # an ordinary feed is its own outlet
