@@ -11,7 +11,8 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+
+from tld import get_fld
 
 from tasks.catalog import Feed
 from tasks.parse import ParsedDocument, ParsedEntry
@@ -92,14 +93,16 @@ def _primary_language(code: str | None) -> str | None:
 
 def outlet_of(entry: ParsedEntry, feed: Feed) -> str:
     """The outlet that carried the entry: the catalogue's, except for an aggregator (Google
-    News and the like), whose items name their publisher — there the publisher's host
-    (``reuters.com``) or, without a URL, its name in lower case."""
+    News and the like), whose items name their publisher. There it is the publisher's
+    domain (``reuters.com``, the catalogue convention for ``outlet``, so a copy found
+    through Google News and the outlet's own feed count as one outlet) or, without a URL,
+    its name in lower case."""
     if feed.kind != "aggregator":
         return feed.outlet_id
-    host = (urlsplit(entry.source_url).hostname or "") if entry.source_url else ""
-    host = host.lower().removeprefix("www.")
-    if host:
-        return host
+    if entry.source_url:
+        domain = get_fld(entry.source_url, fail_silently=True, fix_protocol=True)
+        if domain:
+            return domain
     name = clean_line(entry.source_title).lower()
     return name or feed.outlet_id
 

@@ -42,7 +42,7 @@ def test_sample_ingests_then_repoll_adds_nothing(prefect_server, sample_server, 
         "AND appearance_count > 1"
     ).fetchall()
     assert len(rows) == len(shared)
-    assert all(r[1] == ["24kg"] and sorted(r[2]) == ["24kg-en", "24kg-en-economy"] for r in rows)
+    assert all(r[1] == ["24.kg"] and sorted(r[2]) == ["24kg-en", "24kg-en-economy"] for r in rows)
 
     # The broken feed is a recorded, named error; the rest of the run went on.
     errors = {r.feed_id: r.error for r in first.errors}
