@@ -52,6 +52,18 @@ FROM stories GROUP BY ALL ORDER BY stories DESC LIMIT 8
 """.strip()
 
 
+# `newswire stats`: the last runs of every flow. A run's `errors` is a JSON object
+# {feed_id: message}, so it is counted by its keys.
+RECENT_RUNS_QUERY = """
+SELECT run_id, flow, strftime(committed_at, '%m-%d %H:%M') AS "when",
+       summary->>'feeds_polled' AS feeds, summary->>'not_modified' AS "304",
+       summary->>'new_appearances' AS new, summary->>'new_stories' AS stories,
+       summary->>'duplicates_merged' AS merged,
+       coalesce(len(json_keys(summary->'errors')), 0) AS errors
+FROM runs ORDER BY committed_at DESC LIMIT 10
+"""
+
+
 def _data_dir(data_dir: Path | None) -> Path:
     return Path(data_dir or os.environ.get("NEWSWIRE_HOME") or "data")
 
@@ -255,18 +267,7 @@ def stats(data_dir: DataDirOption = None) -> None:
     }
     con.close()
     if has_state:
-        _print_query(
-            data_dir,
-            """
-            SELECT run_id, flow, strftime(committed_at, '%m-%d %H:%M') AS "when",
-                   summary->>'feeds_polled' AS feeds, summary->>'not_modified' AS "304",
-                   summary->>'new_appearances' AS new, summary->>'new_stories' AS stories,
-                   summary->>'duplicates_merged' AS merged,
-                   coalesce(json_array_length(summary->'errors'), 0) AS errors
-            FROM runs ORDER BY committed_at DESC LIMIT 10
-        """,
-            "table",
-        )
+        _print_query(data_dir, RECENT_RUNS_QUERY, "table")
         _print_query(
             data_dir,
             """

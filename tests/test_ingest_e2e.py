@@ -130,3 +130,8 @@ def test_failing_feeds_are_per_feed_errors_and_the_run_goes_on(
         con.execute("SELECT feed_id, health FROM feed_state WHERE last_error IS NOT NULL").fetchall()
     )
     assert health == dict.fromkeys(errors, "failing")
+    # `newswire stats` counts them in its runs table.
+    from flows.cli import RECENT_RUNS_QUERY
+
+    last_run = con.execute(RECENT_RUNS_QUERY).fetchone()
+    assert last_run[-1] == len(errors)
