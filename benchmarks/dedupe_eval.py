@@ -7,7 +7,7 @@
 Quality: real feed items (../shared/corpus, the seed page) plus syndication variants made
 by the transforms outlets apply (boilerplate, datelines, typography, truncation at 30/50/70 %
 of paragraphs, headline rewrites, editor's notes, all combined), and hard negatives:
-independent articles on the same event (benchmarks/data/dedupe_hard_negatives.toml) and
+independent articles on the same event (benchmarks/labelled/dedupe_hard_negatives.toml) and
 same-template daily reports. Every item goes through the production path
 (flows.dedupe.plan_stories against a real warehouse, committed in batches), in shuffled
 publication order, so cut copies often arrive before the full story.
@@ -67,7 +67,7 @@ from warehouse.writer import CommitBatch, Warehouse  # noqa: E402
 SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
 SEED_PAGE = SHARED / "seed" / "theprint-reuters-central-asia-trade.txt"
-HARD_NEGATIVES = Path(__file__).resolve().parent / "data" / "dedupe_hard_negatives.toml"
+HARD_NEGATIVES = Path(__file__).resolve().parent / "labelled" / "dedupe_hard_negatives.toml"
 EPOCH = datetime(2025, 10, 1, tzinfo=UTC)
 # Items with fewer words are briefs: cut at 30 % they are a headline and a sentence.
 MIN_BASE_WORDS = 80
