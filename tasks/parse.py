@@ -11,7 +11,6 @@ exception — so one bad feed is one line in the run summary.
 from __future__ import annotations
 
 import calendar
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from typing import Any
 
 import feedparser
 
+from tasks.content_decoding import BodyTooLarge, BoundedDecoder
 from tasks.encoding import to_utf8
 from tasks.xml_safety import UnsafeDocument, defuse_xml, to_utf8_if_wide, with_utf8_charset
 
@@ -72,17 +72,16 @@ class ParsedDocument:
 
 
 def maybe_gunzip(body: bytes, max_bytes: int) -> bytes:
-    """Some servers send gzip bytes without Content-Encoding; undo that, within the cap."""
+    """Some servers send gzip bytes without Content-Encoding; undo that, within the cap
+    (the fetcher's bounded decoder, so the body cap means the same thing everywhere)."""
     if not body.startswith(_GZIP_MAGIC):
         return body
-    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        out = decompressor.decompress(body, max_bytes + 1)
-    except zlib.error:
-        return body
-    if len(out) > max_bytes:
-        raise ValueError(f"gzip-compressed body inflates past {max_bytes:,} bytes")
-    return out
+        return BoundedDecoder("gzip", max_bytes).decode(body)
+    except BodyTooLarge:
+        raise ValueError(f"gzip-compressed body inflates past {max_bytes:,} bytes") from None
+    except ValueError:
+        return body  # starts like gzip but is not: let the parser see the bytes as they are
 
 
 def _struct_to_datetime(value) -> datetime | None:

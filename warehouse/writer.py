@@ -121,6 +121,7 @@ class Warehouse:
         self.lake_dir = self.data_dir / "lake"
         self.state_path = self.data_dir / STATE_DB
         self.raw = RawStore(self.lake_dir)
+        self._schema_ready = False
 
     # -- locking -------------------------------------------------------------------------
 
@@ -177,8 +178,11 @@ class Warehouse:
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(self.state_path), config={"memory_limit": STATE_MEMORY_LIMIT})
         try:
-            con.execute(resources.files("warehouse").joinpath("sql/state.sql").read_text())
-            con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+            # A run opens the state a dozen times; the schema needs creating once per process.
+            if not self._schema_ready:
+                con.execute(resources.files("warehouse").joinpath("sql/state.sql").read_text())
+                con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+                self._schema_ready = True
             yield con
         finally:
             con.close()
@@ -356,12 +360,11 @@ class Warehouse:
             )
         wire_state.apply(con, batch.wire_versions, batch.drop_files, batch.run_id)
         story_index.apply(con, batch.story_profiles, batch.story_bands)
-        for row in batch.feed_state:
-            columns = [c for c in _FEED_STATE_COLUMNS if c in row]
-            placeholders = ", ".join("?" for _ in columns)
-            con.execute(
-                f"INSERT OR REPLACE INTO feed_state ({', '.join(columns)}) VALUES ({placeholders})",
-                [row[c] for c in columns],
+        if batch.feed_state:
+            _insert(
+                con,
+                "feed_state",
+                {column: [row.get(column) for row in batch.feed_state] for column in _FEED_STATE_COLUMNS},
             )
 
     def _publish(self, run_id: str, moves: list[tuple[str, str]]) -> None:
@@ -414,6 +417,7 @@ def _insert(
 ) -> None:
     """Write a batch of state rows, given as columns, with one registered Arrow table."""
     name = f"new_{table}"
+    listed = ", ".join(columns)
     con.register(name, pa.table(columns))
-    con.execute(f"{verb} INTO {table} SELECT * FROM {name}")
+    con.execute(f"{verb} INTO {table} ({listed}) SELECT {listed} FROM {name}")
     con.unregister(name)
