@@ -195,7 +195,7 @@ def walk_sitemaps(
         raw.land(result.body, result.body_sha256)
         sitemap = parse_sitemap(result.body)
         if sitemap.error:
-            outcome.carried_parse_error = f"sitemap {url}: {sitemap.error}"
+            outcome.content_error = f"sitemap {url}: {sitemap.error}"
             continue
         keep = [e for e in sitemap.entries if wanted(e, request.start, request.end, sitemap.kind == "index")]
         if sitemap.kind == "index":
@@ -217,7 +217,7 @@ def walk_sitemaps(
         try:
             entry = article_entry(result.body, result.final_url or result.url, listed)
         except Exception as error:  # one broken page is one recorded error
-            outcome.carried_parse_error = f"article page not readable: {type(error).__name__}: {error}"
+            outcome.content_error = f"article page not readable: {type(error).__name__}: {error}"
             continue
         outcome.document = ParsedDocument(format="html-article", title=entry.title, entries=[entry])
         normalised = normalise_entry(
@@ -271,8 +271,8 @@ def replay_archive(
         )
         progress.add(pages=1)
         if not raw.exists(sha256):
-            outcome.carried_parse_error = f"raw payload {sha256} is missing from {raw.root}; cannot replay it"
-            logger.warning("feed %s: %s", feed_id, outcome.carried_parse_error)
+            outcome.content_error = f"raw payload {sha256} is missing from {raw.root}; cannot replay it"
+            logger.warning("feed %s: %s", feed_id, outcome.content_error)
             continue
         headers = {"content-type": content_type} if content_type else {}
         document = parse_document(raw.read(sha256), headers, url, settings.fetch.max_body_bytes, feed.format)

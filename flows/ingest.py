@@ -48,15 +48,17 @@ class FeedOutcome:
     result: FetchResult
     document: ParsedDocument | None = None
     entries: list[NormalisedEntry] = field(default_factory=list)
-    # A feed whose unchanged bytes failed to parse last time is still broken: the error is
-    # carried so health and the summary keep saying so.
-    carried_parse_error: str | None = None
+    # Why the feed's content could not be used when no document of this run says so:
+    # unchanged bytes that failed to parse last time (still broken, so health and the
+    # summary keep saying so), a drop folder's unreadable files, a sitemap or stored raw
+    # payload a backfill could not read.
+    content_error: str | None = None
     # A directory-drop feed: the files this run picked up (tasks/drop.py).
     drop: DropPickup | None = None
 
     @property
     def parse_error(self) -> str | None:
-        return self.document.error if self.document else self.carried_parse_error
+        return self.document.error if self.document else self.content_error
 
     @property
     def error(self) -> str | None:
@@ -163,7 +165,7 @@ def fetch_parse_normalise(
         if result.error:
             logger.warning("feed %s (%s): fetch failed: %s", feed.id, result.url, result.error)
         elif result.unchanged and (states.get(feed.id) or {}).get("last_error_kind") == "parse":
-            outcome.carried_parse_error = states[feed.id]["last_error"]
+            outcome.content_error = states[feed.id]["last_error"]
         elif result.body is not None and not result.unchanged:
             parse_and_normalise(outcome, settings)
             if outcome.document.error:
@@ -348,7 +350,7 @@ def ingest(
         )
         outcomes = [outcome for future in futures for outcome in future.result()]
         outcomes += [
-            FeedOutcome(p.feed, p.result, entries=p.entries, carried_parse_error=p.parse_error, drop=p)
+            FeedOutcome(p.feed, p.result, entries=p.entries, content_error=p.parse_error, drop=p)
             for p in (drop_future.result() if drop_future else [])
         ]
         outcomes = enrich_batch(quote(outcomes), warehouse, settings)
