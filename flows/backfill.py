@@ -67,7 +67,6 @@ from warehouse.writer import Warehouse
 class BackfillProgress:
     """Counters the CLI's progress bar reads (the flow runs in the CLI's process)."""
 
-    feeds_total: int = 0
     feeds_done: int = 0
     pages: int = 0
     items: int = 0
@@ -387,7 +386,7 @@ def backfill(
     warehouse = Warehouse(settings.data_dir)
     run_id = _new_run_id()
     started_at = datetime.now(UTC)
-    progress = BackfillProgress(feeds_total=len(feeds))
+    progress = BackfillProgress()
     logger.info(
         "backfill %s: %s for %d feed(s), %s .. %s",
         run_id,

@@ -67,7 +67,7 @@ def plan_stories(
         for story_id, state in states.items():
             history.stories.setdefault(story_id, KnownStory(story_id, *state))
     plan = plan_batch(entries, history, seen_at, match_story=matcher, takes_over=takes_over)
-    plan.promoted = apply_promotions(plan, history, matcher)
+    apply_promotions(plan, history, matcher)
     return plan, matcher
 
 
@@ -185,7 +185,7 @@ def rebuild_clusters(
         matcher = StoryMatcher(policy)
         history = History()
         plan = plan_batch(entries, history, now, match_story=matcher)
-        plan.promoted = apply_promotions(plan, history, matcher)
+        apply_promotions(plan, history, matcher)
         report.appearances = len(plan.appearances)
 
         batch = CommitBatch(run_id=run_id, flow="dedupe-rebuild", started_at=now, reset_clustering=True)

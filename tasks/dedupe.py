@@ -77,8 +77,6 @@ class DedupePlan:
     unchanged: int = 0
     # New appearances that joined a story already known (from history or earlier in the batch).
     merged: int = 0
-    # Stories whose representative moved to a better copy (tasks/cluster.py).
-    promoted: int = 0
 
     @property
     def new_appearances(self) -> int:
