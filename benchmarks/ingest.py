@@ -85,7 +85,7 @@ def _peak_rss_mb() -> float:
 
 
 def worker_newswire(catalog: Path, base: str, data_dir: Path) -> dict:
-    from flows.prefect_env import configure_prefect_environment
+    from flows.runtime.prefect_env import configure_prefect_environment
 
     configure_prefect_environment(data_dir)
     from prefect.testing.utilities import prefect_test_harness
@@ -175,7 +175,7 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from flows.feed_server import FeedServer
+    from cli.demo_server import FeedServer
 
     results: dict[tuple[str, str], dict] = {}
     with tempfile.TemporaryDirectory(prefix="newswire-bench-") as tmp:

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "reliability")]
 
-from flows.prefect_env import configure_prefect_environment  # noqa: E402
+from flows.runtime.prefect_env import configure_prefect_environment  # noqa: E402
 
 _PREFECT_HOME = Path(tempfile.mkdtemp(prefix="newswire-reliability-prefect-"))
 os.environ["PREFECT_HOME"] = str(_PREFECT_HOME)
@@ -48,7 +48,7 @@ from warehouse_checks import (  # noqa: E402
     write_catalog_for,
 )
 
-from flows.feed_server import FeedServer  # noqa: E402
+from cli.demo_server import FeedServer  # noqa: E402
 from tasks.catalog import SAMPLE_DIR, Feed  # noqa: E402
 from tasks.fetch import FetchRequest, fetch_feeds  # noqa: E402
 from tasks.normalise import normalise_document  # noqa: E402

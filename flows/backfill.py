@@ -30,15 +30,6 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 from pydantic import Field
 
-from flows.backfill_params import (
-    DEFAULT_DAYS,
-    DEFAULT_MAX_ITEMS,
-    DEFAULT_MAX_PAGES,
-    BackfillRequest,
-    Source,
-    validate_request,
-)
-from flows.enrich_stage import enrich_batch
 from flows.ingest import (
     FeedOutcome,
     FeedReport,
@@ -48,8 +39,17 @@ from flows.ingest import (
     dedupe_and_load,
     parse_and_normalise,
 )
-from flows.writer_slot import writer_slot
+from flows.runtime.writer_slot import writer_slot
+from flows.steps.enrich import enrich_batch
 from tasks.backfill_pages import PageWalk, in_range
+from tasks.backfill_request import (
+    DEFAULT_DAYS,
+    DEFAULT_MAX_ITEMS,
+    DEFAULT_MAX_PAGES,
+    BackfillRequest,
+    Source,
+    validate_request,
+)
 from tasks.catalog import DEFAULT_CATALOG, Feed, load_catalog
 from tasks.fetch import FetchRequest, FetchResult, fetch_feeds
 from tasks.normalise import NormalisedEntry, normalise_document, normalise_entry

@@ -20,11 +20,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
-from flows.dedupe import fill_batch, plan_stories
-from flows.enrich_stage import enrich_batch
-from flows.health import publish_feed_health_artifact
-from flows.wire import add_wire_state, known_drop_files, pick_up_drops, without_superseded
-from flows.writer_slot import writer_slot
+from flows.runtime.writer_slot import writer_slot
+from flows.steps.dedupe import fill_batch, plan_stories
+from flows.steps.enrich import enrich_batch
+from flows.steps.wire import add_wire_state, known_drop_files, pick_up_drops, without_superseded
 from tasks.catalog import DEFAULT_CATALOG, Feed, load_catalog, select_feeds
 from tasks.cluster import load_policy
 from tasks.dedupe import History, KnownAppearance, KnownStory
@@ -36,6 +35,7 @@ from tasks.records import fetch_row
 from tasks.schedule import is_due, next_feed_state, request_url
 from tasks.settings import Settings, load_settings
 from warehouse.failpoints import failpoint
+from warehouse.queries import publish_feed_health_artifact
 from warehouse.raw_store import RawStore
 from warehouse.writer import CommitBatch, Warehouse
 

@@ -15,11 +15,11 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import Field
 
-from flows.health import publish_feed_health_artifact
 from flows.ingest import _new_run_id
-from flows.writer_slot import writer_slot
+from flows.runtime.writer_slot import writer_slot
 from tasks.settings import load_settings
 from warehouse.compact import MAX_FILES_PER_PARTITION, CompactionReport, compact
+from warehouse.queries import publish_feed_health_artifact
 from warehouse.views import write_catalog
 from warehouse.writer import Warehouse
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from flows.prefect_env import configure_prefect_environment
+from flows.runtime.prefect_env import configure_prefect_environment
 
 # Before anything imports Prefect: its home in a throwaway directory, quiet and offline.
 _PREFECT_HOME = Path(tempfile.mkdtemp(prefix="newswire-test-prefect-"))
 os.environ["PREFECT_HOME"] = str(_PREFECT_HOME)
 configure_prefect_environment(_PREFECT_HOME)
 
-from flows.feed_server import FeedServer  # noqa: E402
+from cli.demo_server import FeedServer  # noqa: E402
 from tasks.catalog import SAMPLE_DIR  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +69,7 @@ def sql_in_subprocess(data_dir: Path, query: str) -> list[dict]:
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "sql", "--data-dir", str(data_dir), "--format", "json", query],
+        [sys.executable, "-m", "cli.app", "sql", "--data-dir", str(data_dir), "--format", "json", query],
         capture_output=True,
         text=True,
         timeout=120,

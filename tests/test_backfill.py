@@ -10,7 +10,7 @@ import pytest
 from sites import NewsSite, write_catalog
 
 import tasks.normalise
-from flows.feed_server import FeedServer
+from cli.demo_server import FeedServer
 from warehouse.views import open_reader
 
 pytestmark = pytest.mark.slow

@@ -100,7 +100,7 @@ def test_flow_parameters_render_as_a_typed_form():
 )
 def test_cli_refuses_bad_backfills_before_starting_prefect(tmp_path, arguments, message):
     result = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "backfill", *arguments, "--data-dir", str(tmp_path / "data")],
+        [sys.executable, "-m", "cli.app", "backfill", *arguments, "--data-dir", str(tmp_path / "data")],
         capture_output=True,
         text=True,
         timeout=60,

@@ -6,8 +6,8 @@ import json
 
 from typer.testing import CliRunner
 
+from cli.app import app
 from conftest import SAMPLE_CATALOG
-from flows.cli import app
 
 runner = CliRunner()
 

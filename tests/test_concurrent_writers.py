@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sites import NewsSite, write_catalog
 
-from flows.feed_server import FeedServer
+from cli.demo_server import FeedServer
 from warehouse.views import open_reader
 
 pytestmark = pytest.mark.slow
@@ -52,7 +52,7 @@ def _snapshot(data_dir):
 def test_ingest_and_backfill_at_once_equal_sequential(prefect_server, tmp_path):
     from flows.backfill import backfill
     from flows.ingest import ingest
-    from flows.writer_slot import writer_limit_name
+    from flows.runtime.writer_slot import writer_limit_name
     from warehouse.writer import Warehouse
 
     with FeedServer() as server:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from cli.demo_server import FeedServer
 from conftest import SEED_PAGE
-from flows.feed_server import FeedServer
 from warehouse.views import open_reader
 
 pytestmark = pytest.mark.slow
@@ -108,7 +108,7 @@ def _assignments(data_dir: Path) -> dict[str, str]:
 
 def _rebuild(data_dir: Path, *options: str) -> str:
     cli = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "dedupe", "--rebuild", "--data-dir", str(data_dir), *options],
+        [sys.executable, "-m", "cli.app", "dedupe", "--rebuild", "--data-dir", str(data_dir), *options],
         capture_output=True,
         text=True,
         check=True,

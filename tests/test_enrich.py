@@ -191,7 +191,7 @@ def test_second_region_file_tags_its_countries_by_configuration():
 def test_cli_enriches_a_page_and_names_a_broken_data_file(tmp_path):
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from cli.app import app
 
     runner = CliRunner()
     result = runner.invoke(app, ["enrich", str(SEED_HTML)])

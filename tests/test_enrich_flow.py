@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from test_enrich import _seed_article
 
+from cli.demo_server import send
 from conftest import SAMPLE_DIR
-from flows.feed_server import send
 from warehouse.raw_store import RawStore
 from warehouse.views import open_reader
 
@@ -140,8 +140,8 @@ def test_every_corpus_feed_ingests_through_the_flow_without_mojibake(prefect_ser
     recorded errors, nothing raises, and Cyrillic titles (windows-1251, KOI8-R) read right."""
     from test_enrich import _corpus_feeds
 
+    from cli.demo_server import FeedServer
     from conftest import CORPUS_DIR
-    from flows.feed_server import FeedServer
     from flows.ingest import ingest
     from tasks.encoding import mojibake_score
 
@@ -183,7 +183,7 @@ def test_pages_are_capped_per_feed_and_the_cap_is_logged(caplog):
     import logging
     from types import SimpleNamespace
 
-    from flows.enrich_stage import _cap_per_feed
+    from flows.steps.enrich import _cap_per_feed
     from tasks.settings import EnrichPolicy, Settings
 
     busy, quiet = (

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from flows.feed_server import FeedServer, send
+from cli.demo_server import FeedServer, send
 from tasks.fetch import FetchRequest, fetch_feeds, parse_retry_after
 from tasks.settings import FetchLimits
 

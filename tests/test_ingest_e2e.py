@@ -95,7 +95,7 @@ def test_failing_feeds_are_per_feed_errors_and_the_run_goes_on(
 ):
     import time
 
-    from flows.feed_server import send
+    from cli.demo_server import send
     from flows.ingest import ingest
 
     sample_server.routes["/bad/500"] = lambda h: send(h, 500, b"internal error")
@@ -131,7 +131,7 @@ def test_failing_feeds_are_per_feed_errors_and_the_run_goes_on(
     )
     assert health == dict.fromkeys(errors, "failing")
     # `newswire stats` counts them in its runs table.
-    from flows.cli import RECENT_RUNS_QUERY
+    from cli.app import RECENT_RUNS_QUERY
 
     last_run = con.execute(RECENT_RUNS_QUERY).fetchone()
     assert last_run[-1] == len(errors)

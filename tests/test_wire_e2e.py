@@ -14,9 +14,9 @@ import pytest
 from lxml import etree
 from typer.testing import CliRunner
 
+from cli.app import app
+from cli.demo_server import FeedServer
 from conftest import CORPUS_DIR
-from flows.cli import app
-from flows.feed_server import FeedServer
 from warehouse.views import open_reader
 
 pytestmark = pytest.mark.slow

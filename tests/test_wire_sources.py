@@ -193,7 +193,7 @@ def test_missing_drop_directory_is_a_feed_error_that_says_what_to_do(tmp_path: P
 def test_feeds_check_reads_a_drop_directory_without_storing(tmp_path: Path):
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from cli.app import app
 
     drop = tmp_path / "drop"
     drop.mkdir()

@@ -1,4 +1,4 @@
-"""Routes for flows.feed_server.FeedServer that misbehave the ways real feed servers do:
+"""Routes for cli.demo_server.FeedServer that misbehave the ways real feed servers do:
 resets, slow drips, lies about length, bombs, endless bodies, redirect tricks, throttling.
 
 Shared by the reliability tests and benchmarks/reliability_report.py.
@@ -18,7 +18,7 @@ from functools import cache
 
 import brotli
 
-from flows.feed_server import FeedServer, send
+from cli.demo_server import FeedServer, send
 from tasks.settings import FetchLimits
 
 # Short limits so every fault resolves in seconds; the loopback server needs private access.

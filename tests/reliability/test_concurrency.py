@@ -21,8 +21,8 @@ from warehouse_checks import (
     write_catalog_for,
 )
 
+from cli.demo_server import FeedServer
 from conftest import sql_in_subprocess
-from flows.feed_server import FeedServer
 from tasks.catalog import SAMPLE_DIR
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]

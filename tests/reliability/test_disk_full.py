@@ -26,7 +26,7 @@ from warehouse_checks import (
     write_catalog_for,
 )
 
-from flows.feed_server import FeedServer
+from cli.demo_server import FeedServer
 from tasks.catalog import SAMPLE_DIR
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hostile_cases import MAX_BODY_BYTES, case_names, check_case, load_cases
 
-from flows.feed_server import FeedServer
+from cli.demo_server import FeedServer
 from tasks.catalog import Feed
 from tasks.normalise import normalise_document
 from tasks.parse import parse_document

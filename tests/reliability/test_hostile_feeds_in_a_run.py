@@ -9,7 +9,7 @@ import pytest
 from hostile_cases import load_cases
 from warehouse_checks import SAMPLE_CATALOG, debris, duplicates
 
-from flows.feed_server import FeedServer, send
+from cli.demo_server import FeedServer, send
 from tasks.catalog import SAMPLE_DIR
 from warehouse.views import open_reader
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import misbehaving
 import pytest
 
-from flows.feed_server import FeedServer
+from cli.demo_server import FeedServer
 from tasks.catalog import Feed
 from tasks.fetch import FetchRequest, fetch_feeds
 from tasks.schedule import next_feed_state

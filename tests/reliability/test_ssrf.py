@@ -9,7 +9,7 @@ import socket
 import misbehaving
 import pytest
 
-from flows.feed_server import FeedServer
+from cli.demo_server import FeedServer
 from tasks.fetch import FetchRequest, fetch_feeds
 from tasks.settings import FetchLimits
 

@@ -147,7 +147,7 @@ def cli_ingest_command(catalog: Path, data_dir: Path) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "flows.cli",
+        "cli.app",
         "ingest",
         "--force",
         "--catalog",

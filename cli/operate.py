@@ -1,5 +1,5 @@
 """``newswire serve``, ``backfill``, ``maintain`` and ``feeds health``: the scheduling and
-operations side of the CLI, registered on the main typer app by ``flows/cli.py``.
+operations side of the CLI, registered on the main typer app by ``cli/app.py``.
 
 Parameters are validated before Prefect is imported, so a wrong date or feed id is refused
 in well under a second instead of after Prefect's start-up.
@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from flows.cli_options import CatalogOption, DataDirOption
+from cli.options import CatalogOption, DataDirOption
 from tasks.catalog import DEFAULT_CATALOG, CatalogError, load_catalog, select_feeds
 
 console = Console()
@@ -60,7 +60,7 @@ def register(
         archive replays stored raw payloads with today's code; pages walks older feed pages
         (RFC 5005 links, ?paged=N / ?page=N); sitemap walks sitemap indexes and news sitemaps.
         """
-        from flows.backfill_params import BackfillRefused, validate_request
+        from tasks.backfill_request import BackfillRefused, validate_request
 
         data_dir = data_dir_of(data_dir)
         catalog_path = catalog or DEFAULT_CATALOG
@@ -157,7 +157,7 @@ def register(
         prepare_prefect(data_dir)
         server = None
         if not os.environ.get("PREFECT_API_URL"):
-            from flows.local_server import LocalPrefectServer
+            from flows.runtime.local_server import LocalPrefectServer
 
             server = LocalPrefectServer(Path(os.environ["PREFECT_HOME"]), ui=True)
             console.print(
@@ -184,7 +184,7 @@ def register(
         data_dir: DataDirOption = None,
     ) -> None:
         """Failing and dormant feeds with their last error (dormant feeds are still retried)."""
-        from flows.health import feed_health
+        from warehouse.queries import feed_health
 
         rows = feed_health(data_dir_of(data_dir), include_active=show_all)
         if not rows:

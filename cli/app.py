@@ -19,9 +19,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.cli_options import CatalogOption, DataDirOption
-from flows.cli_orchestrate import register as register_orchestration
-from flows.enrich_cli import enrich_command
+from cli.enrich import enrich_command
+from cli.operate import register as register_orchestration
+from cli.options import CatalogOption, DataDirOption
 from tasks.catalog import DEFAULT_CATALOG, SAMPLE_DIR, CatalogError, load_catalog, select_feeds
 from tasks.datafiles import DataFileError
 from tasks.enrich import EnrichmentRules
@@ -74,7 +74,7 @@ def _fail(message: str) -> None:
 
 
 def _prepare_prefect(data_dir: Path) -> None:
-    from flows.prefect_env import configure_prefect_environment
+    from flows.runtime.prefect_env import configure_prefect_environment
 
     configure_prefect_environment(data_dir)
 
@@ -158,7 +158,7 @@ def ingest(
 @app.command()
 def demo(data_dir: DataDirOption = None) -> None:
     """Serve the bundled offline sample on loopback, ingest it, and query the result."""
-    from flows.feed_server import FeedServer
+    from cli.demo_server import FeedServer
 
     data_dir = _data_dir(data_dir)
     sample_catalog = SAMPLE_DIR / "catalog.toml"
@@ -296,7 +296,7 @@ def dedupe(
     """Near-duplicate story clusters: how many, and (--rebuild) re-cluster the history."""
     data_dir = _data_dir(data_dir)
     if rebuild:
-        from flows.dedupe import rebuild_clusters
+        from flows.steps.dedupe import rebuild_clusters
         from tasks.cluster import load_policy
 
         try:

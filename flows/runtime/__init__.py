@@ -1,0 +1,2 @@
+"""What a flow needs from its Prefect runtime: environment defaults, a supervised local
+server, the writer slot."""
