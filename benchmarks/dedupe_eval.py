@@ -9,7 +9,7 @@ by the transforms outlets apply (boilerplate, datelines, typography, truncation 
 of paragraphs, headline rewrites, editor's notes, all combined), and hard negatives:
 independent articles on the same event (benchmarks/labelled/dedupe_hard_negatives.toml) and
 same-template daily reports. Every item goes through the production path
-(flows.steps.dedupe.plan_stories against a real warehouse, committed in batches), in shuffled
+(flows.rebuild.plan_stories against a real warehouse, committed in batches), in shuffled
 publication order, so cut copies often arrive before the full story.
 
 Perf: a history of N generated stories is bulk-loaded into the index (signatures generated
@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
-from flows.steps.dedupe import fill_batch, plan_stories  # noqa: E402
+from flows.rebuild import fill_batch, plan_stories  # noqa: E402
 from tasks import minhash  # noqa: E402
 from tasks.catalog import Feed  # noqa: E402
 from tasks.cluster import (  # noqa: E402

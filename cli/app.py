@@ -296,7 +296,7 @@ def dedupe(
     """Near-duplicate story clusters: how many, and (--rebuild) re-cluster the history."""
     data_dir = _data_dir(data_dir)
     if rebuild:
-        from flows.steps.dedupe import rebuild_clusters
+        from flows.rebuild import rebuild_clusters
         from tasks.cluster import load_policy
 
         try:

@@ -20,10 +20,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
+from flows.rebuild import fill_batch, plan_stories
 from flows.runtime.writer_slot import writer_slot
-from flows.steps.dedupe import fill_batch, plan_stories
+from flows.steps.collect import add_wire_state, known_drop_files, pick_up_drops, without_superseded
 from flows.steps.enrich import enrich_batch
-from flows.steps.wire import add_wire_state, known_drop_files, pick_up_drops, without_superseded
 from tasks.catalog import DEFAULT_CATALOG, Feed, load_catalog, select_feeds
 from tasks.cluster import load_policy
 from tasks.dedupe import History, KnownAppearance, KnownStory
