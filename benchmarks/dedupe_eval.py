@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
-from flows.rebuild import fill_batch, plan_stories  # noqa: E402
+from flows.steps.load import fill_batch, plan_stories  # noqa: E402
 from tasks import minhash  # noqa: E402
 from tasks.catalog import Feed  # noqa: E402
 from tasks.cluster import (  # noqa: E402

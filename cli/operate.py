@@ -78,8 +78,8 @@ def register(
         except (BackfillRefused, CatalogError) as error:
             fail(str(error))
         prepare_prefect(data_dir)
-        from flows.backfill import PROGRESS_LISTENERS
         from flows.backfill import backfill as backfill_flow
+        from flows.steps.backfill_sources import PROGRESS_LISTENERS
 
         columns = (
             TextColumn("[bold]{task.description}"),

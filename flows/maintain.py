@@ -15,11 +15,10 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import Field
 
-from flows.ingest import _new_run_id
+from flows.run import new_run_id, publish_feed_health
 from flows.runtime.writer_slot import writer_slot
 from tasks.settings import load_settings
 from warehouse.compact import MAX_FILES_PER_PARTITION, CompactionReport, compact
-from warehouse.queries import publish_feed_health_artifact
 from warehouse.views import write_catalog
 from warehouse.writer import Warehouse
 
@@ -38,8 +37,8 @@ def maintain(
     logger = get_run_logger()
     settings = load_settings(data_dir)
     warehouse = Warehouse(settings.data_dir)
-    run_id = _new_run_id()
-    with writer_slot(warehouse, logger):
+    run_id = new_run_id()
+    with writer_slot(warehouse, settings, logger):
         report = compact_partitions(warehouse, run_id, datetime.now(UTC), max_files_per_partition)
         write_catalog(settings.data_dir)
     logger.info(
@@ -65,5 +64,5 @@ def maintain(
         description=f"Run {run_id}: {len(report.partitions)} partitions compacted, "
         f"{report.files_removed} files removed; views refreshed.",
     )
-    publish_feed_health_artifact(settings.data_dir)
+    publish_feed_health(settings.data_dir)
     return report

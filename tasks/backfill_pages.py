@@ -72,6 +72,9 @@ class PageWalk:
     convention: str | None = None
     seen_entry_ids: frozenset[str] = frozenset()
     finished: str | None = None  # why the walk stopped
+    # Every CMS paging convention was tried and none is honoured: the feed simply has no
+    # older pages, which is not an error of the feed.
+    conventions_exhausted: bool = False
 
     def next_url(self, body: bytes, current_url: str, entry_ids: list[str], oldest: date | None, start: date):
         """The URL of the next older page, or None (and ``finished`` says why)."""
@@ -112,6 +115,7 @@ class PageWalk:
     def _try_next_convention(self) -> str | None:
         index = PAGE_PARAMETERS.index(self.convention) + 1
         if index >= len(PAGE_PARAMETERS):
+            self.conventions_exhausted = True
             self.finished = "the feed has no older pages (no RFC 5005 links; ?paged=/?page= not honoured)"
             return None
         self.convention = PAGE_PARAMETERS[index]

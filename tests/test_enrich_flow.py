@@ -183,7 +183,7 @@ def test_pages_are_capped_per_feed_and_the_cap_is_logged(caplog):
     import logging
     from types import SimpleNamespace
 
-    from flows.steps.enrich import _cap_per_feed
+    from flows.steps.enrich import cap_per_feed
     from tasks.settings import EnrichPolicy, Settings
 
     busy, quiet = (
@@ -193,6 +193,6 @@ def test_pages_are_capped_per_feed_and_the_cap_is_logged(caplog):
     wanted = [(busy, i, None) for i in range(5)] + [(quiet, 0, None)]
     logger = logging.getLogger("test-cap")
     with caplog.at_level(logging.WARNING, logger="test-cap"):
-        capped = _cap_per_feed(wanted, Settings(enrich=EnrichPolicy(max_pages_per_feed=2)), logger)
+        capped = cap_per_feed(wanted, Settings(enrich=EnrichPolicy(max_pages_per_feed=2)), logger)
     assert [(o.feed.id, i) for o, i, _ in capped] == [("busy", 0), ("busy", 1), ("quiet", 0)]
     assert "feed busy: 5 new entries want their article page, fetching 2" in caplog.text

@@ -2,14 +2,16 @@
 
 Read from the ``feed_state`` snapshot the writer exports after every run, so it works while
 an ingest is running. Shown by ``newswire feeds health`` and published as the Prefect
-artifact ``feed-health`` by every ingest and maintain run.
+artifact ``feed-health`` by every ingest and maintain run (flows/run.py).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from warehouse.records import ArchivedPayload
 from warehouse.views import open_reader
 
 HEALTH_QUERY = """
@@ -39,16 +41,48 @@ def feed_health(data_dir: Path, include_active: bool = False) -> list[dict[str, 
         con.close()
 
 
-def publish_feed_health_artifact(data_dir: Path) -> list[dict[str, Any]]:
-    from prefect.artifacts import create_table_artifact
+def current_appearances(data_dir: Path) -> list[dict[str, Any]]:
+    """Every appearance's latest revision as a dict of its columns, oldest first (for the
+    dedupe rebuild)."""
+    con = open_reader(data_dir)
+    try:
+        cursor = con.execute("SELECT * FROM appearances ORDER BY published_at, feed_id, entry_id")
+        columns = [d[0] for d in cursor.description]
+        return [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+    finally:
+        con.close()
 
-    rows = feed_health(data_dir)
-    create_table_artifact(
-        key="feed-health",
-        table=[{k: "" if v is None else str(v) for k, v in row.items()} for row in rows]
-        or [{"feed_id": "", "health": "all feeds active"}],
-        description=f"{sum(r['health'] == 'dormant' for r in rows)} dormant, "
-        f"{sum(r['health'] == 'failing' for r in rows)} failing feeds. Dormant feeds are still "
-        "retried daily; fix or remove them in the catalogue.",
-    )
-    return rows
+
+def current_stories(data_dir: Path) -> dict[str, tuple[int, str]]:
+    """story_id -> (revision, representative_appearance_id) of every story ever written."""
+    con = open_reader(data_dir)
+    try:
+        rows = con.execute(
+            "SELECT story_id, revision, representative_appearance_id FROM stories_all"
+        ).fetchall()
+    finally:
+        con.close()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def archived_payloads(data_dir: Path, feed_ids: list[str], since: datetime) -> list[ArchivedPayload]:
+    """Each distinct raw payload of these feeds fetched successfully since ``since``, with
+    its first fetch's time, URL and content type, oldest first."""
+    con = open_reader(data_dir)
+    try:
+        rows = con.execute(
+            """
+            SELECT feed_id, body_sha256, arg_min(fetched_at, fetched_at) AS fetched_at,
+                   arg_min(coalesce(final_url, url), fetched_at) AS url,
+                   arg_min(content_type, fetched_at) AS content_type
+            FROM fetches
+            WHERE body_sha256 IS NOT NULL AND error IS NULL AND fetched_at >= ?
+              AND list_contains(?, feed_id)
+            GROUP BY feed_id, body_sha256
+            ORDER BY fetched_at
+            """,
+            [since, feed_ids],
+        ).fetchall()
+    finally:
+        con.close()
+    return [ArchivedPayload(*row) for row in rows]

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
-from tasks.settings import load_settings
+from tasks.settings import Settings
 from warehouse.writer import Warehouse
 
 WRITER_LIMIT_PREFIX = "newswire-writer"
@@ -64,9 +64,11 @@ def _limit_busy(name: str) -> bool:
 
 
 @contextmanager
-def writer_slot(warehouse: Warehouse, logger: logging.Logger | logging.LoggerAdapter) -> Iterator[Warehouse]:
+def writer_slot(
+    warehouse: Warehouse, settings: Settings, logger: logging.Logger | logging.LoggerAdapter
+) -> Iterator[Warehouse]:
+    """Hold both locks (module docstring) for the body of a run's writing part."""
     with ExitStack() as stack:
-        settings = load_settings(warehouse.data_dir)
         if settings.prefect_writer_limit and server_configured():
             from prefect.concurrency.sync import concurrency
 

@@ -1,27 +1,102 @@
-"""Wire sources in the ingest flow: directory drops and wire versions.
+"""Collect: fetch -> land raw -> parse -> normalise, for polled feeds and for directory
+drops. Every payload fetched anywhere in newswire goes through ``fetch_and_land``, so
+nothing is fetched without being kept raw (bronze) for replay.
 
-Kept out of flows/ingest.py so the flow body stays the outline of DESIGN.md's data flow;
-ingest calls these at three points: picking up drop directories next to the HTTP fetch
-batches, filtering superseded versions before dedupe, and adding the wire state to the
-run's single commit.
+One Prefect task per batch of feeds, never per story (STACK-NOTES.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.run import FeedOutcome
 from tasks.catalog import Feed
-from tasks.dedupe import DedupePlan
 from tasks.drop import DropPickup, pick_up_drop
-from tasks.normalise import NormalisedEntry
+from tasks.fetch import FetchRequest, FetchResult, fetch_feeds
+from tasks.normalise import normalise_document
+from tasks.parse import parse_document
+from tasks.schedule import request_url
 from tasks.settings import Settings
-from tasks.wire_versions import drop_superseded, loaded_versions, newer_version_rule
 from warehouse import wire_state
+from warehouse.failpoints import failpoint
 from warehouse.raw_store import RawStore
-from warehouse.writer import CommitBatch, Warehouse
+from warehouse.writer import Warehouse
+
+
+def fetch_and_land(requests: list[FetchRequest], settings: Settings) -> list[FetchResult]:
+    """Fetch concurrently and land every body received in the raw store."""
+    results = fetch_feeds(requests, settings.fetch) if requests else []
+    raw = RawStore(settings.data_dir / "lake")
+    for result in results:
+        if result.body is not None:
+            raw.land(result.body, result.body_sha256)
+    return results
+
+
+def poll_request(feed: Feed, state: dict[str, Any]) -> FetchRequest:
+    """The conditional GET for a feed. Validators are kept across a catalogue URL change: a
+    server that answers 304 to an ETag it issued, or the same bytes, has nothing new
+    whatever the URL."""
+    return FetchRequest(
+        feed_id=feed.id,
+        url=request_url(feed, state),
+        etag=state.get("etag"),
+        last_modified=state.get("last_modified"),
+        previous_body_sha256=state.get("last_body_sha256"),
+        allow_private_network=feed.allow_private_network,
+    )
+
+
+def parse_and_normalise(outcome: FeedOutcome, settings: Settings) -> None:
+    """Parse the fetched body into ``outcome.document`` and, unless it is broken (then
+    ``document.error`` says why), normalise its entries into ``outcome.entries``."""
+    result, feed = outcome.result, outcome.feed
+    base_url = result.final_url or result.url
+    outcome.document = parse_document(
+        result.body, result.headers, base_url, settings.fetch.max_body_bytes, forced_format=feed.format
+    )
+    if not outcome.document.error:
+        outcome.entries = normalise_document(
+            outcome.document,
+            feed,
+            result.fetched_at,
+            base_url,
+            settings.normalise,
+            raw_sha256=result.body_sha256,
+        )
+
+
+@task(name="fetch-parse-normalise", cache_policy=NO_CACHE, persist_result=False)
+def fetch_parse_normalise(
+    feeds: list[Feed], states: dict[str, dict[str, Any]], settings: Settings
+) -> list[FeedOutcome]:
+    """One batch of feeds: fetch concurrently, land every payload raw, parse and
+    normalise what changed."""
+    logger = get_run_logger()
+    results = fetch_and_land([poll_request(feed, states.get(feed.id) or {}) for feed in feeds], settings)
+    outcomes = []
+    for feed, result in zip(feeds, results, strict=True):
+        outcome = FeedOutcome(feed=feed, result=result)
+        if result.error:
+            logger.warning("feed %s (%s): fetch failed: %s", feed.id, result.url, result.error)
+        elif result.unchanged and (states.get(feed.id) or {}).get("last_error_kind") == "parse":
+            outcome.content_error = states[feed.id]["last_error"]
+        elif result.body is not None and not result.unchanged:
+            parse_and_normalise(outcome, settings)
+            if outcome.document.error:
+                logger.warning(
+                    "feed %s (%s): %s; the raw payload is kept (sha256 %s) for replay",
+                    feed.id,
+                    result.url,
+                    outcome.document.error,
+                    result.body_sha256,
+                )
+        outcomes.append(outcome)
+    failpoint("landed")
+    return outcomes
 
 
 def known_drop_files(warehouse: Warehouse, feeds: list[Feed]) -> dict[str, dict[str, list]]:
@@ -33,11 +108,11 @@ def known_drop_files(warehouse: Warehouse, feeds: list[Feed]) -> dict[str, dict[
 @task(name="pick-up-drops", cache_policy=NO_CACHE, persist_result=False)
 def pick_up_drops(
     feeds: list[Feed], known_files: dict[str, dict[str, list]], settings: Settings
-) -> list[DropPickup]:
+) -> list[FeedOutcome]:
     """Directory-drop feeds: each new file is landed raw, parsed and normalised like a fetch."""
     logger = get_run_logger()
     raw = RawStore(settings.data_dir / "lake")
-    pickups = []
+    outcomes = []
     for feed in feeds:
         pickup = pick_up_drop(feed, known_files.get(feed.id, {}), settings)
         for dropped in pickup.files:
@@ -53,31 +128,11 @@ def pick_up_drops(
             len(pickup.entries),
             pickup.waiting,
         )
-        pickups.append(pickup)
-    return pickups
+        outcomes.append(drop_outcome(pickup))
+    return outcomes
 
 
-def without_superseded(
-    warehouse: Warehouse, entries: list[NormalisedEntry]
-) -> tuple[list[NormalisedEntry], Callable[[NormalisedEntry], bool]]:
-    """The batch minus wire versions older than one already loaded (logged), oldest
-    version first, and the dedupe ``takes_over`` rule for newer versions."""
-    with warehouse.state() as con:
-        known_versions = wire_state.known_versions(con, [e.guid for e in entries if e.guid])
-    entries, superseded = drop_superseded(entries, known_versions)
-    for entry in superseded:
-        get_run_logger().info(
-            "feed %s: %s version %s skipped, version %s is already loaded",
-            entry.feed_id,
-            entry.guid,
-            entry.enrichment.get("wire_version"),
-            known_versions[entry.guid],
-        )
-    return entries, newer_version_rule(entries, known_versions)
-
-
-def add_wire_state(batch: CommitBatch, plan: DedupePlan, pickups: list[DropPickup]) -> None:
-    """Per-file fetch rows and drop-file state of the pickups, and the versions loaded."""
-    batch.fetch_rows += [row for pickup in pickups for row in pickup.fetch_rows(batch.run_id)]
-    batch.drop_files = [row for pickup in pickups for row in pickup.state_rows(batch.run_id)]
-    batch.wire_versions = loaded_versions(w.entry for w in plan.appearances)
+def drop_outcome(pickup: DropPickup) -> FeedOutcome:
+    return FeedOutcome(
+        pickup.feed, pickup.result, entries=pickup.entries, content_error=pickup.parse_error, drop=pickup
+    )

@@ -15,12 +15,12 @@ from dataclasses import replace
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.steps.collect import fetch_and_land
 from tasks.enrich import EnrichmentRules, enrich_entries, enrich_entry, needs_full_text
 from tasks.extract import extract_article
-from tasks.fetch import FetchRequest, fetch_feeds
+from tasks.fetch import FetchRequest
 from tasks.normalise import NormalisedEntry
 from tasks.settings import Settings
-from warehouse.raw_store import RawStore
 from warehouse.writer import Warehouse
 
 
@@ -38,7 +38,7 @@ def _already_stored(entries: list[NormalisedEntry], warehouse: Warehouse) -> set
     return stored
 
 
-def _cap_per_feed(wanted: list, settings: Settings, logger) -> list:
+def cap_per_feed(wanted: list, settings: Settings, logger) -> list:
     """At most ``max_pages_per_feed`` new pages per feed this run; the rest keep their feed
     text (a feed that suddenly lists 500 items must not become 500 requests to one host)."""
     limit = settings.enrich.max_pages_per_feed
@@ -80,7 +80,7 @@ def enrich_batch(outcomes: list, warehouse: Warehouse, settings: Settings) -> li
         return outcomes
 
     stored = _already_stored([outcome.entries[position] for outcome, position, _ in wanted], warehouse)
-    wanted = _cap_per_feed(
+    wanted = cap_per_feed(
         [item for index, item in enumerate(wanted) if index not in stored], settings, logger
     )
     requests = [
@@ -91,13 +91,10 @@ def enrich_batch(outcomes: list, warehouse: Warehouse, settings: Settings) -> li
         )
         for outcome, _, original in wanted
     ]
-    results = fetch_feeds(requests, settings.fetch) if requests else []
-    raw = RawStore(settings.data_dir / "lake")
+    results = fetch_and_land(requests, settings)
     tally: Counter[str] = Counter(skipped=len(stored))
     for (outcome, position, original), result in zip(wanted, results, strict=True):
         where = f"feed {outcome.feed.id}: article page {result.url}"
-        if result.body is not None:
-            raw.land(result.body, result.body_sha256)
         if result.error or result.body is None:
             tally["failed"] += 1
             logger.warning("%s: %s; the entry keeps its feed text", where, result.error or "no body")

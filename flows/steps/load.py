@@ -1,0 +1,201 @@
+"""Load: the batch's keys -> its slice of history -> one pure plan (tasks/story_plan.py) ->
+lake rows and state -> one commit (warehouse/writer.py), idempotent by run id.
+
+The decisions are pure; this module only moves data between them and the warehouse. The
+dedupe rebuild (flows/rebuild.py) and the dedupe benchmark share ``fill_batch`` and
+``plan_stories`` with the ingest and backfill flows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from flows.run import FeedOutcome, RunSummary, new_per_feed, summarise
+from tasks import minhash, story_plan
+from tasks.cluster import DedupePolicy, StoryMatcher, load_policy, profile_from_row, profile_row
+from tasks.dedupe import DedupePlan, History, KnownAppearance, KnownStory
+from tasks.drop import DropPickup
+from tasks.normalise import NormalisedEntry
+from tasks.records import appearance_row, fetch_row, story_row
+from tasks.schedule import next_feed_state
+from tasks.settings import Settings
+from tasks.wire_versions import drop_superseded, loaded_versions, newer_version_rule
+from warehouse import wire_state
+from warehouse.writer import CommitBatch, Warehouse
+
+# -- history -----------------------------------------------------------------------------
+
+
+def without_superseded(
+    warehouse: Warehouse, entries: list[NormalisedEntry]
+) -> tuple[list[NormalisedEntry], Callable[[NormalisedEntry], bool]]:
+    """The batch minus wire versions older than one already loaded (logged), oldest
+    version first, and the dedupe ``takes_over`` rule for newer versions."""
+    with warehouse.state() as con:
+        known_versions = wire_state.known_versions(con, [e.guid for e in entries if e.guid])
+    entries, superseded = drop_superseded(entries, known_versions)
+    for entry in superseded:
+        get_run_logger().info(
+            "feed %s: %s version %s skipped, version %s is already loaded",
+            entry.feed_id,
+            entry.guid,
+            entry.enrichment.get("wire_version"),
+            known_versions[entry.guid],
+        )
+    return entries, newer_version_rule(entries, known_versions)
+
+
+def history_for(warehouse: Warehouse, entries: list[NormalisedEntry]) -> History:
+    appearance_keys = sorted({(e.feed_id, key) for e in entries for key in e.appearance_keys})
+    story_keys = sorted({key for e in entries for key in e.story_keys})
+    appearances, story_ids_by_key, stories = warehouse.lookup(appearance_keys, story_keys)
+    return History(
+        appearances_by_key={key: KnownAppearance(*value) for key, value in appearances.items()},
+        story_ids_by_key=story_ids_by_key,
+        stories={story_id: KnownStory(story_id, *value) for story_id, value in stories.items()},
+    )
+
+
+def plan_stories(
+    warehouse: Warehouse,
+    entries: list[NormalisedEntry],
+    history: History,
+    seen_at: datetime,
+    policy: DedupePolicy,
+    takes_over: Callable[[NormalisedEntry], bool] | None = None,
+) -> tuple[DedupePlan, StoryMatcher]:
+    """The plan with near-duplicate matching against the whole history: the LSH keys of
+    every entry no exact key explains are looked up in one query."""
+    matcher = StoryMatcher(policy)
+    keys = story_plan.candidate_keys(entries, history, matcher)
+    if keys:
+        hits, profiles, states = warehouse.story_candidates(keys)
+        matcher.add_history(hits, {sid: profile_from_row(row) for sid, row in profiles.items()})
+        for story_id, state in states.items():
+            history.stories.setdefault(story_id, KnownStory(story_id, *state))
+    return story_plan.plan(entries, history, seen_at, matcher, takes_over), matcher
+
+
+# -- rows --------------------------------------------------------------------------------
+
+
+def attach_story_index(batch: CommitBatch, plan: DedupePlan, matcher: StoryMatcher) -> None:
+    """Each written story's profile is its (latest) representative's: store it, its band
+    keys, and its signature in the story row."""
+    signatures: dict[str, bytes] = {}
+    for write in plan.stories:
+        profile = matcher.profile(write.representative.entry)
+        batch.story_profiles[write.story_id] = profile_row(profile)
+        signatures[write.representative.appearance_id] = minhash.to_bytes(profile.signature)
+    for write in plan.stories:
+        profile = matcher.profile(write.representative.entry)
+        batch.story_bands += [(key, write.story_id) for key in matcher.keys(profile)]
+    for row in batch.story_rows:
+        row["signature"] = signatures[row["representative_appearance_id"]]
+
+
+def fill_batch(batch: CommitBatch, plan: DedupePlan, matcher: StoryMatcher, now: datetime) -> None:
+    """Put into ``batch`` exactly what ``plan`` changes: lake rows, keys, state and the
+    near-duplicate index (the flows add fetches and feed state around it)."""
+    batch.appearance_rows = [appearance_row(w, batch.run_id, now) for w in plan.appearances]
+    batch.story_rows = [story_row(w, batch.run_id, now) for w in plan.stories]
+    batch.appearance_keys = plan.appearance_keys
+    batch.appearance_state = {
+        w.appearance_id: (w.revision, w.entry.change_hash, w.story_id, w.first_seen_at)
+        for w in plan.appearances
+    }
+    batch.story_keys = plan.story_keys
+    batch.story_state = {
+        w.story_id: (w.revision, w.representative.appearance_id, w.first_seen_at) for w in plan.stories
+    }
+    attach_story_index(batch, plan, matcher)
+
+
+def add_wire_state(batch: CommitBatch, plan: DedupePlan, pickups: Iterable[DropPickup]) -> None:
+    """Per-file fetch rows and drop-file state of the pickups, and the versions loaded."""
+    pickups = list(pickups)
+    batch.fetch_rows += [row for pickup in pickups for row in pickup.fetch_rows(batch.run_id)]
+    batch.drop_files = [row for pickup in pickups for row in pickup.state_rows(batch.run_id)]
+    batch.wire_versions = loaded_versions(w.entry for w in plan.appearances)
+
+
+def fetch_rows(outcomes: list[FeedOutcome], run_id: str) -> list[dict[str, Any]]:
+    """One row per fetch; a backfill fetches several pages of one feed, numbered after the
+    first so every fetch_id stays unique."""
+    rows, seen = [], Counter()
+    for outcome in outcomes:
+        row = fetch_row(outcome.result, run_id, outcome.document)
+        seen[row["fetch_id"]] += 1
+        if seen[row["fetch_id"]] > 1:
+            row["fetch_id"] += f":{seen[row['fetch_id']]}"
+        rows.append(row)
+    return rows
+
+
+def feed_state_rows(
+    outcomes: list[FeedOutcome],
+    states: dict[str, dict[str, Any]],
+    plan: DedupePlan,
+    run_id: str,
+    now: datetime,
+    settings: Settings,
+) -> list[dict[str, Any]]:
+    """Each polled feed's next state (tasks/schedule.py): validators, health, next poll."""
+    new_by_feed, _ = new_per_feed(plan)
+    return [
+        next_feed_state(
+            outcome.feed,
+            states.get(outcome.feed.id),
+            outcome.result,
+            outcome.parse_error,
+            new_entries=new_by_feed.get(outcome.feed.id, 0),
+            entries_seen=len(outcome.document.entries) if outcome.document else None,
+            run_id=run_id,
+            now=now,
+            policy=settings.poll,
+            entry_dates=[e.published_at for e in outcome.entries if not e.published_guessed],
+            ttl_minutes=outcome.document.ttl_minutes if outcome.document else None,
+        )
+        for outcome in outcomes
+    ]
+
+
+# -- the step ----------------------------------------------------------------------------
+
+
+@task(name="dedupe-and-load", cache_policy=NO_CACHE, persist_result=False)
+def dedupe_and_load(
+    outcomes: list[FeedOutcome],
+    states: dict[str, dict[str, Any]],
+    warehouse: Warehouse,
+    run_id: str,
+    started_at: datetime,
+    settings: Settings,
+    flow_name: str = "ingest",
+    record_fetches: bool = True,
+) -> RunSummary:
+    """Match the batch against the whole history and commit it in one atomic step.
+    Backfills pass ``flow_name="backfill"``: their fetches are not polls of the feed, so
+    its poll state is left alone; an archive replay fetched nothing (``record_fetches``)."""
+    now = datetime.now(UTC)
+    entries = [entry for outcome in outcomes for entry in outcome.entries]
+    entries, takes_over = without_superseded(warehouse, entries)
+    history = history_for(warehouse, entries)
+    plan, matcher = plan_stories(warehouse, entries, history, now, load_policy(), takes_over=takes_over)
+
+    batch = CommitBatch(run_id=run_id, flow=flow_name, started_at=started_at)
+    batch.fetch_rows = fetch_rows(outcomes, run_id) if record_fetches else []
+    fill_batch(batch, plan, matcher, now)
+    add_wire_state(batch, plan, (o.drop for o in outcomes if o.drop))
+    if flow_name == "ingest":
+        batch.feed_state = feed_state_rows(outcomes, states, plan, run_id, now, settings)
+    summary = summarise(run_id, outcomes, len(entries), plan, replayed=not record_fetches)
+    batch.summary = summary.as_dict()
+    warehouse.commit(batch)
+    return summary
