@@ -49,7 +49,8 @@ from warehouse_checks import (  # noqa: E402
 )
 
 from cli.demo_server import FeedServer  # noqa: E402
-from tasks.catalog import SAMPLE_DIR, Feed  # noqa: E402
+from tasks.catalog import Feed  # noqa: E402
+from tasks.desk import SAMPLE_DIR  # noqa: E402
 from tasks.fetch import FetchRequest, fetch_feeds  # noqa: E402
 from tasks.normalise import normalise_document  # noqa: E402
 from tasks.parse import parse_document  # noqa: E402

@@ -4,6 +4,7 @@ or a region gazetteer, before the next scheduled run uses the change."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +25,7 @@ def enrich_command(
     language: Annotated[str | None, typer.Option("--language", help="Declared language, e.g. ru.")] = None,
     region: Annotated[
         Path | None,
-        typer.Option("--region", help="Region gazetteer (default: feeds/regions/central-asia.toml)."),
+        typer.Option("--region", help="Region gazetteer (default: the desk's, see feeds/desk.toml)."),
     ] = None,
     score: Annotated[
         Path | None,
@@ -32,8 +33,9 @@ def enrich_command(
     ] = None,
 ) -> None:
     """Enrich one page or text file and print the clean text and columns; or score a labelled set."""
+    from cli.options import settings_for
     from tasks.datafiles import DataFileError
-    from tasks.enrich import EnrichmentRules, draft_entry, enrich_entry
+    from tasks.enrich import draft_entry, enrich_entry
     from tasks.evaluation import load_labelled, score_labelled
     from tasks.extract import extract_article
 
@@ -41,7 +43,8 @@ def enrich_command(
         errors.print("[bold red]error:[/] give a FILE to enrich, or --score DIR (not both)")
         raise typer.Exit(code=2)
     try:
-        rules = EnrichmentRules.load(region=region)
+        desk = settings_for(None).desk
+        rules = (replace(desk, region=region) if region else desk).enrichment_rules()
         labelled = load_labelled(score) if score is not None else []
     except DataFileError as error:
         errors.print(f"[bold red]error:[/] {error}")

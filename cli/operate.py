@@ -1,5 +1,5 @@
-"""``newswire serve``, ``backfill``, ``maintain`` and ``feeds health``: the scheduling and
-operations side of the CLI, registered on the main typer app by ``cli/app.py``.
+"""``newswire serve``, ``backfill`` and ``maintain``: the scheduling and operations side of
+the CLI.
 
 Parameters are validated before Prefect is imported, so a wrong date or feed id is refused
 in well under a second instead of after Prefect's start-up.
@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from cli.options import CatalogOption, DataDirOption
-from tasks.catalog import DEFAULT_CATALOG, CatalogError, load_catalog, select_feeds
-
-console = Console()
+from cli.options import CatalogOption, DataDirOption, settings_for
+from cli.output import console, fail, print_summary
+from flows.runtime.prefect_env import configure_prefect_environment
+from tasks.backfill_request import BackfillRefused, validate_request
+from tasks.catalog import CatalogError, load_catalog, select_feeds
 
 # Ten minutes: most outlets publish a few items an hour, and adaptive polling decides per
 # feed whether it is actually due; the run itself is cheap when nothing is.
@@ -30,186 +30,159 @@ DEFAULT_INGEST_INTERVAL_MINUTES = 10
 # 02:30 local: after the evening news cycle, before the morning one.
 DEFAULT_MAINTAIN_CRON = "30 2 * * *"
 
+PROGRESS_COLUMNS = (
+    TextColumn("[bold]{task.description}"),
+    BarColumn(),
+    TextColumn("{task.completed}/{task.total} feeds"),
+    TextColumn("{task.fields[pages]} pages, {task.fields[items]} items"),
+    TextColumn("{task.fields[rate]:.1f} items/s"),
+    TimeElapsedColumn(),
+    TimeRemainingColumn(),
+)
 
-def register(
-    app: typer.Typer,
-    feeds_app: typer.Typer,
-    data_dir_of: Callable[[Path | None], Path],
-    fail: Callable[[str], None],
-    prepare_prefect: Callable[[Path], None],
-    print_summary: Callable,
+
+def backfill(
+    start: Annotated[
+        datetime, typer.Option("--from", help="First day (UTC), YYYY-MM-DD.", formats=["%Y-%m-%d"])
+    ],
+    end: Annotated[datetime, typer.Option("--to", help="Last day (UTC), inclusive.", formats=["%Y-%m-%d"])],
+    source: Annotated[str, typer.Option("--source", help="archive | pages | sitemap")] = "pages",
+    feed: Annotated[list[str] | None, typer.Option("--feed", help="Feed id (repeatable).")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Feed tag (repeatable).")] = None,
+    max_pages: Annotated[int, typer.Option("--max-pages", help="Pages/sitemaps per feed.")] = 50,
+    max_items: Annotated[int, typer.Option("--max-items", help="Items in total.")] = 5000,
+    catalog: CatalogOption = None,
+    data_dir: DataDirOption = None,
 ) -> None:
-    @app.command()
-    def backfill(
-        start: Annotated[
-            datetime, typer.Option("--from", help="First day (UTC), YYYY-MM-DD.", formats=["%Y-%m-%d"])
-        ],
-        end: Annotated[
-            datetime, typer.Option("--to", help="Last day (UTC), inclusive.", formats=["%Y-%m-%d"])
-        ],
-        source: Annotated[str, typer.Option("--source", help="archive | pages | sitemap")] = "pages",
-        feed: Annotated[list[str] | None, typer.Option("--feed", help="Feed id (repeatable).")] = None,
-        tag: Annotated[list[str] | None, typer.Option("--tag", help="Feed tag (repeatable).")] = None,
-        max_pages: Annotated[int, typer.Option("--max-pages", help="Pages/sitemaps per feed.")] = 50,
-        max_items: Annotated[int, typer.Option("--max-items", help="Items in total.")] = 5000,
-        catalog: CatalogOption = None,
-        data_dir: DataDirOption = None,
-    ) -> None:
-        """Load a date range of feeds' past (archive | pages | sitemap); re-running adds nothing.
+    """Load a date range of feeds' past (archive | pages | sitemap); re-running adds nothing.
 
-        archive replays stored raw payloads with today's code; pages walks older feed pages
-        (RFC 5005 links, ?paged=N / ?page=N); sitemap walks sitemap indexes and news sitemaps.
-        """
-        from tasks.backfill_request import BackfillRefused, validate_request
+    archive replays stored raw payloads with today's code; pages walks older feed pages
+    (RFC 5005 links, ?paged=N / ?page=N); sitemap walks sitemap indexes and news sitemaps.
+    """
+    settings = settings_for(data_dir)
+    catalog_path = catalog or settings.desk.catalog
+    parameters = dict(
+        start=start.date(),
+        end=end.date(),
+        source=source,
+        feed_ids=feed or None,
+        tags=tag or None,
+        max_pages=max_pages,
+        max_items=max_items,
+    )
+    try:
+        _, feeds = validate_request(load_catalog(catalog_path), **parameters)
+    except (BackfillRefused, CatalogError) as error:
+        fail(str(error))
+    configure_prefect_environment(settings.data_dir)
+    from flows.backfill import backfill as backfill_flow
 
-        data_dir = data_dir_of(data_dir)
-        catalog_path = catalog or DEFAULT_CATALOG
-        parameters = dict(
-            start=start.date(),
-            end=end.date(),
-            source=source,
-            feed_ids=feed or None,
-            tags=tag or None,
-            max_pages=max_pages,
-            max_items=max_items,
+    with Progress(*PROGRESS_COLUMNS, console=console) as progress:
+        bar = progress.add_task(f"backfill {source}", total=len(feeds), pages=0, items=0, rate=0.0)
+        with _BarListener(progress, bar):
+            summary = backfill_flow(catalog=str(catalog_path), data_dir=str(settings.data_dir), **parameters)
+        progress.update(bar, completed=len(feeds))
+    print_summary(summary)
+
+
+class _BarListener:
+    """While the backfill flow runs in this process, its progress counters drive the bar."""
+
+    def __init__(self, progress: Progress, bar) -> None:
+        self.progress, self.bar, self.started = progress, bar, datetime.now()
+        self.listener: Callable | None = None
+
+    def show(self, state) -> None:
+        elapsed = max((datetime.now() - self.started).total_seconds(), 1e-6)
+        self.progress.update(
+            self.bar,
+            completed=state.feeds_done,
+            pages=state.pages,
+            items=state.items,
+            rate=state.items / elapsed,
         )
-        try:
-            _, feeds = validate_request(load_catalog(catalog_path), **parameters)
-        except (BackfillRefused, CatalogError) as error:
-            fail(str(error))
-        prepare_prefect(data_dir)
-        from flows.backfill import backfill as backfill_flow
+
+    def __enter__(self):
         from flows.steps.backfill_sources import PROGRESS_LISTENERS
 
-        columns = (
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total} feeds"),
-            TextColumn("{task.fields[pages]} pages, {task.fields[items]} items"),
-            TextColumn("{task.fields[rate]:.1f} items/s"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-        )
-        with Progress(*columns, console=console) as progress:
-            bar = progress.add_task(f"backfill {source}", total=len(feeds), pages=0, items=0, rate=0.0)
-            started = datetime.now()
+        PROGRESS_LISTENERS.append(self.show)
+        return self
 
-            def show(state) -> None:
-                elapsed = max((datetime.now() - started).total_seconds(), 1e-6)
-                progress.update(
-                    bar,
-                    completed=state.feeds_done,
-                    pages=state.pages,
-                    items=state.items,
-                    rate=state.items / elapsed,
-                )
+    def __exit__(self, *exc) -> None:
+        from flows.steps.backfill_sources import PROGRESS_LISTENERS
 
-            PROGRESS_LISTENERS.append(show)
-            try:
-                summary = backfill_flow(catalog=str(catalog_path), data_dir=str(data_dir), **parameters)
-            finally:
-                PROGRESS_LISTENERS.remove(show)
-            progress.update(bar, completed=len(feeds))
-        print_summary(summary)
+        PROGRESS_LISTENERS.remove(self.show)
 
-    @app.command()
-    def maintain(data_dir: DataDirOption = None) -> None:
-        """Compact small Parquet files per partition and refresh the views catalogue."""
-        data_dir = data_dir_of(data_dir)
-        prepare_prefect(data_dir)
-        from flows.maintain import maintain as maintain_flow
 
-        report = maintain_flow(data_dir=str(data_dir))
-        table = Table(title=f"maintain {report.run_id}", title_justify="left")
-        for column in ("table", "partition", "files before", "files after", "rows"):
-            table.add_column(column)
-        for p in report.partitions:
-            table.add_row(p.table, p.partition, str(p.files_before), str(p.files_after), str(p.rows))
-        console.print(table)
-        console.print(
-            f"{len(report.partitions)} partitions compacted, {report.files_removed} files removed, "
-            "views refreshed."
-        )
+def maintain(data_dir: DataDirOption = None) -> None:
+    """Compact small Parquet files per partition and refresh the views catalogue."""
+    data_dir = settings_for(data_dir).data_dir
+    configure_prefect_environment(data_dir)
+    from flows.maintain import maintain as maintain_flow
 
-    @app.command()
-    def serve(
-        catalog: CatalogOption = None,
-        interval: Annotated[
-            int, typer.Option("--interval", help="Minutes between ingest runs.", min=1)
-        ] = DEFAULT_INGEST_INTERVAL_MINUTES,
-        maintain_cron: Annotated[str, typer.Option("--maintain-cron", help="When maintain runs.")] = (
-            DEFAULT_MAINTAIN_CRON
-        ),
-        timezone: Annotated[str, typer.Option("--timezone", help="Time zone of --maintain-cron.")] = "UTC",
-        data_dir: DataDirOption = None,
-    ) -> None:
-        """Run ingest every --interval minutes and maintain nightly, until Ctrl-C.
+    report = maintain_flow(data_dir=str(data_dir))
+    table = Table(title=f"maintain {report.run_id}", title_justify="left")
+    for column in ("table", "partition", "files before", "files after", "rows"):
+        table.add_column(column)
+    for p in report.partitions:
+        table.add_row(p.table, p.partition, str(p.files_before), str(p.files_after), str(p.rows))
+    console.print(table)
+    console.print(
+        f"{len(report.partitions)} partitions compacted, {report.files_removed} files removed, "
+        "views refreshed."
+    )
 
-        Without PREFECT_API_URL a local Prefect server is started on loopback (home under the
-        data directory) and stopped on exit: schedules need a real server.
-        """
-        data_dir = data_dir_of(data_dir)
-        catalog_path = str(Path(catalog or DEFAULT_CATALOG).resolve())
-        try:
-            select_feeds(load_catalog(catalog_path))
-        except CatalogError as error:
-            fail(str(error))
-        prepare_prefect(data_dir)
-        server = None
-        if not os.environ.get("PREFECT_API_URL"):
-            from flows.runtime.local_server import LocalPrefectServer
 
-            server = LocalPrefectServer(Path(os.environ["PREFECT_HOME"]), ui=True)
-            console.print(
-                f"Starting a local Prefect server (log: {server.log_path}); ~30 s the first time..."
-            )
-            server.start()
-            os.environ["PREFECT_API_URL"] = server.api_url
-            console.print(f"Prefect UI: {server.ui_url}   API: {server.api_url}")
-            console.print(
-                f"From another shell: PREFECT_API_URL={server.api_url} "
-                "prefect deployment run 'backfill/backfill' --param start=YYYY-MM-DD --param end=YYYY-MM-DD"
-            )
-        # A service manager stops us with SIGTERM: unwind like Ctrl-C so the server stops too.
-        signal.signal(signal.SIGTERM, _exit_on_sigterm)
-        try:
-            _serve_deployments(catalog_path, str(data_dir.resolve()), interval, maintain_cron, timezone)
-        finally:
-            if server is not None:
-                server.stop()
+def serve(
+    catalog: CatalogOption = None,
+    interval: Annotated[
+        int, typer.Option("--interval", help="Minutes between ingest runs.", min=1)
+    ] = DEFAULT_INGEST_INTERVAL_MINUTES,
+    maintain_cron: Annotated[str, typer.Option("--maintain-cron", help="When maintain runs.")] = (
+        DEFAULT_MAINTAIN_CRON
+    ),
+    timezone: Annotated[str, typer.Option("--timezone", help="Time zone of --maintain-cron.")] = "UTC",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Run ingest every --interval minutes and maintain nightly, until Ctrl-C.
 
-    @feeds_app.command("health")
-    def feeds_health(
-        show_all: Annotated[bool, typer.Option("--all", help="Healthy feeds too.")] = False,
-        data_dir: DataDirOption = None,
-    ) -> None:
-        """Failing and dormant feeds with their last error (dormant feeds are still retried)."""
-        from warehouse.queries import feed_health
+    Without PREFECT_API_URL a local Prefect server is started on loopback (home under the
+    data directory) and stopped on exit: schedules need a real server.
+    """
+    settings = settings_for(data_dir)
+    catalog_path = str(Path(catalog or settings.desk.catalog).resolve())
+    try:
+        select_feeds(load_catalog(catalog_path))
+    except CatalogError as error:
+        fail(str(error))
+    configure_prefect_environment(settings.data_dir)
+    server = None if os.environ.get("PREFECT_API_URL") else _start_local_server()
+    # A service manager stops us with SIGTERM: unwind like Ctrl-C so the server stops too.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        _serve_deployments(catalog_path, str(settings.data_dir.resolve()), interval, maintain_cron, timezone)
+    finally:
+        if server is not None:
+            server.stop()
 
-        rows = feed_health(data_dir_of(data_dir), include_active=show_all)
-        if not rows:
-            console.print("All feeds are healthy (or nothing was polled yet).")
-            return
-        table = Table(title="Feed health (dormant feeds are still retried daily)")
-        columns = ("feed_id", "health", "failures", "error_kind", "last_error", "last_success_at")
-        for column in (*columns, "next_poll_at", "moved_to"):
-            table.add_column(column, overflow="fold", ratio=3 if column == "last_error" else 1)
-        for row in rows:
-            style = {"dormant": "red", "failing": "yellow"}.get(row["health"])
-            table.add_row(*[_cell(row[c]) for c in (*columns, "next_poll_at", "moved_to")], style=style)
-        console.print(table)
+
+def _start_local_server():
+    from flows.runtime.local_server import LocalPrefectServer
+
+    server = LocalPrefectServer(Path(os.environ["PREFECT_HOME"]), ui=True)
+    console.print(f"Starting a local Prefect server (log: {server.log_path}); ~30 s the first time...")
+    server.start()
+    os.environ["PREFECT_API_URL"] = server.api_url
+    console.print(f"Prefect UI: {server.ui_url}   API: {server.api_url}")
+    console.print(
+        f"From another shell: PREFECT_API_URL={server.api_url} "
+        "prefect deployment run 'backfill/backfill' --param start=YYYY-MM-DD --param end=YYYY-MM-DD"
+    )
+    return server
 
 
 def _exit_on_sigterm(signum, frame) -> None:
     raise KeyboardInterrupt
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return f"{value:%Y-%m-%d %H:%M}"
-    return str(value)
 
 
 def _serve_deployments(catalog: str, data_dir: str, interval: int, maintain_cron: str, timezone: str) -> None:

@@ -1,4 +1,5 @@
-"""Typer options shared by every ``newswire`` command module."""
+"""Typer options shared by every ``newswire`` command module, and the one way a command
+turns ``--data-dir`` and the environment into ``Settings`` (tasks/settings.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,26 @@ from typing import Annotated
 
 import typer
 
-from tasks.catalog import DEFAULT_CATALOG
+from cli.output import fail
+from tasks.datafiles import DataFileError
+from tasks.desk import DEFAULT_DESK
+from tasks.settings import Settings, SettingsError, load_settings
 
 DataDirOption = Annotated[
     Path | None,
     typer.Option("--data-dir", help="Warehouse directory (default: $NEWSWIRE_HOME or ./data)."),
 ]
 CatalogOption = Annotated[
-    Path | None, typer.Option("--catalog", help=f"Feed catalogue TOML (default: {DEFAULT_CATALOG.name}).")
+    Path | None,
+    typer.Option(
+        "--catalog", help=f"Feed catalogue TOML (default: the desk's, {DEFAULT_DESK.catalog.name})."
+    ),
 ]
+
+
+def settings_for(data_dir: Path | None) -> Settings:
+    """Settings for this command (data directory, desk profile, limits), or a clear refusal."""
+    try:
+        return load_settings(data_dir)
+    except (SettingsError, DataFileError) as error:
+        fail(str(error))

@@ -39,7 +39,7 @@ from tasks.backfill_request import (
     Source,
     validate_request,
 )
-from tasks.catalog import DEFAULT_CATALOG, Feed, load_catalog
+from tasks.catalog import Feed, load_catalog
 from tasks.settings import load_settings
 from warehouse.writer import Warehouse
 
@@ -84,8 +84,9 @@ def backfill(
     logger = get_run_logger()
     end = end or datetime.now(UTC).date()
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    settings = load_settings(data_dir)
     request, feeds = validate_request(
-        load_catalog(catalog or DEFAULT_CATALOG, catalog_substitutions),
+        load_catalog(catalog or settings.desk.catalog, catalog_substitutions),
         start=start,
         end=end,
         source=source,
@@ -94,7 +95,6 @@ def backfill(
         max_pages=max_pages,
         max_items=max_items,
     )
-    settings = load_settings(data_dir)
     warehouse = Warehouse(settings.data_dir)
     run_id = new_run_id()
     started_at = datetime.now(UTC)

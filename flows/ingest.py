@@ -18,7 +18,7 @@ from flows.runtime.writer_slot import writer_slot
 from flows.steps.collect import fetch_parse_normalise, known_drop_files, pick_up_drops
 from flows.steps.enrich import enrich_batch
 from flows.steps.load import dedupe_and_load
-from tasks.catalog import DEFAULT_CATALOG, load_catalog, select_feeds
+from tasks.catalog import load_catalog, select_feeds
 from tasks.schedule import is_due
 from tasks.settings import load_settings
 from warehouse.writer import Warehouse
@@ -36,7 +36,9 @@ def ingest(
     """Poll the feeds that are due (all selected feeds with ``force``) and load what is new."""
     logger = get_run_logger()
     settings = load_settings(data_dir)
-    feeds = select_feeds(load_catalog(catalog or DEFAULT_CATALOG, catalog_substitutions), feed_ids, tags)
+    feeds = select_feeds(
+        load_catalog(catalog or settings.desk.catalog, catalog_substitutions), feed_ids, tags
+    )
     warehouse = Warehouse(settings.data_dir)
     run_id = new_run_id()
     started_at = datetime.now(UTC)

@@ -17,10 +17,11 @@ from typing import Any
 
 from flows.steps.load import attach_story_index
 from tasks import story_plan
-from tasks.cluster import DedupePolicy, StoryMatcher, load_policy
+from tasks.cluster import DedupePolicy, StoryMatcher
 from tasks.dedupe import AppearanceWrite, DedupePlan, History, StoryWrite
 from tasks.normalise import NormalisedEntry
 from tasks.records import appearance_row, story_row
+from tasks.settings import load_settings
 from warehouse.queries import current_appearances, current_stories
 from warehouse.schema import ENRICHMENT_COLUMNS
 from warehouse.writer import CommitBatch, Warehouse
@@ -78,7 +79,7 @@ def rebuild_clusters(
 
     Holds the whole history's profiles in memory (~1 KB per appearance): a maintenance
     job, not the per-run path."""
-    policy = policy or load_policy()
+    policy = policy or load_settings(data_dir).desk.dedupe()
     warehouse = Warehouse(data_dir)
     now = datetime.now(UTC)
     run_id = run_id or f"{now:%Y%m%dT%H%M%S}-rebuild-{uuid.uuid4().hex[:6]}"

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tasks.datafiles import DataFileError, compile_pattern, load_data_file
+from tasks.desk import DEFAULT_DESK
 from tasks.text import fold_whitespace
 
-DEFAULT_AGENCIES = Path(__file__).resolve().parent.parent / "feeds" / "agencies.toml"
+DEFAULT_AGENCIES = DEFAULT_DESK.agencies
 CREDIT_ROLES = ("reporting", "writing", "editing", "additional_reporting")
 # Below this many words of text we cannot tell staff copy from a wire item whose dateline
 # the feed cut off: origin stays "unknown" instead of guessing "staff".

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tasks.datafiles import DataFileError, compile_pattern, load_data_file
+from tasks.desk import DEFAULT_DESK
 from tasks.text import comparison_form, fold_whitespace
 
-DEFAULT_BOILERPLATE = Path(__file__).resolve().parent.parent / "feeds" / "boilerplate.toml"
+DEFAULT_BOILERPLATE = DEFAULT_DESK.boilerplate
 
 
 @dataclass(frozen=True)

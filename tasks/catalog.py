@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tasks.desk import DEFAULT_DESK
+
 FEED_KINDS = ("outlet", "wire", "aggregator")
 FEED_FORMATS = ("auto", "rss", "atom", "jsonfeed", "ninjs", "newsml-g2")
 _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -209,5 +211,4 @@ def select_feeds(
     return feeds
 
 
-DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "feeds" / "central-asia.toml"
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "feeds" / "sample"
+DEFAULT_CATALOG = DEFAULT_DESK.catalog

@@ -29,11 +29,12 @@ import numpy as np
 
 from tasks import minhash
 from tasks.dedupe import DedupePlan, History, KnownStory, StoryWrite, appearance_id_for, story_id_for
+from tasks.desk import DEFAULT_DESK
 from tasks.normalise import NormalisedEntry
 from tasks.shingles import is_wire_update, normalised_title, shingle_hashes, words
 from tasks.text import comparison_form
 
-DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "feeds" / "dedupe.toml"
+DEFAULT_POLICY_FILE = DEFAULT_DESK.dedupe_policy
 # Distinct numbers (and sentence hashes) kept per story; a story with more is a table or a
 # long read, and 64 of them are plenty of evidence.
 MAX_NUMBERS = 64

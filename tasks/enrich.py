@@ -11,7 +11,6 @@ The data files are loaded once per batch (``EnrichmentRules.load``), never per e
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,16 +48,12 @@ class EnrichmentRules:
         agencies: str | Path | None = None,
         boilerplate: str | Path | None = None,
     ) -> EnrichmentRules:
-        """The data files; each defaults to the environment (NEWSWIRE_ENRICH_REGION,
-        NEWSWIRE_ENRICH_AGENCIES, NEWSWIRE_ENRICH_BOILERPLATE), then to feeds/."""
+        """The data files; each defaults to the default desk's (a run passes its desk's,
+        ``DeskProfile.enrichment_rules``, tasks/desk.py)."""
         return cls(
-            boilerplate=load_boilerplate(
-                boilerplate or os.environ.get("NEWSWIRE_ENRICH_BOILERPLATE") or DEFAULT_BOILERPLATE
-            ),
-            agencies=load_agencies(
-                agencies or os.environ.get("NEWSWIRE_ENRICH_AGENCIES") or DEFAULT_AGENCIES
-            ),
-            gazetteer=load_gazetteer(region or os.environ.get("NEWSWIRE_ENRICH_REGION") or DEFAULT_REGION),
+            boilerplate=load_boilerplate(boilerplate or DEFAULT_BOILERPLATE),
+            agencies=load_agencies(agencies or DEFAULT_AGENCIES),
+            gazetteer=load_gazetteer(region or DEFAULT_REGION),
         )
 
 

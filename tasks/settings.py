@@ -1,8 +1,11 @@
 """Every limit and threshold newswire uses, in one place, each with the reason for its value.
 
-Values come from the environment (``NEWSWIRE_<NAME>``, e.g. ``NEWSWIRE_MAX_BODY_BYTES``) so an
-operator can tune a deployment without editing code; the defaults are what a small desk
-polling a few hundred feeds from one machine should run with.
+Values come from the environment (``NEWSWIRE_<GROUP>_<NAME>``, e.g.
+``NEWSWIRE_FETCH_MAX_BODY_BYTES``) so an operator can tune a deployment without editing
+code; the defaults are what a small desk polling a few hundred feeds from one machine
+should run with. This module is also the one place that resolves the data directory
+(``resolve_data_dir``) and the desk profile (``resolve_desk``, tasks/desk.py): both are
+worked out once per run into ``Settings`` and passed down.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import ipaddress
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+
+from tasks.desk import DEFAULT_DESK, DeskProfile, load_desk, with_file
 
 
 def _env_name(name: str) -> str:
@@ -132,6 +137,9 @@ class Settings:
     """Everything configurable, resolved once per run."""
 
     data_dir: Path = field(default_factory=lambda: Path("data"))
+    # The desk's data files: catalogue, region gazetteer, agencies, boilerplate, dedupe
+    # policy (tasks/desk.py; NEWSWIRE_DESK names a desk TOML).
+    desk: DeskProfile = DEFAULT_DESK
     fetch: FetchLimits = field(default_factory=FetchLimits)
     poll: PollPolicy = field(default_factory=PollPolicy)
     normalise: NormalisePolicy = field(default_factory=NormalisePolicy)
@@ -168,10 +176,16 @@ def _coerce(raw: str, current: object) -> object:
     return raw
 
 
+# Resolved by their own functions below, not as NEWSWIRE_<NAME> values.
+_RESOLVED_APART = {"data_dir", "desk"}
+
+
 def _from_env(cls, prefix: str = ""):
     values = {}
     defaults = cls()
     for f in fields(cls):
+        if not prefix and f.name in _RESOLVED_APART:
+            continue
         current = getattr(defaults, f.name)
         if hasattr(current, "__dataclass_fields__"):
             values[f.name] = _from_env(type(current), prefix=f"{prefix}{f.name}_")
@@ -200,9 +214,42 @@ def _check_networks(limits: FetchLimits) -> None:
             ) from None
 
 
+def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
+    """The data directory: ``data_dir`` (CLI ``--data-dir``, a flow's parameter), else
+    NEWSWIRE_HOME, else ./data. NEWSWIRE_DATA_DIR is refused rather than silently ignored."""
+    if os.environ.get("NEWSWIRE_DATA_DIR"):
+        raise SettingsError(
+            "NEWSWIRE_DATA_DIR is not a setting: the data directory is NEWSWIRE_HOME (or --data-dir)"
+        )
+    return Path(data_dir or os.environ.get("NEWSWIRE_HOME") or "data")
+
+
+# One data file of the desk swapped without a desk file (the names docs/enrichment.md
+# gives a desk that only changes its region, say).
+DESK_FILE_VARIABLES = {
+    "region": "NEWSWIRE_ENRICH_REGION",
+    "agencies": "NEWSWIRE_ENRICH_AGENCIES",
+    "boilerplate": "NEWSWIRE_ENRICH_BOILERPLATE",
+    "dedupe_policy": "NEWSWIRE_DEDUPE_POLICY",
+}
+
+
+def resolve_desk() -> DeskProfile:
+    """The desk profile: NEWSWIRE_DESK's TOML (else the default desk, feeds/desk.toml),
+    then any single file swapped by the variables of ``DESK_FILE_VARIABLES``."""
+    desk_file = os.environ.get("NEWSWIRE_DESK")
+    desk = load_desk(desk_file, base=DEFAULT_DESK) if desk_file else DEFAULT_DESK
+    swapped = {
+        name: with_file(variable, name, Path(os.environ[variable]))
+        for name, variable in DESK_FILE_VARIABLES.items()
+        if os.environ.get(variable)
+    }
+    return replace(desk, **swapped)
+
+
 def load_settings(data_dir: str | Path | None = None) -> Settings:
-    """Settings from the environment; ``data_dir`` (CLI ``--data-dir``) beats NEWSWIRE_HOME."""
+    """Settings from the environment, the data directory (``resolve_data_dir``) and the
+    desk profile (``resolve_desk``), resolved once for a run or a command."""
     settings = _from_env(Settings)
     _check_networks(settings.fetch)
-    home = data_dir or os.environ.get("NEWSWIRE_HOME")
-    return replace(settings, data_dir=Path(home)) if home else settings
+    return replace(settings, data_dir=resolve_data_dir(data_dir), desk=resolve_desk())

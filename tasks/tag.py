@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tasks.datafiles import DataFileError, load_data_file
+from tasks.desk import DEFAULT_DESK
 
-DEFAULT_REGION = Path(__file__).resolve().parent.parent / "feeds" / "regions" / "central-asia.toml"
+DEFAULT_REGION = DEFAULT_DESK.region
 # A title mention says more about what a story is about than one in paragraph nine.
 TITLE_WEIGHT = 3
 _TERM_KEYS = ("names", "demonyms", "places", "leaders")

@@ -17,7 +17,7 @@ os.environ["PREFECT_HOME"] = str(_PREFECT_HOME)
 configure_prefect_environment(_PREFECT_HOME)
 
 from cli.demo_server import FeedServer  # noqa: E402
-from tasks.catalog import SAMPLE_DIR  # noqa: E402
+from tasks.desk import SAMPLE_DIR  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"

@@ -16,7 +16,7 @@ from tasks.enrich import EnrichmentRules, draft_entry, enrich_entries, enrich_en
 from tasks.extract import extract_article
 from tasks.normalise import NormalisedEntry, normalise_document
 from tasks.parse import parse_document
-from tasks.settings import NormalisePolicy
+from tasks.settings import NormalisePolicy, load_settings
 from tasks.tag import load_gazetteer, tag_region
 
 SEED_HTML = SAMPLE_DIR / "pages" / "theprint-putin-central-asia-trade.html"
@@ -286,7 +286,8 @@ def test_region_is_chosen_by_configuration(monkeypatch):
     monkeypatch.setenv(
         "NEWSWIRE_ENRICH_REGION", str(Path(__file__).parent.parent / "feeds/regions/south-caucasus.toml")
     )
-    caucasus = enrich_entry(make_entry("Peace deal signed", summary=text), EnrichmentRules.load())
+    caucasus_rules = load_settings().desk.enrichment_rules()
+    caucasus = enrich_entry(make_entry("Peace deal signed", summary=text), caucasus_rules)
     assert central_asia.enrichment["in_region"] is False
     assert caucasus.enrichment["in_region"] is True and caucasus.enrichment["region_score"] == 1.0
     assert {c["code"] for c in caucasus.enrichment["countries"]} == {"AM", "AZ", "GE"}

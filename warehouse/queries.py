@@ -1,8 +1,9 @@
-"""Feed health for operators: which feeds are failing or dormant, since when, and why.
+"""Every read-side query of the lake, in one place: feed health, what the CLI shows, the
+rows a dedupe rebuild and an archive replay start from.
 
-Read from the ``feed_state`` snapshot the writer exports after every run, so it works while
-an ingest is running. Shown by ``newswire feeds health`` and published as the Prefect
-artifact ``feed-health`` by every ingest and maintain run (flows/run.py).
+All of them go through the reader connection (warehouse/views.py: views over the Parquet
+lake and the state snapshots the writer exports after every run), never the writer's
+database, so they answer while an ingest is running (STACK-NOTES.md).
 """
 
 from __future__ import annotations
@@ -30,8 +31,7 @@ def feed_health(data_dir: Path, include_active: bool = False) -> list[dict[str, 
     """One dict per feed (failing and dormant ones only, unless ``include_active``)."""
     con = open_reader(data_dir)
     try:
-        views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
-        if "feed_state" not in views:
+        if "feed_state" not in _views(con):
             return []
         where = "" if include_active else "WHERE health <> 'active' OR current_url <> url"
         result = con.execute(HEALTH_QUERY.format(where=where))
@@ -86,3 +86,82 @@ def archived_payloads(data_dir: Path, feed_ids: list[str], since: datetime) -> l
     finally:
         con.close()
     return [ArchivedPayload(*row) for row in rows]
+
+
+# -- what the CLI shows ------------------------------------------------------------------
+
+# `newswire demo`: the stories with the most copies, then who wrote them.
+DEMO_QUERY = """
+SELECT title, appearance_count AS copies, outlets, strftime(published_at, '%Y-%m-%d %H:%M') AS published
+FROM stories
+ORDER BY appearance_count DESC, published_guessed, published_at DESC
+LIMIT 8
+""".strip()
+
+DEMO_ENRICHMENT_QUERY = """
+SELECT coalesce(wire_agency, '(' || origin || ')') AS agency, count(*) AS stories,
+       count(*) FILTER (WHERE in_region) AS in_region, count(*) FILTER (WHERE syndicated) AS republished
+FROM stories GROUP BY ALL ORDER BY stories DESC LIMIT 8
+""".strip()
+
+TOTALS_QUERY = (
+    "SELECT (SELECT count(*) FROM stories) AS stories, (SELECT count(*) FROM appearances) AS appearances"
+)
+
+# `newswire stats`: what the lake holds, the last runs of every flow, failing feeds. A
+# run's `errors` is a JSON object {feed_id: message}, so it is counted by its keys.
+WAREHOUSE_STATS_QUERY = """
+SELECT (SELECT count(*) FROM stories) AS stories,
+       (SELECT count(*) FROM appearances) AS appearances,
+       (SELECT count(DISTINCT feed_id) FROM appearances) AS feeds_with_items,
+       (SELECT count(*) FROM fetches) AS fetches,
+       (SELECT min(published_at)::DATE FROM stories) AS oldest,
+       (SELECT max(published_at)::DATE FROM stories) AS newest
+"""
+
+RECENT_RUNS_QUERY = """
+SELECT run_id, flow, strftime(committed_at, '%m-%d %H:%M') AS "when",
+       summary->>'feeds_polled' AS feeds, summary->>'not_modified' AS "304",
+       summary->>'new_appearances' AS new, summary->>'new_stories' AS stories,
+       summary->>'duplicates_merged' AS merged,
+       coalesce(len(json_keys(summary->'errors')), 0) AS errors
+FROM runs ORDER BY committed_at DESC LIMIT 10
+"""
+
+FAILING_FEEDS_QUERY = """
+SELECT feed_id, health, consecutive_failures AS failures, last_status, last_error
+FROM feed_state WHERE last_error IS NOT NULL ORDER BY consecutive_failures DESC, feed_id
+"""
+
+# `newswire dedupe`: the near-duplicate clusters.
+CLUSTER_STATS_QUERY = """
+SELECT count(*) AS stories,
+       count(*) FILTER (WHERE appearance_count > 1) AS with_copies,
+       count(*) FILTER (WHERE len(outlets) > 1) AS multi_outlet,
+       coalesce(max(appearance_count), 0) AS largest
+FROM stories
+"""
+
+
+def run_query(data_dir: Path, query: str) -> tuple[list[str], list[tuple]]:
+    """Column names and rows of a read-only query over the lake's views."""
+    con = open_reader(data_dir)
+    try:
+        result = con.execute(query)
+        columns = [d[0] for d in result.description] if result.description else []
+        return columns, result.fetchall()
+    finally:
+        con.close()
+
+
+def _views(con) -> set[str]:
+    return {r[0] for r in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+
+
+def has_state_snapshots(data_dir: Path) -> bool:
+    """The writer has exported its state tables (runs, feed_state) at least once."""
+    con = open_reader(data_dir)
+    try:
+        return _views(con) >= {"runs", "feed_state"}
+    finally:
+        con.close()

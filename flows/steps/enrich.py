@@ -16,7 +16,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.steps.collect import fetch_and_land
-from tasks.enrich import EnrichmentRules, enrich_entries, enrich_entry, needs_full_text
+from tasks.enrich import enrich_entries, enrich_entry, needs_full_text
 from tasks.extract import extract_article
 from tasks.fetch import FetchRequest
 from tasks.normalise import NormalisedEntry
@@ -66,7 +66,7 @@ def cap_per_feed(wanted: list, settings: Settings, logger) -> list:
 def enrich_batch(outcomes: list, warehouse: Warehouse, settings: Settings) -> list:
     """Enrich every entry of the batch's ``FeedOutcome``s in place; returns them."""
     logger = get_run_logger()
-    rules = EnrichmentRules.load()
+    rules = settings.desk.enrichment_rules()
     # (outcome, position, the entry as normalised) for entries that want their page.
     wanted: list[tuple[object, int, NormalisedEntry]] = []
     for outcome in outcomes:

@@ -18,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.run import FeedOutcome, RunSummary, new_per_feed, summarise
 from tasks import minhash, story_plan
-from tasks.cluster import DedupePolicy, StoryMatcher, load_policy, profile_from_row, profile_row
+from tasks.cluster import DedupePolicy, StoryMatcher, profile_from_row, profile_row
 from tasks.dedupe import DedupePlan, History, KnownAppearance, KnownStory
 from tasks.drop import DropPickup
 from tasks.normalise import NormalisedEntry
@@ -187,7 +187,8 @@ def dedupe_and_load(
     entries = [entry for outcome in outcomes for entry in outcome.entries]
     entries, takes_over = without_superseded(warehouse, entries)
     history = history_for(warehouse, entries)
-    plan, matcher = plan_stories(warehouse, entries, history, now, load_policy(), takes_over=takes_over)
+    policy = settings.desk.dedupe()
+    plan, matcher = plan_stories(warehouse, entries, history, now, policy, takes_over=takes_over)
 
     batch = CommitBatch(run_id=run_id, flow=flow_name, started_at=started_at)
     batch.fetch_rows = fetch_rows(outcomes, run_id) if record_fetches else []

@@ -27,7 +27,7 @@ from warehouse_checks import (
 )
 
 from cli.demo_server import FeedServer
-from tasks.catalog import SAMPLE_DIR
+from tasks.desk import SAMPLE_DIR
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -10,7 +10,7 @@ from hostile_cases import load_cases
 from warehouse_checks import SAMPLE_CATALOG, debris, duplicates
 
 from cli.demo_server import FeedServer, send
-from tasks.catalog import SAMPLE_DIR
+from tasks.desk import SAMPLE_DIR
 from warehouse.views import open_reader
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]

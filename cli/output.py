@@ -1,0 +1,99 @@
+"""What every ``newswire`` command prints with: the consoles, the one way to refuse
+(``fail``), the run summary table and query results in table, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def fail(message: str) -> NoReturn:
+    """Refuse with a clear message and exit code 2 (nothing was done)."""
+    errors.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code=2)
+
+
+def is_disk_full(error: BaseException | None) -> bool:
+    while error is not None:
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            return True
+        if "No space left on device" in str(error):  # DuckDB's IOException says it in words
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def print_summary(summary) -> None:
+    """A flow's ``RunSummary`` (flows/run.py): one row per feed, then the totals."""
+    table = Table(title=f"Run {summary.run_id}", title_justify="left")
+    for column in ("feed", "status", "entries", "new", "new stories", "error"):
+        table.add_column(column, overflow="fold", max_width=70 if column == "error" else None)
+    for report in summary.feeds:
+        style = "red" if report.error else None
+        table.add_row(
+            report.feed_id,
+            report.status,
+            str(report.entries),
+            str(report.new_appearances),
+            str(report.new_stories),
+            report.error or "",
+            style=style,
+        )
+    console.print(table)
+    console.print(
+        f"[bold]{summary.feeds_polled}[/] feeds polled, [bold]{summary.not_modified}[/] not modified (304), "
+        f"{summary.unchanged} unchanged, [bold]{summary.new_appearances}[/] new appearances, "
+        f"{summary.updated_appearances} updated, [bold]{summary.new_stories}[/] new stories, "
+        f"{summary.duplicates_merged} duplicates merged, [bold]{len(summary.errors)}[/] feeds with errors."
+    )
+
+
+def cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | dict):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return str(value)
+
+
+def print_query(data_dir: Path, query: str, output: str = "table") -> None:
+    """Run a read-only query over the lake's views and print the result."""
+    import duckdb
+
+    from warehouse.queries import run_query
+
+    try:
+        columns, rows = run_query(data_dir, query)
+    except duckdb.Error as error:
+        fail(f"query failed: {error}")
+    if output == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows([[cell(v) for v in row] for row in rows])
+    elif output == "json":
+        print(
+            json.dumps(
+                [dict(zip(columns, row, strict=True)) for row in rows], default=str, ensure_ascii=False
+            )
+        )
+    else:
+        table = Table(show_lines=False)
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*[cell(v) for v in row])
+        console.print(table)

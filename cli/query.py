@@ -1,0 +1,81 @@
+"""``newswire sql``, ``stats`` and ``dedupe``: reading the lake (and re-clustering it).
+
+Readers never open the writer's database (STACK-NOTES.md): every query here runs over the
+Parquet lake's views, so it answers while an ingest is running.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.options import DataDirOption, settings_for
+from cli.output import console, fail, print_query
+from warehouse.queries import (
+    CLUSTER_STATS_QUERY,
+    FAILING_FEEDS_QUERY,
+    RECENT_RUNS_QUERY,
+    WAREHOUSE_STATS_QUERY,
+    has_state_snapshots,
+)
+
+
+def sql(
+    query: Annotated[
+        str,
+        typer.Argument(
+            help="SQL over the views: stories, appearances, story_versions, fetches, feed_state, runs."
+        ),
+    ],
+    output: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Run a read-only SQL query against the lake (works while an ingest is running)."""
+    if output not in ("table", "csv", "json"):
+        fail(f"--format must be table, csv or json, not {output!r}")
+    print_query(settings_for(data_dir).data_dir, query, output)
+
+
+def stats(data_dir: DataDirOption = None) -> None:
+    """What the warehouse holds, and how the last runs and feeds went."""
+    data_dir = settings_for(data_dir).data_dir
+    print_query(data_dir, WAREHOUSE_STATS_QUERY)
+    if has_state_snapshots(data_dir):
+        print_query(data_dir, RECENT_RUNS_QUERY)
+        print_query(data_dir, FAILING_FEEDS_QUERY)
+
+
+def dedupe(
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Re-cluster every appearance with the desk's current dedupe policy and rewrite what moved.",
+        ),
+    ] = False,
+    policy: Annotated[
+        Path | None,
+        typer.Option("--policy", help="Thresholds TOML to rebuild with (default: the desk's dedupe policy)."),
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Near-duplicate story clusters: how many, and (--rebuild) re-cluster the history."""
+    settings = settings_for(data_dir)
+    if rebuild:
+        from flows.rebuild import rebuild_clusters
+        from tasks.cluster import load_policy
+
+        try:
+            thresholds = load_policy(policy or settings.desk.dedupe_policy)
+        except (OSError, ValueError) as error:
+            fail(f"cannot read the dedupe policy {policy}: {error}")
+        with console.status("Re-clustering the history (holds the writer lock)..."):
+            report = rebuild_clusters(settings.data_dir, thresholds)
+        console.print(
+            f"Rebuild {report.run_id}: {report.appearances} appearances in {report.stories} stories; "
+            f"{report.reassigned_appearances} appearances moved, {report.stories_written} stories rewritten, "
+            f"{report.stories_retired} stories retired."
+        )
+    print_query(settings.data_dir, CLUSTER_STATS_QUERY)
