@@ -23,6 +23,7 @@ from tasks.normalise import NormalisedEntry
 from tasks.records import appearance_row, story_row
 from tasks.settings import load_settings
 from warehouse.queries import current_appearances, current_stories
+from warehouse.records import AppearanceState, StoryState
 from warehouse.schema import ENRICHMENT_COLUMNS
 from warehouse.writer import CommitBatch, Warehouse
 
@@ -126,11 +127,8 @@ def _carry_appearances(
             write.revision += 1
             report.reassigned_appearances += 1
             batch.appearance_rows.append(appearance_row(write, batch.run_id, now))
-        batch.appearance_state[write.appearance_id] = (
-            write.revision,
-            write.entry.change_hash,
-            write.story_id,
-            write.first_seen_at,
+        batch.appearance_state[write.appearance_id] = AppearanceState(
+            write.revision, write.entry.change_hash, write.story_id, write.first_seen_at
         )
     return members
 
@@ -140,7 +138,7 @@ def _carry_stories(
     final: dict[str, StoryWrite],
     members: dict[str, list[str]],
     old: dict[str, dict[str, Any]],
-    old_stories: dict[str, tuple[int, str]],
+    old_stories: dict[str, StoryState],
 ) -> list[StoryWrite]:
     """Stories whose representative or membership changed get a new revision (returned,
     to be written); the rest keep theirs."""
@@ -149,14 +147,13 @@ def _carry_stories(
         write.first_seen_at = min(old[a]["first_seen_at"] for a in members[story_id])
         previous = old_stories.get(story_id)
         moved = any(old[a]["story_id"] != story_id for a in members[story_id])
-        if previous is None or previous[1] != write.representative.appearance_id or moved:
-            write.revision = (previous[0] if previous else 0) + 1
+        representative = write.representative.appearance_id
+        if previous is None or previous.representative_appearance_id != representative or moved:
+            write.revision = (previous.revision if previous else 0) + 1
             written.append(write)
         else:
-            write.revision = previous[0]
-        batch.story_state[story_id] = (
-            write.revision,
-            write.representative.appearance_id,
-            write.first_seen_at,
+            write.revision = previous.revision
+        batch.story_state[story_id] = StoryState(
+            write.revision, write.representative.appearance_id, write.first_seen_at
         )
     return written

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from warehouse.records import ArchivedPayload
+from warehouse.records import ArchivedPayload, StoryState
 from warehouse.views import open_reader
 
 HEALTH_QUERY = """
@@ -53,16 +53,16 @@ def current_appearances(data_dir: Path) -> list[dict[str, Any]]:
         con.close()
 
 
-def current_stories(data_dir: Path) -> dict[str, tuple[int, str]]:
-    """story_id -> (revision, representative_appearance_id) of every story ever written."""
+def current_stories(data_dir: Path) -> dict[str, StoryState]:
+    """story_id -> the latest revision of every story ever written."""
     con = open_reader(data_dir)
     try:
         rows = con.execute(
-            "SELECT story_id, revision, representative_appearance_id FROM stories_all"
+            "SELECT story_id, revision, representative_appearance_id, first_seen_at FROM stories_all"
         ).fetchall()
     finally:
         con.close()
-    return {r[0]: (r[1], r[2]) for r in rows}
+    return {r[0]: StoryState(*r[1:]) for r in rows}
 
 
 def archived_payloads(data_dir: Path, feed_ids: list[str], since: datetime) -> list[ArchivedPayload]:

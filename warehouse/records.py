@@ -1,14 +1,18 @@
-"""Named records across the warehouse's interface: what a caller gets back from a read, and
-what it hands to a commit. A caller never decodes a row by position."""
+"""Named records across the warehouse's interface: what a read gives back and what a commit
+takes. A caller never decodes a row by position.
+
+The state records are NamedTuples: callers use the names, and they are still the plain
+rows DuckDB hands back and Arrow columns are built from (``zip(*records)``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class ArchivedPayload:
+class ArchivedPayload(NamedTuple):
     """One distinct raw payload of a feed, as first fetched (for a backfill's archive replay)."""
 
     feed_id: str
@@ -18,11 +22,9 @@ class ArchivedPayload:
     content_type: str | None
 
 
-@dataclass(frozen=True)
-class StoredAppearance:
+class AppearanceState(NamedTuple):
     """appearance_state: the latest revision of an appearance the writer knows."""
 
-    appearance_id: str
     revision: int
     # NormalisedEntry.change_hash: the content hash, plus version and status for wire items.
     content_hash: str
@@ -30,18 +32,25 @@ class StoredAppearance:
     first_seen_at: datetime
 
 
-@dataclass(frozen=True)
-class StoredStory:
+class StoredAppearance(NamedTuple):
+    """An appearance found by one of a batch's appearance keys: its id and state."""
+
+    appearance_id: str
+    revision: int
+    content_hash: str
+    story_id: str
+    first_seen_at: datetime
+
+
+class StoryState(NamedTuple):
     """story_state: the latest revision of a story and its representative appearance."""
 
-    story_id: str
     revision: int
     representative_appearance_id: str
-    first_seen_at: datetime | None = None
+    first_seen_at: datetime
 
 
-@dataclass(frozen=True)
-class StoredProfile:
+class StoredProfile(NamedTuple):
     """story_profiles: what near-duplicate verification needs of a story (tasks/cluster.py)."""
 
     signature: bytes
@@ -53,6 +62,28 @@ class StoredProfile:
     wire_original: bool
 
 
+class BandKey(NamedTuple):
+    """story_bands: one LSH band key of a story."""
+
+    key: int
+    story_id: str
+
+
+class StoryKey(NamedTuple):
+    """story_keys: an exact story key (canonical URL, content hash) and its story."""
+
+    key: str
+    story_id: str
+
+
+class AppearanceKey(NamedTuple):
+    """appearance_keys: an entry identity within a feed and its appearance."""
+
+    feed_id: str
+    key: str
+    appearance_id: str
+
+
 @dataclass
 class StoredHistory:
     """The slice of history one batch touches, read in one connection (``read_history``)."""
@@ -60,15 +91,26 @@ class StoredHistory:
     # (feed_id, appearance key) -> the appearance it belongs to
     appearances_by_key: dict[tuple[str, str], StoredAppearance] = field(default_factory=dict)
     story_ids_by_key: dict[str, str] = field(default_factory=dict)
-    stories: dict[str, StoredStory] = field(default_factory=dict)
+    # story_id -> state, for every story the keys (or near-duplicate candidates) reach
+    stories: dict[str, StoryState] = field(default_factory=dict)
     # guid -> highest wire version loaded
     wire_versions: dict[str, int] = field(default_factory=dict)
+    candidates: StoryCandidates = field(default_factory=lambda: StoryCandidates([], {}, {}))
 
 
-@dataclass
-class StoryCandidates:
-    """Near-duplicate candidates of a batch's LSH keys (``story_index.lookup``)."""
+class StoryCandidates(NamedTuple):
+    """Near-duplicate candidates of a batch's LSH keys (warehouse/story_index.py): the
+    (key, story) hits, and the profile and state of every story hit."""
 
-    hits: list[tuple[int, str]] = field(default_factory=list)  # (band key, story_id)
-    profiles: dict[str, StoredProfile] = field(default_factory=dict)
-    stories: dict[str, StoredStory] = field(default_factory=dict)
+    hits: list[BandKey]
+    profiles: dict[str, StoredProfile]
+    stories: dict[str, StoryState]
+
+
+class PickedUpFile(NamedTuple):
+    """drop_files: a file of a drop directory already picked up (tasks/drop.py compares a
+    listing with these)."""
+
+    sha256: str
+    size: int
+    mtime_ns: int

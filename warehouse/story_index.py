@@ -15,8 +15,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-# story_id -> (signature, shingle_count, title, numbers, sentences, wire_agency, wire_original)
-ProfileRow = tuple[bytes, int, str, list[str], list[int], str | None, bool]
+from warehouse.records import BandKey, StoredProfile, StoryCandidates, StoryState
 
 # A key shared by more stories than this is not evidence of anything: a headline a desk
 # reuses every day ("Currency exchange rates"), or a band of a boilerplate-only text. Its
@@ -24,15 +23,7 @@ ProfileRow = tuple[bytes, int, str, list[str], list[int], str | None, bool]
 # item's other keys still find real copies.
 MAX_STORIES_PER_KEY = 1000
 
-PROFILE_COLUMNS = (
-    "signature",
-    "shingle_count",
-    "title",
-    "numbers",
-    "sentences",
-    "wire_agency",
-    "wire_original",
-)
+PROFILE_COLUMNS = StoredProfile._fields
 
 
 def story_key(story_id: str) -> int:
@@ -41,11 +32,9 @@ def story_key(story_id: str) -> int:
     return int.from_bytes(hashlib.blake2b(story_id.encode(), digest_size=8).digest(), "little", signed=True)
 
 
-def lookup(
-    con: duckdb.DuckDBPyConnection, keys: list[int]
-) -> tuple[list[tuple[int, str]], dict[str, ProfileRow], dict[str, tuple]]:
+def lookup(con: duckdb.DuckDBPyConnection, keys: list[int]) -> StoryCandidates:
     """Candidates for a batch's keys: (key, story_id) hits, the profile of every story hit,
-    and its story_state (revision, representative_appearance_id, first_seen_at)."""
+    and its story_state."""
     con.register("batch_band_keys", pa.table({"key": pa.array(sorted(set(keys)), pa.int64())}))
     con.execute("""
         CREATE OR REPLACE TEMP TABLE band_hits AS
@@ -68,42 +57,45 @@ def lookup(
     con.execute("DROP TABLE band_hits")
     con.unregister("batch_band_keys")
     width = len(PROFILE_COLUMNS)
-    profiles = {r[0]: tuple(r[1 : width + 1]) for r in rows}
-    states = {r[0]: tuple(r[width + 1 :]) for r in rows if r[width + 1] is not None}
-    return hits, profiles, states
+    return StoryCandidates(
+        hits=[BandKey(*hit) for hit in hits],
+        profiles={r[0]: StoredProfile(*r[1 : width + 1]) for r in rows},
+        stories={r[0]: StoryState(*r[width + 1 :]) for r in rows if r[width + 1] is not None},
+    )
 
 
-def profiles_table(profiles: dict[str, ProfileRow]) -> pa.Table:
+def profiles_table(profiles: dict[str, StoredProfile]) -> pa.Table:
     ids = list(profiles)
-    values = list(profiles.values())
+    values = [StoredProfile(*v) for v in profiles.values()]
     return pa.table(
         {
             "story_key": pa.array([story_key(i) for i in ids], pa.int64()),
             "story_id": ids,
-            "signature": pa.array([v[0] for v in values], pa.binary()),
-            "shingle_count": pa.array([v[1] for v in values], pa.int32()),
-            "title": [v[2] for v in values],
-            "numbers": pa.array([list(v[3]) for v in values], pa.list_(pa.string())),
-            "sentences": pa.array([list(v[4]) for v in values], pa.list_(pa.uint32())),
-            "wire_agency": pa.array([v[5] for v in values], pa.string()),
-            "wire_original": pa.array([v[6] for v in values], pa.bool_()),
+            "signature": pa.array([v.signature for v in values], pa.binary()),
+            "shingle_count": pa.array([v.shingle_count for v in values], pa.int32()),
+            "title": [v.title for v in values],
+            "numbers": pa.array([list(v.numbers) for v in values], pa.list_(pa.string())),
+            "sentences": pa.array([list(v.sentences) for v in values], pa.list_(pa.uint32())),
+            "wire_agency": pa.array([v.wire_agency for v in values], pa.string()),
+            "wire_original": pa.array([v.wire_original for v in values], pa.bool_()),
         }
     )
 
 
-def bands_table(band_rows: list[tuple[int, str]]) -> pa.Table:
+def bands_table(band_rows: list[BandKey]) -> pa.Table:
     # ~65 rows per story: hash each story id once, not once per row.
-    story_keys = {story_id: story_key(story_id) for story_id in {r[1] for r in band_rows}}
+    rows = [BandKey(*r) for r in band_rows]
+    story_keys = {story_id: story_key(story_id) for story_id in {r.story_id for r in rows}}
     return pa.table(
         {
-            "key": pa.array([r[0] for r in band_rows], pa.int64()),
-            "story_key": pa.array([story_keys[r[1]] for r in band_rows], pa.int64()),
+            "key": pa.array([r.key for r in rows], pa.int64()),
+            "story_key": pa.array([story_keys[r.story_id] for r in rows], pa.int64()),
         }
     )
 
 
 def apply(
-    con: duckdb.DuckDBPyConnection, profiles: dict[str, ProfileRow], band_rows: list[tuple[int, str]]
+    con: duckdb.DuckDBPyConnection, profiles: dict[str, StoredProfile], band_rows: list[BandKey]
 ) -> None:
     """Store changed profiles (replacing a story's previous one) and add band keys; runs
     inside the commit transaction. Old keys of a re-profiled story stay: they still point

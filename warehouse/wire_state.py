@@ -9,6 +9,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from warehouse.records import PickedUpFile
+
 DROP_FILE_COLUMNS = ("path", "sha256", "feed_id", "size", "mtime_ns", "fetch_id", "picked_up_at", "run_id")
 
 
@@ -25,8 +27,8 @@ def known_versions(con: duckdb.DuckDBPyConnection, guids: list[str]) -> dict[str
 
 def known_drop_files(
     con: duckdb.DuckDBPyConnection, feed_ids: list[str]
-) -> dict[str, dict[str, list[tuple[str, int, int]]]]:
-    """feed_id -> path -> [(sha256, size, mtime_ns), ...] of every file picked up."""
+) -> dict[str, dict[str, list[PickedUpFile]]]:
+    """feed_id -> path -> every version of the file picked up."""
     if not feed_ids:
         return {}
     con.register("drop_feed_ids", pa.table({"feed_id": pa.array(feed_ids, pa.string())}))
@@ -35,9 +37,9 @@ def known_drop_files(
         "FROM drop_feed_ids f JOIN drop_files d USING (feed_id)"
     ).fetchall()
     con.unregister("drop_feed_ids")
-    known: dict[str, dict[str, list[tuple[str, int, int]]]] = {}
+    known: dict[str, dict[str, list[PickedUpFile]]] = {}
     for feed_id, path, sha256, size, mtime_ns in rows:
-        known.setdefault(feed_id, {}).setdefault(path, []).append((sha256, size, mtime_ns))
+        known.setdefault(feed_id, {}).setdefault(path, []).append(PickedUpFile(sha256, size, mtime_ns))
     return known
 
 

@@ -1,4 +1,4 @@
-"""The single writer: lock, recover, look up history, commit a run.
+"""The single writer: lock, recover, read a batch's history, commit a run.
 
 One writer at a time is enforced with an exclusive ``flock`` on ``data/writer.lock`` held
 for the whole run (a second run waits, and says so). The state database
@@ -32,6 +32,18 @@ import pyarrow as pa
 from warehouse import lake, story_index, wire_state
 from warehouse.failpoints import failpoint
 from warehouse.raw_store import RawStore
+from warehouse.records import (
+    AppearanceKey,
+    AppearanceState,
+    BandKey,
+    PickedUpFile,
+    StoredAppearance,
+    StoredHistory,
+    StoredProfile,
+    StoryCandidates,
+    StoryKey,
+    StoryState,
+)
 from warehouse.schema import APPEARANCES, FETCHES, SCHEMA_VERSION, STORIES
 from warehouse.views import write_catalog
 
@@ -46,10 +58,6 @@ LOCK_FILE = "writer.lock"
 STATE_MEMORY_LIMIT = "512MB"
 
 
-class WarehouseBusy(RuntimeError):
-    pass
-
-
 @dataclass
 class CommitBatch:
     """Everything one run changes, applied atomically by ``Warehouse.commit``."""
@@ -60,18 +68,16 @@ class CommitBatch:
     fetch_rows: list[dict[str, Any]] = field(default_factory=list)
     appearance_rows: list[dict[str, Any]] = field(default_factory=list)
     story_rows: list[dict[str, Any]] = field(default_factory=list)
-    # (feed_id, key, appearance_id)
-    appearance_keys: list[tuple[str, str, str]] = field(default_factory=list)
-    # appearance_id -> (revision, content_hash, story_id, first_seen_at)
-    appearance_state: dict[str, tuple[int, str, str, datetime]] = field(default_factory=dict)
-    story_keys: list[tuple[str, str]] = field(default_factory=list)
-    # story_id -> (revision, representative_appearance_id, first_seen_at)
-    story_state: dict[str, tuple[int, str, datetime]] = field(default_factory=dict)
+    appearance_keys: list[AppearanceKey] = field(default_factory=list)
+    appearance_state: dict[str, AppearanceState] = field(default_factory=dict)
+    story_keys: list[StoryKey] = field(default_factory=list)
+    story_state: dict[str, StoryState] = field(default_factory=dict)
+    # One dict per feed, keyed by the columns of feed_state (sql/state.sql).
     feed_state: list[dict[str, Any]] = field(default_factory=list)
     # Near-duplicate index (warehouse/story_index.py): changed story profiles, new band keys;
     # reset_clustering empties story keys/state/index first (dedupe --rebuild).
-    story_profiles: dict[str, story_index.ProfileRow] = field(default_factory=dict)
-    story_bands: list[tuple[int, str]] = field(default_factory=list)
+    story_profiles: dict[str, StoredProfile] = field(default_factory=dict)
+    story_bands: list[BandKey] = field(default_factory=list)
     reset_clustering: bool = False
     summary: dict[str, Any] = field(default_factory=dict)
     # Wire sources (warehouse/wire_state.py): guid -> version loaded; drop files picked up.
@@ -90,29 +96,6 @@ class RecoveryReport:
         return bool(self.published_runs or self.discarded_runs or self.temp_files_removed)
 
 
-_FEED_STATE_COLUMNS = (
-    "feed_id",
-    "url",
-    "current_url",
-    "etag",
-    "last_modified",
-    "last_body_sha256",
-    "last_status",
-    "last_error",
-    "last_error_kind",
-    "last_fetched_at",
-    "last_success_at",
-    "last_new_entry_at",
-    "consecutive_failures",
-    "next_poll_at",
-    "health",
-    "entries_last_seen",
-    "updated_run_id",
-    "entry_gap_minutes",
-    "poll_interval_minutes",
-)
-
-
 class Warehouse:
     """Paths and operations of one data directory."""
 
@@ -126,13 +109,11 @@ class Warehouse:
     # -- locking -------------------------------------------------------------------------
 
     @contextmanager
-    def writer(
-        self, wait_s: float | None = None, on_wait: Callable[[str], None] | None = None
-    ) -> Iterator[Warehouse]:
+    def writer(self, on_wait: Callable[[str], None] | None = None) -> Iterator[Warehouse]:
         """Hold the writer lock for a run, after finishing whatever a killed run left."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.data_dir / LOCK_FILE, "a+") as handle:
-            self._acquire(handle, wait_s, on_wait)
+            self._acquire(handle, on_wait)
             try:
                 report = self.recover()
                 if report.anything:
@@ -147,7 +128,7 @@ class Warehouse:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _acquire(self, handle, wait_s: float | None, on_wait: Callable[[str], None] | None) -> None:
+    def _acquire(self, handle, on_wait: Callable[[str], None] | None) -> None:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return
@@ -157,14 +138,11 @@ class Warehouse:
         holder = handle.read().strip() or "another run"
         message = f"waiting for the warehouse at {self.data_dir}: {holder} is writing (one writer at a time)"
         (on_wait or log.warning)(message)
-        deadline = None if wait_s is None else time.monotonic() + wait_s
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if deadline is not None and time.monotonic() > deadline:
-                    raise WarehouseBusy(message) from None
                 time.sleep(0.2)
         handle.seek(0)
         handle.truncate()
@@ -188,48 +166,38 @@ class Warehouse:
             con.close()
 
     def feed_states(self) -> dict[str, dict[str, Any]]:
+        """feed_id -> the feed's state row, keyed by the columns of feed_state."""
         with self.state() as con:
-            rows = con.execute(f"SELECT {', '.join(_FEED_STATE_COLUMNS)} FROM feed_state").fetchall()
-        return {row[0]: dict(zip(_FEED_STATE_COLUMNS, row, strict=True)) for row in rows}
+            cursor = con.execute("SELECT * FROM feed_state")
+            columns = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+        return {row[0]: dict(zip(columns, row, strict=True)) for row in rows}
 
-    def lookup(
-        self, appearance_keys: list[tuple[str, str]], story_keys: list[str]
-    ) -> tuple[dict[tuple[str, str], tuple], dict[str, str], dict[str, tuple]]:
-        """History for a batch's keys, in three joins however large the history is:
-        appearance key -> (appearance_id, revision, content_hash, story_id, first_seen_at),
-        story key -> story_id, and story_id -> (revision, representative, first_seen_at)
-        for every story those keys reach."""
+    def read_history(
+        self,
+        appearance_keys: list[tuple[str, str]],
+        story_keys: list[str],
+        guids: list[str] = (),
+        candidate_keys: Callable[[StoredHistory], list[int]] | None = None,
+    ) -> StoredHistory:
+        """A batch's slice of history in one connection, however large the history is: the
+        appearances and stories its keys reach, the wire versions loaded for its guids and,
+        when ``candidate_keys`` names LSH keys from what the exact keys found, the
+        near-duplicate candidates (``story_index.lookup``)."""
         with self.state() as con:
-            con.register(
-                "batch_appearance_keys",
-                pa.table(
-                    {
-                        "feed_id": [k[0] for k in appearance_keys],
-                        "key": [k[1] for k in appearance_keys],
-                    }
-                ),
-            )
-            con.register("batch_story_keys", pa.table({"key": pa.array(story_keys, pa.string())}))
-            appearance_rows = con.execute("""
-                SELECT k.feed_id, k.key, s.appearance_id, s.revision, s.content_hash, s.story_id,
-                       s.first_seen_at
-                FROM batch_appearance_keys b
-                JOIN appearance_keys k USING (feed_id, key)
-                JOIN appearance_state s USING (appearance_id)
-            """).fetchall()
-            story_key_rows = con.execute(
-                "SELECT k.key, k.story_id FROM batch_story_keys b JOIN story_keys k USING (key)"
-            ).fetchall()
-            story_ids = sorted({r[5] for r in appearance_rows} | {r[1] for r in story_key_rows})
-            con.register("batch_story_ids", pa.table({"story_id": pa.array(story_ids, pa.string())}))
-            story_rows = con.execute("""
-                SELECT s.story_id, s.revision, s.representative_appearance_id, s.first_seen_at
-                FROM batch_story_ids b JOIN story_state s USING (story_id)
-            """).fetchall()
-        appearances = {(r[0], r[1]): tuple(r[2:]) for r in appearance_rows}
-        return appearances, dict(story_key_rows), {r[0]: tuple(r[1:]) for r in story_rows}
+            history = _exact_history(con, appearance_keys, story_keys)
+            history.wire_versions = wire_state.known_versions(con, list(guids))
+            keys = candidate_keys(history) if candidate_keys is not None else []
+            if keys:
+                history.candidates = story_index.lookup(con, keys)
+        return history
 
-    def story_candidates(self, keys: list[int]):
+    def known_drop_files(self, feed_ids: list[str]) -> dict[str, dict[str, list[PickedUpFile]]]:
+        """feed_id -> path -> every version of the file picked up (wire_state.py)."""
+        with self.state() as con:
+            return wire_state.known_drop_files(con, feed_ids)
+
+    def story_candidates(self, keys: list[int]) -> StoryCandidates:
         """Near-duplicate candidates for a batch's LSH keys (``story_index.lookup``)."""
         with self.state() as con:
             return story_index.lookup(con, keys)
@@ -361,10 +329,11 @@ class Warehouse:
         wire_state.apply(con, batch.wire_versions, batch.drop_files, batch.run_id)
         story_index.apply(con, batch.story_profiles, batch.story_bands)
         if batch.feed_state:
+            columns = [d[0] for d in con.execute("SELECT * FROM feed_state LIMIT 0").description]
             _insert(
                 con,
                 "feed_state",
-                {column: [row.get(column) for row in batch.feed_state] for column in _FEED_STATE_COLUMNS},
+                {column: [row.get(column) for row in batch.feed_state] for column in columns},
             )
 
     def _publish(self, run_id: str, moves: list[tuple[str, str]]) -> None:
@@ -421,3 +390,42 @@ def _insert(
     con.register(name, pa.table(columns))
     con.execute(f"{verb} INTO {table} ({listed}) SELECT {listed} FROM {name}")
     con.unregister(name)
+
+
+def _exact_history(
+    con: duckdb.DuckDBPyConnection, appearance_keys: list[tuple[str, str]], story_keys: list[str]
+) -> StoredHistory:
+    """Appearances and stories reached by a batch's exact keys, in three joins."""
+    con.register(
+        "batch_appearance_keys",
+        pa.table(
+            {
+                "feed_id": pa.array([k[0] for k in appearance_keys], pa.string()),
+                "key": pa.array([k[1] for k in appearance_keys], pa.string()),
+            }
+        ),
+    )
+    con.register("batch_story_keys", pa.table({"key": pa.array(story_keys, pa.string())}))
+    appearance_rows = con.execute("""
+        SELECT k.feed_id, k.key, s.appearance_id, s.revision, s.content_hash, s.story_id, s.first_seen_at
+        FROM batch_appearance_keys b
+        JOIN appearance_keys k USING (feed_id, key)
+        JOIN appearance_state s USING (appearance_id)
+    """).fetchall()
+    story_key_rows = con.execute(
+        "SELECT k.key, k.story_id FROM batch_story_keys b JOIN story_keys k USING (key)"
+    ).fetchall()
+    appearances = {(r[0], r[1]): StoredAppearance(*r[2:]) for r in appearance_rows}
+    story_ids = sorted({a.story_id for a in appearances.values()} | {r[1] for r in story_key_rows})
+    con.register("batch_story_ids", pa.table({"story_id": pa.array(story_ids, pa.string())}))
+    story_rows = con.execute("""
+        SELECT s.story_id, s.revision, s.representative_appearance_id, s.first_seen_at
+        FROM batch_story_ids b JOIN story_state s USING (story_id)
+    """).fetchall()
+    for name in ("batch_appearance_keys", "batch_story_keys", "batch_story_ids"):
+        con.unregister(name)
+    return StoredHistory(
+        appearances_by_key=appearances,
+        story_ids_by_key=dict(story_key_rows),
+        stories={r[0]: StoryState(*r[1:]) for r in story_rows},
+    )

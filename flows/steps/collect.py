@@ -20,9 +20,9 @@ from tasks.normalise import normalise_document
 from tasks.parse import parse_document
 from tasks.schedule import request_url
 from tasks.settings import Settings
-from warehouse import wire_state
 from warehouse.failpoints import failpoint
 from warehouse.raw_store import RawStore
+from warehouse.records import PickedUpFile
 from warehouse.writer import Warehouse
 
 
@@ -99,15 +99,14 @@ def fetch_parse_normalise(
     return outcomes
 
 
-def known_drop_files(warehouse: Warehouse, feeds: list[Feed]) -> dict[str, dict[str, list]]:
+def known_drop_files(warehouse: Warehouse, feeds: list[Feed]) -> dict[str, dict[str, list[PickedUpFile]]]:
     """Files already picked up, per drop feed (read under the writer lock)."""
-    with warehouse.state() as con:
-        return wire_state.known_drop_files(con, [feed.id for feed in feeds])
+    return warehouse.known_drop_files([feed.id for feed in feeds])
 
 
 @task(name="pick-up-drops", cache_policy=NO_CACHE, persist_result=False)
 def pick_up_drops(
-    feeds: list[Feed], known_files: dict[str, dict[str, list]], settings: Settings
+    feeds: list[Feed], known_files: dict[str, dict[str, list[PickedUpFile]]], settings: Settings
 ) -> list[FeedOutcome]:
     """Directory-drop feeds: each new file is landed raw, parsed and normalised like a fetch."""
     logger = get_run_logger()

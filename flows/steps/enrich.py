@@ -27,11 +27,13 @@ from warehouse.writer import Warehouse
 def _already_stored(entries: list[NormalisedEntry], warehouse: Warehouse) -> set[int]:
     """Positions (in ``entries``) of entries stored before with the same content hash."""
     keys = sorted({(entry.feed_id, key) for entry in entries for key in entry.appearance_keys})
-    known = warehouse.lookup(keys, [])[0] if keys else {}
+    known = warehouse.read_history(keys, []).appearances_by_key if keys else {}
     stored = set()
     for position, entry in enumerate(entries):
         hashes = {
-            known[(entry.feed_id, key)][2] for key in entry.appearance_keys if (entry.feed_id, key) in known
+            known[(entry.feed_id, key)].content_hash
+            for key in entry.appearance_keys
+            if (entry.feed_id, key) in known
         }
         if entry.content_hash in hashes:
             stored.add(position)

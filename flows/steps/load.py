@@ -26,40 +26,72 @@ from tasks.records import appearance_row, fetch_row, story_row
 from tasks.schedule import next_feed_state
 from tasks.settings import Settings
 from tasks.wire_versions import drop_superseded, loaded_versions, newer_version_rule
-from warehouse import wire_state
+from warehouse.records import (
+    AppearanceKey,
+    AppearanceState,
+    BandKey,
+    StoredHistory,
+    StoredProfile,
+    StoryCandidates,
+    StoryKey,
+    StoryState,
+)
 from warehouse.writer import CommitBatch, Warehouse
 
 # -- history -----------------------------------------------------------------------------
 
 
-def without_superseded(
-    warehouse: Warehouse, entries: list[NormalisedEntry]
-) -> tuple[list[NormalisedEntry], Callable[[NormalisedEntry], bool]]:
-    """The batch minus wire versions older than one already loaded (logged), oldest
-    version first, and the dedupe ``takes_over`` rule for newer versions."""
-    with warehouse.state() as con:
-        known_versions = wire_state.known_versions(con, [e.guid for e in entries if e.guid])
-    entries, superseded = drop_superseded(entries, known_versions)
+def known_history(stored: StoredHistory) -> History:
+    """The dedupe stage's view (tasks/dedupe.py) of what the warehouse found, including
+    the state of every near-duplicate candidate story."""
+    stories = {**stored.candidates.stories, **stored.stories}
+    return History(
+        appearances_by_key={
+            key: KnownAppearance(**found._asdict()) for key, found in stored.appearances_by_key.items()
+        },
+        story_ids_by_key=dict(stored.story_ids_by_key),
+        stories={story_id: KnownStory(story_id, *state) for story_id, state in stories.items()},
+    )
+
+
+def batch_keys(entries: list[NormalisedEntry]) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+    """The appearance keys, story keys and wire guids a batch asks of the history."""
+    appearance_keys = sorted({(e.feed_id, key) for e in entries for key in e.appearance_keys})
+    story_keys = sorted({key for e in entries for key in e.story_keys})
+    return appearance_keys, story_keys, [e.guid for e in entries if e.guid]
+
+
+def read_batch_history(
+    warehouse: Warehouse, entries: list[NormalisedEntry], matcher: StoryMatcher
+) -> tuple[list[NormalisedEntry], History, Callable[[NormalisedEntry], bool]]:
+    """One history read for the batch: exact keys, wire versions and near-duplicate
+    candidates. Returns the batch minus wire versions older than one already loaded
+    (logged), the history, and the dedupe ``takes_over`` rule for newer versions."""
+
+    def lsh_keys(found: StoredHistory) -> list[int]:
+        current, _ = drop_superseded(entries, found.wire_versions)
+        return story_plan.candidate_keys(current, known_history(found), matcher)
+
+    stored = warehouse.read_history(*batch_keys(entries), candidate_keys=lsh_keys)
+    current, superseded = drop_superseded(entries, stored.wire_versions)
     for entry in superseded:
         get_run_logger().info(
             "feed %s: %s version %s skipped, version %s is already loaded",
             entry.feed_id,
             entry.guid,
             entry.enrichment.get("wire_version"),
-            known_versions[entry.guid],
+            stored.wire_versions[entry.guid],
         )
-    return entries, newer_version_rule(entries, known_versions)
+    history = known_history(stored)
+    add_candidates(matcher, history, stored.candidates)
+    return current, history, newer_version_rule(current, stored.wire_versions)
 
 
-def history_for(warehouse: Warehouse, entries: list[NormalisedEntry]) -> History:
-    appearance_keys = sorted({(e.feed_id, key) for e in entries for key in e.appearance_keys})
-    story_keys = sorted({key for e in entries for key in e.story_keys})
-    appearances, story_ids_by_key, stories = warehouse.lookup(appearance_keys, story_keys)
-    return History(
-        appearances_by_key={key: KnownAppearance(*value) for key, value in appearances.items()},
-        story_ids_by_key=story_ids_by_key,
-        stories={story_id: KnownStory(story_id, *value) for story_id, value in stories.items()},
-    )
+def add_candidates(matcher: StoryMatcher, history: History, found: StoryCandidates) -> None:
+    """Near-duplicate candidates into the matcher, their stories into the history."""
+    matcher.add_history(found.hits, {sid: profile_from_row(p) for sid, p in found.profiles.items()})
+    for story_id, state in found.stories.items():
+        history.stories.setdefault(story_id, KnownStory(story_id, *state))
 
 
 def plan_stories(
@@ -70,15 +102,12 @@ def plan_stories(
     policy: DedupePolicy,
     takes_over: Callable[[NormalisedEntry], bool] | None = None,
 ) -> tuple[DedupePlan, StoryMatcher]:
-    """The plan with near-duplicate matching against the whole history: the LSH keys of
-    every entry no exact key explains are looked up in one query."""
+    """The plan for a caller that holds its own exact-key history (the dedupe benchmark):
+    near-duplicate candidates of the entries it does not explain are read, then planned."""
     matcher = StoryMatcher(policy)
     keys = story_plan.candidate_keys(entries, history, matcher)
     if keys:
-        hits, profiles, states = warehouse.story_candidates(keys)
-        matcher.add_history(hits, {sid: profile_from_row(row) for sid, row in profiles.items()})
-        for story_id, state in states.items():
-            history.stories.setdefault(story_id, KnownStory(story_id, *state))
+        add_candidates(matcher, history, warehouse.story_candidates(keys))
     return story_plan.plan(entries, history, seen_at, matcher, takes_over), matcher
 
 
@@ -91,11 +120,11 @@ def attach_story_index(batch: CommitBatch, plan: DedupePlan, matcher: StoryMatch
     signatures: dict[str, bytes] = {}
     for write in plan.stories:
         profile = matcher.profile(write.representative.entry)
-        batch.story_profiles[write.story_id] = profile_row(profile)
+        batch.story_profiles[write.story_id] = StoredProfile(*profile_row(profile))
         signatures[write.representative.appearance_id] = minhash.to_bytes(profile.signature)
     for write in plan.stories:
         profile = matcher.profile(write.representative.entry)
-        batch.story_bands += [(key, write.story_id) for key in matcher.keys(profile)]
+        batch.story_bands += [BandKey(key, write.story_id) for key in matcher.keys(profile)]
     for row in batch.story_rows:
         row["signature"] = signatures[row["representative_appearance_id"]]
 
@@ -105,14 +134,15 @@ def fill_batch(batch: CommitBatch, plan: DedupePlan, matcher: StoryMatcher, now:
     near-duplicate index (the flows add fetches and feed state around it)."""
     batch.appearance_rows = [appearance_row(w, batch.run_id, now) for w in plan.appearances]
     batch.story_rows = [story_row(w, batch.run_id, now) for w in plan.stories]
-    batch.appearance_keys = plan.appearance_keys
+    batch.appearance_keys = [AppearanceKey(*key) for key in plan.appearance_keys]
     batch.appearance_state = {
-        w.appearance_id: (w.revision, w.entry.change_hash, w.story_id, w.first_seen_at)
+        w.appearance_id: AppearanceState(w.revision, w.entry.change_hash, w.story_id, w.first_seen_at)
         for w in plan.appearances
     }
-    batch.story_keys = plan.story_keys
+    batch.story_keys = [StoryKey(*key) for key in plan.story_keys]
     batch.story_state = {
-        w.story_id: (w.revision, w.representative.appearance_id, w.first_seen_at) for w in plan.stories
+        w.story_id: StoryState(w.revision, w.representative.appearance_id, w.first_seen_at)
+        for w in plan.stories
     }
     attach_story_index(batch, plan, matcher)
 
@@ -185,10 +215,9 @@ def dedupe_and_load(
     its poll state is left alone; an archive replay fetched nothing (``record_fetches``)."""
     now = datetime.now(UTC)
     entries = [entry for outcome in outcomes for entry in outcome.entries]
-    entries, takes_over = without_superseded(warehouse, entries)
-    history = history_for(warehouse, entries)
-    policy = settings.desk.dedupe()
-    plan, matcher = plan_stories(warehouse, entries, history, now, policy, takes_over=takes_over)
+    matcher = StoryMatcher(settings.desk.dedupe())
+    entries, history, takes_over = read_batch_history(warehouse, entries, matcher)
+    plan = story_plan.plan(entries, history, now, matcher, takes_over)
 
     batch = CommitBatch(run_id=run_id, flow=flow_name, started_at=started_at)
     batch.fetch_rows = fetch_rows(outcomes, run_id) if record_fetches else []
