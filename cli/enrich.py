@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-console = Console()
-errors = Console(stderr=True)
+from cli.options import settings_for
+from cli.output import console, errors, fail
+from tasks.datafiles import DataFileError
 
 
 def enrich_command(
@@ -33,38 +33,46 @@ def enrich_command(
     ] = None,
 ) -> None:
     """Enrich one page or text file and print the clean text and columns; or score a labelled set."""
-    from cli.options import settings_for
-    from tasks.datafiles import DataFileError
-    from tasks.enrich import draft_entry, enrich_entry
-    from tasks.evaluation import load_labelled, score_labelled
-    from tasks.extract import extract_article
+    from tasks.evaluation import load_labelled
 
     if (path is None) == (score is None):
-        errors.print("[bold red]error:[/] give a FILE to enrich, or --score DIR (not both)")
-        raise typer.Exit(code=2)
+        fail("give a FILE to enrich, or --score DIR (not both)")
     try:
         desk = settings_for(None).desk
         rules = (replace(desk, region=region) if region else desk).enrichment_rules()
         labelled = load_labelled(score) if score is not None else []
     except DataFileError as error:
-        errors.print(f"[bold red]error:[/] {error}")
-        raise typer.Exit(code=2) from error
+        fail(str(error))
     if score is not None:
-        scores = score_labelled(labelled, rules)
-        table = Table(title=f"{scores.items} labelled items in {score}")
-        for column in ("measure", "precision", "recall", "counts"):
-            table.add_column(column)
-        for row in scores.table():
-            table.add_row(*row)
-        console.print(table)
-        for mistake in scores.mistakes:
-            console.print(f"  miss: {mistake}")
-        return
+        _print_scores(score, labelled, rules)
+    else:
+        _print_enriched(path, title, language, rules)
+
+
+def _print_scores(directory: Path, labelled: list, rules) -> None:
+    """Precision and recall of the enrichment on a labelled set, and each miss."""
+    from tasks.evaluation import score_labelled
+
+    scores = score_labelled(labelled, rules)
+    table = Table(title=f"{scores.items} labelled items in {directory}")
+    for column in ("measure", "precision", "recall", "counts"):
+        table.add_column(column)
+    for row in scores.table():
+        table.add_row(*row)
+    console.print(table)
+    for mistake in scores.mistakes:
+        console.print(f"  miss: {mistake}")
+
+
+def _print_enriched(path: Path, title: str, language: str | None, rules) -> None:
+    """One page (HTML, through trafilatura) or text file enriched: every column, then the text."""
+    from tasks.enrich import draft_entry, enrich_entry
+    from tasks.extract import extract_article
+
     try:
         raw = path.read_bytes()
     except OSError as error:
-        errors.print(f"[bold red]error:[/] cannot read {path}: {error.strerror}")
-        raise typer.Exit(code=2) from error
+        fail(f"cannot read {path}: {error.strerror}")
     page = None
     if raw.lstrip()[:1] == b"<":
         page = extract_article(raw, {}, path.resolve().as_uri())

@@ -22,11 +22,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact
 from prefect.utilities.annotations import quote
 from pydantic import Field
 
-from flows.run import RunSummary, new_run_id, per_feed_reports, publish_run_summary
+from flows.run import RunSummary, new_run_id, publish_backfill_report
 from flows.runtime.writer_slot import writer_slot
 from flows.steps.backfill_sources import BackfillProgress, replay_archive_task, walk_feeds
 from flows.steps.enrich import enrich_batch
@@ -35,35 +34,12 @@ from tasks.backfill_request import (
     DEFAULT_DAYS,
     DEFAULT_MAX_ITEMS,
     DEFAULT_MAX_PAGES,
-    BackfillRequest,
     Source,
     validate_request,
 )
-from tasks.catalog import Feed, load_catalog
+from tasks.catalog import load_catalog
 from tasks.settings import load_settings
 from warehouse.writer import Warehouse
-
-
-def backfill_markdown(
-    request: BackfillRequest, summary: RunSummary, feeds: list[Feed], documents: int
-) -> str:
-    lines = [
-        f"# Backfill {summary.run_id}",
-        "",
-        f"- **source**: `{request.source}`, **range**: {request.start} .. {request.end}",
-        f"- **feeds**: {len(feeds)} ({', '.join(f.id for f in feeds[:20])}{' …' if len(feeds) > 20 else ''})",
-        f"- **budgets**: {request.max_pages} pages per feed, {request.max_items} items",
-        f"- **documents**: {documents}; **entries in range**: {summary.entries_seen}",
-        f"- **new appearances**: {summary.new_appearances}, **updated**: {summary.updated_appearances}, "
-        f"**new stories**: {summary.new_stories}, **merged duplicates**: {summary.duplicates_merged}",
-        "",
-    ]
-    if summary.errors:
-        lines += ["## Errors", "", "| feed | URL | error |", "|---|---|---|"]
-        lines += [f"| {r.feed_id} | {r.url} | {(r.error or '').replace('|', '/')} |" for r in summary.errors]
-    else:
-        lines.append("No errors.")
-    return "\n".join(lines)
 
 
 @flow(name="backfill", log_prints=True)
@@ -99,14 +75,7 @@ def backfill(
     run_id = new_run_id()
     started_at = datetime.now(UTC)
     progress = BackfillProgress()
-    logger.info(
-        "backfill %s: %s for %d feed(s), %s .. %s",
-        run_id,
-        request.source,
-        len(feeds),
-        request.start,
-        request.end,
-    )
+    logger.info("backfill %s: %s for %d feed(s), %s .. %s", run_id, source, len(feeds), start, end)
     load = dict(
         warehouse=warehouse, run_id=run_id, started_at=started_at, settings=settings, flow_name="backfill"
     )
@@ -127,13 +96,4 @@ def backfill(
         outcomes = enrich_batch(quote(outcomes), warehouse, settings)
         with writer_slot(warehouse, settings, logger):
             summary = dedupe_and_load(quote(outcomes), {}, **load)
-    documents = len(summary.feeds)
-    summary.feeds = per_feed_reports(summary.feeds)
-    summary.feeds_polled = len(summary.feeds)
-    publish_run_summary(summary, key="backfill-summary")
-    create_markdown_artifact(
-        key="backfill-report",
-        markdown=backfill_markdown(request, summary, feeds, documents),
-        description=f"Backfill {run_id}: {request.source} {request.start}..{request.end}",
-    )
-    return summary
+    return publish_backfill_report(request, summary, feeds)

@@ -14,12 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tasks.backfill_request import BackfillRequest
 from tasks.catalog import Feed
 from tasks.dedupe import DedupePlan
+from tasks.documents import ParsedDocument
 from tasks.drop import DropPickup
 from tasks.fetch import FetchResult
 from tasks.normalise import NormalisedEntry
-from tasks.parse import ParsedDocument
 from warehouse.queries import feed_health
 
 
@@ -219,3 +220,42 @@ def publish_feed_health(data_dir: Path) -> list[dict[str, Any]]:
         "retried daily; fix or remove them in the catalogue.",
     )
     return rows
+
+
+def backfill_markdown(
+    request: BackfillRequest, summary: RunSummary, feeds: list[Feed], documents: int
+) -> str:
+    lines = [
+        f"# Backfill {summary.run_id}",
+        "",
+        f"- **source**: `{request.source}`, **range**: {request.start} .. {request.end}",
+        f"- **feeds**: {len(feeds)} ({', '.join(f.id for f in feeds[:20])}{' …' if len(feeds) > 20 else ''})",
+        f"- **budgets**: {request.max_pages} pages per feed, {request.max_items} items",
+        f"- **documents**: {documents}; **entries in range**: {summary.entries_seen}",
+        f"- **new appearances**: {summary.new_appearances}, **updated**: {summary.updated_appearances}, "
+        f"**new stories**: {summary.new_stories}, **merged duplicates**: {summary.duplicates_merged}",
+        "",
+    ]
+    if summary.errors:
+        lines += ["## Errors", "", "| feed | URL | error |", "|---|---|---|"]
+        lines += [f"| {r.feed_id} | {r.url} | {(r.error or '').replace('|', '/')} |" for r in summary.errors]
+    else:
+        lines.append("No errors.")
+    return "\n".join(lines)
+
+
+def publish_backfill_report(request: BackfillRequest, summary: RunSummary, feeds: list[Feed]) -> RunSummary:
+    """A backfill's summary folded to one row per feed, published as the
+    ``backfill-summary`` table and the ``backfill-report`` markdown artifacts."""
+    from prefect.artifacts import create_markdown_artifact
+
+    documents = len(summary.feeds)
+    summary.feeds = per_feed_reports(summary.feeds)
+    summary.feeds_polled = len(summary.feeds)
+    publish_run_summary(summary, key="backfill-summary")
+    create_markdown_artifact(
+        key="backfill-report",
+        markdown=backfill_markdown(request, summary, feeds, documents),
+        description=f"Backfill {summary.run_id}: {request.source} {request.start}..{request.end}",
+    )
+    return summary

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from tasks.catalog import Feed
+from tasks.documents import ParsedDocument
 from tasks.fetch import FetchResult
 from tasks.normalise import NormalisedEntry, normalise_document
-from tasks.parse import ParsedDocument, parse_document
+from tasks.parse import parse_document
 from tasks.records import fetch_row
 from tasks.settings import Settings
 

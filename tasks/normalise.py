@@ -15,7 +15,7 @@ from typing import Any
 from tld import get_fld
 
 from tasks.catalog import Feed
-from tasks.parse import ParsedDocument, ParsedEntry
+from tasks.documents import ParsedDocument, ParsedEntry
 from tasks.settings import NormalisePolicy
 from tasks.text import clean_line, content_hash, html_to_text, truncate
 from tasks.urls import canonical_url

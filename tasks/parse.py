@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
 
 from tasks.content_decoding import BodyTooLarge, BoundedDecoder
+from tasks.documents import ParsedDocument, ParsedEntry
 from tasks.encoding import to_utf8
+from tasks.formats import FORMAT_PARSERS, detect_family
 from tasks.xml_safety import UnsafeDocument, defuse_xml, to_utf8_if_wide, with_utf8_charset
 
 # We turn feed HTML into plain text ourselves (tasks/text.py), so feedparser's sanitiser
@@ -33,42 +34,6 @@ _JSON_FAMILIES = frozenset({"json", "jsonfeed", "ninjs"})
 # feedparser flags these but parses the document fully: a feed served as text/plain, or
 # an encoding declaration the HTTP header overrides. Not worth a warning per poll.
 _BENIGN_BOZO = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
-
-
-@dataclass
-class ParsedEntry:
-    """One entry as the document states it; cleaning happens in normalise."""
-
-    guid: str | None = None
-    link: str | None = None
-    title: str | None = None
-    summary: str | None = None
-    content: str | None = None
-    published: datetime | None = None
-    updated: datetime | None = None
-    authors: list[str] = field(default_factory=list)
-    categories: list[str] = field(default_factory=list)
-    language: str | None = None
-    # The original publisher an aggregator names (RSS <source url="...">Reuters</source>,
-    # Atom <source>): the outlet that really carried the story.
-    source_url: str | None = None
-    source_title: str | None = None
-    # Format-specific fields (wire version, urgency, pubstatus, subjects...) that the
-    # normaliser maps onto the shared schema.
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class ParsedDocument:
-    format: str
-    title: str | None = None
-    link: str | None = None
-    language: str | None = None
-    entries: list[ParsedEntry] = field(default_factory=list)
-    # Caching hint some RSS feeds give (<ttl> minutes); the poll scheduler may use it.
-    ttl_minutes: int | None = None
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
 
 
 def maybe_gunzip(body: bytes, max_bytes: int) -> bytes:
@@ -153,10 +118,11 @@ def parse_xml_feed(body: bytes, headers: dict[str, str], url: str) -> ParsedDocu
     return document
 
 
-# Parsers by detected content family; the wire-format work adds JSON Feed, ninjs and
-# NewsML-G2 here.
+# Parsers by detected content family: feedparser for RSS/Atom/RDF, tasks/formats/ for
+# JSON Feed, ninjs, NewsML-G2 and the JSON/XML families we recognise but do not read.
 PARSERS: dict[str, Callable[[bytes, dict[str, str], str], ParsedDocument]] = {
     "xml-feed": parse_xml_feed,
+    **FORMAT_PARSERS,
 }
 
 
@@ -172,7 +138,6 @@ def parse_document(
         body = maybe_gunzip(body, max_bytes)
     except ValueError as error:
         return ParsedDocument(format="unknown", error=str(error))
-    detect_family = _with_format_parsers()
     family = detect_family(body) if forced_format == "auto" else _family_of(forced_format)
     defused_warnings: list[str] = []
     if family not in _JSON_FAMILIES:
@@ -189,8 +154,6 @@ def parse_document(
         defused_warnings += defused
     parser = PARSERS.get(family)
     if parser is None:
-        if family == "json":
-            return ParsedDocument(format="json", error="JSON documents are not a supported feed format yet")
         snippet = body[:60].decode("utf-8", "replace").strip()
         return ParsedDocument(
             format="unknown",
@@ -212,14 +175,3 @@ def parse_document(
 
 def _family_of(forced_format: str) -> str:
     return {"rss": "xml-feed", "atom": "xml-feed"}.get(forced_format, forced_format)
-
-
-def _with_format_parsers() -> Callable[[bytes], str]:
-    """JSON Feed, ninjs and NewsML-G2 (tasks/formats/) join ``PARSERS`` on first use and
-    bring their content sniffer; they import this module's data classes, so importing
-    them at the top would be circular."""
-    from tasks.formats import FORMAT_PARSERS, detect_family
-
-    for family, parser in FORMAT_PARSERS.items():
-        PARSERS.setdefault(family, parser)
-    return detect_family

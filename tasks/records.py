@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from tasks.dedupe import AppearanceWrite, StoryWrite
+from tasks.documents import ParsedDocument
 from tasks.fetch import FetchResult
 from tasks.normalise import NormalisedEntry
-from tasks.parse import ParsedDocument
 
 
 def partition_date(moment: datetime) -> str:

@@ -10,14 +10,15 @@ a sitemap index, and Google News sitemaps add ``<news:publication_date>`` and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from html import escape
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
 
-from tasks.parse import ParsedEntry
+from tasks.documents import ParsedEntry
+from tasks.formats.common import parse_datetime
 from tasks.xml_safety import defuse_xml, hardened_parser
 
 _PARSER = hardened_parser(recover=True)
@@ -42,20 +43,6 @@ class Sitemap:
     kind: str  # "index" | "urlset" | "invalid"
     entries: list[SitemapEntry] = field(default_factory=list)
     error: str | None = None
-
-
-def parse_w3c_datetime(value: str | None) -> datetime | None:
-    """Sitemap dates are W3C datetimes: '2026-11-02', '2026-11-02T08:15:00+05:00', 'Z'."""
-    if not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _child_text(element, name: str) -> str | None:
@@ -86,8 +73,8 @@ def parse_sitemap(body: bytes) -> Sitemap:
         sitemap.entries.append(
             SitemapEntry(
                 loc=loc,
-                lastmod=parse_w3c_datetime(_child_text(item, "lastmod")),
-                publication_date=parse_w3c_datetime(_child_text(item, "publication_date")),
+                lastmod=parse_datetime(_child_text(item, "lastmod")),
+                publication_date=parse_datetime(_child_text(item, "publication_date")),
                 title=_child_text(item, "title"),
                 language=_child_text(item, "language"),
             )
@@ -134,7 +121,7 @@ def article_entry(html: bytes, url: str, listed: SitemapEntry) -> ParsedEntry:
         unwanted.drop_tree()
     headline = tree.xpath("string(//h1)").strip() or None
     title = _meta(tree, "og:title", "headline") or headline or listed.title or tree.findtext(".//title")
-    published = parse_w3c_datetime(
+    published = parse_datetime(
         _meta(tree, "article:published_time", "datePublished", "pubdate")
         or next(iter(tree.xpath("//time/@datetime")), None)
     )
@@ -149,7 +136,7 @@ def article_entry(html: bytes, url: str, listed: SitemapEntry) -> ParsedEntry:
         summary=_meta(tree, "og:description", "description"),
         content=content or None,
         published=published or listed.publication_date or listed.lastmod,
-        updated=parse_w3c_datetime(_meta(tree, "article:modified_time", "dateModified")),
+        updated=parse_datetime(_meta(tree, "article:modified_time", "dateModified")),
         authors=[a for a in [_meta(tree, "author", "article:author")] if a],
         language=listed.language or tree.get("lang"),
     )

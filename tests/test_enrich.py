@@ -47,7 +47,7 @@ def make_entry(title: str, body: str = "", summary: str = "", language: str | No
     return draft_entry(title, summary=summary, body=body, language=language)
 
 
-def _seed_article() -> list[str]:
+def seed_article() -> list[str]:
     """The article paragraphs of the seed, read independently of our code: from the line
     after the dateline to the last line before the credit line, dateline prefix removed."""
     lines = [line.strip() for line in SEED_PAGE.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -73,7 +73,7 @@ def test_seed_becomes_the_clean_tagged_article(rules, source):
         body = page.text
     entry = enrich_entry(make_entry(SEED_TITLE, body=body), rules, THEPRINT)
 
-    article = _seed_article()
+    article = seed_article()
     assert entry.body.split("\n\n") == article
     assert entry.body.startswith("President Vladimir Putin on Thursday urged")
     assert entry.body.endswith("improve trade payment and settlement systems.")
@@ -121,7 +121,7 @@ def test_seed_becomes_the_clean_tagged_article(rules, source):
     assert entry.word_count == len(SEED_TITLE.split()) + len(" ".join(article).split())
 
 
-def _corpus_feeds() -> list[tuple[str, str]]:
+def corpus_feeds() -> list[tuple[str, str]]:
     with open(CORPUS_DIR / "feeds" / "MANIFEST.tsv", encoding="utf-8") as handle:
         return [(row["path"], row["encoding"]) for row in csv.DictReader(handle, delimiter="\t")]
 
@@ -133,7 +133,7 @@ def test_every_corpus_feed_parses_normalises_and_enriches(rules):
     """Every real feed in the corpus: no exception, and Cyrillic titles read as Cyrillic."""
     feed = make_feed("Corpus")
     checked_cyrillic = 0
-    for path, encoding in _corpus_feeds():
+    for path, encoding in corpus_feeds():
         body = (CORPUS_DIR / "feeds" / path).read_bytes()
         document = parse_document(body, {}, "http://corpus.example/feed", 10 * 1024 * 1024)
         if document.error:

@@ -8,7 +8,7 @@ from itertools import count
 from pathlib import Path
 
 import pytest
-from test_enrich import _seed_article
+from test_enrich import seed_article
 
 from cli.demo_server import send
 from conftest import SAMPLE_DIR
@@ -71,7 +71,7 @@ def test_full_text_feeds_get_clean_page_text_canonical_urls_and_tags(prefect_ser
         in_region,
         _,
     ) = by_id["https://theprint.in/?p=2753101"]
-    assert body.split("\n\n") == _seed_article()
+    assert body.split("\n\n") == seed_article()
     assert canonical == sample_server.url(
         "/world/putin-urges-central-asian-states-to-step-up-trade-with-russia/2753101/"
     )
@@ -121,7 +121,7 @@ def test_full_text_feeds_get_clean_page_text_canonical_urls_and_tags(prefect_ser
         .execute("SELECT body FROM stories WHERE title LIKE 'Putin urges%'")
         .fetchone()[0]
     )
-    assert stored_body.split("\n\n") == _seed_article()
+    assert stored_body.split("\n\n") == seed_article()
 
     # The documented queries run against the views and answer from the enrichment columns.
     docs = (Path(__file__).parent.parent / "docs" / "enrichment.md").read_text(encoding="utf-8")
@@ -138,14 +138,14 @@ def test_full_text_feeds_get_clean_page_text_canonical_urls_and_tags(prefect_ser
 def test_every_corpus_feed_ingests_through_the_flow_without_mojibake(prefect_server, data_dir, tmp_path):
     """The real corpus served over HTTP and ingested by the real flow: broken documents are
     recorded errors, nothing raises, and Cyrillic titles (windows-1251, KOI8-R) read right."""
-    from test_enrich import _corpus_feeds
+    from test_enrich import corpus_feeds
 
     from cli.demo_server import FeedServer
     from conftest import CORPUS_DIR
     from flows.ingest import ingest
     from tasks.encoding import mojibake_score
 
-    feeds = _corpus_feeds()
+    feeds = corpus_feeds()
     ids = {path: "c" + hashlib.sha1(path.encode()).hexdigest()[:12] for path, _ in feeds}
     catalog = tmp_path / "corpus.toml"
     catalog.write_text(

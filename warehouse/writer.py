@@ -1,4 +1,5 @@
-"""The single writer: lock, recover, read a batch's history, commit a run.
+"""The single writer: lock, recover, commit a run. The reads a run makes of the writer's
+state before it plans (feed state, a batch's history) are warehouse/history.py's.
 
 One writer at a time is enforced with an exclusive ``flock`` on ``data/writer.lock`` held
 for the whole run (a second run waits, and says so). The state database
@@ -29,15 +30,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse import lake, story_index, wire_state
+from warehouse import history, lake, story_index, wire_state
 from warehouse.failpoints import failpoint
-from warehouse.raw_store import RawStore
 from warehouse.records import (
     AppearanceKey,
     AppearanceState,
     BandKey,
     PickedUpFile,
-    StoredAppearance,
     StoredHistory,
     StoredProfile,
     StoryCandidates,
@@ -103,7 +102,6 @@ class Warehouse:
         self.data_dir = Path(data_dir)
         self.lake_dir = self.data_dir / "lake"
         self.state_path = self.data_dir / STATE_DB
-        self.raw = RawStore(self.lake_dir)
         self._schema_ready = False
 
     # -- locking -------------------------------------------------------------------------
@@ -168,10 +166,7 @@ class Warehouse:
     def feed_states(self) -> dict[str, dict[str, Any]]:
         """feed_id -> the feed's state row, keyed by the columns of feed_state."""
         with self.state() as con:
-            cursor = con.execute("SELECT * FROM feed_state")
-            columns = [d[0] for d in cursor.description]
-            rows = cursor.fetchall()
-        return {row[0]: dict(zip(columns, row, strict=True)) for row in rows}
+            return history.feed_states(con)
 
     def read_history(
         self,
@@ -180,17 +175,9 @@ class Warehouse:
         guids: list[str] = (),
         candidate_keys: Callable[[StoredHistory], list[int]] | None = None,
     ) -> StoredHistory:
-        """A batch's slice of history in one connection, however large the history is: the
-        appearances and stories its keys reach, the wire versions loaded for its guids and,
-        when ``candidate_keys`` names LSH keys from what the exact keys found, the
-        near-duplicate candidates (``story_index.lookup``)."""
+        """A batch's slice of history in one connection (``history.read_history``)."""
         with self.state() as con:
-            history = _exact_history(con, appearance_keys, story_keys)
-            history.wire_versions = wire_state.known_versions(con, list(guids))
-            keys = candidate_keys(history) if candidate_keys is not None else []
-            if keys:
-                history.candidates = story_index.lookup(con, keys)
-        return history
+            return history.read_history(con, appearance_keys, story_keys, guids, candidate_keys)
 
     def known_drop_files(self, feed_ids: list[str]) -> dict[str, dict[str, list[PickedUpFile]]]:
         """feed_id -> path -> every version of the file picked up (wire_state.py)."""
@@ -391,41 +378,3 @@ def _insert(
     con.execute(f"{verb} INTO {table} ({listed}) SELECT {listed} FROM {name}")
     con.unregister(name)
 
-
-def _exact_history(
-    con: duckdb.DuckDBPyConnection, appearance_keys: list[tuple[str, str]], story_keys: list[str]
-) -> StoredHistory:
-    """Appearances and stories reached by a batch's exact keys, in three joins."""
-    con.register(
-        "batch_appearance_keys",
-        pa.table(
-            {
-                "feed_id": pa.array([k[0] for k in appearance_keys], pa.string()),
-                "key": pa.array([k[1] for k in appearance_keys], pa.string()),
-            }
-        ),
-    )
-    con.register("batch_story_keys", pa.table({"key": pa.array(story_keys, pa.string())}))
-    appearance_rows = con.execute("""
-        SELECT k.feed_id, k.key, s.appearance_id, s.revision, s.content_hash, s.story_id, s.first_seen_at
-        FROM batch_appearance_keys b
-        JOIN appearance_keys k USING (feed_id, key)
-        JOIN appearance_state s USING (appearance_id)
-    """).fetchall()
-    story_key_rows = con.execute(
-        "SELECT k.key, k.story_id FROM batch_story_keys b JOIN story_keys k USING (key)"
-    ).fetchall()
-    appearances = {(r[0], r[1]): StoredAppearance(*r[2:]) for r in appearance_rows}
-    story_ids = sorted({a.story_id for a in appearances.values()} | {r[1] for r in story_key_rows})
-    con.register("batch_story_ids", pa.table({"story_id": pa.array(story_ids, pa.string())}))
-    story_rows = con.execute("""
-        SELECT s.story_id, s.revision, s.representative_appearance_id, s.first_seen_at
-        FROM batch_story_ids b JOIN story_state s USING (story_id)
-    """).fetchall()
-    for name in ("batch_appearance_keys", "batch_story_keys", "batch_story_ids"):
-        con.unregister(name)
-    return StoredHistory(
-        appearances_by_key=appearances,
-        story_ids_by_key=dict(story_key_rows),
-        stories={r[0]: StoryState(*r[1:]) for r in story_rows},
-    )

@@ -26,9 +26,10 @@ from flows.steps.collect import fetch_and_land, parse_and_normalise
 from tasks.backfill_pages import PageWalk, in_range
 from tasks.backfill_request import BackfillRequest
 from tasks.catalog import Feed
+from tasks.documents import ParsedDocument
 from tasks.fetch import FetchRequest, FetchResult
 from tasks.normalise import NormalisedEntry, normalise_document, normalise_entry
-from tasks.parse import ParsedDocument, parse_document
+from tasks.parse import parse_document
 from tasks.settings import Settings
 from tasks.sitemap import SitemapEntry, article_entry, parse_sitemap, robots_sitemaps, site_root, wanted
 from warehouse.queries import archived_payloads

@@ -1,12 +1,14 @@
 """Collect: fetch -> land raw -> parse -> normalise, for polled feeds and for directory
-drops. Every payload fetched anywhere in newswire goes through ``fetch_and_land``, so
-nothing is fetched without being kept raw (bronze) for replay.
+drops. Every payload newswire reads (feeds, archive and sitemap pages, article pages, drop
+files) is landed by ``land_raw``, so nothing is read without being kept raw (bronze) for
+replay.
 
 One Prefect task per batch of feeds, never per story (STACK-NOTES.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -26,13 +28,18 @@ from warehouse.records import PickedUpFile
 from warehouse.writer import Warehouse
 
 
-def fetch_and_land(requests: list[FetchRequest], settings: Settings) -> list[FetchResult]:
-    """Fetch concurrently and land every body received in the raw store."""
-    results = fetch_feeds(requests, settings.fetch) if requests else []
+def land_raw(results: Iterable[FetchResult], settings: Settings) -> None:
+    """Keep every body received in the raw store (bronze), content-addressed."""
     raw = RawStore(settings.data_dir / "lake")
     for result in results:
         if result.body is not None:
             raw.land(result.body, result.body_sha256)
+
+
+def fetch_and_land(requests: list[FetchRequest], settings: Settings) -> list[FetchResult]:
+    """Fetch concurrently and land every body received."""
+    results = fetch_feeds(requests, settings.fetch) if requests else []
+    land_raw(results, settings)
     return results
 
 
@@ -110,13 +117,10 @@ def pick_up_drops(
 ) -> list[FeedOutcome]:
     """Directory-drop feeds: each new file is landed raw, parsed and normalised like a fetch."""
     logger = get_run_logger()
-    raw = RawStore(settings.data_dir / "lake")
     outcomes = []
     for feed in feeds:
         pickup = pick_up_drop(feed, known_files.get(feed.id, {}), settings)
-        for dropped in pickup.files:
-            if dropped.result.body is not None:
-                raw.land(dropped.result.body, dropped.result.body_sha256)
+        land_raw((dropped.result for dropped in pickup.files), settings)
         problem = pickup.result.error or pickup.parse_error
         if problem:
             logger.warning("drop feed %s (%s): %s", feed.id, feed.path, problem)

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tasks.documents import ParsedDocument, ParsedEntry
 from tasks.formats.common import as_text, parse_datetime, read_items
-from tasks.parse import ParsedDocument, ParsedEntry
 
 
 def _authors(container: dict[str, Any]) -> list[str]:

@@ -19,9 +19,10 @@ from typing import Any
 
 from lxml import etree
 
+from tasks.documents import ParsedDocument, ParsedEntry
 from tasks.formats.common import as_int, parse_datetime, read_items, split_qcode, subject, wire_status
 from tasks.formats.nitf import nitf_body, nitf_byline
-from tasks.formats.xmlsafe import (
+from tasks.formats.xml_tree import (
     child,
     children,
     descendants,
@@ -30,7 +31,6 @@ from tasks.formats.xmlsafe import (
     parse_xml,
     text_of,
 )
-from tasks.parse import ParsedDocument, ParsedEntry
 
 _ITEMS = ("newsItem", "packageItem", "conceptItem", "knowledgeItem", "planningItem")
 _FRAGMENTS = ("itemMeta", "contentMeta", "contentSet")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tasks.documents import ParsedDocument, ParsedEntry
 from tasks.formats.common import (
     as_int,
     as_text,
@@ -35,7 +36,6 @@ from tasks.formats.common import (
     without_figures,
 )
 from tasks.formats.nitf import nitf_body_html
-from tasks.parse import ParsedDocument, ParsedEntry
 
 # Body representations, most useful first. NITF and plain text come after HTML because
 # HTML keeps the paragraph structure and NITF needs reducing to its body.content.

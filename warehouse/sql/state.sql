@@ -1,4 +1,4 @@
--- Writer-side state in data/newswire.duckdb. Readers never open this file (DuckDB locks
+-- Writer-side state in data/state/writer.duckdb. Readers never open this file (DuckDB locks
 -- it against every other process while the writer holds it); they query the Parquet
 -- lake and the exported snapshots instead. Every statement is idempotent.
 

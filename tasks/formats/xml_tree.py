@@ -1,5 +1,6 @@
-"""A hardened XML parser for agency documents: no network, no entity expansion, no DTD
-loading, no huge-tree mode (lxml's own depth/size limits stay on).
+"""Navigating agency XML (NewsML-G2, NITF): parse with the hardened parser (no network, no
+entity expansion, no DTD loading, no huge-tree mode; tasks/xml_safety.py), then find
+elements by local name and turn them into text or paragraphs.
 
 parse.py removes DOCTYPE/ENTITY declarations (``defuse_xml``) before any parser runs; the
 parser itself (``hardened_parser``) is the second lock on the same door.
