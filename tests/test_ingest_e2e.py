@@ -131,7 +131,7 @@ def test_failing_feeds_are_per_feed_errors_and_the_run_goes_on(
     )
     assert health == dict.fromkeys(errors, "failing")
     # `newswire stats` counts them in its runs table.
-    from cli.app import RECENT_RUNS_QUERY
+    from warehouse.queries import RECENT_RUNS_QUERY
 
     last_run = con.execute(RECENT_RUNS_QUERY).fetchone()
     assert last_run[-1] == len(errors)
