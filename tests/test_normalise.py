@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tasks.catalog import Feed
-from tasks.normalise import normalise_document
+from tasks.normalise import IDENTITY_COLLISION, count_warnings, normalise_document
 from tasks.parse import ParsedDocument, ParsedEntry, parse_document
 from tasks.settings import NormalisePolicy
 from tasks.text import comparison_form, content_hash, html_to_text
@@ -71,9 +71,18 @@ def test_language_comes_from_entry_then_feed_then_catalogue():
     assert entry.language == "en"
 
 
-def test_duplicate_guid_in_one_document_is_one_entry():
-    entries = _normalise(ParsedEntry(guid="1", title="old"), ParsedEntry(guid="1", title="new"))
-    assert [e.title for e in entries] == ["new"]
+def test_repeated_entry_is_kept_once_but_a_shared_guid_with_other_content_is_kept_apart():
+    (once,) = _normalise(ParsedEntry(guid="1", title="same"), ParsedEntry(guid="1", title="same"))
+    assert once.warnings == []
+    old, new = _normalise(ParsedEntry(guid="1", title="old"), ParsedEntry(guid="1", title="new"))
+    assert (old.entry_id, old.warnings) == ("1", [])
+    assert new.entry_id == f"1#{new.content_hash[:12]}"
+    assert count_warnings([old, new], IDENTITY_COLLISION) == 1
+    # A repoll of the same document gives the same ids (no new appearance each run).
+    assert [e.entry_id for e in _normalise(ParsedEntry(guid="1", title="old"), ParsedEntry(guid="1", title="new"))] == [
+        "1",
+        new.entry_id,
+    ]
 
 
 def test_windows_1251_feed_decodes(tmp_path):
