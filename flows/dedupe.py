@@ -25,7 +25,7 @@ from tasks.cluster import (
     profile_row,
 )
 from tasks.dedupe import DedupePlan, History, KnownStory, plan_batch
-from tasks.normalise import NormalisedEntry
+from tasks.normalise import NormalisedEntry, without_shared_url_keys
 from tasks.records import appearance_row, story_row
 from warehouse.schema import ENRICHMENT_COLUMNS
 from warehouse.views import open_reader
@@ -142,6 +142,7 @@ def _entry_from_row(row: dict[str, Any]) -> NormalisedEntry:
         word_count=len(title.split()) + len(text.split()),
         raw_sha256=row["raw_sha256"],
         enrichment={c: row[c] for c in ENRICHMENT_COLUMNS if row.get(c) is not None},
+        warnings=list(row.get("entry_warnings") or []),
     )
 
 
@@ -180,7 +181,7 @@ def rebuild_clusters(
     report = RebuildReport(run_id=run_id)
     with warehouse.writer():
         rows, old_stories = _read_current(warehouse.data_dir)
-        entries = [_entry_from_row(row) for row in rows]
+        entries = without_shared_url_keys([_entry_from_row(row) for row in rows])
         old = {row["appearance_id"]: row for row in rows}
         matcher = StoryMatcher(policy)
         history = History()

@@ -30,7 +30,13 @@ from tasks.cluster import load_policy
 from tasks.dedupe import History, KnownAppearance, KnownStory
 from tasks.drop import DropPickup
 from tasks.fetch import FetchRequest, FetchResult, fetch_feeds
-from tasks.normalise import NormalisedEntry, normalise_document
+from tasks.normalise import (
+    IDENTITY_COLLISION,
+    TEXT_REPAIRED,
+    NormalisedEntry,
+    count_warnings,
+    normalise_document,
+)
 from tasks.parse import ParsedDocument, parse_document
 from tasks.records import fetch_row
 from tasks.schedule import is_due, next_feed_state, request_url
@@ -87,6 +93,10 @@ class RunSummary:
     updated_appearances: int = 0
     new_stories: int = 0
     duplicates_merged: int = 0
+    # Entries whose text had code points that cannot be stored (replaced, flagged), and
+    # entries kept apart from another entry of their document with the same id.
+    text_repaired: int = 0
+    identity_collisions: int = 0
     feeds: list[FeedReport] = field(default_factory=list)
 
     @property
@@ -104,6 +114,8 @@ class RunSummary:
             "updated_appearances": self.updated_appearances,
             "new_stories": self.new_stories,
             "duplicates_merged": self.duplicates_merged,
+            "text_repaired": self.text_repaired,
+            "identity_collisions": self.identity_collisions,
             "errors": {report.feed_id: report.error for report in self.errors},
         }
 
@@ -222,6 +234,8 @@ def dedupe_and_load(
     summary.updated_appearances = plan.updated_appearances
     summary.new_stories = plan.new_stories
     summary.duplicates_merged = plan.merged
+    summary.text_repaired = count_warnings(entries, TEXT_REPAIRED)
+    summary.identity_collisions = count_warnings(entries, IDENTITY_COLLISION)
     new_by_feed: dict[str, int] = {}
     stories_by_feed: dict[str, int] = {}
     for write in plan.appearances:

@@ -40,5 +40,6 @@ def date_text_problem(text: str | None) -> str | None:
     if offset:
         hours, minutes = int(offset.group(2)), int(offset.group(3))
         if hours > _MAX_OFFSET_HOURS or minutes > 59:
-            return f"{text.strip()[:40]!r} has an offset no time zone uses ({offset.group(1)}{hours:02}{minutes:02})"
+            sign = offset.group(1)
+            return f"{text.strip()[:40]!r} has an offset no time zone uses ({sign}{hours:02}{minutes:02})"
     return None

@@ -189,7 +189,8 @@ def _storable(entry: ParsedEntry) -> tuple[ParsedEntry, list[str]]:
     if not changes:
         return entry, []
     detail = ", ".join(f"{name} ({count})" for name, count in repairs.items() if count)
-    return replace(entry, **changes), [f"{TEXT_REPAIRED}: code points that cannot be stored replaced in {detail}"]
+    warning = f"{TEXT_REPAIRED}: code points that cannot be stored replaced in {detail}"
+    return replace(entry, **changes), [warning]
 
 
 def normalise_entry(
@@ -245,11 +246,16 @@ def _is_home_page(canonical: str | None, document: ParsedDocument, base_url: str
     """A link to the site's root or to the feed's own home page names no item."""
     if not canonical:
         return False
-    parts = urlsplit(canonical)
-    if parts.path in ("", "/") and not parts.query:
+    if _is_site_root(canonical):
         return True
     home = document.link if isinstance(document.link, str) else None
-    return bool(home) and canonical == canonical_url(valid_unicode(home)[0], base=document.base_url or base_url)
+    base = document.base_url or base_url
+    return bool(home) and canonical == canonical_url(valid_unicode(home)[0], base=base)
+
+
+def _is_site_root(canonical: str) -> bool:
+    parts = urlsplit(canonical)
+    return parts.path in ("", "/") and not parts.query
 
 
 def normalise_document(
@@ -280,13 +286,21 @@ def normalise_document(
             normalised.entry_id = distinct
         kept.pop(normalised.entry_id, None)
         kept[normalised.entry_id] = normalised
-    entries = list(kept.values())
-    ids_by_url: defaultdict[str, set[str]] = defaultdict(set)
+    return without_shared_url_keys(list(kept.values()))
+
+
+def without_shared_url_keys(entries: list[NormalisedEntry]) -> list[NormalisedEntry]:
+    """``entries`` with ``url_is_key`` cleared where a canonical URL is shared by entries
+    of different ids in one feed, or is a site's root: such a URL names no item. Used on
+    one document here and on a feed's whole stored history by the story rebuild."""
+    ids_by_url: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
     for entry in entries:
         if entry.canonical_url:
-            ids_by_url[entry.canonical_url].add(entry.entry_id)
+            ids_by_url[(entry.feed_id, entry.canonical_url)].add(entry.entry_id)
     for entry in entries:
-        if entry.canonical_url and len(ids_by_url[entry.canonical_url]) > 1:
+        if entry.canonical_url and (
+            len(ids_by_url[(entry.feed_id, entry.canonical_url)]) > 1 or _is_site_root(entry.canonical_url)
+        ):
             entry.url_is_key = False
     return entries
 
