@@ -93,8 +93,8 @@ def _short(text: str | None, limit: int = 70) -> str:
 def hostile_documents() -> tuple[list[Row], tuple[float, float]]:
     good = (SAMPLE_DIR / "feeds" / "24kg-en-all.xml").read_bytes()
 
-    def parse(body: bytes):
-        document = parse_document(body, {}, FEED.url, MAX_BODY_BYTES)
+    def parse(body: bytes, headers: dict[str, str] | None = None):
+        document = parse_document(body, headers or {}, FEED.url, MAX_BODY_BYTES)
         entries = (
             []
             if document.error
@@ -105,7 +105,7 @@ def hostile_documents() -> tuple[list[Row], tuple[float, float]]:
     _, base_s, base_mb = measured(lambda: parse(good))
     rows = []
     for case in load_cases({"base": "http://127.0.0.1:9"}):
-        outcome, seconds, peak = measured(lambda case=case: parse(case.body))
+        outcome, seconds, peak = measured(lambda case=case: parse(case.body, case.headers))
         if isinstance(outcome, Exception):
             observed, survived = f"raised {type(outcome).__name__}: {outcome}", False
         else:
