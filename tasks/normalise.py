@@ -121,14 +121,15 @@ def outlet_of(entry: ParsedEntry, feed: Feed) -> str:
     return name or feed.outlet_id
 
 
-def _stable_entry_id(entry: ParsedEntry, canonical: str | None, title: str, text: str) -> str:
+def _stable_entry_id(entry: ParsedEntry, item_url: str | None, title: str, text: str) -> str:
     """The guid when there is one (a link many guids share is not an identity); else the
-    canonical link; else a hash of title, date and text, so two same-titled entries of
-    different content ("Weather", "Live updates") stay two entries."""
+    canonical link when it names an item (not the site's home page); else a hash of
+    title, date and text, so two same-titled entries of different content ("Weather",
+    "Live updates") stay two entries."""
     if entry.guid and entry.guid.strip():
         return entry.guid.strip()
-    if canonical:
-        return canonical
+    if item_url:
+        return item_url
     when = entry.published or entry.updated
     digest = hashlib.sha256(
         f"{title}\n{when.isoformat() if when else ''}\n{content_hash(text)}".encode()
@@ -217,10 +218,11 @@ def normalise_entry(
     if updated_at is not None and _plausibility(updated_at, fetched_at, policy):
         updated_at = None
     text = body or summary
+    names_item = not _is_home_page(canonical, document, base_url)
     return NormalisedEntry(
         feed_id=feed.id,
         outlet_id=outlet_of(entry, feed),
-        entry_id=_stable_entry_id(entry, canonical, title, text),
+        entry_id=_stable_entry_id(entry, canonical if names_item else None, title, text),
         guid=entry.guid,
         url=entry.link,
         canonical_url=canonical,
@@ -238,7 +240,7 @@ def normalise_entry(
         raw_sha256=raw_sha256,
         enrichment=dict(entry.extra),
         warnings=warnings,
-        url_is_key=not _is_home_page(canonical, document, base_url),
+        url_is_key=names_item,
     )
 
 
@@ -268,16 +270,21 @@ def normalise_document(
 ) -> list[NormalisedEntry]:
     """All entries of one document, none lost to a shared identity.
 
-    An entry repeated with the same content (some CMSs list an item twice) is kept once.
-    Two entries that share an id but differ in content are both kept: the later one's id
-    gets its content hash appended and an ``identity collision`` warning, which the run
+    An id listed twice with the same link is one item (some CMSs list an item and its
+    update): the last is kept. Two entries that share an id but not the link, and differ
+    in content, are two items (a podcast reusing a guid): both are kept, the later one's
+    id gets its content hash appended and an ``identity collision`` warning, which the run
     counts. A canonical URL shared by entries of different ids is no key for any of them
     (``url_is_key``), so dedupe cannot merge them through it."""
     kept: dict[str, NormalisedEntry] = {}
     for entry in document.entries:
         normalised = normalise_entry(entry, feed, document, fetched_at, base_url, policy, raw_sha256)
         earlier = kept.get(normalised.entry_id)
-        if earlier is not None and earlier.change_hash != normalised.change_hash:
+        if (
+            earlier is not None
+            and earlier.change_hash != normalised.change_hash
+            and earlier.canonical_url != normalised.canonical_url
+        ):
             distinct = f"{normalised.entry_id}#{normalised.content_hash[:12]}"
             normalised.warnings.append(
                 f"{IDENTITY_COLLISION}: id {normalised.entry_id[:200]!r} is shared with another entry "

@@ -71,16 +71,30 @@ def test_language_comes_from_entry_then_feed_then_catalogue():
     assert entry.language == "en"
 
 
-def test_repeated_entry_is_kept_once_but_a_shared_guid_with_other_content_is_kept_apart():
-    (once,) = _normalise(ParsedEntry(guid="1", title="same"), ParsedEntry(guid="1", title="same"))
-    assert once.warnings == []
-    old, new = _normalise(ParsedEntry(guid="1", title="old"), ParsedEntry(guid="1", title="new"))
+def test_an_item_listed_twice_is_one_entry_but_a_reused_guid_on_another_link_is_kept_apart():
+    link = "https://f.example/1"
+    (update,) = _normalise(
+        ParsedEntry(guid="1", link=link, title="old"), ParsedEntry(guid="1", link=link, title="new")
+    )
+    assert (update.title, update.warnings) == ("new", [])
+    reused = (ParsedEntry(guid="1", link=link, title="old"), ParsedEntry(guid="1", title="other"))
+    old, other = _normalise(*reused)
     assert (old.entry_id, old.warnings) == ("1", [])
-    assert new.entry_id == f"1#{new.content_hash[:12]}"
-    assert count_warnings([old, new], IDENTITY_COLLISION) == 1
+    assert other.entry_id == f"1#{other.content_hash[:12]}"
+    assert count_warnings([old, other], IDENTITY_COLLISION) == 1
     # A repoll of the same document gives the same ids (no new appearance each run).
-    again = _normalise(ParsedEntry(guid="1", title="old"), ParsedEntry(guid="1", title="new"))
-    assert [e.entry_id for e in again] == ["1", new.entry_id]
+    assert [e.entry_id for e in _normalise(*reused)] == ["1", other.entry_id]
+
+
+def test_a_home_page_link_is_no_identity():
+    home = "https://f.example/"
+    first, second = _normalise(
+        ParsedEntry(link=home, title="Episode 1", summary="One"),
+        ParsedEntry(link=home, title="Episode 2", summary="Two"),
+    )
+    assert first.entry_id.startswith("sha256:") and first.entry_id != second.entry_id
+    assert not first.url_is_key and first.appearance_keys == [f"id:{first.entry_id}"]
+    assert all(not key.startswith("url:") for key in first.story_keys)
 
 
 def test_windows_1251_feed_decodes(tmp_path):
