@@ -76,9 +76,7 @@ def test_hostile_items_load_whole_and_the_next_run_does_not_crash(prefect_server
 
     con = open_reader(data_dir)
     try:
-        counts = dict(
-            con.execute("SELECT feed_id, count(*) FROM appearances GROUP BY feed_id").fetchall()
-        )
+        counts = dict(con.execute("SELECT feed_id, count(*) FROM appearances GROUP BY feed_id").fetchall())
         samples = sum(n for feed, n in counts.items() if feed not in ITEM_FEEDS)
         repaired = con.execute(
             "SELECT title, entry_warnings FROM appearances WHERE feed_id = 'jsonfeed-lone-surrogates' "
