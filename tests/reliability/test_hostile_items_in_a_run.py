@@ -22,6 +22,7 @@ ITEM_FEEDS = {
     "podcast-shared-link": 131,
     "thousand-guids-one-link": 1000,
     "no-guid-same-title": 3,
+    "relative-links-content-location": 2,
 }
 
 
@@ -49,8 +50,9 @@ def test_hostile_items_load_whole_and_the_next_run_does_not_crash(prefect_server
         catalog = SAMPLE_CATALOG.read_text()
         for name, body in bodies.items():
             kind = "application/feed+json" if body.lstrip().startswith(b"{") else "application/rss+xml"
-            server.routes[f"/items/{name}"] = lambda handler, body=body, kind=kind: send(
-                handler, 200, body, {"Content-Type": kind}
+            headers = {"Content-Type": kind, "Content-Location": "/cdn/kg/rss.xml"}
+            server.routes[f"/items/{name}"] = lambda handler, body=body, headers=headers: send(
+                handler, 200, body, headers
             )
             catalog += _feed_toml(name, "{base}/items/" + name)
         (tmp_path / "catalog.toml").write_text(catalog)
@@ -86,6 +88,10 @@ def test_hostile_items_load_whole_and_the_next_run_does_not_crash(prefect_server
             "SELECT count(DISTINCT story_id) FROM appearances WHERE feed_id = 'podcast-shared-link'"
         ).fetchone()[0]
         runs = con.execute("SELECT count(*) FROM runs WHERE published").fetchone()[0]
+        relative = con.execute(
+            "SELECT canonical_url FROM appearances WHERE feed_id = 'relative-links-content-location' "
+            "ORDER BY canonical_url"
+        ).fetchall()
         (xml_warnings,) = con.execute(
             "SELECT parse_warnings FROM fetches WHERE feed_id = 'xml-surrogate-reference' LIMIT 1"
         ).fetchone()
@@ -98,5 +104,8 @@ def test_hostile_items_load_whole_and_the_next_run_does_not_crash(prefect_server
     # A home-page link shared by 130 episodes is no story key: each episode is its own story.
     assert podcast_stories == 131
     assert runs == 2
+    # Relative links resolve against the response's Content-Location, not the feed URL.
+    base = server.base_url
+    assert [url for (url,) in relative] == [f"{base}/cdn/kg/story/7.html", f"{base}/kg/8.html"]
     assert any("character reference" in warning for warning in xml_warnings)
     assert set(duplicates(data_dir).values()) == {0} and debris(data_dir) == []
