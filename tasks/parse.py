@@ -171,8 +171,10 @@ def _entry_from_feedparser(item: Any) -> ParsedEntry:
 
 def parse_xml_feed(body: bytes, headers: dict[str, str], url: str) -> ParsedDocument:
     """RSS 0.9x/1.0/2.0, Atom 0.3/1.0, RDF via feedparser (bytes + our response headers)."""
-    # No content-location: feedparser would resolve every relative URI in every HTML field
-    # (30 % of its time); entry links are resolved against the feed URL in normalise.
+    # A Content-Location header (kept by the fetcher) is feedparser's base for links, with
+    # xml:base applied on top; RESOLVE_RELATIVE_URIS is off, so HTML fields are not
+    # rewritten (measured: +6 % on a 190 KB Atom feed, within noise). Links still
+    # relative are resolved against ``ParsedDocument.base_url`` in normalise.
     parsed = feedparser.parse(body, response_headers=headers)
     version = parsed.get("version") or "unknown"
     document = ParsedDocument(
