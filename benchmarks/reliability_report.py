@@ -123,12 +123,16 @@ def hostile_documents() -> tuple[list[Row], tuple[float, float]]:
                 observed += f" — {'; '.join(problems)}"
         if case.error:
             expected = f"error “{case.error}”"
+        elif case.error == "" and case.entries is not None:
+            expected = f"parses, exactly {case.entries} entries"
         elif case.error == "":
             expected = f"parses, ≥{case.min_entries} entries" + (
                 ", no amplification" if case.max_amplification else ""
             )
         else:
             expected = "an error or entries, bounded"
+        if case.titles or case.contains or case.urls or case.date_issues or case.entry_warnings:
+            expected += ", content as expected"
         rows.append(
             Row(
                 "document",
