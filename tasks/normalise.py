@@ -30,6 +30,8 @@ MIN_WORDS_FOR_CONTENT_KEY = 12
 TEXT_REPAIRED = "text repaired"
 IDENTITY_COLLISION = "identity collision"
 DATE_NOT_BELIEVED = "date not believed"
+# A document warning (stored with the fetch): an entry normalising could not handle.
+ITEM_SKIPPED = "entry skipped"
 
 
 @dataclass
@@ -268,7 +270,9 @@ def normalise_document(
     policy: NormalisePolicy,
     raw_sha256: str | None = None,
 ) -> list[NormalisedEntry]:
-    """All entries of one document, none lost to a shared identity.
+    """All entries of one document, none lost to a shared identity. An entry that makes
+    normalising raise is skipped with an ``entry skipped`` warning on the document (the
+    fetch row keeps it); the others load.
 
     An id listed twice with the same link is one item (some CMSs list an item and its
     update): the last is kept. Two entries that share an id but not the link, and differ
@@ -277,8 +281,13 @@ def normalise_document(
     counts. A canonical URL shared by entries of different ids is no key for any of them
     (``url_is_key``), so dedupe cannot merge them through it."""
     kept: dict[str, NormalisedEntry] = {}
-    for entry in document.entries:
-        normalised = normalise_entry(entry, feed, document, fetched_at, base_url, policy, raw_sha256)
+    for position, entry in enumerate(document.entries, start=1):
+        try:
+            normalised = normalise_entry(entry, feed, document, fetched_at, base_url, policy, raw_sha256)
+        except Exception as error:  # a bug on one odd item costs that item, not the feed or run
+            problem = valid_unicode(f"{type(error).__name__}: {error}")[0][:300]
+            document.warnings.append(f"{ITEM_SKIPPED} #{position}: normalising failed: {problem}")
+            continue
         earlier = kept.get(normalised.entry_id)
         if (
             earlier is not None

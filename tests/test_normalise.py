@@ -27,6 +27,9 @@ def test_canonical_url_strips_tracking_and_fragments():
     )
     assert canonical_url("/story/1?from=rss", base="https://24.kg/english/") == "https://24.kg/story/1"
     assert canonical_url("mailto:desk@example.com") is None
+    # Found by the fuzz test: a link whose "port" is a date, an unclosed IPv6 bracket.
+    assert canonical_url("https://24.kg:22:30Z</a") is None
+    assert canonical_url("http://[::1/story") is None
     assert canonical_url(None) is None
 
 
@@ -64,6 +67,22 @@ def test_entry_identity_falls_back_from_guid_to_link_to_hash():
     assert with_link.entry_id == "https://f.example/2"
     assert bare.entry_id.startswith("sha256:")
     assert _normalise(ParsedEntry(title="z", published=NOW))[0].entry_id == bare.entry_id
+
+
+def test_an_entry_that_breaks_normalising_costs_that_entry_only(monkeypatch):
+    import tasks.normalise
+
+    real = tasks.normalise.canonical_url
+    monkeypatch.setattr(
+        tasks.normalise,
+        "canonical_url",
+        lambda url, base=None: (_ for _ in ()).throw(ValueError("boom")) if url == "bad" else real(url, base),
+    )
+    items = [ParsedEntry(guid="1", link="bad", title="a"), ParsedEntry(guid="2", title="b")]
+    document = ParsedDocument(format="rss20", entries=items)
+    entries = normalise_document(document, FEED, NOW, FEED.url, NormalisePolicy())
+    assert [e.guid for e in entries] == ["2"]
+    assert document.warnings == ["entry skipped #1: normalising failed: ValueError: boom"]
 
 
 def test_language_comes_from_entry_then_feed_then_catalogue():
