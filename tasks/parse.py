@@ -213,8 +213,13 @@ def parse_document(
     forced_format: str = "auto",
 ) -> ParsedDocument:
     """Parse one fetched payload; never raises for bad input."""
+    base_url = _base_url(headers, url)
+    if any(k.lower() == "content-location" for k in headers):
+        # The parser resolves links against it too: give it the vetted, absolute form.
+        headers = {k: v for k, v in headers.items() if k.lower() != "content-location"}
+        headers["content-location"] = base_url
     document = _parse_document(body, headers, url, max_bytes, forced_format)
-    document.base_url = _base_url(headers, url)
+    document.base_url = base_url
     # Messages quote the document (feedparser's errors do); they are stored with the fetch.
     document.error = valid_unicode(document.error)[0] if document.error else None
     document.warnings = [valid_unicode(warning)[0] for warning in document.warnings]
