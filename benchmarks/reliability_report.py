@@ -36,6 +36,7 @@ os.environ["PREFECT_HOME"] = str(_PREFECT_HOME)
 configure_prefect_environment(_PREFECT_HOME)
 
 import misbehaving  # noqa: E402
+from fuzz import fuzz  # noqa: E402
 from hostile_cases import MAX_BODY_BYTES, check_case, load_cases  # noqa: E402
 from warehouse_checks import (  # noqa: E402
     FAILPOINTS,
@@ -94,8 +95,8 @@ def _short(text: str | None, limit: int = 70) -> str:
 def hostile_documents() -> tuple[list[Row], tuple[float, float]]:
     good = (SAMPLE_DIR / "feeds" / "24kg-en-all.xml").read_bytes()
 
-    def parse(body: bytes):
-        document = parse_document(body, {}, FEED.url, MAX_BODY_BYTES)
+    def parse(body: bytes, headers: dict[str, str] | None = None):
+        document = parse_document(body, headers or {}, FEED.url, MAX_BODY_BYTES)
         entries = (
             []
             if document.error
@@ -106,7 +107,7 @@ def hostile_documents() -> tuple[list[Row], tuple[float, float]]:
     _, base_s, base_mb = measured(lambda: parse(good))
     rows = []
     for case in load_cases({"base": "http://127.0.0.1:9"}):
-        outcome, seconds, peak = measured(lambda case=case: parse(case.body))
+        outcome, seconds, peak = measured(lambda case=case: parse(case.body, case.headers))
         if isinstance(outcome, Exception):
             observed, survived = f"raised {type(outcome).__name__}: {outcome}", False
         else:
@@ -123,12 +124,16 @@ def hostile_documents() -> tuple[list[Row], tuple[float, float]]:
                 observed += f" — {'; '.join(problems)}"
         if case.error:
             expected = f"error “{case.error}”"
+        elif case.error == "" and case.entries is not None:
+            expected = f"parses, exactly {case.entries} entries"
         elif case.error == "":
             expected = f"parses, ≥{case.min_entries} entries" + (
                 ", no amplification" if case.max_amplification else ""
             )
         else:
             expected = "an error or entries, bounded"
+        if case.titles or case.contains or case.urls or case.date_issues or case.entry_warnings:
+            expected += ", content as expected"
         rows.append(
             Row(
                 "document",
@@ -420,12 +425,28 @@ def print_table(title: str, rows: list[Row], baseline: tuple[float, float] | Non
         print(line)
 
 
+def print_fuzz(report) -> None:
+    """The fuzz run (tests/reliability/fuzz.py) as one table row plus any failures."""
+    kinds = ", ".join(f"{kind} {count:,}" for kind, count in sorted(report.by_kind.items()))
+    print("\n### Hostile-input fuzzing (parse → normalise → enrich → dedupe plan → Arrow)\n")
+    print("| inputs tried | by kind | runs failed | entries out | documents refused | time |")
+    print("|---|---|---|---|---|---|")
+    print(
+        f"| {report.inputs:,} | {kinds} | {report.failures} | {report.entries:,} "
+        f"| {report.documents_with_error:,} | {report.seconds:.0f} s |"
+    )
+    for example in report.examples:
+        print(f"\n- failure: {example}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-crash", action="store_true", help="skip the subprocess crash/disk-full cases")
     parser.add_argument("--no-soak", action="store_true", help="skip the 10,000-fetch soak")
     parser.add_argument("--soak-feeds", type=int, default=2_500, help="feeds in the soak (default 2,500)")
     parser.add_argument("--soak-rounds", type=int, default=4, help="polls of every feed (default 4)")
+    parser.add_argument("--fuzz-inputs", type=int, default=20_000, help="hostile inputs (default 20,000)")
+    parser.add_argument("--fuzz-seconds", type=float, default=300, help="fuzzing time cap (default 300 s)")
     arguments = parser.parse_args()
     print(f"Reliability report — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {_machine()}")
 
@@ -449,6 +470,8 @@ def main() -> None:
     rows = ssrf()
     print_table("Server-side request forgery", rows, None)
     all_rows += rows
+    fuzz_report = fuzz(seed=20261201, max_inputs=arguments.fuzz_inputs, max_seconds=arguments.fuzz_seconds)
+    print_fuzz(fuzz_report)
 
     soak_result = None
     if not (arguments.no_crash and arguments.no_soak):

@@ -58,6 +58,11 @@ def print_summary(summary) -> None:
         f"{summary.updated_appearances} updated, [bold]{summary.new_stories}[/] new stories, "
         f"{summary.duplicates_merged} duplicates merged, [bold]{len(summary.errors)}[/] feeds with errors."
     )
+    if summary.text_repaired or summary.identity_collisions:
+        console.print(
+            f"{summary.text_repaired} entries had text that cannot be stored (repaired, see entry_warnings), "
+            f"{summary.identity_collisions} entries shared an id with another of their document (both kept)."
+        )
 
 
 def cell(value) -> str:

@@ -19,7 +19,7 @@ from flows.steps.load import attach_story_index
 from tasks import story_plan
 from tasks.cluster import DedupePolicy, StoryMatcher
 from tasks.dedupe import AppearanceWrite, DedupePlan, History, StoryWrite
-from tasks.normalise import NormalisedEntry
+from tasks.normalise import NormalisedEntry, without_shared_url_keys
 from tasks.records import appearance_row, story_row
 from tasks.settings import load_settings
 from warehouse.queries import current_appearances, current_stories
@@ -66,6 +66,7 @@ def _entry_from_row(row: dict[str, Any]) -> NormalisedEntry:
         word_count=len(title.split()) + len(text.split()),
         raw_sha256=row["raw_sha256"],
         enrichment={c: row[c] for c in ENRICHMENT_COLUMNS if row.get(c) is not None},
+        warnings=list(row.get("entry_warnings") or []),
     )
 
 
@@ -89,7 +90,9 @@ def rebuild_clusters(
         rows = current_appearances(warehouse.data_dir)
         old_stories = current_stories(warehouse.data_dir)
         matcher = StoryMatcher(policy)
-        plan = story_plan.plan([_entry_from_row(row) for row in rows], History(), now, matcher)
+        plan = story_plan.plan(
+            without_shared_url_keys([_entry_from_row(row) for row in rows]), History(), now, matcher
+        )
         report.appearances = len(plan.appearances)
         batch = CommitBatch(run_id=run_id, flow="dedupe-rebuild", started_at=now, reset_clustering=True)
         old = {row["appearance_id"]: row for row in rows}

@@ -20,7 +20,7 @@ from tasks.dedupe import DedupePlan
 from tasks.documents import ParsedDocument
 from tasks.drop import DropPickup
 from tasks.fetch import FetchResult
-from tasks.normalise import NormalisedEntry
+from tasks.normalise import IDENTITY_COLLISION, TEXT_REPAIRED, NormalisedEntry, count_warnings
 from warehouse.queries import feed_health
 
 
@@ -71,6 +71,10 @@ class RunSummary:
     updated_appearances: int = 0
     new_stories: int = 0
     duplicates_merged: int = 0
+    # Entries whose text had code points that cannot be stored (replaced, flagged), and
+    # entries kept apart from another entry of their document with the same id.
+    text_repaired: int = 0
+    identity_collisions: int = 0
     feeds: list[FeedReport] = field(default_factory=list)
 
     @property
@@ -88,6 +92,8 @@ class RunSummary:
             "updated_appearances": self.updated_appearances,
             "new_stories": self.new_stories,
             "duplicates_merged": self.duplicates_merged,
+            "text_repaired": self.text_repaired,
+            "identity_collisions": self.identity_collisions,
             "errors": {report.feed_id: report.error for report in self.errors},
         }
 
@@ -138,6 +144,9 @@ def summarise(
         new_stories=plan.new_stories,
         duplicates_merged=plan.merged,
     )
+    entries = [entry for outcome in outcomes for entry in outcome.entries]
+    summary.text_repaired = count_warnings(entries, TEXT_REPAIRED)
+    summary.identity_collisions = count_warnings(entries, IDENTITY_COLLISION)
     for outcome in outcomes:
         result, feed_id = outcome.result, outcome.feed.id
         summary.not_modified += result.not_modified

@@ -48,6 +48,41 @@ class _ZlibDecoder:
         return out
 
 
+class _GzipDecoder:
+    """gzip, all members: RFC 1952 allows several concatenated members (``cat a.gz b.gz``,
+    log-rotating servers, pigz), and a decoder that stops after the first silently
+    loses the rest of the feed. Bytes after the last member that do not start a new one
+    (zero padding some servers append) are ignored, as gzip(1) does."""
+
+    def __init__(self):
+        self._decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._pending = b""  # the start of a next member, split across chunks
+        self._trailing_garbage = False
+
+    def decode(self, data: bytes, budget: int) -> bytes:
+        chunks, produced = [], 0
+        data = self._pending + data
+        self._pending = b""
+        while data and not self._trailing_garbage:
+            if self._decompressor.eof:  # between members: does another one start here?
+                if len(data) < 2:
+                    self._pending = data
+                    break
+                if not data.startswith(b"\x1f\x8b"):
+                    self._trailing_garbage = True
+                    break
+                self._decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            out = self._decompressor.decompress(data, budget - produced + 1)
+            produced += len(out)
+            if produced > budget:
+                raise BodyTooLarge()
+            chunks.append(out)
+            if not self._decompressor.eof:
+                break  # all of ``data`` consumed (output stayed within the budget)
+            data = self._decompressor.unused_data
+        return b"".join(chunks)
+
+
 class _BrotliDecoder:
     def __init__(self):
         self._decompressor = brotli.Decompressor()
@@ -71,7 +106,7 @@ class _BrotliDecoder:
 
 def _decoder_for(coding: str):
     if coding in ("gzip", "x-gzip"):
-        return _ZlibDecoder(16 + zlib.MAX_WBITS)
+        return _GzipDecoder()
     if coding == "deflate":
         return _ZlibDecoder(zlib.MAX_WBITS)
     if coding == "br":

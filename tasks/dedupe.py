@@ -120,20 +120,30 @@ def plan_batch(
     newer wire version of the story's guid, tasks/wire_versions.py).
     """
     plan = DedupePlan()
+    claimed: set[str] = set()  # appearances an entry of this batch already is
     for entry in sorted(entries, key=lambda e: (e.published_at, e.feed_id, e.entry_id)):
-        known = _find_appearance(entry, history)
+        known = _find_appearance(entry, history, claimed)
         if known is not None:
             _revisit(entry, known, history, plan, seen_at, takes_over)
         else:
             _first_sighting(entry, history, plan, seen_at, match_story, takes_over)
+        claimed.add(appearance_id_for(entry) if known is None else known.appearance_id)
     return plan
 
 
-def _find_appearance(entry: NormalisedEntry, history: History) -> KnownAppearance | None:
+def _find_appearance(entry: NormalisedEntry, history: History, claimed: set[str]) -> KnownAppearance | None:
+    """The appearance ``entry`` is, by its id, else by its URL. A URL is the same
+    appearance under a new guid only when the content agrees and no other entry of this
+    batch is that appearance already: distinct guids sharing a link stay distinct."""
     for key in entry.appearance_keys:
         found = history.appearances_by_key.get((entry.feed_id, key))
-        if found is not None:
-            return found
+        if found is None:
+            continue
+        if key.startswith("url:") and entry.guid and (
+            found.content_hash != entry.change_hash or found.appearance_id in claimed
+        ):
+            continue
+        return found
     return None
 
 

@@ -25,6 +25,16 @@ class ParsedEntry:
     authors: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     language: str | None = None
+    # What the document declares the title/summary/content to be (Atom ``type``, JSON
+    # Feed ``content_text`` vs ``content_html``): ``text/plain`` means angle brackets are
+    # text. None: not declared, markup is sniffed.
+    title_type: str | None = None
+    summary_type: str | None = None
+    content_type: str | None = None
+    # Set when the document states a date that cannot be believed as written (month 13,
+    # a signed year, an offset of +9999; tasks/dates.py): ``published``/``updated`` are
+    # then None and the normaliser flags the entry ``invalid`` instead of ``missing``.
+    date_problem: str | None = None
     # The original publisher an aggregator names (RSS <source url="...">Reuters</source>,
     # Atom <source>): the outlet that really carried the story.
     source_url: str | None = None
@@ -45,3 +55,6 @@ class ParsedDocument:
     ttl_minutes: int | None = None
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    # What relative links resolve against: the response's Content-Location, else the URL
+    # fetched (xml:base inside the document is applied by the parser itself).
+    base_url: str | None = None

@@ -28,6 +28,48 @@ _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.I)
 # Single-byte encodings the region's feeds actually use, tried when the declared one gives
 # mojibake: Cyrillic (windows-1251, KOI8-R, DOS 866) and Western (windows-1252).
 _FALLBACKS = ("windows-1251", "koi8-r", "windows-1252", "cp866")
+# Codecs of scripts other than Latin and Cyrillic (CJK, Thai, Hebrew, Arabic, Greek). No
+# single-byte Cyrillic fallback can tell their bytes from Russian: EUC-JP read as cp866
+# or Hebrew read as windows-1251 is all letters in one script, so ``mojibake_score``
+# calls it clean. The statistical detector does tell them apart (it scores language
+# coherence), so when it names one of these and that decoding is clean, it wins.
+_OTHER_SCRIPT_CODECS = frozenset(
+    {
+        "euc_jp",
+        "euc_jis_2004",
+        "euc_jisx0213",
+        "shift_jis",
+        "shift_jis_2004",
+        "shift_jisx0213",
+        "cp932",
+        "iso2022_jp",
+        "euc_kr",
+        "cp949",
+        "johab",
+        "iso2022_kr",
+        "gb2312",
+        "gbk",
+        "gb18030",
+        "hz",
+        "big5",
+        "big5hkscs",
+        "cp950",
+        "tis-620",
+        "cp874",
+        "iso8859-11",
+        "cp1255",
+        "iso8859-8",
+        "cp862",
+        "cp1256",
+        "iso8859-6",
+    }
+)
+# Hebrew bytes read as windows-1251 are clean-looking lower-case Cyrillic, but made of
+# й, щ and ъ (yod, shin and tav land there) a fifth of the time; in Russian, Kazakh or
+# Kyrgyz text they are under 2 %. Text in capitals only is no real feed either.
+_RARE_CYRILLIC = frozenset("йщъЙЩЪ")
+_RARE_CYRILLIC_SHARE = 0.08
+_MIN_CYRILLIC_LETTERS = 20
 # A decoding is accepted when fewer than this share of its non-ASCII words look broken.
 # Real text scores 0-2% (brand names in camel case); any mis-decoding scores above 30%.
 MOJIBAKE_THRESHOLD = 0.1
@@ -73,8 +115,27 @@ def _suspicious(word: str) -> bool:
         return True
     # Latin-1 read as Cyrillic ("inquйrito") or UTF-8 read as a code page ("Ð¦Ð¸") mixes
     # scripts inside one word.
-    scripts = {unicodedata.name(ch, "X").split()[0] for ch in word}
+    scripts = {_script(ch) for ch in word}
     return len(scripts) > 1 or any(ch in "ÃÂ" for ch in word)
+
+
+# Japanese writes kanji, hiragana and katakana inside one word, Korean mixes hangul and
+# hanja: for the mixed-script rule they are one script.
+_EAST_ASIAN = frozenset({"CJK", "HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA", "HANGUL", "IDEOGRAPHIC"})
+
+
+def _script(ch: str) -> str:
+    script = unicodedata.name(ch, "X").split()[0]
+    return "CJK" if script in _EAST_ASIAN else script
+
+
+def implausible_cyrillic(text: str) -> bool:
+    """Whether ``text``, read in a Cyrillic code page, cannot be real Cyrillic prose."""
+    letters = [ch for ch in text if "\u0400" <= ch <= "\u04ff" and ch.isalpha()]
+    if len(letters) < _MIN_CYRILLIC_LETTERS:
+        return False
+    rare = sum(ch in _RARE_CYRILLIC for ch in letters)
+    return rare / len(letters) > _RARE_CYRILLIC_SHARE or not any(ch.islower() for ch in letters)
 
 
 def mojibake_score(text: str) -> float:
@@ -137,17 +198,31 @@ def to_utf8(body: bytes, headers: dict[str, str]) -> EncodingDecision:
     candidates += [name for name in _FALLBACKS if name not in candidates]
     # The statistical guess comes last: on short Latin-1 feeds it proposes Baltic or
     # Central European code pages that decode without errors but wrongly.
-    best = from_bytes(body[:200_000]).best()
+    matches = from_bytes(body[:200_000])
+    best = matches.best()
     detected = codec_name(best.encoding) if best else None
-    if detected and detected not in candidates:
+    if detected in _OTHER_SCRIPT_CODECS and detected not in candidates:
+        # After a stated encoding (trusted when clean), before the Cyrillic fallbacks.
+        candidates.insert(1 if stated and stated != "utf-8" else 0, detected)
+    elif detected and detected not in candidates:
         candidates.append(detected)
+    # The detector's other readings in another script, for when every Cyrillic reading
+    # turns out implausible (short Hebrew: the detector's best guess is windows-1251).
+    for match in matches:
+        name = codec_name(match.encoding)
+        if name in _OTHER_SCRIPT_CODECS and name not in candidates:
+            candidates.append(name)
     scored = []
     for position, encoding in enumerate(candidates):
         decoded = _decode(body, encoding)
         if decoded is not None:
-            scored.append((mojibake_score(decoded), position, encoding, decoded))
+            score = mojibake_score(decoded) + (1.0 if implausible_cyrillic(decoded) else 0.0)
+            scored.append((score, position, encoding, decoded))
             if position == 0 and scored[0][0] < MOJIBAKE_THRESHOLD and stated:
                 break  # the declared encoding gives clean text: trust it
+            if encoding == detected in _OTHER_SCRIPT_CODECS and scored[-1][0] < MOJIBAKE_THRESHOLD:
+                scored = [scored[-1]]
+                break  # the detector's non-Cyrillic script decodes cleanly: take it
     if not scored:
         return EncodingDecision(body, headers, None, "no encoding decodes the bytes; parsed as given")
     _, _, encoding, decoded = min(scored)

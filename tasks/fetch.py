@@ -38,6 +38,8 @@ KEPT_HEADERS = (
     "content-type",
     "content-encoding",
     "content-length",
+    # Relative links in the body resolve against it (RFC 9110), not the URL asked for.
+    "content-location",
     "etag",
     "last-modified",
     "cache-control",

@@ -14,14 +14,23 @@ import calendar
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
 from tasks.content_decoding import BodyTooLarge, BoundedDecoder
+from tasks.dates import date_text_problem
 from tasks.documents import ParsedDocument, ParsedEntry
 from tasks.encoding import to_utf8
 from tasks.formats import FORMAT_PARSERS, detect_family
-from tasks.xml_safety import UnsafeDocument, defuse_xml, to_utf8_if_wide, with_utf8_charset
+from tasks.text import valid_unicode
+from tasks.xml_safety import (
+    UnsafeDocument,
+    defuse_xml,
+    replace_invalid_character_references,
+    to_utf8_if_wide,
+    with_utf8_charset,
+)
 
 # We turn feed HTML into plain text ourselves (tasks/text.py), so feedparser's sanitiser
 # and relative-URI rewriting are work whose result we throw away.
@@ -58,10 +67,27 @@ def _struct_to_datetime(value) -> datetime | None:
         return None
 
 
+def _checked_date(item: Any, field_name: str) -> tuple[datetime | None, str | None]:
+    """feedparser's reading of a date field, unless the string as written is no date."""
+    # dict.get: feedparser's own .get maps a missing updated(_parsed) onto published
+    # (with a DeprecationWarning); we want what the entry says.
+    raw = dict.get(item, field_name)
+    problem = date_text_problem(raw if isinstance(raw, str) else None)
+    if problem:
+        return None, f"{field_name} {problem}"
+    return _struct_to_datetime(dict.get(item, f"{field_name}_parsed")), None
+
+
+def _declared_type(item: Any, detail: str) -> str | None:
+    value = (item.get(detail) or {}).get("type")
+    return value if isinstance(value, str) else None
+
+
 def _entry_from_feedparser(item: Any) -> ParsedEntry:
-    content = None
+    content, content_type = None, None
     if item.get("content"):
-        content = max((c.get("value") or "" for c in item["content"]), key=len) or None
+        longest = max(item["content"], key=lambda c: len(c.get("value") or ""))
+        content, content_type = longest.get("value") or None, longest.get("type")
     authors = [a.get("name") for a in item.get("authors", []) if a.get("name")]
     if not authors and item.get("author"):
         authors = [item["author"]]
@@ -73,6 +99,8 @@ def _entry_from_feedparser(item: Any) -> ParsedEntry:
                 link = candidate["href"]
                 break
     source = item.get("source") or {}
+    published, published_problem = _checked_date(item, "published")
+    updated, updated_problem = _checked_date(item, "updated")
     return ParsedEntry(
         source_url=source.get("href") or source.get("url") or None,
         source_title=source.get("title") or None,
@@ -81,10 +109,12 @@ def _entry_from_feedparser(item: Any) -> ParsedEntry:
         title=item.get("title"),
         summary=item.get("summary"),
         content=content,
-        # dict.get: feedparser's own .get maps a missing updated_parsed onto
-        # published_parsed (with a DeprecationWarning); we want what the entry says.
-        published=_struct_to_datetime(dict.get(item, "published_parsed")),
-        updated=_struct_to_datetime(dict.get(item, "updated_parsed")),
+        title_type=_declared_type(item, "title_detail"),
+        summary_type=_declared_type(item, "summary_detail"),
+        content_type=content_type if isinstance(content_type, str) else None,
+        published=published,
+        updated=updated,
+        date_problem=published_problem or updated_problem,
         authors=authors,
         categories=[c for c in categories if c],
         language=(item.get("language") or None),
@@ -93,8 +123,10 @@ def _entry_from_feedparser(item: Any) -> ParsedEntry:
 
 def parse_xml_feed(body: bytes, headers: dict[str, str], url: str) -> ParsedDocument:
     """RSS 0.9x/1.0/2.0, Atom 0.3/1.0, RDF via feedparser (bytes + our response headers)."""
-    # No content-location: feedparser would resolve every relative URI in every HTML field
-    # (30 % of its time); entry links are resolved against the feed URL in normalise.
+    # A Content-Location header (kept by the fetcher) is feedparser's base for links, with
+    # xml:base applied on top; RESOLVE_RELATIVE_URIS is off, so HTML fields are not
+    # rewritten (measured: +6 % on a 190 KB Atom feed, within noise). Links still
+    # relative are resolved against ``ParsedDocument.base_url`` in normalise.
     parsed = feedparser.parse(body, response_headers=headers)
     version = parsed.get("version") or "unknown"
     document = ParsedDocument(
@@ -134,6 +166,35 @@ def parse_document(
     forced_format: str = "auto",
 ) -> ParsedDocument:
     """Parse one fetched payload; never raises for bad input."""
+    base_url = _base_url(headers, url)
+    if any(k.lower() == "content-location" for k in headers):
+        # The parser resolves links against it too: give it the vetted, absolute form.
+        headers = {k: v for k, v in headers.items() if k.lower() != "content-location"}
+        headers["content-location"] = base_url
+    document = _parse_document(body, headers, url, max_bytes, forced_format)
+    document.base_url = base_url
+    # Messages quote the document (feedparser's errors do); they are stored with the fetch.
+    document.error = valid_unicode(document.error)[0] if document.error else None
+    document.warnings = [valid_unicode(warning)[0] for warning in document.warnings]
+    return document
+
+
+def _base_url(headers: dict[str, str], url: str) -> str:
+    """The URL fetched, or the Content-Location the server says the body has (RFC 9110:
+    relative references in the body resolve against it)."""
+    location = next((v for k, v in headers.items() if k.lower() == "content-location"), None)
+    if not location or not location.strip():
+        return url
+    try:
+        resolved = urljoin(url, location.strip())
+    except ValueError:
+        return url
+    return resolved if urlsplit(resolved).scheme in ("http", "https") else url
+
+
+def _parse_document(
+    body: bytes, headers: dict[str, str], url: str, max_bytes: int, forced_format: str
+) -> ParsedDocument:
     try:
         body = maybe_gunzip(body, max_bytes)
     except ValueError as error:
@@ -152,6 +213,12 @@ def parse_document(
         except UnsafeDocument as error:
             return ParsedDocument(format="unknown", error=str(error))
         defused_warnings += defused
+        body, replaced = replace_invalid_character_references(body)
+        if replaced:
+            defused_warnings.append(
+                f"{replaced} character reference(s) to code points XML forbids (&#xD800; and the like) "
+                "replaced by U+FFFD"
+            )
     parser = PARSERS.get(family)
     if parser is None:
         snippet = body[:60].decode("utf-8", "replace").strip()

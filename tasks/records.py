@@ -16,7 +16,8 @@ from tasks.normalise import NormalisedEntry
 
 
 def partition_date(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d")
+    # isoformat, not strftime: strftime writes year 1 as "1-01-01", not "0001-01-01".
+    return moment.date().isoformat()
 
 
 def _text_columns(entry: NormalisedEntry) -> dict[str, Any]:
@@ -34,6 +35,7 @@ def _text_columns(entry: NormalisedEntry) -> dict[str, Any]:
         "date_issue": entry.date_issue,
         "updated_at": entry.updated_at,
         "content_hash": entry.content_hash,
+        "entry_warnings": entry.warnings,
         **entry.enrichment,
     }
 

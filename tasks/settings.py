@@ -93,6 +93,10 @@ class NormalisePolicy:
     # Feeds "lie about dates": a published date more than this far in the future is
     # treated as wrong and replaced by the fetch time (flagged as guessed).
     future_tolerance_minutes: int = 60
+    # Dates before this year are not believed (CMS defaults: year 1, 99, 1600, 1970) and
+    # become the fetch time, flagged ``implausible``. Web news feeds begin in the late
+    # 1990s; 1990 leaves room for archive backfills of digitised stories.
+    earliest_plausible_year: int = 1990
     # Titles longer than this are not titles (a whole article pasted in); truncated.
     max_title_chars: int = 1_000
     max_summary_chars: int = 20_000

@@ -44,39 +44,92 @@ _BLOCK_TAGS = {
     "dt",
 }
 # Elements whose text is never reader-visible prose.
-_DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "template", "svg")
-_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_DROP_TAGS = ("script", "style", "noscript", "template", "svg")
+# Embedded players. Their content is fallback markup, but feeds often leave them unclosed
+# (``<iframe src=...>`` then the article), and an HTML parser then puts the rest of the
+# text inside them: so closed pairs are cut out and lone tags removed, before parsing.
+# Tag lengths are bounded so a hostile "<iframe" without ">" costs linear time.
+_EMBED_OPEN = {tag: re.compile(rf"<{tag}\b[^>]{{0,4000}}>", re.I) for tag in ("iframe", "object")}
+_EMBED_TAG = re.compile(r"</?(?:iframe|object|embed|param)\b[^>]{0,4000}>", re.I)
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff]")
+# Invisible format characters that sit inside words (CMS hyphenation, copy-paste from
+# Word): removed, never turned into a space, or "Ta\u200bjikistan" is two words and no
+# country. Zero-width space, soft hyphen, word joiner, invisible operators, BOM.
+_INVISIBLE = re.compile("[\u200b\u00ad\u2060-\u2064\ufeff]")
+# ZWNJ shapes Persian, Arabic and Indic script; next to Latin or Cyrillic it is noise.
+_ZWNJ_OUTSIDE_JOINING_SCRIPTS = re.compile("(?<![\u0590-\u0dff])\u200c(?![\u0590-\u0dff])")
 _LOOKS_LIKE_HTML = re.compile(r"<[a-zA-Z/!][^>]*>|&[#a-zA-Z0-9]+;")
+# Lone surrogates cannot be encoded (UTF-8, Arrow, hashing all fail); a JSON "\ud800" or
+# a decoder's surrogateescape produces them. Noncharacters U+FFFE/U+FFFF are not text.
+_UNENCODABLE = re.compile("[\ud800-\udfff\ufffe\uffff]")
+PLAIN_TEXT_TYPES = frozenset({"text/plain", "text"})
 
 
 def fold_whitespace(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def clean_line(text: str | None) -> str:
-    """One line of plain text (titles, names): HTML stripped, entities decoded, NFC."""
+def valid_unicode(text: str) -> tuple[str, int]:
+    """``text`` with every code point that cannot be stored (lone surrogates,
+    noncharacters) replaced by U+FFFD, and how many were replaced."""
+    repaired, count = _UNENCODABLE.subn("\ufffd", text)
+    return repaired, count
+
+
+def without_invisible(text: str) -> str:
+    """``text`` minus zero-width and soft-hyphen characters inside words."""
+    return _ZWNJ_OUTSIDE_JOINING_SCRIPTS.sub("", _INVISIBLE.sub("", text))
+
+
+def clean_line(text: str | None, content_type: str | None = None) -> str:
+    """One line of plain text (titles, names): HTML stripped, entities decoded, NFC.
+    ``content_type`` is what the document declared (``text/plain`` keeps ``<blink>``)."""
     if not text:
         return ""
-    return fold_whitespace(html_to_text(text).replace("\n", " "))
+    return fold_whitespace(html_to_text(text, content_type).replace("\n", " "))
 
 
-def html_to_text(fragment: str | None) -> str:
-    """Readable text from an HTML fragment: paragraphs separated by a blank line."""
+def html_to_text(fragment: str | None, content_type: str | None = None) -> str:
+    """Readable text from an HTML fragment: paragraphs separated by a blank line. When the
+    document declares the field plain text (Atom ``type="text"``, an RSS title, JSON
+    Feed ``content_text``), angle brackets are text, not markup: "History of the <blink>
+    tag" keeps its tag. Without a declaration, markup is sniffed."""
     if not fragment:
         return ""
     fragment = _CONTROL.sub("", fragment)
     # Double-escaped feeds ("&amp;#8217;") need one extra round of unescaping.
     if "&amp;" in fragment and re.search(r"&amp;(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);", fragment):
         fragment = fragment.replace("&amp;", "&")
-    text = _text_from_markup(fragment) if _LOOKS_LIKE_HTML.search(fragment) else fragment
-    text = html.unescape(text)
+    plain = (content_type or "").strip().lower() in PLAIN_TEXT_TYPES
+    text = fragment if plain or not _LOOKS_LIKE_HTML.search(fragment) else _text_from_markup(fragment)
+    text = without_invisible(html.unescape(text))
     text = unicodedata.normalize("NFC", text)
     paragraphs = [fold_whitespace(line) for line in re.split(r"\n\s*\n|\n", text)]
     return "\n\n".join(p for p in paragraphs if p)
 
 
+def _without_embeds(fragment: str) -> str:
+    """Closed ``<iframe>``/``<object>`` elements cut out; unclosed ones and every
+    ``<embed>`` lose only their tag, so the text after them stays. Linear: each search
+    moves forward, and an open tag with no close ends the search for that tag."""
+    for tag, opening in _EMBED_OPEN.items():
+        lower = fragment.lower()
+        pieces, position = [], 0
+        while match := opening.search(fragment, position):
+            close = lower.find(f"</{tag}", match.end())
+            if close == -1:
+                break
+            end = lower.find(">", close)
+            pieces.append(fragment[position : match.start()])
+            position = len(fragment) if end == -1 else end + 1
+        pieces.append(fragment[position:])
+        fragment = " ".join(pieces)
+    return _EMBED_TAG.sub(" ", fragment)
+
+
 def _text_from_markup(fragment: str) -> str:
+    fragment = _without_embeds(fragment)
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (etree.ParserError, ValueError):

@@ -62,14 +62,18 @@ def canonical_url(url: str | None, base: str | None = None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    if base:
-        url = urljoin(base, url)
-    parts = urlsplit(url)
+    try:
+        if base:
+            url = urljoin(base, url)
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # "http://[::1", a port that is no number ("host:22:30Z"): no usable URL
+        return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     scheme = parts.scheme.lower()
     netloc = parts.netloc.lower()
-    if (scheme, parts.port) in (("http", 80), ("https", 443)):
+    if (scheme, port) in (("http", 80), ("https", 443)):
         netloc = netloc.rsplit(":", 1)[0]
     url = urlunsplit(parts._replace(scheme=scheme, netloc=netloc, fragment=""))
     # courlan rejects some exotic hosts; our own folding above still applies then.

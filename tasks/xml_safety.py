@@ -24,6 +24,10 @@ import re
 from lxml import etree
 
 _DECLARATION = re.compile(rb"<!(doctype|entity)", re.IGNORECASE)
+_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
+# Digits bounded: a reference of a million digits is not a code point either, and int()
+# of it would cost quadratic time.
+_CHARACTER_REFERENCE = re.compile(rb"&#(x[0-9A-Fa-f]{1,16}|X[0-9A-Fa-f]{1,16}|[0-9]{1,20});")
 _XML_DECL_ENCODING = re.compile(rb"^(\s*<\?xml[^>]*?encoding\s*=\s*)([\"'])[^\"']*\2")
 # A removal can join two halves into a new declaration (``<!DOC<!ENTITY x>TYPE``); a few
 # passes undo any honest document, more means the document is built to get past us.
@@ -92,9 +96,32 @@ def _declaration_end(body: bytes, start: int, kind: bytes) -> int:
     return len(body) if close == -1 else close + 1
 
 
+def _declarations(body: bytes):
+    """Matches of ``<!DOCTYPE``/``<!ENTITY`` that are markup, not text: after the first
+    element has started (where no parser looks for a DTD any more, feedparser's loose
+    mode included), a CDATA section is text and may say ``<!DOCTYPE`` (an HTML snippet);
+    it is skipped. Before the first element every match counts, CDATA or not."""
+    root = _FIRST_ELEMENT.search(body)
+    root_start = root.start() if root else len(body)
+    position, match = 0, _DECLARATION.search(body)
+    while match is not None:
+        cdata = body.find(b"<![CDATA[", max(position, root_start), match.start())
+        if cdata != -1:
+            end = body.find(b"]]>", cdata + 9)
+            if end == -1:
+                return  # the rest of the document is one unterminated CDATA section: text
+            position = end + 3
+            if match.start() < position:
+                match = _DECLARATION.search(body, position)
+            continue
+        yield match
+        position = match.end()
+        match = _DECLARATION.search(body, position)
+
+
 def _remove_declarations(body: bytes) -> tuple[bytes, int]:
     pieces, position, removed = [], 0, 0
-    for match in _DECLARATION.finditer(body):
+    for match in _declarations(body):
         if match.start() < position:
             continue
         pieces.append(body[position : match.start()])
@@ -102,6 +129,38 @@ def _remove_declarations(body: bytes) -> tuple[bytes, int]:
         removed += 1
     pieces.append(body[position:])
     return b"".join(pieces), removed
+
+
+def replace_invalid_character_references(body: bytes) -> tuple[bytes, int]:
+    """``body`` with every numeric character reference to a code point XML 1.0 forbids
+    (surrogates such as ``&#xD800;``, C0 controls, U+FFFE/U+FFFF, beyond U+10FFFF)
+    replaced by ``&#xFFFD;``, and how many there were. feedparser's strict parser
+    rejects such a document and its lenient one crashes encoding the character, so one
+    bad reference would cost the whole feed."""
+    count = 0
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        nonlocal count
+        digits = match.group(1)
+        try:
+            code = int(digits[1:], 16) if digits[:1] in (b"x", b"X") else int(digits)
+        except ValueError:
+            return match.group(0)
+        if _xml_char(code):
+            return match.group(0)
+        count += 1
+        return b"&#xFFFD;"
+
+    return _CHARACTER_REFERENCE.sub(replace, body), count
+
+
+def _xml_char(code: int) -> bool:
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
 
 
 def exceeds_depth(body: bytes, limit: int = MAX_ELEMENT_DEPTH) -> bool:
@@ -145,7 +204,7 @@ def defuse_xml(body: bytes) -> tuple[bytes, list[str]]:
         if not removed:
             break
     else:
-        if _DECLARATION.search(body):
+        if next(_declarations(body), None) is not None:
             raise UnsafeDocument(
                 "the document rebuilds DOCTYPE/ENTITY declarations each time they are removed; "
                 "refused as hostile"

@@ -99,7 +99,9 @@ def test_backfill_sources_then_maintain(prefect_server, tmp_path, monkeypatch):
     before = dict(_rows(data_dir, "SELECT appearance_id, revision FROM appearances"))
     original = tasks.normalise.html_to_text
     monkeypatch.setattr(
-        tasks.normalise, "html_to_text", lambda fragment: original(fragment).replace("Fergana", "Ferghana")
+        tasks.normalise,
+        "html_to_text",
+        lambda fragment, *declared: original(fragment, *declared).replace("Fergana", "Ferghana"),
     )
     replay = backfill(**run, source="archive", feed_ids=["wire-wp", "wire-archive"])
     assert replay.new_appearances == 0 and not replay.errors

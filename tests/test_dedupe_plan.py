@@ -105,3 +105,27 @@ def test_history_is_consulted():
 def test_match_story_hook_is_used_when_no_exact_key_matches():
     plan = plan_batch([entry()], History(), NOW, match_story=lambda e: "s-near")
     assert plan.appearances[0].story_id == "s-near" and plan.new_stories == 0 and plan.merged == 1
+
+
+def test_distinct_guids_sharing_a_link_stay_distinct_appearances():
+    """A link many guids share (a podcast's home page, a wire's "latest" page) is no
+    identity: neither within a batch nor against history."""
+    shared = "https://wire.example/latest"
+    batch = [entry(entry_id=f"g{n}", url=shared, title=f"Item {n}", body=f"Body {n}") for n in range(5)]
+    history = History()
+    plan = plan_batch(batch, history, NOW)
+    assert plan.new_appearances == 5 and len({a.appearance_id for a in plan.appearances}) == 5
+    # Next run, a new guid on the same link with other content is a new appearance...
+    later = plan_batch([entry(entry_id="g9", url=shared, title="Item 9", body="Body 9")], history, NOW)
+    assert later.new_appearances == 1 and later.updated_appearances == 0
+    # ...and the same guids again change nothing.
+    assert plan_batch(batch, history, NOW).unchanged == 5
+
+
+def test_same_content_under_new_guids_in_one_batch_is_not_merged_into_one_appearance():
+    history = History()
+    plan_batch([entry()], history, NOW)
+    twins = [entry(entry_id="new-1"), entry(entry_id="new-2")]
+    plan = plan_batch(twins, history, NOW)
+    # The first takes the old appearance over (a guid change); the second is its own.
+    assert plan.unchanged == 1 and plan.new_appearances == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tasks.catalog import Feed
-from tasks.normalise import normalise_document
+from tasks.normalise import IDENTITY_COLLISION, count_warnings, normalise_document
 from tasks.parse import ParsedDocument, ParsedEntry, parse_document
 from tasks.settings import NormalisePolicy
 from tasks.text import comparison_form, content_hash, html_to_text
@@ -27,6 +27,9 @@ def test_canonical_url_strips_tracking_and_fragments():
     )
     assert canonical_url("/story/1?from=rss", base="https://24.kg/english/") == "https://24.kg/story/1"
     assert canonical_url("mailto:desk@example.com") is None
+    # Found by the fuzz test: a link whose "port" is a date, an unclosed IPv6 bracket.
+    assert canonical_url("https://24.kg:22:30Z</a") is None
+    assert canonical_url("http://[::1/story") is None
     assert canonical_url(None) is None
 
 
@@ -66,14 +69,51 @@ def test_entry_identity_falls_back_from_guid_to_link_to_hash():
     assert _normalise(ParsedEntry(title="z", published=NOW))[0].entry_id == bare.entry_id
 
 
+def test_an_entry_that_breaks_normalising_costs_that_entry_only(monkeypatch):
+    import tasks.normalise
+
+    real = tasks.normalise.canonical_url
+    monkeypatch.setattr(
+        tasks.normalise,
+        "canonical_url",
+        lambda url, base=None: (_ for _ in ()).throw(ValueError("boom")) if url == "bad" else real(url, base),
+    )
+    items = [ParsedEntry(guid="1", link="bad", title="a"), ParsedEntry(guid="2", title="b")]
+    document = ParsedDocument(format="rss20", entries=items)
+    entries = normalise_document(document, FEED, NOW, FEED.url, NormalisePolicy())
+    assert [e.guid for e in entries] == ["2"]
+    assert document.warnings == ["entry skipped #1: normalising failed: ValueError: boom"]
+
+
 def test_language_comes_from_entry_then_feed_then_catalogue():
     (entry,) = _normalise(ParsedEntry(guid="1", title="t"))
     assert entry.language == "en"
 
 
-def test_duplicate_guid_in_one_document_is_one_entry():
-    entries = _normalise(ParsedEntry(guid="1", title="old"), ParsedEntry(guid="1", title="new"))
-    assert [e.title for e in entries] == ["new"]
+def test_an_item_listed_twice_is_one_entry_but_a_reused_guid_on_another_link_is_kept_apart():
+    link = "https://f.example/1"
+    (update,) = _normalise(
+        ParsedEntry(guid="1", link=link, title="old"), ParsedEntry(guid="1", link=link, title="new")
+    )
+    assert (update.title, update.warnings) == ("new", [])
+    reused = (ParsedEntry(guid="1", link=link, title="old"), ParsedEntry(guid="1", title="other"))
+    old, other = _normalise(*reused)
+    assert (old.entry_id, old.warnings) == ("1", [])
+    assert other.entry_id == f"1#{other.content_hash[:12]}"
+    assert count_warnings([old, other], IDENTITY_COLLISION) == 1
+    # A repoll of the same document gives the same ids (no new appearance each run).
+    assert [e.entry_id for e in _normalise(*reused)] == ["1", other.entry_id]
+
+
+def test_a_home_page_link_is_no_identity():
+    home = "https://f.example/"
+    first, second = _normalise(
+        ParsedEntry(link=home, title="Episode 1", summary="One"),
+        ParsedEntry(link=home, title="Episode 2", summary="Two"),
+    )
+    assert first.entry_id.startswith("sha256:") and first.entry_id != second.entry_id
+    assert not first.url_is_key and first.appearance_keys == [f"id:{first.entry_id}"]
+    assert all(not key.startswith("url:") for key in first.story_keys)
 
 
 def test_windows_1251_feed_decodes(tmp_path):

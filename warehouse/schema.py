@@ -68,6 +68,8 @@ _TEXT_FIELDS = [
     pa.field("date_issue", pa.string()),
     pa.field("updated_at", TIMESTAMP),
     pa.field("content_hash", pa.string()),
+    # What normalising repaired or decided (tasks/normalise.py NormalisedEntry.warnings).
+    pa.field("entry_warnings", STRINGS),
 ]
 
 

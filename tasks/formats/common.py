@@ -12,6 +12,8 @@ from typing import Any
 import lxml.html
 from lxml import etree
 
+from tasks.dates import date_text_problem
+
 # IPTC publication status (ninjs `pubstatus`, NewsML-G2 `stat:` qcodes): "withheld" means
 # do not use until further notice, "canceled" means kill the story. Both take it out of
 # the default `stories` view; it stays in `stories_all` and `story_versions`.
@@ -23,8 +25,9 @@ _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(Z|[+-]\d{4}
 
 def parse_datetime(value: Any) -> datetime | None:
     """RFC 3339 / ISO 8601 (full or compact) or RFC 822, as an aware UTC datetime.
-    Anything else is None: the normaliser then records the date as missing."""
-    if not isinstance(value, str) or not value.strip():
+    Anything else, and a string that is no date as written (month 13, a signed year, an
+    offset of +9999: tasks/dates.py), is None."""
+    if not isinstance(value, str) or not value.strip() or date_text_problem(value):
         return None
     text = value.strip()
     compact = _COMPACT.match(text)
@@ -43,6 +46,16 @@ def parse_datetime(value: Any) -> datetime | None:
         # Agencies deliver UTC when they omit the offset (IPTC recommends UTC).
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def stated_date(value: Any) -> tuple[datetime | None, str | None]:
+    """``parse_datetime(value)`` and, when a date was given but cannot be used, why."""
+    moment = parse_datetime(value)
+    if moment is not None or value is None or (isinstance(value, str) and not value.strip()):
+        return moment, None
+    if isinstance(value, str):
+        return None, date_text_problem(value) or f"{value.strip()[:40]!r} is not a date we can read"
+    return None, f"a JSON {type(value).__name__} is not a date"
 
 
 def as_text(value: Any) -> str | None:

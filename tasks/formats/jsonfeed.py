@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from tasks.documents import ParsedDocument, ParsedEntry
-from tasks.formats.common import as_text, parse_datetime, read_items
+from tasks.formats.common import as_text, read_items, stated_date
 
 
 def _authors(container: dict[str, Any]) -> list[str]:
@@ -44,16 +44,24 @@ def _entry(item: Any, feed_authors: list[str]) -> ParsedEntry:
     tags = item.get("tags")
     if tags is not None and not isinstance(tags, list):
         raise ValueError(f"tags is a {type(tags).__name__}, not a list")
-    content_html, content_text = item.get("content_html"), item.get("content_text")
-    content = as_text(content_html) or as_text(content_text)
+    content_html, content_text = as_text(item.get("content_html")), as_text(item.get("content_text"))
+    published, published_problem = stated_date(item.get("date_published"))
+    updated, updated_problem = stated_date(item.get("date_modified"))
+    problem = f"date_published {published_problem}" if published_problem else None
+    problem = problem or (f"date_modified {updated_problem}" if updated_problem else None)
     return ParsedEntry(
         guid=guid,
         link=link,
         title=as_text(item.get("title")),
         summary=as_text(item.get("summary")),
-        content=content,
-        published=parse_datetime(item.get("date_published")),
-        updated=parse_datetime(item.get("date_modified")),
+        content=content_html or content_text,
+        # The spec: title and summary are plain text; content_text is, content_html not.
+        title_type="text/plain",
+        summary_type="text/plain",
+        content_type="text/html" if content_html else "text/plain",
+        published=published,
+        updated=updated,
+        date_problem=problem,
         authors=_authors(item) or feed_authors,
         categories=[tag for tag in (as_text(t) for t in tags or []) if tag],
         language=as_text(item.get("language")),

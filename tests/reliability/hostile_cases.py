@@ -79,6 +79,32 @@ def gzip_bomb() -> bytes:
     return gzip.compress(b"\0" * (100 * 1024 * 1024), compresslevel=9)
 
 
+def podcast_shared_link() -> bytes:
+    """131 episodes, 130 guids (one reused with other content), nearly all linking to the
+    show's home page: every episode is its own appearance."""
+    items = []
+    for number in range(131):
+        guid = f"episode-{min(number, 129)}"
+        link = "https://podcast.example/" if number % 10 else f"https://podcast.example/show?ep={number}"
+        items.append(
+            f"<item><guid isPermaLink=\"false\">{guid}</guid>"
+            f"<title>Episode {number}: the week in Central Asia</title><link>{link}</link>"
+            f"<description>Show notes for episode {number}.</description>"
+            f"<pubDate>Mon, 05 Jan 2026 {number // 60:02}:{number % 60:02}:00 GMT</pubDate></item>"
+        )
+    return _rss("".join(items)).encode()
+
+
+def thousand_guids_one_link() -> bytes:
+    return _rss(
+        "".join(
+            f"<item><guid>urn:item:{number}</guid><title>Wire item {number}</title>"
+            f"<link>https://wire.example/latest</link><description>Item {number}.</description></item>"
+            for number in range(1000)
+        )
+    ).encode()
+
+
 @dataclass
 class HostileCase:
     name: str
@@ -87,6 +113,14 @@ class HostileCase:
     min_entries: int = 0
     max_amplification: float | None = None
     forbidden: list[str] = field(default_factory=list)
+    # Expectations about the normalised entries (the content cases; see expectations.toml).
+    headers: dict[str, str] = field(default_factory=dict)
+    entries: int | None = None
+    titles: list[str] | None = None
+    contains: list[str] = field(default_factory=list)
+    urls: list[str] | None = None
+    date_issues: list[str] | None = None
+    entry_warnings: list[str] = field(default_factory=list)
 
 
 def load_cases(substitutions: dict[str, str] | None = None) -> list[HostileCase]:
@@ -107,6 +141,13 @@ def load_cases(substitutions: dict[str, str] | None = None) -> list[HostileCase]
                 min_entries=case.get("min_entries", 0),
                 max_amplification=case.get("max_amplification"),
                 forbidden=case.get("forbidden", []),
+                headers=case.get("headers", {}),
+                entries=case.get("entries"),
+                titles=case.get("titles"),
+                contains=case.get("contains", []),
+                urls=case.get("urls"),
+                date_issues=case.get("date_issues"),
+                entry_warnings=case.get("entry_warnings", []),
             )
         )
     return cases
@@ -138,4 +179,31 @@ def check_case(case: HostileCase, document, entries) -> list[str]:
     for text in case.forbidden:
         if any(text in value for value in fields):
             problems.append(f"{text!r} reached a parsed field")
+    return problems + _entry_problems(case, entries)
+
+
+def _entry_problems(case: HostileCase, entries) -> list[str]:
+    problems = []
+    texts = [text for entry in entries for text in (entry.title, entry.summary, entry.body)]
+    for entry in entries:
+        try:
+            "".join([entry.entry_id, *texts, *(entry.canonical_url or ""), *entry.warnings]).encode("utf-8")
+        except UnicodeEncodeError as error:
+            problems.append(f"entry {entry.entry_id!r} is not valid Unicode: {error}")
+            break
+    if case.entries is not None and len(entries) != case.entries:
+        problems.append(f"expected exactly {case.entries} entries, got {len(entries)}")
+    if case.titles is not None and [e.title for e in entries] != case.titles:
+        problems.append(f"titles {[e.title for e in entries]!r}, expected {case.titles!r}")
+    for text in case.contains:
+        if not any(text in value for value in texts):
+            problems.append(f"{text!r} is in no title, summary or body")
+    if case.urls is not None and [e.canonical_url for e in entries] != case.urls:
+        problems.append(f"urls {[e.canonical_url for e in entries]!r}, expected {case.urls!r}")
+    if case.date_issues is not None and [e.date_issue or "" for e in entries] != case.date_issues:
+        found = [e.date_issue or "" for e in entries]
+        problems.append(f"date issues {found!r}, expected {case.date_issues!r}")
+    for text in case.entry_warnings:
+        if not any(text in warning for entry in entries for warning in entry.warnings):
+            problems.append(f"no entry warning mentions {text!r}")
     return problems

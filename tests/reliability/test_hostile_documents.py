@@ -38,7 +38,7 @@ def cases(xxe_server):
 @pytest.mark.parametrize("name", case_names())
 def test_hostile_document_is_one_bounded_outcome(name, cases):
     case = cases[name]
-    document = parse_document(case.body, {}, FEED.url, MAX_BODY_BYTES)
+    document = parse_document(case.body, case.headers, FEED.url, MAX_BODY_BYTES)
     entries = [] if document.error else normalise_document(document, FEED, FETCHED_AT, FEED.url, POLICY)
     assert check_case(case, document, entries) == []
     for entry in entries:
@@ -86,3 +86,25 @@ def test_utf16_document_with_a_utf16_charset_header_still_parses_after_transcodi
     headers = {"content-type": "application/rss+xml; charset=UTF-16"}
     document = parse_document(body, headers, FEED.url, MAX_BODY_BYTES)
     assert not document.error and [e.title for e in document.entries] == [title]
+
+
+def test_gzip_members_decode_whatever_the_chunking_and_within_the_budget():
+    import gzip
+
+    from tasks.content_decoding import BodyTooLarge, BoundedDecoder
+
+    body = gzip.compress(b"first member;", mtime=0) + gzip.compress(b"second member", mtime=0) + b"\0" * 8
+    for size in (1, 2, 7, len(body)):
+        decoder = BoundedDecoder("gzip", 1000)
+        decoded = b"".join(decoder.decode(body[i : i + size]) for i in range(0, len(body), size))
+        assert decoded == b"first member;second member", size
+    with pytest.raises(BodyTooLarge):  # the budget counts every member
+        BoundedDecoder("gzip", 20).decode(body)
+
+
+def test_declarations_hidden_in_cdata_before_the_root_are_still_removed():
+    """CDATA is text only inside the root element; before it, feedparser's lenient mode
+    still reads declarations, so nothing there is skipped."""
+    body = b'<![CDATA[ <!DOCTYPE r [<!ENTITY a "boom">]> ]]><rss><i><![CDATA[<!DOCTYPE html>]]></i></rss>'
+    defused, _ = defuse_xml(body)
+    assert defused.count(b"<!DOCTYPE") == 1 and defused.endswith(b"<i><![CDATA[<!DOCTYPE html>]]></i></rss>")

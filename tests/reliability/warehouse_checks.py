@@ -61,8 +61,10 @@ def duplicates(data_dir: Path) -> dict[str, int]:
             "appearance_versions": con.execute(
                 "SELECT count(*) - count(DISTINCT (appearance_id, revision)) FROM appearance_versions"
             ).fetchone()[0],
+            # An appearance's identity is its entry id within the feed (a guid, an item's
+            # link, or a content hash; tasks/normalise.py), not its guid or URL alone.
             "appearance_keys": con.execute(
-                "SELECT count(*) - count(DISTINCT (feed_id, coalesce(guid, canonical_url))) FROM appearances"
+                "SELECT count(*) - count(DISTINCT (feed_id, entry_id)) FROM appearances"
             ).fetchone()[0],
             "story_versions": con.execute(
                 "SELECT count(*) - count(DISTINCT (story_id, revision)) FROM story_versions"
