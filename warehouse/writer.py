@@ -32,8 +32,8 @@ import pyarrow as pa
 from warehouse import lake, story_index, wire_state
 from warehouse.failpoints import failpoint
 from warehouse.raw_store import RawStore
-from warehouse.schema import APPEARANCES, FETCHES, SCHEMA_VERSION, STORIES
-from warehouse.views import write_catalog
+from warehouse.schema import APPEARANCES, ENRICHMENT_COLUMNS, FETCHES, SCHEMA_VERSION, STORIES
+from warehouse.views import open_reader, write_catalog
 
 log = logging.getLogger("newswire.warehouse")
 
@@ -68,10 +68,13 @@ class CommitBatch:
     # story_id -> (revision, representative_appearance_id, first_seen_at)
     story_state: dict[str, tuple[int, str, datetime]] = field(default_factory=dict)
     feed_state: list[dict[str, Any]] = field(default_factory=list)
-    # Near-duplicate index (warehouse/story_index.py): changed story profiles, new band keys;
+    # Near-duplicate index (warehouse/story_index.py): changed members (appearance_id ->
+    # row of story_index.MEMBER_COLUMNS), new band keys (key, appearance_id), and merged
+    # stories (old id -> survivor) whose exact keys now point at the survivor;
     # reset_clustering empties story keys/state/index first (dedupe --rebuild).
-    story_profiles: dict[str, story_index.ProfileRow] = field(default_factory=dict)
-    story_bands: list[tuple[int, str]] = field(default_factory=list)
+    cluster_members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cluster_bands: list[tuple[int, str]] = field(default_factory=list)
+    story_redirects: dict[str, str] = field(default_factory=dict)
     reset_clustering: bool = False
     summary: dict[str, Any] = field(default_factory=dict)
     # Wire sources (warehouse/wire_state.py): guid -> version loaded; drop files picked up.
@@ -229,10 +232,36 @@ class Warehouse:
         appearances = {(r[0], r[1]): tuple(r[2:]) for r in appearance_rows}
         return appearances, dict(story_key_rows), {r[0]: tuple(r[1:]) for r in story_rows}
 
-    def story_candidates(self, keys: list[int]):
-        """Near-duplicate candidates for a batch's LSH keys (``story_index.lookup``)."""
+    # Near-duplicate clustering reads (tasks.recluster.ClusterIndex).
+    enrichment_columns = ENRICHMENT_COLUMNS
+
+    def cluster_candidates(self, keys: list[int]) -> list[dict[str, Any]]:
+        """Stored appearances sharing one of a batch's LSH keys (``story_index.candidates``)."""
         with self.state() as con:
-            return story_index.lookup(con, keys)
+            return story_index.candidates(con, keys)
+
+    def cluster_members(self, components: list[int], story_ids: list[str]) -> list[dict[str, Any]]:
+        """Every stored appearance of those components or stories (``story_index.members``)."""
+        with self.state() as con:
+            return story_index.members(con, components, story_ids)
+
+    def current_rows(self, table: str, ids: list[str]) -> list[dict[str, Any]]:
+        """The current (latest-revision) lake rows of ``ids`` in ``appearances`` or
+        ``stories_all``: what a re-clustering rewrites with a new story or ``merged_into``.
+        Read through the views, so only published runs count."""
+        view, key = {"appearances": ("appearances", "appearance_id"), "stories": ("stories_all", "story_id")}[
+            table
+        ]
+        con = open_reader(self.data_dir)
+        try:
+            con.register("wanted_ids", pa.table({key: pa.array(ids, pa.string())}))
+            cursor = con.execute(
+                f"SELECT * EXCLUDE (date) FROM {view} WHERE {key} IN (SELECT {key} FROM wanted_ids)"
+            )
+            columns = [d[0] for d in cursor.description]
+            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        finally:
+            con.close()
 
     # -- commit and recovery -------------------------------------------------------------
 
@@ -359,7 +388,7 @@ class Warehouse:
                 },
             )
         wire_state.apply(con, batch.wire_versions, batch.drop_files, batch.run_id)
-        story_index.apply(con, batch.story_profiles, batch.story_bands)
+        story_index.apply(con, batch.cluster_members, batch.cluster_bands, batch.story_redirects)
         if batch.feed_state:
             _insert(
                 con,
