@@ -350,6 +350,9 @@ def enriched(entries: list[NormalisedEntry], items: list[Item]) -> list[Normalis
     rules = EnrichmentRules.load()
     out = []
     for entry, item in zip(entries, items, strict=True):
+        if item.url is None:  # a generated item: already the text dedupe sees
+            out.append(entry)
+            continue
         feed = Feed(
             id=entry.feed_id,
             name=item.outlet,
@@ -591,6 +594,62 @@ def print_quality(report: QualityReport) -> None:
     )
     for line in report.errors[:30]:
         print("  " + line)
+
+
+# -- arrival order -------------------------------------------------------------------------
+
+
+def evaluate_order(work_dir: Path, orders: int = 20, policy: DedupePolicy | None = None) -> list[dict]:
+    """The generated and the real labelled sets ingested in ``orders`` random arrival
+    orders, each in batches of a random size (so a story's copies land in different runs),
+    then re-clustered with ``dedupe --rebuild``: one row per order with its partition."""
+    from flows.dedupe import rebuild_clusters
+
+    policy = policy or load_policy()
+    items = labelled_set() + real_items()
+    truth = [i.label for i in items]
+    rows = []
+    for seed in range(orders):
+        data_dir = work_dir / f"order-{seed}"
+        batch_size = random.Random(seed).choice([40, 75, 150, 300])
+        ingested = cluster_items(items, data_dir, policy, batch_size=batch_size, seed=seed, prepare=enriched)
+        rebuild_clusters(data_dir, policy)
+        rebuilt = lake_assignment(data_dir, len(items))
+        precision, recall, _, ari = pairwise(truth, ingested)
+        rows.append(
+            {
+                "seed": seed,
+                "batch": batch_size,
+                "precision": precision,
+                "recall": recall,
+                "ari_truth": ari,
+                "ari_rebuild": pairwise(rebuilt, ingested)[3],
+                "partition": ingested,
+            }
+        )
+        print(
+            f"  order {seed}: batches of {batch_size}, ARI vs rebuild {rows[-1]['ari_rebuild']:.4f}",
+            file=sys.stderr,
+        )
+    return rows
+
+
+def print_order(rows: list[dict]) -> None:
+    worst = min(pairwise(a["partition"], b["partition"])[3] for a in rows for b in rows)
+    print(
+        f"Arrival order ({len(rows)} random orders, {len(rows[0]['partition'])} items, "
+        f"{datetime.now(UTC):%Y-%m-%d})"
+    )
+    print(
+        f"{'order':>5} {'batch':>5} {'precision':>9} {'recall':>7} {'ARI vs truth':>12} "
+        f"{'ARI vs rebuild':>14}"
+    )
+    for r in rows:
+        print(
+            f"{r['seed']:>5} {r['batch']:>5} {r['precision']:>9.4f} {r['recall']:>7.4f} "
+            f"{r['ari_truth']:>12.4f} {r['ari_rebuild']:>14.4f}"
+        )
+    print(f"\nlowest ARI between any two orders: {worst:.4f}")
 
 
 # -- performance ---------------------------------------------------------------------------
@@ -841,6 +900,8 @@ def main() -> None:
     quality = sub.add_parser("quality")
     quality.add_argument("--limit", type=int, default=150, help="real base items (default 150)")
     sub.add_parser("real", help="only the real-page set (dev and held-out)")
+    order = sub.add_parser("order", help="random arrival orders vs dedupe --rebuild")
+    order.add_argument("--orders", type=int, default=20)
     perf = sub.add_parser("perf")
     perf.add_argument("--history", type=int, nargs="+", default=[100_000, 1_000_000])
     perf.add_argument("--batch", type=int, default=10_000)
@@ -863,6 +924,9 @@ def main() -> None:
     elif args.command == "real":
         with tempfile.TemporaryDirectory(prefix="dedupe-eval-") as tmp:
             print_real([evaluate_real(Path(tmp) / part, part=part) for part in ("dev", "held-out")])
+    elif args.command == "order":
+        with tempfile.TemporaryDirectory(prefix="dedupe-order-") as tmp:
+            print_order(evaluate_order(Path(tmp), args.orders))
     elif args.command == "perf":
         print_perf(run_perf(args.history, args.batch, args.baseline_max))
     else:
