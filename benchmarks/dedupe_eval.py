@@ -401,17 +401,21 @@ def cluster_items(
     batch_size: int = 200,
     seed: int = 11,
     prepare=None,
+    arrival_seed: int | None = None,
 ) -> list[str]:
-    """Story id of every item after ingesting them in a shuffled arrival order (``seed``),
-    ``batch_size`` per run, through plan_stories + commit. ``prepare`` (e.g. ``enriched``)
-    turns the entries into what the ingest would hand to dedupe. The ids are read back from
-    the lake at the end, so a later run that merges stories counts."""
-    rng = random.Random(seed)
+    """Story id of every item after ingesting them, ``batch_size`` per run, through
+    plan_stories + commit. Items are published in a shuffled order (``seed``), so cut
+    copies are often older than the full story; they arrive in publication order, or in
+    another shuffled order (``arrival_seed``: a feed polled late). ``prepare`` (e.g.
+    ``enriched``) turns the entries into what the ingest would hand to dedupe. The ids are
+    read back from the lake at the end, so a later run that merges stories counts."""
     order = list(range(len(items)))
-    rng.shuffle(order)
+    random.Random(seed).shuffle(order)
     entries = {
         n: _entry(n, items[n], EPOCH + timedelta(minutes=position)) for position, n in enumerate(order)
     }
+    if arrival_seed is not None:
+        random.Random(arrival_seed).shuffle(order)
     if prepare is not None:
         numbers = sorted(entries)
         entries = dict(
@@ -424,7 +428,7 @@ def cluster_items(
             now = datetime.now(UTC)
             history = History()
             plan, matcher = plan_stories(warehouse, chunk, history, now, policy)
-            batch = CommitBatch(run_id=f"eval-{seed}-{start}", flow="eval", started_at=now)
+            batch = CommitBatch(run_id=f"eval-{arrival_seed}-{start}", flow="eval", started_at=now)
             fill_batch(batch, plan, matcher, now)
             warehouse.commit(batch)
     return lake_assignment(data_dir, len(items))
@@ -612,7 +616,9 @@ def evaluate_order(work_dir: Path, orders: int = 20, policy: DedupePolicy | None
     for seed in range(orders):
         data_dir = work_dir / f"order-{seed}"
         batch_size = random.Random(seed).choice([40, 75, 150, 300])
-        ingested = cluster_items(items, data_dir, policy, batch_size=batch_size, seed=seed, prepare=enriched)
+        ingested = cluster_items(
+            items, data_dir, policy, batch_size=batch_size, prepare=enriched, arrival_seed=seed
+        )
         rebuild_clusters(data_dir, policy)
         rebuilt = lake_assignment(data_dir, len(items))
         precision, recall, _, ari = pairwise(truth, ingested)
