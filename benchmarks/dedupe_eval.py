@@ -55,12 +55,13 @@ from tasks.cluster import (  # noqa: E402
     index_keys,
     load_policy,
     profile_of,
-    profile_row,
 )
 from tasks.dedupe import History, plan_batch  # noqa: E402
 from tasks.enrich import EnrichmentRules, enrich_entries  # noqa: E402
 from tasks.normalise import NormalisedEntry, normalise_document  # noqa: E402
 from tasks.parse import parse_document  # noqa: E402
+from tasks.partition import Member, component_id  # noqa: E402
+from tasks.recluster import member_row  # noqa: E402
 from tasks.settings import NormalisePolicy  # noqa: E402
 from tasks.shingles import normalised_title  # noqa: E402
 from tasks.text import content_hash  # noqa: E402
@@ -710,8 +711,9 @@ def _history_arrays(rng, count: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _load_history(warehouse: Warehouse, rng, history: int, originals: list, policy: DedupePolicy) -> None:
-    """Bulk-load ``history`` generated stories (and the profiles of ``originals``) into the
-    index tables, 100k stories per transaction (DuckDB holds uncommitted rows in memory)."""
+    """Bulk-load ``history`` generated stories, one appearance each (and the profiles of
+    ``originals``, with their story state), into the index tables, 100k per transaction
+    (DuckDB holds uncommitted rows in memory)."""
     with warehouse.state() as con:
         chunk = 100_000
         for start in range(0, history, chunk):
@@ -719,21 +721,31 @@ def _load_history(warehouse: Warehouse, rng, history: int, originals: list, poli
             signatures, sizes = _history_arrays(rng, count)
             ids = [f"h{start + i:09d}" for i in range(count)]
             con.execute("BEGIN TRANSACTION")
-            keys = np.array([story_index.story_key(i) for i in ids], dtype=np.int64)
+            keys = np.array([story_index.appearance_key(i) for i in ids], dtype=np.int64)
             bands = minhash.band_keys(signatures, policy.bands, policy.rows)
             story_index.bulk_load(
                 con,
-                "story_bands",
-                pa.table({"key": bands.reshape(-1), "story_key": np.repeat(keys, policy.bands)}),
+                "appearance_bands",
+                pa.table({"key": bands.reshape(-1), "appearance_key": np.repeat(keys, policy.bands)}),
             )
             blobs = signatures.astype("<u4").view(f"S{4 * minhash.NUM_PERM}").reshape(-1)
             story_index.bulk_load(
                 con,
-                "story_profiles",
+                "appearance_profiles",
                 pa.table(
                     {
-                        "story_key": keys,
+                        "appearance_key": keys,
+                        "appearance_id": ids,
+                        "component": np.arange(start + 1, start + count + 1, dtype=np.int64),
                         "story_id": ids,
+                        "fresh_story_id": ids,
+                        "feed_id": ["history"] * count,
+                        "entry_id": ids,
+                        "published_at": pa.array(
+                            [EPOCH - timedelta(days=1)] * count, pa.timestamp("us", tz="UTC")
+                        ),
+                        "update_level": np.zeros(count, dtype=np.int32),
+                        "exact_keys": pa.array([[]] * count, pa.list_(pa.string())),
                         "signature": pa.array(blobs.tolist(), pa.binary()),
                         "shingle_count": sizes,
                         "title": ids,
@@ -745,11 +757,27 @@ def _load_history(warehouse: Warehouse, rng, history: int, originals: list, poli
                 ),
             )
             con.execute("COMMIT")
-        profiles = {f"o{n}": profile_row(p) for n, p in enumerate(originals)}
-        rows = [
-            (key, sid) for sid, row in profiles.items() for key in index_keys(originals[int(sid[1:])], policy)
-        ]
-        story_index.apply(con, profiles, rows)
+        members = {}
+        for n, profile in enumerate(originals):
+            member = Member(f"o{n}", profile, EPOCH, "originals", f"o{n}", frozenset(), f"o{n}", f"o{n}")
+            member.component = component_id(member.appearance_id)
+            members[member.appearance_id] = member_row(member)
+        rows = [(key, aid) for n, aid in enumerate(members) for key in index_keys(originals[n], policy)]
+        con.execute("BEGIN TRANSACTION")
+        story_index.apply(con, members, rows, {})
+        con.register(
+            "original_states",
+            pa.table(
+                {
+                    "story_id": list(members),
+                    "revision": pa.array([1] * len(members), pa.int32()),
+                    "representative_appearance_id": list(members),
+                    "first_seen_at": pa.array([EPOCH] * len(members), pa.timestamp("us", tz="UTC")),
+                }
+            ),
+        )
+        con.execute("INSERT INTO story_state SELECT * FROM original_states")
+        con.execute("COMMIT")
         con.execute("CHECKPOINT")
 
 
@@ -820,7 +848,7 @@ def perf_case(history: int, batch: int, mode: str) -> dict:
             fill_batch(commit, plan, matcher, datetime.now(UTC))
             with warehouse.state() as con:
                 con.execute("BEGIN TRANSACTION")
-                story_index.apply(con, commit.story_profiles, commit.story_bands)
+                story_index.apply(con, commit.cluster_members, commit.cluster_bands, commit.story_redirects)
                 con.execute("COMMIT")
             result["index_update_s"] = time.perf_counter() - started
             result["db_mb"] = round(

@@ -116,14 +116,18 @@ def _sentences(text: str) -> list[list[str]]:
 
 
 def long_sentences(text: str) -> list[int]:
-    hashes = {zlib.crc32(" ".join(tokens).encode("utf-8")) for tokens in _sentences(text)}
+    return _sentence_hashes(_sentences(text))
+
+
+def _sentence_hashes(sentences: list[list[str]]) -> list[int]:
+    hashes = {zlib.crc32(" ".join(tokens).encode("utf-8")) for tokens in sentences}
     return sorted(hashes)[:MAX_SENTENCES]
 
 
-def _prose_numbers(text: str) -> list[str]:
+def _prose_numbers(sentences: list[list[str]]) -> list[str]:
     """Distinct numbers of the text's long sentences: the figures of the story, not the
     dates, times and counters of an outlet's furniture lines around it."""
-    return sorted({w for tokens in _sentences(text) for w in tokens if _NUMBER.fullmatch(w)})
+    return sorted({w for tokens in sentences for w in tokens if _NUMBER.fullmatch(w)})
 
 
 def _slug(text: str | None) -> str:
@@ -136,13 +140,14 @@ def profile_of(
     """The profile of one item: ``text`` is the cleaned body, else the summary."""
     norm_title = normalised_title(title)
     hashes = shingle_hashes(f"{norm_title}\n{text}")
+    sentences = _sentences(text)
     agency = _slug(wire_agency) or None
     return Profile(
         signature=minhash.signature(hashes),
         shingle_count=len(hashes),
         title=norm_title,
-        numbers=frozenset(_prose_numbers(text)[:MAX_NUMBERS]),
-        sentences=frozenset(long_sentences(text)),
+        numbers=frozenset(_prose_numbers(sentences)[:MAX_NUMBERS]),
+        sentences=frozenset(_sentence_hashes(sentences)),
         wire_agency=agency,
         wire_original=bool(agency) and agency == _slug(outlet_id),
     )

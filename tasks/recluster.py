@@ -11,6 +11,7 @@ clustering over the whole history.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -178,24 +179,21 @@ def _representative(group: StoryGroup, state: _StoryState | None, forced: str | 
     return current
 
 
-def _edges(batch: list[Member], others: list[Member], policy: DedupePolicy) -> list[tuple[str, str]]:
-    """Verified pairs between the batch's members and every loaded member (the batch's
-    own included), found through shared LSH or exact keys."""
-    index: dict[Any, list[Member]] = {}
-    for member in others:
-        for key in keys_of(member, policy):
-            index.setdefault(key, []).append(member)
-        for key in member.exact_keys:
-            index.setdefault(key, []).append(member)
+def _edges(members: list[Member], policy: DedupePolicy) -> list[tuple[str, str]]:
+    """Verified pairs among ``members``, found through shared LSH or exact keys."""
+    index: dict[Any, list[Member]] = defaultdict(list)
     edges = []
-    for member in batch:
+    for member in members:
         seen = {member.appearance_id}
-        for key in [*keys_of(member, policy), *member.exact_keys]:
-            for other in index.get(key, ()):
+        keys = [*keys_of(member, policy), *member.exact_keys]
+        for key in keys:
+            for other in index[key]:
                 if other.appearance_id not in seen:
                     seen.add(other.appearance_id)
                     if verified(member, other, policy):
                         edges.append((member.appearance_id, other.appearance_id))
+        for key in keys:
+            index[key].append(member)
     return edges
 
 
@@ -220,10 +218,29 @@ def plan_stories(
     writes = {w.appearance_id: w for w in plan.appearances}
     keys = sorted({key for m in batch for key in keys_of(m, policy)})
     hits = [member_of_row(row) for row in index.cluster_candidates(keys)] if keys else []
-    components = sorted({hit.component for hit in hits if any(verified(m, hit, policy) for m in batch)})
+    by_key: dict[int, list[Member]] = defaultdict(list)
+    for member in batch:
+        for key in keys_of(member, policy):
+            by_key[key].append(member)
+    # Edges to the history: batch members that verify against a stored appearance.
+    edges = []
+    for hit in hits:
+        near = {m.appearance_id: m for key in keys_of(hit, policy) for m in by_key.get(key, ())}
+        edges += [(aid, hit.appearance_id) for aid, m in near.items() if verified(m, hit, policy)]
+    components = sorted({hit.component for hit in hits if any(b == hit.appearance_id for _, b in edges)})
     touched_stories = sorted({m.story_id for m in batch if m.story_id})
     rows = index.cluster_members(components, touched_stories) if components or touched_stories else []
-    stored = [member_of_row(row) for row in rows if row["appearance_id"] not in writes]
+    stored = []
+    for row in rows:
+        if row["appearance_id"] in writes:  # a revised appearance keeps its component
+            next(m for m in batch if m.appearance_id == row["appearance_id"]).component = row["component"]
+        else:
+            stored.append(member_of_row(row))
+    # Exact keys and revisions tie a batch member to its story's stored members.
+    first_of_story = {}
+    for member in stored:
+        first_of_story.setdefault(member.story_id, member.appearance_id)
+    edges += [(m.appearance_id, first_of_story[m.story_id]) for m in batch if m.story_id in first_of_story]
     state = {
         row["story_id"]: _StoryState(
             row["story_revision"], row["story_representative"], row["story_first_seen"]
@@ -236,8 +253,7 @@ def plan_stories(
             state.setdefault(
                 story_id, _StoryState(known.revision, known.representative_appearance_id, known.first_seen_at)
             )
-    everyone = stored + batch
-    groups = group_components(everyone, _edges(batch, everyone, policy))
+    groups = group_components(stored + batch, edges + _edges(batch, policy))
     result = ClusterPlan(
         plan=DedupePlan(
             appearances=plan.appearances,
@@ -266,7 +282,7 @@ def plan_rebuild(
         for row in rows
     ]
     state = {sid: _StoryState(*value) for sid, value in stories.items()}
-    groups = group_components(members, _edges(members, members, policy))
+    groups = group_components(members, _edges(members, policy))
     result = ClusterPlan(plan=DedupePlan())
     _apply(result, groups, state, {}, {}, index, seen_at, policy, {m.appearance_id for m in members})
     return result
