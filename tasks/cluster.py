@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from tasks import minhash
-from tasks.dedupe import DedupePlan, History, KnownStory, StoryWrite, appearance_id_for, story_id_for
+from tasks.dedupe import appearance_id_for, story_id_for
 from tasks.normalise import NormalisedEntry
 from tasks.shingles import is_wire_update, normalised_title, shingle_hashes, words
 
@@ -226,7 +226,10 @@ def better_representative(candidate: Profile, current: Profile, policy: DedupePo
 
 @dataclass
 class StoryMatcher:
-    """The ``match_story`` hook of ``tasks.dedupe.plan_batch`` for one batch.
+    """A greedy ``match_story`` hook of ``tasks.dedupe.plan_batch`` for one batch, in
+    arrival order: the first version of near-duplicate matching, kept as the in-memory
+    baseline of ``benchmarks/dedupe_eval.py perf`` (production clusters with
+    ``tasks.recluster``, which does not depend on arrival order).
 
     ``index`` maps band keys to story ids (the history's hits for this batch's keys, then
     every story this batch creates or re-profiles); ``profiles`` holds the reference
@@ -290,37 +293,6 @@ class StoryMatcher:
         self.profiles[story_id] = profile
         for key in self.keys(profile):
             self.index.setdefault(key, set()).add(story_id)
-
-
-def apply_promotions(plan: DedupePlan, history: History, matcher: StoryMatcher) -> int:
-    """Story revisions for representatives the matcher moved (a full copy after a cut one,
-    the wire original, an "UPDATE 1"): the story keeps its id, ``story_versions`` keeps the
-    earlier representative. Returns how many revisions were added."""
-    writes = {id(write.entry): write for write in plan.appearances}
-    added = 0
-    for story_id, entry in matcher.promotions:
-        write = writes.get(id(entry))
-        story = history.stories.get(story_id)
-        if write is None or story is None or story.representative_appearance_id == write.appearance_id:
-            continue
-        revised = KnownStory(story_id, story.revision + 1, write.appearance_id, story.first_seen_at)
-        history.stories[story_id] = revised
-        plan.stories.append(StoryWrite(story_id, revised.revision, write, story.first_seen_at, is_new=False))
-        added += 1
-    return added
-
-
-def profile_row(profile: Profile) -> tuple:
-    """A profile as the warehouse stores it (warehouse/story_index.py ProfileRow)."""
-    return (
-        minhash.to_bytes(profile.signature),
-        profile.shingle_count,
-        profile.title,
-        sorted(profile.numbers),
-        sorted(profile.sentences),
-        profile.wire_agency,
-        profile.wire_original,
-    )
 
 
 def profile_from_row(row: tuple) -> Profile:

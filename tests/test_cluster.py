@@ -6,7 +6,7 @@ import numpy as np
 
 from conftest import SEED_PAGE
 from tasks import minhash
-from tasks.cluster import StoryMatcher, load_policy, match_score, profile_of
+from tasks.cluster import load_policy, match_score, profile_of
 from tasks.shingles import is_wire_update, normalised_title, shingle_hashes
 
 POLICY = load_policy()
@@ -88,23 +88,6 @@ def test_band_keys_are_deterministic_and_banded():
     assert len(set(keys[0].tolist())) == POLICY.bands
 
 
-def test_matcher_checks_against_the_representative_not_a_chain():
-    """A~B and B~C must not put C in A's story when C does not match A itself."""
-    matcher = StoryMatcher(POLICY)
-    a = " ".join(f"alpha{i} word{i} text{i}" for i in range(40))
-    c = " ".join(f"gamma{i} word{i} text{i}" for i in range(40))
-    b = a[: len(a) // 2] + " " + c[: len(c) // 2]
-    profiles = [profile_of(f"Headline number {n} about things", t) for n, t in enumerate((a, b, c))]
-    story_ids = []
-    for n, profile in enumerate(profiles):
-        found = matcher.best_story(profile)
-        if found is None:
-            found = f"s{n}"
-            matcher.set_reference(found, profile)
-        story_ids.append(found)
-    assert story_ids[0] != story_ids[2]
-
-
 def _entry(feed: str, guid: str, title: str, text: str, minute: int):
     from datetime import UTC, datetime, timedelta
 
@@ -132,11 +115,26 @@ def _entry(feed: str, guid: str, title: str, text: str, minute: int):
     )
 
 
-def test_wire_update_is_a_new_version_of_the_same_story():
+class _EmptyIndex:
+    """An index with no history (tasks.recluster.ClusterIndex)."""
+
+    enrichment_columns = ()
+
+    def cluster_candidates(self, keys):
+        return []
+
+    def cluster_members(self, components, story_ids):
+        return []
+
+    def current_rows(self, table, ids):
+        return []
+
+
+def test_wire_update_is_the_representative_of_the_story_its_copies_join():
     from datetime import UTC, datetime
 
-    from tasks.cluster import apply_promotions
-    from tasks.dedupe import History, plan_batch
+    from tasks.dedupe import History
+    from tasks.recluster import plan_stories
 
     paragraphs = _seed_paragraphs()
     original = _entry(
@@ -157,14 +155,12 @@ def test_wire_update_is_a_new_version_of_the_same_story():
     copy = _entry(
         "brecorder", "b1", "Putin urges Central Asia to boost trade", "\n\n".join(paragraphs[:5]), 60
     )
-    history = History()
-    matcher = StoryMatcher(POLICY)
-    plan = plan_batch([copy, update, original], history, datetime.now(UTC), match_story=matcher)
-    assert apply_promotions(plan, history, matcher) == 1
+    clustered = plan_stories(_EmptyIndex(), [copy, update, original], History(), datetime.now(UTC), POLICY)
+    plan = clustered.plan
     assert len({w.story_id for w in plan.appearances}) == 1
-    # Revision 1 is the original; revision 2 the update, which later copies are matched against.
-    assert [(w.revision, w.representative.entry.entry_id) for w in plan.stories] == [(1, "L1N1"), (2, "L1N2")]
-    assert plan.merged == 2
+    # One story row for the run, showing the newest wire version; the others joined it.
+    assert [(w.revision, w.representative.entry.entry_id) for w in plan.stories] == [(1, "L1N2")]
+    assert plan.merged == 2 and plan.new_stories == 1
 
 
 def _real_page(item_id: str) -> str:
