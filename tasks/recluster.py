@@ -227,7 +227,8 @@ def plan_stories(
     for hit in hits:
         near = {m.appearance_id: m for key in keys_of(hit, policy) for m in by_key.get(key, ())}
         edges += [(aid, hit.appearance_id) for aid, m in near.items() if verified(m, hit, policy)]
-    components = sorted({hit.component for hit in hits if any(b == hit.appearance_id for _, b in edges)})
+    joined = {b for _, b in edges}
+    components = sorted({hit.component for hit in hits if hit.appearance_id in joined})
     touched_stories = sorted({m.story_id for m in batch if m.story_id})
     rows = index.cluster_members(components, touched_stories) if components or touched_stories else []
     stored = []
@@ -262,7 +263,14 @@ def plan_stories(
             unchanged=plan.unchanged,
         )
     )
+    provisional = {aid: w.story_id for aid, w in writes.items()}
     _apply(result, groups, state, forced, writes, index, seen_at, policy, {m.appearance_id for m in batch})
+    # New exact keys were registered under the story plan_batch gave; point them at the
+    # story the appearance ended in (a near-duplicate match, or a merge's survivor).
+    final = {provisional[aid]: w.story_id for aid, w in writes.items()}
+    result.plan.story_keys = [
+        (key, final.get(story_id, result.merged.get(story_id, story_id))) for key, story_id in plan.story_keys
+    ]
     return result
 
 

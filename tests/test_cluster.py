@@ -254,3 +254,23 @@ def test_partition_is_the_same_whatever_the_order_and_merges_through_leaders_onl
     (stories,) = results
     assert frozenset({"full", "cut", "furniture"}) in stories
     assert not any({"a", "c"} <= set(s) for s in stories)
+
+
+def test_exact_keys_of_a_copy_point_at_the_story_it_joined():
+    """A copy's own URL and text hash are registered under the story it joined, so the same
+    article seen later in another feed of its outlet finds that story."""
+    from datetime import UTC, datetime
+
+    from tasks.dedupe import History
+    from tasks.recluster import plan_stories
+
+    paragraphs = _seed_paragraphs()
+    original = _entry("reuters", "L1N1", "Putin urges Central Asian states", "\n\n".join(paragraphs), 0)
+    copy = _entry(
+        "brecorder", "b1", "Putin urges Central Asia to boost trade", "\n\n".join(paragraphs[:5]), 5
+    )
+    clustered = plan_stories(_EmptyIndex(), [copy, original], History(), datetime.now(UTC), POLICY)
+    (story_id,) = {w.story_id for w in clustered.plan.appearances}
+    keys = dict(clustered.plan.story_keys)
+    assert keys[f"url:{copy.canonical_url}"] == story_id
+    assert {story_id} == set(keys.values())
