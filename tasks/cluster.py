@@ -127,7 +127,7 @@ def _sentence_hashes(sentences: list[list[str]]) -> list[int]:
 def _prose_numbers(sentences: list[list[str]]) -> list[str]:
     """Distinct numbers of the text's long sentences: the figures of the story, not the
     dates, times and counters of an outlet's furniture lines around it."""
-    return sorted({w for tokens in sentences for w in tokens if _NUMBER.fullmatch(w)})
+    return sorted({n for tokens in sentences for n in _NUMBER.findall(" ".join(tokens))})
 
 
 def _slug(text: str | None) -> str:
