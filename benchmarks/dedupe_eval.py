@@ -21,6 +21,7 @@ datasketch.MinHashLSH in memory, same bands, same verification, same run.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -36,6 +37,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -53,21 +55,29 @@ from tasks.cluster import (  # noqa: E402
     index_keys,
     load_policy,
     profile_of,
-    profile_row,
 )
 from tasks.dedupe import History, plan_batch  # noqa: E402
+from tasks.enrich import EnrichmentRules, enrich_entries  # noqa: E402
 from tasks.normalise import NormalisedEntry, normalise_document  # noqa: E402
 from tasks.parse import parse_document  # noqa: E402
+from tasks.partition import Member, component_id  # noqa: E402
+from tasks.recluster import member_row  # noqa: E402
 from tasks.settings import NormalisePolicy  # noqa: E402
 from tasks.shingles import normalised_title  # noqa: E402
 from tasks.text import content_hash  # noqa: E402
 from warehouse import story_index  # noqa: E402
+from warehouse.views import open_reader  # noqa: E402
 from warehouse.writer import CommitBatch, Warehouse  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
 SEED_PAGE = SHARED / "seed" / "theprint-reuters-central-asia-trade.txt"
 HARD_NEGATIVES = Path(__file__).resolve().parent / "labelled" / "dedupe_hard_negatives.toml"
+REAL_SET = ROOT / "tests" / "fixtures" / "real" / "dedupe"
+# The real set's story of the seed page (labels.toml).
+SEED_STORY = "e01-reuters"
+# The seed page's own address (the file has no URL line).
+SEED_URL = "https://theprint.in/world/putin-urges-central-asian-states-to-step-up-trade-with-russia/2761400/"
 EPOCH = datetime(2025, 10, 1, tzinfo=UTC)
 # Items with fewer words are briefs: cut at 30 % they are a headline and a sentence.
 MIN_BASE_WORDS = 80
@@ -83,6 +93,10 @@ class Item:
     title: str
     text: str
     group: str | None = None  # items of one group must never be merged with each other
+    # Real pages only: where the page came from, its language and its id in labels.toml.
+    url: str | None = None
+    language: str = "en"
+    item_id: str | None = None
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -284,6 +298,79 @@ def labelled_set(limit: int = 150, seed: int = 7) -> list[Item]:
     return items + hard_negative_items() + template_items(rng)
 
 
+# -- the real-page set ----------------------------------------------------------------------
+
+
+def is_held_out(event: str) -> bool:
+    """The split rule, fixed before any tuning: an event (all its items) is held out when
+    the SHA-1 of its id is divisible by 3."""
+    return int(hashlib.sha1(event.encode("utf-8")).hexdigest(), 16) % 3 == 0
+
+
+def _outlet_of(url: str) -> str:
+    host = urlsplit(url).hostname or "unknown"
+    return host.removeprefix("www.")
+
+
+def real_items(part: str | None = None) -> list[Item]:
+    """The real pages of tests/fixtures/real/dedupe (labels.toml), ``part`` "dev",
+    "held-out" or None for both. Each item is a page as a search result gave it: URL on
+    line 1, then the text with the outlet's furniture."""
+    labels = tomllib.loads((REAL_SET / "labels.toml").read_text(encoding="utf-8"))["item"]
+    items = []
+    for label in labels:
+        if label.get("source") == "seed":
+            url, text = (
+                "https://theprint.in/world/putin-urges-central-asian-states/2761400/",
+                SEED_PAGE.read_text(encoding="utf-8"),
+            )
+        else:
+            url, _, text = (
+                (REAL_SET / "items" / f"{label['id']}.txt").read_text(encoding="utf-8").partition("\n")
+            )
+        held = is_held_out(label["event"])
+        if part is not None and held != (part == "held-out"):
+            continue
+        items.append(
+            Item(
+                label["story"],
+                label["kind"],
+                _outlet_of(url),
+                label["title"],
+                text.strip(),
+                label["event"],
+                url=url.strip(),
+                language=label["language"],
+                item_id=label["id"],
+            )
+        )
+    return items
+
+
+def enriched(entries: list[NormalisedEntry], items: list[Item]) -> list[NormalisedEntry]:
+    """Each entry through enrichment as ingest would enrich it (furniture removal,
+    attribution), from a feed of its outlet: the clustering sees the clean body."""
+    rules = EnrichmentRules.load()
+    out = []
+    for entry, item in zip(entries, items, strict=True):
+        if item.url is None:  # a generated item: already the text dedupe sees
+            out.append(entry)
+            continue
+        feed = Feed(
+            id=entry.feed_id,
+            name=item.outlet,
+            url=f"https://{item.outlet}/feed",
+            kind="outlet",
+            language=item.language,
+            country="XX",
+            outlet=item.outlet,
+        )
+        entry.url = entry.canonical_url = item.url or entry.url
+        entry.language = feed.language
+        out += enrich_entries([entry], feed, rules)[0]
+    return out
+
+
 # -- running the production path over it --------------------------------------------------
 
 
@@ -311,30 +398,53 @@ def _entry(number: int, item: Item, published_at: datetime) -> NormalisedEntry:
 
 
 def cluster_items(
-    items: list[Item], data_dir: Path, policy: DedupePolicy, batch_size: int = 200
+    items: list[Item],
+    data_dir: Path,
+    policy: DedupePolicy,
+    batch_size: int = 200,
+    seed: int = 11,
+    prepare=None,
+    arrival_seed: int | None = None,
 ) -> list[str]:
-    """Story id of every item, through plan_stories + commit in batches, shuffled order."""
-    rng = random.Random(11)
+    """Story id of every item after ingesting them, ``batch_size`` per run, through
+    plan_stories + commit. Items are published in a shuffled order (``seed``), so cut
+    copies are often older than the full story; they arrive in publication order, or in
+    another shuffled order (``arrival_seed``: a feed polled late). ``prepare`` (e.g.
+    ``enriched``) turns the entries into what the ingest would hand to dedupe. The ids are
+    read back from the lake at the end, so a later run that merges stories counts."""
     order = list(range(len(items)))
-    rng.shuffle(order)
+    random.Random(seed).shuffle(order)
     entries = {
         n: _entry(n, items[n], EPOCH + timedelta(minutes=position)) for position, n in enumerate(order)
     }
+    if arrival_seed is not None:
+        random.Random(arrival_seed).shuffle(order)
+    if prepare is not None:
+        numbers = sorted(entries)
+        entries = dict(
+            zip(numbers, prepare([entries[n] for n in numbers], [items[n] for n in numbers]), strict=True)
+        )
     warehouse = Warehouse(data_dir)
-    story_of: dict[int, str] = {}
     with warehouse.writer():
         for start in range(0, len(order), batch_size):
             chunk = [entries[n] for n in order[start : start + batch_size]]
             now = datetime.now(UTC)
             history = History()
             plan, matcher = plan_stories(warehouse, chunk, history, now, policy)
-            batch = CommitBatch(run_id=f"eval-{start}", flow="eval", started_at=now)
+            batch = CommitBatch(run_id=f"eval-{arrival_seed}-{start}", flow="eval", started_at=now)
             fill_batch(batch, plan, matcher, now)
             warehouse.commit(batch)
-            by_entry = {id(w.entry): w.story_id for w in plan.appearances}
-            for n in order[start : start + batch_size]:
-                story_of[n] = by_entry[id(entries[n])]
-    return [story_of[n] for n in range(len(items))]
+    return lake_assignment(data_dir, len(items))
+
+
+def lake_assignment(data_dir: Path, count: int) -> list[str]:
+    """story_id of item-0 .. item-(count-1), as the lake's appearances view has them."""
+    con = open_reader(data_dir)
+    try:
+        found = dict(con.execute("SELECT entry_id, story_id FROM appearances").fetchall())
+    finally:
+        con.close()
+    return [found[f"item-{n}"] for n in range(count)]
 
 
 def _pairs(counts) -> int:
@@ -354,18 +464,24 @@ class QualityReport:
     errors: list[str] = field(default_factory=list)
 
 
-def score(items: list[Item], predicted: list[str]) -> QualityReport:
-    joint = Counter(zip([i.label for i in items], predicted, strict=True))
-    true_pairs = _pairs(Counter(i.label for i in items).values())
+def pairwise(truth: list[str], predicted: list[str]) -> tuple[float, float, float, float]:
+    """(precision, recall, F1, adjusted Rand index) of a predicted partition, over pairs."""
+    joint = Counter(zip(truth, predicted, strict=True))
+    true_pairs = _pairs(Counter(truth).values())
     pred_pairs = _pairs(Counter(predicted).values())
     both = _pairs(joint.values())
     precision = both / pred_pairs if pred_pairs else 1.0
     recall = both / true_pairs if true_pairs else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    total = _pairs([len(items)])
-    expected = true_pairs * pred_pairs / total
+    total = _pairs([len(truth)])
+    expected = true_pairs * pred_pairs / total if total else 0.0
     top = (true_pairs + pred_pairs) / 2
     ari = (both - expected) / (top - expected) if top != expected else 1.0
+    return precision, recall, f1, ari
+
+
+def score(items: list[Item], predicted: list[str]) -> QualityReport:
+    precision, recall, f1, ari = pairwise([i.label for i in items], predicted)
 
     story_labels: dict[str, set[str]] = defaultdict(set)
     for item, story in zip(items, predicted, strict=True):
@@ -409,6 +525,64 @@ def score(items: list[Item], predicted: list[str]) -> QualityReport:
     return QualityReport(len(items), precision, recall, f1, ari, hn_merges, hn_pairs, by_kind, errors)
 
 
+@dataclass
+class RealReport:
+    part: str
+    items: int
+    events: int
+    same_story_pairs: int
+    precision: float
+    recall: float
+    ari: float
+    errors: list[str] = field(default_factory=list)
+
+
+def score_real(part: str, items: list[Item], predicted: list[str]) -> RealReport:
+    precision, recall, _, ari = pairwise([i.label for i in items], predicted)
+    errors = []
+    for a in range(len(items)):
+        for b in range(a + 1, len(items)):
+            same, joined = items[a].label == items[b].label, predicted[a] == predicted[b]
+            if same != joined:
+                what = "missed copy" if same else "false merge"
+                errors.append(
+                    f"{what}: {items[a].item_id} ({items[a].kind}) + {items[b].item_id} ({items[b].kind})"
+                )
+    return RealReport(
+        part,
+        len(items),
+        len({i.group for i in items}),
+        _pairs(Counter(i.label for i in items).values()),
+        precision,
+        recall,
+        ari,
+        errors,
+    )
+
+
+def evaluate_real(work_dir: Path, policy: DedupePolicy | None = None, part: str | None = None) -> RealReport:
+    """The real-page set through enrichment and the production dedupe path, arriving in
+    a shuffled order a few pages per run."""
+    items = real_items(part)
+    predicted = cluster_items(items, work_dir, policy or load_policy(), batch_size=7, prepare=enriched)
+    return score_real(part or "all", items, predicted)
+
+
+def print_real(reports: list[RealReport]) -> None:
+    print("\nReal pages (tests/fixtures/real/dedupe), through enrichment and dedupe:")
+    print(
+        f"{'part':<10} {'events':>6} {'items':>6} {'same-story pairs':>16} "
+        f"{'precision':>9} {'recall':>7} {'ARI':>6}"
+    )
+    for r in reports:
+        print(
+            f"{r.part:<10} {r.events:>6} {r.items:>6} {r.same_story_pairs:>16} {r.precision:>9.3f} "
+            f"{r.recall:>7.3f} {r.ari:>6.3f}"
+        )
+        for line in r.errors:
+            print("  " + line)
+
+
 def evaluate_quality(work_dir: Path, limit: int = 150, policy: DedupePolicy | None = None) -> QualityReport:
     items = labelled_set(limit)
     return score(items, cluster_items(items, work_dir, policy or load_policy()))
@@ -427,6 +601,70 @@ def print_quality(report: QualityReport) -> None:
     )
     for line in report.errors[:30]:
         print("  " + line)
+
+
+# -- arrival order -------------------------------------------------------------------------
+
+
+def evaluate_order(work_dir: Path, orders: int = 20, policy: DedupePolicy | None = None) -> list[dict]:
+    """The generated and the real labelled sets ingested in ``orders`` random arrival
+    orders, each in batches of a random size (so a story's copies land in different runs),
+    then re-clustered with ``dedupe --rebuild``: one row per order with its partition."""
+    from flows.rebuild import rebuild_clusters
+
+    policy = policy or load_policy()
+    real = real_items()
+    for item in real:
+        # The real set's Reuters Dushanbe copies are the generated set's first base story
+        # (the seed page and its variants): one story in the truth as well.
+        if item.label == SEED_STORY:
+            item.label = "base0"
+    items = labelled_set() + real
+    truth = [i.label for i in items]
+    rows = []
+    for seed in range(orders):
+        data_dir = work_dir / f"order-{seed}"
+        batch_size = random.Random(seed).choice([40, 75, 150, 300])
+        ingested = cluster_items(
+            items, data_dir, policy, batch_size=batch_size, prepare=enriched, arrival_seed=seed
+        )
+        rebuild_clusters(data_dir, policy)
+        rebuilt = lake_assignment(data_dir, len(items))
+        precision, recall, _, ari = pairwise(truth, ingested)
+        rows.append(
+            {
+                "seed": seed,
+                "batch": batch_size,
+                "precision": precision,
+                "recall": recall,
+                "ari_truth": ari,
+                "ari_rebuild": pairwise(rebuilt, ingested)[3],
+                "partition": ingested,
+            }
+        )
+        print(
+            f"  order {seed}: batches of {batch_size}, ARI vs rebuild {rows[-1]['ari_rebuild']:.4f}",
+            file=sys.stderr,
+        )
+    return rows
+
+
+def print_order(rows: list[dict]) -> None:
+    worst = min(pairwise(a["partition"], b["partition"])[3] for a in rows for b in rows)
+    print(
+        f"Arrival order ({len(rows)} random orders, {len(rows[0]['partition'])} items, "
+        f"{datetime.now(UTC):%Y-%m-%d})"
+    )
+    print(
+        f"{'order':>5} {'batch':>5} {'precision':>9} {'recall':>7} {'ARI vs truth':>12} "
+        f"{'ARI vs rebuild':>14}"
+    )
+    for r in rows:
+        print(
+            f"{r['seed']:>5} {r['batch']:>5} {r['precision']:>9.4f} {r['recall']:>7.4f} "
+            f"{r['ari_truth']:>12.4f} {r['ari_rebuild']:>14.4f}"
+        )
+    print(f"\nlowest ARI between any two orders: {worst:.4f}")
 
 
 # -- performance ---------------------------------------------------------------------------
@@ -481,8 +719,9 @@ def _history_arrays(rng, count: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _load_history(warehouse: Warehouse, rng, history: int, originals: list, policy: DedupePolicy) -> None:
-    """Bulk-load ``history`` generated stories (and the profiles of ``originals``) into the
-    index tables, 100k stories per transaction (DuckDB holds uncommitted rows in memory)."""
+    """Bulk-load ``history`` generated stories, one appearance each (and the profiles of
+    ``originals``, with their story state), into the index tables, 100k per transaction
+    (DuckDB holds uncommitted rows in memory)."""
     with warehouse.state() as con:
         chunk = 100_000
         for start in range(0, history, chunk):
@@ -490,21 +729,31 @@ def _load_history(warehouse: Warehouse, rng, history: int, originals: list, poli
             signatures, sizes = _history_arrays(rng, count)
             ids = [f"h{start + i:09d}" for i in range(count)]
             con.execute("BEGIN TRANSACTION")
-            keys = np.array([story_index.story_key(i) for i in ids], dtype=np.int64)
+            keys = np.array([story_index.appearance_key(i) for i in ids], dtype=np.int64)
             bands = minhash.band_keys(signatures, policy.bands, policy.rows)
             story_index.bulk_load(
                 con,
-                "story_bands",
-                pa.table({"key": bands.reshape(-1), "story_key": np.repeat(keys, policy.bands)}),
+                "appearance_bands",
+                pa.table({"key": bands.reshape(-1), "appearance_key": np.repeat(keys, policy.bands)}),
             )
             blobs = signatures.astype("<u4").view(f"S{4 * minhash.NUM_PERM}").reshape(-1)
             story_index.bulk_load(
                 con,
-                "story_profiles",
+                "appearance_profiles",
                 pa.table(
                     {
-                        "story_key": keys,
+                        "appearance_key": keys,
+                        "appearance_id": ids,
+                        "component": np.arange(start + 1, start + count + 1, dtype=np.int64),
                         "story_id": ids,
+                        "fresh_story_id": ids,
+                        "feed_id": ["history"] * count,
+                        "entry_id": ids,
+                        "published_at": pa.array(
+                            [EPOCH - timedelta(days=1)] * count, pa.timestamp("us", tz="UTC")
+                        ),
+                        "update_level": np.zeros(count, dtype=np.int32),
+                        "exact_keys": pa.array([[]] * count, pa.list_(pa.string())),
                         "signature": pa.array(blobs.tolist(), pa.binary()),
                         "shingle_count": sizes,
                         "title": ids,
@@ -516,11 +765,27 @@ def _load_history(warehouse: Warehouse, rng, history: int, originals: list, poli
                 ),
             )
             con.execute("COMMIT")
-        profiles = {f"o{n}": profile_row(p) for n, p in enumerate(originals)}
-        rows = [
-            (key, sid) for sid, row in profiles.items() for key in index_keys(originals[int(sid[1:])], policy)
-        ]
-        story_index.apply(con, profiles, rows)
+        members = {}
+        for n, profile in enumerate(originals):
+            member = Member(f"o{n}", profile, EPOCH, "originals", f"o{n}", frozenset(), f"o{n}", f"o{n}")
+            member.component = component_id(member.appearance_id)
+            members[member.appearance_id] = member_row(member)
+        rows = [(key, aid) for n, aid in enumerate(members) for key in index_keys(originals[n], policy)]
+        con.execute("BEGIN TRANSACTION")
+        story_index.apply(con, members, rows, {})
+        con.register(
+            "original_states",
+            pa.table(
+                {
+                    "story_id": list(members),
+                    "revision": pa.array([1] * len(members), pa.int32()),
+                    "representative_appearance_id": list(members),
+                    "first_seen_at": pa.array([EPOCH] * len(members), pa.timestamp("us", tz="UTC")),
+                }
+            ),
+        )
+        con.execute("INSERT INTO story_state SELECT * FROM original_states")
+        con.execute("COMMIT")
         con.execute("CHECKPOINT")
 
 
@@ -591,7 +856,7 @@ def perf_case(history: int, batch: int, mode: str) -> dict:
             fill_batch(commit, plan, matcher, datetime.now(UTC))
             with warehouse.state() as con:
                 con.execute("BEGIN TRANSACTION")
-                story_index.apply(con, commit.story_profiles, commit.story_bands)
+                story_index.apply(con, commit.cluster_members, commit.cluster_bands, commit.story_redirects)
                 con.execute("COMMIT")
             result["index_update_s"] = time.perf_counter() - started
             result["db_mb"] = round(
@@ -676,6 +941,9 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     quality = sub.add_parser("quality")
     quality.add_argument("--limit", type=int, default=150, help="real base items (default 150)")
+    sub.add_parser("real", help="only the real-page set (dev and held-out)")
+    order = sub.add_parser("order", help="random arrival orders vs dedupe --rebuild")
+    order.add_argument("--orders", type=int, default=20)
     perf = sub.add_parser("perf")
     perf.add_argument("--history", type=int, nargs="+", default=[100_000, 1_000_000])
     perf.add_argument("--batch", type=int, default=10_000)
@@ -693,7 +961,14 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "quality":
         with tempfile.TemporaryDirectory(prefix="dedupe-eval-") as tmp:
-            print_quality(evaluate_quality(Path(tmp), args.limit))
+            print_quality(evaluate_quality(Path(tmp) / "generated", args.limit))
+            print_real([evaluate_real(Path(tmp) / part, part=part) for part in ("dev", "held-out")])
+    elif args.command == "real":
+        with tempfile.TemporaryDirectory(prefix="dedupe-eval-") as tmp:
+            print_real([evaluate_real(Path(tmp) / part, part=part) for part in ("dev", "held-out")])
+    elif args.command == "order":
+        with tempfile.TemporaryDirectory(prefix="dedupe-order-") as tmp:
+            print_order(evaluate_order(Path(tmp), args.orders))
     elif args.command == "perf":
         print_perf(run_perf(args.history, args.batch, args.baseline_max))
     else:

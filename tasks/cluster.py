@@ -28,11 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from tasks import minhash
-from tasks.dedupe import DedupePlan, History, KnownStory, StoryWrite, appearance_id_for, story_id_for
+from tasks.dedupe import appearance_id_for, story_id_for
 from tasks.desk import DEFAULT_DESK
 from tasks.normalise import NormalisedEntry
 from tasks.shingles import is_wire_update, normalised_title, shingle_hashes, words
-from tasks.text import comparison_form
 
 DEFAULT_POLICY_FILE = DEFAULT_DESK.dedupe_policy
 # Distinct numbers (and sentence hashes) kept per story; a story with more is a table or a
@@ -43,6 +42,9 @@ MAX_SENTENCES = 64
 # declined to comment.") recur across unrelated stories.
 MIN_SENTENCE_WORDS = 10
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+# Quotation marks of the region's outlets, folded to one before quoted spans are cut out.
+_QUOTES = str.maketrans({c: '"' for c in "“”„«»‟″"})
+_QUOTED = re.compile(r'"[^"\n]*"')
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class DedupePolicy:
     min_title_words: int = 5
     min_shared_numbers: float = 0.5
     full_copy_ratio: float = 1.25
+    certain_containment: float = 0.9
+    sentences_over_numbers: int = 3
 
 
 def load_policy(path: Path | str | None = None) -> DedupePolicy:
@@ -99,18 +103,32 @@ class Profile:
 _NUMBER = re.compile(r"\w*\d\w*")
 
 
-def _numbers(compared: str) -> list[str]:
-    """Distinct words with a digit in a comparison-form text ("45", "2025", "v201509")."""
-    return sorted(set(_NUMBER.findall(compared)))
+def _sentences(text: str) -> list[list[str]]:
+    """The long sentences of ``text`` (>= MIN_SENTENCE_WORDS words) as comparison-form
+    words, with quoted speech cut out: independent reports of one event quote the same
+    statement word for word, so a quote is no evidence that one text copies the other."""
+    unquoted = _QUOTED.sub(" ", text.translate(_QUOTES))
+    found = []
+    for sentence in _SENTENCE_END.split(unquoted):
+        tokens = words(sentence)
+        if len(tokens) >= MIN_SENTENCE_WORDS:
+            found.append(tokens)
+    return found
 
 
 def long_sentences(text: str) -> list[int]:
-    hashes = set()
-    for sentence in _SENTENCE_END.split(text):
-        tokens = words(sentence)
-        if len(tokens) >= MIN_SENTENCE_WORDS:
-            hashes.add(zlib.crc32(" ".join(tokens).encode("utf-8")))
+    return _sentence_hashes(_sentences(text))
+
+
+def _sentence_hashes(sentences: list[list[str]]) -> list[int]:
+    hashes = {zlib.crc32(" ".join(tokens).encode("utf-8")) for tokens in sentences}
     return sorted(hashes)[:MAX_SENTENCES]
+
+
+def _prose_numbers(sentences: list[list[str]]) -> list[str]:
+    """Distinct numbers of the text's long sentences: the figures of the story, not the
+    dates, times and counters of an outlet's furniture lines around it."""
+    return sorted({n for tokens in sentences for n in _NUMBER.findall(" ".join(tokens))})
 
 
 def _slug(text: str | None) -> str:
@@ -123,13 +141,14 @@ def profile_of(
     """The profile of one item: ``text`` is the cleaned body, else the summary."""
     norm_title = normalised_title(title)
     hashes = shingle_hashes(f"{norm_title}\n{text}")
+    sentences = _sentences(text)
     agency = _slug(wire_agency) or None
     return Profile(
         signature=minhash.signature(hashes),
         shingle_count=len(hashes),
         title=norm_title,
-        numbers=frozenset(_numbers(comparison_form(text))[:MAX_NUMBERS]),
-        sentences=frozenset(long_sentences(text)),
+        numbers=frozenset(_prose_numbers(sentences)[:MAX_NUMBERS]),
+        sentences=frozenset(_sentence_hashes(sentences)),
         wire_agency=agency,
         wire_original=bool(agency) and agency == _slug(outlet_id),
     )
@@ -164,25 +183,35 @@ def _numbers_disagree(a: frozenset[str], b: frozenset[str], policy: DedupePolicy
 
 def match_score(item: Profile, story: Profile, policy: DedupePolicy) -> float | None:
     """How well ``item`` matches a story's reference profile (containment in 0..1), or
-    None when it is not the same story."""
+    None when it is not the same story. Symmetric in its two profiles."""
     short = min(item.shingle_count, story.shingle_count)
     if short < policy.min_shingles:
         same_headline = item.title == story.title and len(item.title.split()) >= policy.min_title_words
         return 1.0 if same_headline else None
-    # "Exchange rates for 6 October" and "... for 7 October": numbered headlines that share
-    # no number are different reports, however alike the text.
-    if item.title_numbers and story.title_numbers and not item.title_numbers & story.title_numbers:
-        return None
-    if _numbers_disagree(item.numbers, story.numbers, policy):
-        return None
     score = minhash.containment(item.signature, item.shingle_count, story.signature, story.shingle_count)
+    # Long sentences (quotes cut out) shared word for word are the copy's fingerprint.
+    shared = len(item.sentences & story.sentences)
+    certain = score >= policy.certain_containment and shared >= policy.min_shared_sentences
+    # "Exchange rates for 6 October" and "... for 7 October": numbered headlines that share
+    # no number are different reports, however alike the text - unless the body is
+    # certainly the same story (a desk's own headline must never split a copy off).
+    if (
+        not certain
+        and item.title_numbers
+        and story.title_numbers
+        and not item.title_numbers & story.title_numbers
+    ):
+        return None
+    # Same-template reports share wording and differ in their figures; several whole
+    # sentences in common outweigh the figures (a copy keeps its sentences).
+    if shared < policy.sentences_over_numbers and _numbers_disagree(item.numbers, story.numbers, policy):
+        return None
     if item.wire_agency and story.wire_agency and item.wire_agency != story.wire_agency:
         return score if score >= policy.conflicting_agency_containment else None
     if score >= policy.min_containment:
         return score
     # Boilerplate dilutes containment of a short cut copy; whole sentences shared word for
-    # word are the copy's fingerprint (independent reports share a quote, not paragraphs).
-    shared = len(item.sentences & story.sentences)
+    # word confirm it (independent reports share a quote and stock phrases, not sentences).
     if score >= policy.min_containment_with_sentences and shared >= policy.min_shared_sentences:
         return score
     return None
@@ -198,7 +227,10 @@ def better_representative(candidate: Profile, current: Profile, policy: DedupePo
 
 @dataclass
 class StoryMatcher:
-    """The ``match_story`` hook of ``tasks.dedupe.plan_batch`` for one batch.
+    """A greedy ``match_story`` hook of ``tasks.dedupe.plan_batch`` for one batch, in
+    arrival order: the first version of near-duplicate matching, kept as the in-memory
+    baseline of ``benchmarks/dedupe_eval.py perf`` (production clusters with
+    ``tasks.recluster``, which does not depend on arrival order).
 
     ``index`` maps band keys to story ids (the history's hits for this batch's keys, then
     every story this batch creates or re-profiles); ``profiles`` holds the reference
@@ -262,37 +294,6 @@ class StoryMatcher:
         self.profiles[story_id] = profile
         for key in self.keys(profile):
             self.index.setdefault(key, set()).add(story_id)
-
-
-def apply_promotions(plan: DedupePlan, history: History, matcher: StoryMatcher) -> int:
-    """Story revisions for representatives the matcher moved (a full copy after a cut one,
-    the wire original, an "UPDATE 1"): the story keeps its id, ``story_versions`` keeps the
-    earlier representative. Returns how many revisions were added."""
-    writes = {id(write.entry): write for write in plan.appearances}
-    added = 0
-    for story_id, entry in matcher.promotions:
-        write = writes.get(id(entry))
-        story = history.stories.get(story_id)
-        if write is None or story is None or story.representative_appearance_id == write.appearance_id:
-            continue
-        revised = KnownStory(story_id, story.revision + 1, write.appearance_id, story.first_seen_at)
-        history.stories[story_id] = revised
-        plan.stories.append(StoryWrite(story_id, revised.revision, write, story.first_seen_at, is_new=False))
-        added += 1
-    return added
-
-
-def profile_row(profile: Profile) -> tuple:
-    """A profile as the warehouse stores it (warehouse/story_index.py ProfileRow)."""
-    return (
-        minhash.to_bytes(profile.signature),
-        profile.shingle_count,
-        profile.title,
-        sorted(profile.numbers),
-        sorted(profile.sentences),
-        profile.wire_agency,
-        profile.wire_original,
-    )
 
 
 def profile_from_row(row: tuple) -> Profile:

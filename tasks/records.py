@@ -6,6 +6,7 @@ any that do not, so a rename cannot silently drop data.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -103,3 +104,32 @@ def fetch_row(result: FetchResult, run_id: str, document: ParsedDocument | None)
         "entries_found": len(document.entries) if document else None,
         "date": partition_date(result.fetched_at),
     }
+
+
+def entry_from_row(row: dict[str, Any], enrichment_columns: Iterable[str]) -> NormalisedEntry:
+    """An appearance as the lake stores it, back as the entry dedupe planned (rebuilds,
+    and stored copies a re-clustering moves or makes a story's representative)."""
+    text = row["body"] or row["summary"] or ""
+    title = row["title"] or ""
+    return NormalisedEntry(
+        feed_id=row["feed_id"],
+        outlet_id=row["outlet_id"] or row["feed_id"],
+        entry_id=row["entry_id"],
+        guid=row["guid"],
+        url=row["url"],
+        canonical_url=row["canonical_url"],
+        title=title,
+        summary=row["summary"] or "",
+        body=row["body"] or "",
+        published_at=row["published_at"],
+        date_issue=row["date_issue"],
+        updated_at=row["updated_at"],
+        language=row["language"],
+        authors=list(row["authors"] or []),
+        categories=list(row["categories"] or []),
+        content_hash=row["content_hash"],
+        word_count=len(title.split()) + len(text.split()),
+        raw_sha256=row["raw_sha256"],
+        enrichment={c: row[c] for c in enrichment_columns if row.get(c) is not None},
+        warnings=list(row.get("entry_warnings") or []),
+    )

@@ -56,6 +56,19 @@ def normalised_title(title: str) -> str:
     return comparison_form(title)
 
 
+_UPDATE_NUMBER = re.compile(r"^\s*update\s*(\d+)", re.IGNORECASE)
+
+
+def update_level(title: str) -> int:
+    """0 for a first version; n for "UPDATE n-"; 1 for "REFILE-" / "CORRECTED-" and the
+    like: later versions of a wire story rank first as its representative."""
+    match = _TITLE_PREFIX.match(title or "")
+    if not match:
+        return 0
+    number = _UPDATE_NUMBER.match(title)
+    return int(number.group(1)) if number else 1
+
+
 def is_wire_update(title: str) -> bool:
     """An "UPDATE 2-" / "REFILE-" / "CORRECTED-" title: a new version of a wire story."""
     return bool(_TITLE_PREFIX.match(title or ""))

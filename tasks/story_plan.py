@@ -1,51 +1,51 @@
-"""One pure call from a batch and its slice of history to what the warehouse must write:
-exact keys (tasks/dedupe.py), near-duplicate matching and promotions (tasks/cluster.py),
-and the wire take-over rule (tasks/wire_versions.py), composed in the order they apply.
+"""One call from a batch and its slice of history to what the warehouse must write:
+exact keys and appearance revisions (tasks/dedupe.py), the wire take-over rule
+(tasks/wire_versions.py), then the order-free near-duplicate re-clustering of every
+component the batch touches (tasks/recluster.py, tasks/partition.py).
 
-No I/O: the caller reads the history (exact-key hits and near-duplicate candidates, already
-added to ``matcher``) and commits the plan.
+The decisions are pure. The caller reads the exact-key history (``read_history``) and
+passes the stored near-duplicate index as ``index`` (``tasks.recluster.ClusterIndex``,
+the warehouse in production): which stored components the clustering needs depends on
+how the batch's candidates verify, so the index is asked during planning, never written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from tasks.cluster import StoryMatcher, apply_promotions
-from tasks.dedupe import DedupePlan, History, plan_batch
-from tasks.normalise import NormalisedEntry
-
-
-def needs_matching(entry: NormalisedEntry, history: History) -> bool:
-    """No exact key of the history explains the entry: near-duplicate matching decides."""
-    known_appearance = any(
-        (entry.feed_id, key) in history.appearances_by_key for key in entry.appearance_keys
-    )
-    known_story = any(key in history.story_ids_by_key for key in entry.story_keys)
-    return not known_appearance and not known_story
-
-
-def candidate_keys(entries: list[NormalisedEntry], history: History, matcher: StoryMatcher) -> list[int]:
-    """The LSH keys to look up: those of every entry no exact key explains."""
-    return sorted(
-        {
-            key
-            for entry in entries
-            if needs_matching(entry, history)
-            for key in matcher.keys(matcher.profile(entry))
-        }
-    )
+from tasks import recluster
+from tasks.cluster import DedupePolicy
+from tasks.dedupe import History
+from tasks.normalise import NormalisedEntry, without_shared_url_keys
+from tasks.recluster import ClusterIndex, ClusterPlan
+from tasks.records import entry_from_row
 
 
 def plan(
     entries: list[NormalisedEntry],
     history: History,
     seen_at: datetime,
-    matcher: StoryMatcher,
+    *,
+    index: ClusterIndex,
+    policy: DedupePolicy,
     takes_over: Callable[[NormalisedEntry], bool] | None = None,
-) -> DedupePlan:
-    """Assign every entry to an appearance and a story (``plan_batch`` with ``matcher`` as
-    its near-duplicate hook), then let wire originals take over their stories."""
-    story_plan = plan_batch(entries, history, seen_at, match_story=matcher, takes_over=takes_over)
-    apply_promotions(story_plan, history, matcher)
-    return story_plan
+) -> ClusterPlan:
+    """Assign every entry to an appearance and a story: the stories are those a rebuild
+    of the components it touches would make, whatever order the items arrived in."""
+    return recluster.plan_stories(index, entries, history, seen_at, policy, takes_over)
+
+
+def plan_rebuild(
+    index: ClusterIndex,
+    rows: list[dict[str, Any]],
+    stories: dict[str, tuple],
+    seen_at: datetime,
+    policy: DedupePolicy,
+) -> ClusterPlan:
+    """Re-cluster every stored appearance (``rows``: their current lake rows) with
+    ``policy``; canonical URLs that name no item (shared within a feed, a site's root)
+    are no story key here either."""
+    entries = without_shared_url_keys([entry_from_row(row, index.enrichment_columns) for row in rows])
+    return recluster.plan_rebuild(index, entries, rows, stories, seen_at, policy)

@@ -6,7 +6,7 @@ import numpy as np
 
 from conftest import SEED_PAGE
 from tasks import minhash
-from tasks.cluster import StoryMatcher, load_policy, match_score, profile_of
+from tasks.cluster import load_policy, match_score, profile_of
 from tasks.shingles import is_wire_update, normalised_title, shingle_hashes
 
 POLICY = load_policy()
@@ -88,23 +88,6 @@ def test_band_keys_are_deterministic_and_banded():
     assert len(set(keys[0].tolist())) == POLICY.bands
 
 
-def test_matcher_checks_against_the_representative_not_a_chain():
-    """A~B and B~C must not put C in A's story when C does not match A itself."""
-    matcher = StoryMatcher(POLICY)
-    a = " ".join(f"alpha{i} word{i} text{i}" for i in range(40))
-    c = " ".join(f"gamma{i} word{i} text{i}" for i in range(40))
-    b = a[: len(a) // 2] + " " + c[: len(c) // 2]
-    profiles = [profile_of(f"Headline number {n} about things", t) for n, t in enumerate((a, b, c))]
-    story_ids = []
-    for n, profile in enumerate(profiles):
-        found = matcher.best_story(profile)
-        if found is None:
-            found = f"s{n}"
-            matcher.set_reference(found, profile)
-        story_ids.append(found)
-    assert story_ids[0] != story_ids[2]
-
-
 def _entry(feed: str, guid: str, title: str, text: str, minute: int):
     from datetime import UTC, datetime, timedelta
 
@@ -132,11 +115,26 @@ def _entry(feed: str, guid: str, title: str, text: str, minute: int):
     )
 
 
-def test_wire_update_is_a_new_version_of_the_same_story():
+class _EmptyIndex:
+    """An index with no history (tasks.recluster.ClusterIndex)."""
+
+    enrichment_columns = ()
+
+    def cluster_candidates(self, keys):
+        return []
+
+    def cluster_members(self, components, story_ids):
+        return []
+
+    def current_rows(self, table, ids):
+        return []
+
+
+def test_wire_update_is_the_representative_of_the_story_its_copies_join():
     from datetime import UTC, datetime
 
-    from tasks.cluster import apply_promotions
-    from tasks.dedupe import History, plan_batch
+    from tasks.dedupe import History
+    from tasks.recluster import plan_stories
 
     paragraphs = _seed_paragraphs()
     original = _entry(
@@ -157,11 +155,122 @@ def test_wire_update_is_a_new_version_of_the_same_story():
     copy = _entry(
         "brecorder", "b1", "Putin urges Central Asia to boost trade", "\n\n".join(paragraphs[:5]), 60
     )
-    history = History()
-    matcher = StoryMatcher(POLICY)
-    plan = plan_batch([copy, update, original], history, datetime.now(UTC), match_story=matcher)
-    assert apply_promotions(plan, history, matcher) == 1
+    clustered = plan_stories(_EmptyIndex(), [copy, update, original], History(), datetime.now(UTC), POLICY)
+    plan = clustered.plan
     assert len({w.story_id for w in plan.appearances}) == 1
-    # Revision 1 is the original; revision 2 the update, which later copies are matched against.
-    assert [(w.revision, w.representative.entry.entry_id) for w in plan.stories] == [(1, "L1N1"), (2, "L1N2")]
-    assert plan.merged == 2
+    # One story row for the run, showing the newest wire version; the others joined it.
+    assert [(w.revision, w.representative.entry.entry_id) for w in plan.stories] == [(1, "L1N2")]
+    assert plan.merged == 2 and plan.new_stories == 1
+
+
+def _real_page(item_id: str) -> str:
+    from conftest import REPO_ROOT
+
+    page = (REPO_ROOT / "tests" / "fixtures" / "real" / "dedupe" / "items" / f"{item_id}.txt").read_text(
+        encoding="utf-8"
+    )
+    return page.partition("\n")[2]
+
+
+def test_a_rewrite_sharing_only_quotes_is_not_the_agency_story():
+    """Anadolu's story and another outlet's rewrite share Trump's two quotes word for word
+    and half their shingles; the quotes are no evidence of copying."""
+    agency = profile_of("Trump says Kazakhstan has agreed to join Abraham Accords", _real_page("e04-aa"))
+    rewrite = profile_of(
+        "Trump says Kazakhstan has agreed to join Abraham Accords", _real_page("e04-pravobl")
+    )
+    assert (
+        minhash.containment(agency.signature, agency.shingle_count, rewrite.signature, rewrite.shingle_count)
+        > 0.4
+    )
+    assert not agency.sentences & rewrite.sentences
+    assert match_score(agency, rewrite, POLICY) is None
+    # Two outlets' copies of one AFP feature, each with its own furniture, still match.
+    afp = profile_of("In Uzbekistan, economic reforms spark gold rush", _real_page("e03-taipeitimes"))
+    wrapped = profile_of(
+        "Economic reforms place Uzbekistan at the centre of gold rush", _real_page("e03-artifex")
+    )
+    assert match_score(afp, wrapped, POLICY) is not None
+
+
+def test_a_dated_headline_never_vetoes_a_certain_body_match():
+    body = "\n\n".join(_seed_paragraphs())
+    wire = profile_of("Putin urges Central Asian states to step up trade (October 9)", body)
+    desk = profile_of("Summit of 10 October: Putin urges trade", body)
+    assert wire.title_numbers and desk.title_numbers and not wire.title_numbers & desk.title_numbers
+    assert match_score(wire, desk, POLICY) > 0.9
+    # Different days' reports of one template still differ by their headline numbers.
+    template = (
+        "Kazakhstan's national bank set the rate at {r} tenge per dollar on a trading volume of {v} million."
+    )
+    one = profile_of("Exchange rates for 6 October", template.format(r=540.1, v=112))
+    two = profile_of("Exchange rates for 7 October", template.format(r=541.8, v=98))
+    assert match_score(one, two, POLICY) is None
+
+
+def test_partition_is_the_same_whatever_the_order_and_merges_through_leaders_only():
+    """Cut copies first or last, the stories are the same; a text that bridges two stories
+    (half of each) joins one of them and never glues them together."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from tasks.partition import Member, partition
+
+    paragraphs = _seed_paragraphs()
+    a = " ".join(f"alpha{i} word{i} text{i}" for i in range(60))
+    c = " ".join(f"gamma{i} word{i} text{i}" for i in range(60))
+    texts = {
+        "full": "\n\n".join(paragraphs),
+        "cut": "\n\n".join(paragraphs[:3]),
+        "furniture": "Support Our Journalism\n\n" + "\n\n".join(paragraphs[:5]) + "\n\nCopyright 2025",
+        "a": a,
+        "c": c,
+        "bridge": a[: len(a) // 2] + " " + c[: len(c) // 2],
+    }
+    start = datetime(2025, 10, 9, tzinfo=UTC)
+
+    def members():
+        return [
+            Member(
+                name,
+                profile_of(f"Headline {name} about the summit", texts[name]),
+                start + timedelta(minutes=n),
+                "f",
+                name,
+                frozenset(),
+                None,
+                f"s-{name}",
+            )
+            for n, name in enumerate(texts)
+        ]
+
+    results = set()
+    for seed in range(6):
+        listed = members()
+        random.Random(seed).shuffle(listed)
+        stories = partition(listed, POLICY)
+        results.add(frozenset(frozenset(m.appearance_id for m in s.members) for s in stories))
+    assert len(results) == 1
+    (stories,) = results
+    assert frozenset({"full", "cut", "furniture"}) in stories
+    assert not any({"a", "c"} <= set(s) for s in stories)
+
+
+def test_exact_keys_of_a_copy_point_at_the_story_it_joined():
+    """A copy's own URL and text hash are registered under the story it joined, so the same
+    article seen later in another feed of its outlet finds that story."""
+    from datetime import UTC, datetime
+
+    from tasks.dedupe import History
+    from tasks.recluster import plan_stories
+
+    paragraphs = _seed_paragraphs()
+    original = _entry("reuters", "L1N1", "Putin urges Central Asian states", "\n\n".join(paragraphs), 0)
+    copy = _entry(
+        "brecorder", "b1", "Putin urges Central Asia to boost trade", "\n\n".join(paragraphs[:5]), 5
+    )
+    clustered = plan_stories(_EmptyIndex(), [copy, original], History(), datetime.now(UTC), POLICY)
+    (story_id,) = {w.story_id for w in clustered.plan.appearances}
+    keys = dict(clustered.plan.story_keys)
+    assert keys[f"url:{copy.canonical_url}"] == story_id
+    assert {story_id} == set(keys.values())

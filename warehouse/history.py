@@ -1,6 +1,9 @@
 """Reads of the writer's state a run makes before it plans: the feeds' poll state, and a
-batch's slice of history — the appearances and stories its exact keys reach, the wire
-versions loaded for its guids, and its near-duplicate candidates — in one connection.
+batch's slice of history — the appearances and stories its exact keys reach and the wire
+versions loaded for its guids — in one connection. (Near-duplicate candidates and the
+components they lead to are read by the re-clustering itself, tasks/recluster.py, through
+``Warehouse.cluster_candidates`` / ``cluster_members``: which components to read depends
+on the verification of the candidates.)
 
 Joins are driven by the batch (its keys as a registered Arrow table), so a batch costs a
 few joins however large the history is, and nothing else of it is loaded into Python.
@@ -8,13 +11,12 @@ few joins however large the history is, and nothing else of it is loaded into Py
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from warehouse import story_index, wire_state
+from warehouse import wire_state
 from warehouse.records import StoredAppearance, StoredHistory, StoryState
 
 
@@ -30,16 +32,10 @@ def read_history(
     appearance_keys: list[tuple[str, str]],
     story_keys: list[str],
     guids: list[str] = (),
-    candidate_keys: Callable[[StoredHistory], list[int]] | None = None,
 ) -> StoredHistory:
-    """The history a batch touches. ``candidate_keys`` turns what the exact keys found into
-    the LSH keys to look up (those of entries no exact key explains); their candidates,
-    with profiles and state, come back in ``candidates`` (``story_index.lookup``)."""
+    """The history a batch touches: what its exact keys reach, and its wire versions."""
     found = exact_history(con, appearance_keys, story_keys)
     found.wire_versions = wire_state.known_versions(con, list(guids))
-    keys = candidate_keys(found) if candidate_keys is not None else []
-    if keys:
-        found.candidates = story_index.lookup(con, keys)
     return found
 
 

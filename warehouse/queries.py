@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from warehouse.records import ArchivedPayload, StoryState
 from warehouse.views import open_reader
 
@@ -54,15 +56,38 @@ def current_appearances(data_dir: Path) -> list[dict[str, Any]]:
 
 
 def current_stories(data_dir: Path) -> dict[str, StoryState]:
-    """story_id -> the latest revision of every story ever written."""
+    """story_id -> the latest revision of every story ever written and not merged into
+    another."""
     con = open_reader(data_dir)
     try:
         rows = con.execute(
-            "SELECT story_id, revision, representative_appearance_id, first_seen_at FROM stories_all"
+            "SELECT story_id, revision, representative_appearance_id, first_seen_at FROM stories_all "
+            "WHERE merged_into IS NULL"
         ).fetchall()
     finally:
         con.close()
     return {r[0]: StoryState(*r[1:]) for r in rows}
+
+
+# The lake rows a re-clustering rewrites (tasks/recluster.py): view and id column.
+_CURRENT_ROWS = {"appearances": ("appearances", "appearance_id"), "stories": ("stories_all", "story_id")}
+
+
+def current_rows(data_dir: Path, table: str, ids: list[str]) -> list[dict[str, Any]]:
+    """The current (latest-revision) lake rows of ``ids`` in ``appearances`` or
+    ``stories_all``: what a re-clustering rewrites with a new story or ``merged_into``.
+    Read through the views, so only published runs count."""
+    view, key = _CURRENT_ROWS[table]
+    con = open_reader(data_dir)
+    try:
+        con.register("wanted_ids", pa.table({key: pa.array(ids, pa.string())}))
+        cursor = con.execute(
+            f"SELECT * EXCLUDE (date) FROM {view} WHERE {key} IN (SELECT {key} FROM wanted_ids)"
+        )
+        columns = [d[0] for d in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        con.close()
 
 
 def archived_payloads(data_dir: Path, feed_ids: list[str], since: datetime) -> list[ArchivedPayload]:

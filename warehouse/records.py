@@ -50,23 +50,11 @@ class StoryState(NamedTuple):
     first_seen_at: datetime
 
 
-class StoredProfile(NamedTuple):
-    """story_profiles: what near-duplicate verification needs of a story (tasks/cluster.py)."""
-
-    signature: bytes
-    shingle_count: int
-    title: str
-    numbers: list[str]
-    sentences: list[int]
-    wire_agency: str | None
-    wire_original: bool
-
-
 class BandKey(NamedTuple):
-    """story_bands: one LSH band key of a story."""
+    """appearance_bands: one LSH band key of an appearance."""
 
     key: int
-    story_id: str
+    appearance_id: str
 
 
 class StoryKey(NamedTuple):
@@ -91,20 +79,10 @@ class StoredHistory:
     # (feed_id, appearance key) -> the appearance it belongs to
     appearances_by_key: dict[tuple[str, str], StoredAppearance] = field(default_factory=dict)
     story_ids_by_key: dict[str, str] = field(default_factory=dict)
-    # story_id -> state, for every story the keys (or near-duplicate candidates) reach
+    # story_id -> state, for every story the exact keys reach
     stories: dict[str, StoryState] = field(default_factory=dict)
     # guid -> highest wire version loaded
     wire_versions: dict[str, int] = field(default_factory=dict)
-    candidates: StoryCandidates = field(default_factory=lambda: StoryCandidates([], {}, {}))
-
-
-class StoryCandidates(NamedTuple):
-    """Near-duplicate candidates of a batch's LSH keys (warehouse/story_index.py): the
-    (key, story) hits, and the profile and state of every story hit."""
-
-    hits: list[BandKey]
-    profiles: dict[str, StoredProfile]
-    stories: dict[str, StoryState]
 
 
 class PickedUpFile(NamedTuple):

@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 STRINGS = pa.list_(pa.string())
@@ -169,6 +169,9 @@ STORIES = TableSpec(
             # Near-duplicate signature (MinHash values), filled by the clustering stage.
             pa.field("signature", pa.binary()),
             pa.field("run_id", pa.string()),
+            # Schema 2: set on the revision that merged this story into another (the
+            # survivor's story_id); null for a live story.
+            pa.field("merged_into", pa.string()),
             *ENRICHMENT_FIELDS,
         ]
     ),

@@ -75,8 +75,9 @@ def view_definitions(lake_dir: Path, sources: dict[str, str]) -> dict[str, str]:
                 FROM appearances
                 GROUP BY story_id
             ) AS a USING (story_id)
-            -- A story left without appearances by a re-clustering (dedupe --rebuild) is gone.
-            WHERE NOT coalesce(s.withdrawn, false) AND a.story_id IS NOT NULL
+            -- A story merged into another is shown once, as the survivor (stories_all and
+            -- story_versions keep it, with merged_into); one left without appearances is gone.
+            WHERE NOT coalesce(s.withdrawn, false) AND s.merged_into IS NULL AND a.story_id IS NOT NULL
         """,
     }
 

@@ -30,7 +30,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse import history, lake, story_index, wire_state
+from warehouse import history, lake, queries, story_index, wire_state
 from warehouse.failpoints import failpoint
 from warehouse.records import (
     AppearanceKey,
@@ -38,12 +38,10 @@ from warehouse.records import (
     BandKey,
     PickedUpFile,
     StoredHistory,
-    StoredProfile,
-    StoryCandidates,
     StoryKey,
     StoryState,
 )
-from warehouse.schema import APPEARANCES, FETCHES, SCHEMA_VERSION, STORIES
+from warehouse.schema import APPEARANCES, ENRICHMENT_COLUMNS, FETCHES, SCHEMA_VERSION, STORIES
 from warehouse.views import write_catalog
 
 log = logging.getLogger("newswire.warehouse")
@@ -73,10 +71,13 @@ class CommitBatch:
     story_state: dict[str, StoryState] = field(default_factory=dict)
     # One dict per feed, keyed by the columns of feed_state (sql/state.sql).
     feed_state: list[dict[str, Any]] = field(default_factory=list)
-    # Near-duplicate index (warehouse/story_index.py): changed story profiles, new band keys;
+    # Near-duplicate index (warehouse/story_index.py): changed members (appearance_id ->
+    # row of story_index.MEMBER_COLUMNS), new band keys (key, appearance_id), and merged
+    # stories (old id -> survivor) whose exact keys now point at the survivor;
     # reset_clustering empties story keys/state/index first (dedupe --rebuild).
-    story_profiles: dict[str, StoredProfile] = field(default_factory=dict)
-    story_bands: list[BandKey] = field(default_factory=list)
+    cluster_members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cluster_bands: list[BandKey] = field(default_factory=list)
+    story_redirects: dict[str, str] = field(default_factory=dict)
     reset_clustering: bool = False
     summary: dict[str, Any] = field(default_factory=dict)
     # Wire sources (warehouse/wire_state.py): guid -> version loaded; drop files picked up.
@@ -173,21 +174,32 @@ class Warehouse:
         appearance_keys: list[tuple[str, str]],
         story_keys: list[str],
         guids: list[str] = (),
-        candidate_keys: Callable[[StoredHistory], list[int]] | None = None,
     ) -> StoredHistory:
         """A batch's slice of history in one connection (``history.read_history``)."""
         with self.state() as con:
-            return history.read_history(con, appearance_keys, story_keys, guids, candidate_keys)
+            return history.read_history(con, appearance_keys, story_keys, guids)
 
     def known_drop_files(self, feed_ids: list[str]) -> dict[str, dict[str, list[PickedUpFile]]]:
         """feed_id -> path -> every version of the file picked up (wire_state.py)."""
         with self.state() as con:
             return wire_state.known_drop_files(con, feed_ids)
 
-    def story_candidates(self, keys: list[int]) -> StoryCandidates:
-        """Near-duplicate candidates for a batch's LSH keys (``story_index.lookup``)."""
+    # Near-duplicate clustering reads (tasks.recluster.ClusterIndex).
+    enrichment_columns = ENRICHMENT_COLUMNS
+
+    def cluster_candidates(self, keys: list[int]) -> list[dict[str, Any]]:
+        """Stored appearances sharing one of a batch's LSH keys (``story_index.candidates``)."""
         with self.state() as con:
-            return story_index.lookup(con, keys)
+            return story_index.candidates(con, keys)
+
+    def cluster_members(self, components: list[int], story_ids: list[str]) -> list[dict[str, Any]]:
+        """Every stored appearance of those components or stories (``story_index.members``)."""
+        with self.state() as con:
+            return story_index.members(con, components, story_ids)
+
+    def current_rows(self, table: str, ids: list[str]) -> list[dict[str, Any]]:
+        """The current lake rows of ``ids`` (``queries.current_rows``)."""
+        return queries.current_rows(self.data_dir, table, ids)
 
     # -- commit and recovery -------------------------------------------------------------
 
@@ -314,7 +326,7 @@ class Warehouse:
                 },
             )
         wire_state.apply(con, batch.wire_versions, batch.drop_files, batch.run_id)
-        story_index.apply(con, batch.story_profiles, batch.story_bands)
+        story_index.apply(con, batch.cluster_members, batch.cluster_bands, batch.story_redirects)
         if batch.feed_state:
             columns = [d[0] for d in con.execute("SELECT * FROM feed_state LIMIT 0").description]
             _insert(

@@ -2,8 +2,8 @@
 lake rows and state -> one commit (warehouse/writer.py), idempotent by run id.
 
 The decisions are pure; this module only moves data between them and the warehouse. The
-dedupe rebuild (flows/rebuild.py) and the dedupe benchmark share ``fill_batch`` and
-``plan_stories`` with the ingest and backfill flows.
+dedupe rebuild (flows/rebuild.py) shares ``fill_clusters`` and the state helpers, and the
+dedupe benchmark ``fill_batch`` and ``plan_stories``, with the ingest and backfill flows.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.run import FeedOutcome, RunSummary, new_per_feed, summarise
-from tasks import minhash, story_plan
-from tasks.cluster import DedupePolicy, StoryMatcher, profile_from_row, profile_row
+from tasks import recluster, story_plan
+from tasks.cluster import DedupePolicy
 from tasks.dedupe import DedupePlan, History, KnownAppearance, KnownStory
 from tasks.drop import DropPickup
 from tasks.normalise import NormalisedEntry
-from tasks.records import appearance_row, fetch_row, story_row
+from tasks.recluster import ClusterPlan
+from tasks.records import fetch_row
 from tasks.schedule import next_feed_state
 from tasks.settings import Settings
 from tasks.wire_versions import drop_superseded, loaded_versions, newer_version_rule
@@ -31,8 +32,6 @@ from warehouse.records import (
     AppearanceState,
     BandKey,
     StoredHistory,
-    StoredProfile,
-    StoryCandidates,
     StoryKey,
     StoryState,
 )
@@ -42,15 +41,13 @@ from warehouse.writer import CommitBatch, Warehouse
 
 
 def known_history(stored: StoredHistory) -> History:
-    """The dedupe stage's view (tasks/dedupe.py) of what the warehouse found, including
-    the state of every near-duplicate candidate story."""
-    stories = {**stored.candidates.stories, **stored.stories}
+    """The dedupe stage's view (tasks/dedupe.py) of what the warehouse found."""
     return History(
         appearances_by_key={
             key: KnownAppearance(**found._asdict()) for key, found in stored.appearances_by_key.items()
         },
         story_ids_by_key=dict(stored.story_ids_by_key),
-        stories={story_id: KnownStory(story_id, *state) for story_id, state in stories.items()},
+        stories={story_id: KnownStory(story_id, *state) for story_id, state in stored.stories.items()},
     )
 
 
@@ -62,17 +59,12 @@ def batch_keys(entries: list[NormalisedEntry]) -> tuple[list[tuple[str, str]], l
 
 
 def read_batch_history(
-    warehouse: Warehouse, entries: list[NormalisedEntry], matcher: StoryMatcher
+    warehouse: Warehouse, entries: list[NormalisedEntry]
 ) -> tuple[list[NormalisedEntry], History, Callable[[NormalisedEntry], bool]]:
-    """One history read for the batch: exact keys, wire versions and near-duplicate
-    candidates. Returns the batch minus wire versions older than one already loaded
-    (logged), the history, and the dedupe ``takes_over`` rule for newer versions."""
-
-    def lsh_keys(found: StoredHistory) -> list[int]:
-        current, _ = drop_superseded(entries, found.wire_versions)
-        return story_plan.candidate_keys(current, known_history(found), matcher)
-
-    stored = warehouse.read_history(*batch_keys(entries), candidate_keys=lsh_keys)
+    """One history read for the batch: exact keys and wire versions. Returns the batch
+    minus wire versions older than one already loaded (logged), the history, and the
+    dedupe ``takes_over`` rule for newer versions."""
+    stored = warehouse.read_history(*batch_keys(entries))
     current, superseded = drop_superseded(entries, stored.wire_versions)
     for entry in superseded:
         get_run_logger().info(
@@ -82,16 +74,7 @@ def read_batch_history(
             entry.enrichment.get("wire_version"),
             stored.wire_versions[entry.guid],
         )
-    history = known_history(stored)
-    add_candidates(matcher, history, stored.candidates)
-    return current, history, newer_version_rule(current, stored.wire_versions)
-
-
-def add_candidates(matcher: StoryMatcher, history: History, found: StoryCandidates) -> None:
-    """Near-duplicate candidates into the matcher, their stories into the history."""
-    matcher.add_history(found.hits, {sid: profile_from_row(p) for sid, p in found.profiles.items()})
-    for story_id, state in found.stories.items():
-        history.stories.setdefault(story_id, KnownStory(story_id, *state))
+    return current, known_history(stored), newer_version_rule(current, stored.wire_versions)
 
 
 def plan_stories(
@@ -101,50 +84,51 @@ def plan_stories(
     seen_at: datetime,
     policy: DedupePolicy,
     takes_over: Callable[[NormalisedEntry], bool] | None = None,
-) -> tuple[DedupePlan, StoryMatcher]:
-    """The plan for a caller that holds its own exact-key history (the dedupe benchmark):
-    near-duplicate candidates of the entries it does not explain are read, then planned."""
-    matcher = StoryMatcher(policy)
-    keys = story_plan.candidate_keys(entries, history, matcher)
-    if keys:
-        add_candidates(matcher, history, warehouse.story_candidates(keys))
-    return story_plan.plan(entries, history, seen_at, matcher, takes_over), matcher
+) -> tuple[DedupePlan, ClusterPlan]:
+    """The plan for a caller that holds its own exact-key history (the dedupe benchmark),
+    with the warehouse as the near-duplicate index."""
+    clustered = story_plan.plan(
+        entries, history, seen_at, index=warehouse, policy=policy, takes_over=takes_over
+    )
+    return clustered.plan, clustered
 
 
 # -- rows --------------------------------------------------------------------------------
 
 
-def attach_story_index(batch: CommitBatch, plan: DedupePlan, matcher: StoryMatcher) -> None:
-    """Each written story's profile is its (latest) representative's: store it, its band
-    keys, and its signature in the story row."""
-    signatures: dict[str, bytes] = {}
-    for write in plan.stories:
-        profile = matcher.profile(write.representative.entry)
-        batch.story_profiles[write.story_id] = StoredProfile(*profile_row(profile))
-        signatures[write.representative.appearance_id] = minhash.to_bytes(profile.signature)
-    for write in plan.stories:
-        profile = matcher.profile(write.representative.entry)
-        batch.story_bands += [BandKey(key, write.story_id) for key in matcher.keys(profile)]
-    for row in batch.story_rows:
-        row["signature"] = signatures[row["representative_appearance_id"]]
+def fill_clusters(batch: CommitBatch, clustered: ClusterPlan, now: datetime) -> None:
+    """The lake rows a re-clustering writes (new and moved appearances, new, re-represented
+    and merged stories) and its changes to the near-duplicate index."""
+    batch.appearance_rows, batch.story_rows = recluster.lake_rows(clustered, batch.run_id, now)
+    batch.cluster_members = clustered.members
+    batch.cluster_bands = [BandKey(*band) for band in clustered.bands]
 
 
-def fill_batch(batch: CommitBatch, plan: DedupePlan, matcher: StoryMatcher, now: datetime) -> None:
+def merged_story_state(clustered: ClusterPlan) -> dict[str, StoryState]:
+    """story_state of the stories a re-clustering merged into another."""
+    return {sid: StoryState(*state) for sid, state in recluster.merged_state(clustered).items()}
+
+
+def moved_appearance_state(clustered: ClusterPlan) -> dict[str, AppearanceState]:
+    """appearance_state of stored appearances a re-clustering moved to another story."""
+    return {aid: AppearanceState(*state) for aid, state in clustered.moved_state.items()}
+
+
+def fill_batch(batch: CommitBatch, plan: DedupePlan, clustered: ClusterPlan, now: datetime) -> None:
     """Put into ``batch`` exactly what ``plan`` changes: lake rows, keys, state and the
     near-duplicate index (the flows add fetches and feed state around it)."""
-    batch.appearance_rows = [appearance_row(w, batch.run_id, now) for w in plan.appearances]
-    batch.story_rows = [story_row(w, batch.run_id, now) for w in plan.stories]
+    fill_clusters(batch, clustered, now)
     batch.appearance_keys = [AppearanceKey(*key) for key in plan.appearance_keys]
     batch.appearance_state = {
         w.appearance_id: AppearanceState(w.revision, w.entry.change_hash, w.story_id, w.first_seen_at)
         for w in plan.appearances
-    }
+    } | moved_appearance_state(clustered)
     batch.story_keys = [StoryKey(*key) for key in plan.story_keys]
-    batch.story_state = {
+    batch.story_state = merged_story_state(clustered) | {
         w.story_id: StoryState(w.revision, w.representative.appearance_id, w.first_seen_at)
         for w in plan.stories
     }
-    attach_story_index(batch, plan, matcher)
+    batch.story_redirects = clustered.merged
 
 
 def add_wire_state(batch: CommitBatch, plan: DedupePlan, pickups: Iterable[DropPickup]) -> None:
@@ -215,13 +199,12 @@ def dedupe_and_load(
     its poll state is left alone; an archive replay fetched nothing (``record_fetches``)."""
     now = datetime.now(UTC)
     entries = [entry for outcome in outcomes for entry in outcome.entries]
-    matcher = StoryMatcher(settings.desk.dedupe())
-    entries, history, takes_over = read_batch_history(warehouse, entries, matcher)
-    plan = story_plan.plan(entries, history, now, matcher, takes_over)
+    entries, history, takes_over = read_batch_history(warehouse, entries)
+    plan, clustered = plan_stories(warehouse, entries, history, now, settings.desk.dedupe(), takes_over)
 
     batch = CommitBatch(run_id=run_id, flow=flow_name, started_at=started_at)
     batch.fetch_rows = fetch_rows(outcomes, run_id) if record_fetches else []
-    fill_batch(batch, plan, matcher, now)
+    fill_batch(batch, plan, clustered, now)
     add_wire_state(batch, plan, (o.drop for o in outcomes if o.drop))
     if flow_name == "ingest":
         batch.feed_state = feed_state_rows(outcomes, states, plan, run_id, now, settings)

@@ -62,27 +62,42 @@ CREATE TABLE IF NOT EXISTS story_state (
     first_seen_at                 TIMESTAMPTZ NOT NULL
 );
 
--- Near-duplicate index (docs/dedupe.md). story_profiles: per story, what verification
--- needs about its representative copy (MinHash signature, shingle count, normalised
--- headline, distinct numbers, long-sentence hashes, agency), so matching never scans Parquet. story_bands: LSH
--- band keys (and the headline key) -> story; a batch's keys are joined against it in one
--- query. No index on story_bands: an ART index over 10^8 rows costs more memory than the
--- hash join it would save (the join builds on the small batch side).
-CREATE TABLE IF NOT EXISTS story_profiles (
-    story_key      BIGINT PRIMARY KEY,
-    story_id       VARCHAR NOT NULL,
-    signature      BLOB NOT NULL,
-    shingle_count  INTEGER NOT NULL,
-    title          VARCHAR NOT NULL,
-    numbers        VARCHAR[] NOT NULL,
-    sentences      UINTEGER[] NOT NULL,
-    wire_agency    VARCHAR,
-    wire_original  BOOLEAN NOT NULL
+-- Near-duplicate index (docs/dedupe.md), one row per appearance so a batch can re-cluster
+-- the components it touches the way a rebuild would. appearance_profiles: what
+-- verification and the leader rank need about each appearance (MinHash signature, shingle
+-- count, normalised headline, numbers, long-sentence hashes, agency, date, wire update
+-- level, exact story keys), its story and its component (appearances connected by verified
+-- pairs), so matching never scans Parquet. appearance_bands: LSH band keys (and the
+-- headline key) -> appearance; a batch's keys are joined against it in one query. No index
+-- on appearance_bands: an ART index over 10^8 rows costs more memory than the hash join it
+-- would save (the join builds on the small batch side). (The story-level tables of the
+-- first version, story_profiles and story_bands, are dropped: `newswire dedupe --rebuild`
+-- fills the new ones from the lake.)
+DROP TABLE IF EXISTS story_profiles;
+DROP TABLE IF EXISTS story_bands;
+CREATE TABLE IF NOT EXISTS appearance_profiles (
+    appearance_key  BIGINT PRIMARY KEY,
+    appearance_id   VARCHAR NOT NULL,
+    component       BIGINT NOT NULL,
+    story_id        VARCHAR NOT NULL,
+    fresh_story_id  VARCHAR NOT NULL,
+    feed_id         VARCHAR NOT NULL,
+    entry_id        VARCHAR NOT NULL,
+    published_at    TIMESTAMPTZ NOT NULL,
+    update_level    INTEGER NOT NULL,
+    exact_keys      VARCHAR[] NOT NULL,
+    signature       BLOB NOT NULL,
+    shingle_count   INTEGER NOT NULL,
+    title           VARCHAR NOT NULL,
+    numbers         VARCHAR[] NOT NULL,
+    sentences       UINTEGER[] NOT NULL,
+    wire_agency     VARCHAR,
+    wire_original   BOOLEAN NOT NULL
 );
 
-CREATE TABLE IF NOT EXISTS story_bands (
-    key        BIGINT NOT NULL,
-    story_key  BIGINT NOT NULL
+CREATE TABLE IF NOT EXISTS appearance_bands (
+    key             BIGINT NOT NULL,
+    appearance_key  BIGINT NOT NULL
 );
 
 -- The run ledger. A run is committed when this row exists; `files` lists its staged ->
