@@ -11,10 +11,12 @@ takes it out of the text, so two outlets' copies of one wire story read the same
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tasks.datafiles import DataFileError, compile_pattern, load_data_file
+from tasks.datelines import DatelineGrammar
 from tasks.text import fold_whitespace
 
 DEFAULT_AGENCIES = Path(__file__).resolve().parent.parent / "feeds" / "agencies.toml"
@@ -42,6 +44,21 @@ class AgencyRules:
     agency_suffix: re.Pattern[str]
     outlet_suffix: re.Pattern[str]
     aggregator_suffix: re.Pattern[str]
+    grammar: DatelineGrammar
+    names_by_domain: dict[str, str]
+    source_line: re.Pattern[str]
+    bare_agencies: re.Pattern[str]
+    cited_plain: re.Pattern[str]
+    cited_ambiguous: re.Pattern[str]
+
+    def agency_for_host(self, host: str | None) -> str | None:
+        """The agency whose own site ``host`` is (``www.tass.ru`` -> TASS), else None."""
+        host = (host or "").casefold().removeprefix("www.")
+        while host:
+            if host in self.names_by_domain:
+                return self.names_by_domain[host]
+            host = host.partition(".")[2] if host.count(".") > 1 else ""
+        return None
 
     def agency_named(self, text: str | None) -> str | None:
         """The normalised agency for an alias as written (any case), else None."""
@@ -57,14 +74,29 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
     path = Path(path)
     document = load_data_file(path, "agency file")
     names_by_alias: dict[str, str] = {}
+    names_by_domain: dict[str, str] = {}
+    plain: list[str] = []  # aliases a mention in running text may be read as (cited)
+    ambiguous: list[str] = []  # everyday words / short codes: cited only next to a citing word
     for index, agency in enumerate(document.get("agency", [])):
         name = agency.get("name")
         if not isinstance(name, str) or not name:
             raise DataFileError(f"{path}: agency #{index + 1}: name must be a non-empty string")
+        for key in ("aliases", "domains"):
+            values = agency.get(key, [])
+            if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+                raise DataFileError(f"{path}: agency {name!r}: {key} must be a list of non-empty strings")
         for alias in [name, *agency.get("aliases", [])]:
             names_by_alias[fold_whitespace(alias).casefold()] = name
+            (ambiguous if agency.get("ambiguous") else plain).append(alias)
+        for domain in agency.get("domains", []):
+            names_by_domain[domain.casefold().removeprefix("www.")] = name
     aliases = sorted({a for a in names_by_alias}, key=len, reverse=True)
-    agency = "(?i:" + "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in aliases) + ")"
+
+    def alternation(names: list[str]) -> str:
+        ordered = sorted(set(names), key=len, reverse=True)
+        return "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in ordered) or "(?!)"
+
+    agency = "(?i:" + alternation(aliases) + ")"
     forms = document.get("forms", {})
     place = forms.get("place", r"[A-Z][A-Z.'-]+")
 
@@ -112,7 +144,23 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
         aggregator_suffix=compile_pattern(
             path, "forms.titles.aggregator_suffix", fill(titles.get("aggregator_suffix", "(?!)"))
         ),
+        grammar=DatelineGrammar(agency),
+        names_by_domain=names_by_domain,
+        source_line=compile_pattern(
+            path, "forms.source_labels", _source_line(forms.get("source_labels", [])), re.IGNORECASE
+        ),
+        bare_agencies=re.compile(
+            rf"[(\[/—–-]*\s*(?P<agencies>{agency}(?:\s*[/,;&]\s*{agency})*)\s*[)\]/]*\.?"
+        ),
+        cited_plain=re.compile(rf"(?<![\w.@/-])(?:{'(?i:' + alternation(plain) + ')'})(?![\w@-]|\.\w)"),
+        cited_ambiguous=re.compile(rf"(?<![\w.@/-])(?:{alternation(ambiguous)})(?![\w@-]|\.\w)"),
     )
+
+
+def _source_line(labels: list[str]) -> str:
+    """A "Source: X" line in any of the labels given (Source, Источник, Manba, Kaynak...)."""
+    names = "|".join(re.escape(label) for label in labels) or "(?!)"
+    return rf"(?:{names})\s*:\s*(?P<source>.{{1,120}})"
 
 
 @dataclass
@@ -127,12 +175,16 @@ class Attribution:
     syndication_note: str | None = None
     syndicated: bool = False
     origin: str = "unknown"
+    # Agencies the story quotes in running text ("according to Xinhua", "сообщает ТАСС"):
+    # the outlet cites them; the copy is not theirs.
+    cited_agencies: list[str] = field(default_factory=list)
 
     def as_columns(self) -> dict[str, object]:
         has_credits = any(self.credits.values())
         return {
             "title_flags": self.title_flags,
             "wire_agency": self.wire_agency,
+            "cited_agencies": self.cited_agencies or None,
             "dateline_place": self.dateline_place,
             "dateline_date": self.dateline_date,
             "credits": self.credits if has_credits else None,
@@ -197,11 +249,16 @@ _PLACE_PARTICLES = frozenset({"de", "da", "do", "del", "la", "le", "of", "on", "
 
 
 def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
-    """A credit line or syndication note: attribution takes it out of the text into
-    columns, so boilerplate removal must leave it for attribution to see."""
+    """A credit line, syndication note, source line or bare agency sign-off: attribution
+    takes it out of the text into columns, so boilerplate removal must leave it for
+    attribution to see."""
     paragraph = fold_whitespace(paragraph)
-    return parse_credits(paragraph, rules) is not None or any(
-        p.fullmatch(paragraph) for p in rules.syndication
+    return (
+        parse_credits(paragraph, rules) is not None
+        or any(p.fullmatch(paragraph) for p in rules.syndication)
+        or rules.source_line.fullmatch(paragraph) is not None
+        or rules.bare_agencies.fullmatch(paragraph) is not None
+        or rules.grammar.match(paragraph) is not None
     )
 
 
@@ -215,29 +272,142 @@ def _place_name(raw: str | None) -> str | None:
     return " ".join(w.lower() if i and w.lower() in _PLACE_PARTICLES else w for i, w in enumerate(words))
 
 
-# A dateline may follow a byline or kicker ("By Jane Doe", "ANALYSIS"): a first paragraph
-# this short is looked past.
-_MAX_WORDS_BEFORE_DATELINE = 8
+# Where a dateline is looked for: the first paragraphs of the text, past chrome the
+# furniture rules did not know (a headline repeat, a date line, a caption, share counts),
+# but not past the story's lead: a paragraph this long that is not a dateline ends the search.
+_DATELINE_PARAGRAPHS = 6
+_LEAD_WORDS = 25
+# A place without an agency is believed only in capitals (MOSCOW:) or when the gazetteer
+# knows it; more words than this are a sentence, not a place.
+_MAX_PLACE_WORDS = 4
+
+PlaceNamer = Callable[[str], str | None]
+
+
+def _believable_place(raw: str, rules: AgencyRules, place_namer: PlaceNamer | None) -> bool:
+    first = re.split(r"\s*/\s*", raw)[0]
+    if first.casefold() in rules.not_places or rules.agency_named(first):
+        return False
+    if len(first.split()) > _MAX_PLACE_WORDS:
+        return False
+    if place_namer is not None and place_namer(first):
+        return True
+    return first.isupper() and len(first) >= 3
 
 
 def _take_dateline(
-    paragraphs: list[str], rules: AgencyRules, result: Attribution, agencies: list[str]
+    paragraphs: list[str],
+    rules: AgencyRules,
+    result: Attribution,
+    agencies: list[str],
+    place_namer: PlaceNamer | None = None,
 ) -> None:
-    """Move the dateline at the start of the text (first or second paragraph) into
-    ``result``; the agency it names goes first in ``agencies``."""
-    for index in range(min(2, len(paragraphs))):
-        if index == 1 and len(paragraphs[0].split()) > _MAX_WORDS_BEFORE_DATELINE:
+    """Move the dateline at the start of the story (the first paragraphs, past chrome)
+    into ``result``; the agency it names goes first in ``agencies``."""
+    for index in range(min(_DATELINE_PARAGRAPHS, len(paragraphs))):
+        paragraph = paragraphs[index]
+        found = rules.grammar.match(paragraph)
+        if found is not None:
+            rest = paragraph[found.end :].lstrip()
+            refused = bool(found.place and found.place.split("/")[0].casefold() in rules.not_places)
+            if refused or (not found.agencies and (
+                not found.place or not rest or not _believable_place(found.place, rules, place_namer)
+            )):
+                found = None
+        if found is None:
+            found = _legacy_dateline(paragraph, rules)
+        if found is not None:
+            if found.place:
+                first = re.split(r"\s*/\s*", found.place)[0]
+                result.dateline_place = (place_namer(first) if place_namer else None) or _place_name(first)
+            result.dateline_date = found.date
+            named = [rules.agency_named(a) or a for a in found.agencies]
+            agencies[:0] = list(dict.fromkeys(named))
+            paragraphs[index] = paragraph[found.end :].lstrip()
             return
-        for pattern in rules.datelines:
-            match = pattern.match(paragraphs[index])
-            if match and (match.groupdict().get("place") or "").casefold() not in rules.not_places:
-                groups = match.groupdict()
-                result.dateline_place = _place_name(groups.get("place"))
-                result.dateline_date = groups.get("date")
-                if groups.get("agency"):
-                    agencies.insert(0, rules.agency_named(groups["agency"]) or groups["agency"])
-                paragraphs[index] = paragraphs[index][match.end() :].lstrip()
-                return
+        if len(paragraph.split()) >= _LEAD_WORDS:
+            return
+
+
+def _legacy_dateline(paragraph: str, rules: AgencyRules):
+    """House styles a desk added to ``[forms].datelines`` that the grammar does not cover."""
+    from tasks.datelines import Dateline
+
+    for pattern in rules.datelines:
+        match = pattern.match(paragraph)
+        if match and (match.groupdict().get("place") or "").casefold() not in rules.not_places:
+            groups = match.groupdict()
+            agency = groups.get("agency")
+            if not agency and not groups.get("place"):
+                continue
+            if not agency and not (groups.get("place") or "").isupper():
+                continue
+            return Dateline(
+                groups.get("place"), None, groups.get("date"), (agency,) if agency else (), match.end()
+            )
+    return None
+
+
+# Trailing paragraphs looked at for a sign-off or source line (after the furniture went).
+_SIGNOFF_PARAGRAPHS = 3
+
+
+def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> None:
+    """Source lines ("Source: Kazinform", "Источник: ТАСС"), bare agency lines ("AKIpress",
+    "(Xinhua)", "AFP/Reuters") and sign-offs ending the last paragraph ("... — AFP")."""
+    signed: list[str] = []
+    for index in range(len(kept) - 1, max(-1, len(kept) - 1 - _SIGNOFF_PARAGRAPHS), -1):
+        paragraph = fold_whitespace(kept[index])
+        source = rules.source_line.fullmatch(paragraph)
+        bare = rules.bare_agencies.fullmatch(paragraph)
+        if source is not None:
+            signed[:0] = [
+                rules.agency_named(a) or a for a in rules.grammar.agencies_in(source.group("source"))
+            ]
+            kept[index] = ""
+        elif bare is not None and (index > 0 or len(kept) > 1):
+            signed[:0] = [
+                rules.agency_named(a) or a for a in rules.grammar.agencies_in(bare.group("agencies"))
+            ]
+            kept[index] = ""
+    last = next((i for i in range(len(kept) - 1, -1, -1) if kept[i]), None)
+    if last is not None:
+        for pattern in rules.signoffs:
+            match = pattern.search(kept[last])
+            # A sign-off ends the last paragraph ("... on Thursday. — AFP") or is one ("AFP").
+            if match and (match.start() > 0 or len(kept) > 1):
+                signed.insert(0, rules.agency_named(match.group("agency")) or match.group("agency"))
+                kept[last] = kept[last][: match.start()].rstrip()
+                break
+    agencies.extend(dict.fromkeys(signed))
+
+
+# Words that make a mention of an ambiguous agency name a citation ("reports Trend",
+# "сообщает Тренд", "Dunyo xabariga ko'ra").
+_CITING = re.compile(
+    r"(?i:according\s+to|citing|cited|quoted|reported|reports|reporting|told|said|says|news\s+agency|"
+    r"agency|сообща\w*|переда\w*|пишет|по\s+данным|со\s+ссылкой|агентств\w*|заявил\w*|"
+    r"xabar\w*|ma'lum|habar\w*|bildir\w*|göre|haber\w*|ajans\w*)"
+)
+_CITING_WINDOW = 40
+
+
+def cited_agencies(text: str, rules: AgencyRules, exclude: set[str]) -> list[str]:
+    """Agencies running text names (the story quotes them), in order of first mention.
+    Names that are also everyday words count only next to a citing word."""
+    found: dict[str, None] = {}
+    for match in rules.cited_plain.finditer(text):
+        name = rules.agency_named(match.group(0))
+        if name and name not in exclude:
+            found[name] = None
+    for match in rules.cited_ambiguous.finditer(text):
+        name = rules.agency_named(match.group(0))
+        if not name or name in exclude or name in found:
+            continue
+        window = text[max(0, match.start() - _CITING_WINDOW) : match.end() + _CITING_WINDOW]
+        if _CITING.search(window):
+            found[name] = None
+    return list(found)
 
 
 def attribute(
@@ -247,9 +417,16 @@ def attribute(
     outlet_agency: str | None = None,
     feed_is_wire: bool = False,
     aggregator: bool = False,
+    metadata_agency: str | None = None,
+    metadata_place: str | None = None,
+    place_namer: PlaceNamer | None = None,
 ) -> Attribution:
     """Attribution of one story. ``outlet_agency`` is the agency the publishing outlet itself
-    is (TASS's own feed): its copy is wire copy but not syndicated."""
+    is (TASS's own feed): its copy is wire copy but not syndicated. ``metadata_agency`` and
+    ``metadata_place`` come from a wire format's own fields (ninjs ``infoSources``/``located``,
+    NewsML-G2 ``infoSource``/``located``) and outrank anything read from the text, as does
+    the agency of a ``kind = "wire"`` feed; ``place_namer`` gives a known place's English
+    name (the gazetteer's), else None."""
     clean, flags, title_agency = clean_title(title, rules, aggregator)
     result = Attribution(title=clean, text=text, title_flags=flags)
     paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
@@ -271,18 +448,23 @@ def attribute(
             continue
         kept.append(paragraph)
     if kept:
-        _take_dateline(kept, rules, result, agencies)
-        for pattern in rules.signoffs:
-            match = pattern.search(kept[-1])
-            # A sign-off ends the last paragraph ("... on Thursday. — AFP") or is one ("AFP").
-            if match and (match.start() > 0 or len(kept) > 1):
-                agencies.append(rules.agency_named(match.group("agency")) or match.group("agency"))
-                kept[-1] = kept[-1][: match.start()].rstrip()
-                break
+        _take_dateline(kept, rules, result, agencies, place_namer)
+        _take_signoffs(kept, rules, agencies)
     if title_agency:
         agencies.append(title_agency)
     result.text = "\n\n".join(p for p in kept if p)
-    result.wire_agency = agencies[0] if agencies else (outlet_agency if feed_is_wire else None)
+    evidence = [
+        rules.agency_in(metadata_agency) or metadata_agency if metadata_agency else None,
+        outlet_agency if feed_is_wire else None,
+        *agencies,
+    ]
+    result.wire_agency = next((a for a in evidence if a), None)
+    if metadata_place:
+        place = metadata_place.split(",")[0].strip()
+        result.dateline_place = (place_namer(place) if place_namer else None) or _place_name(place)
+    result.cited_agencies = cited_agencies(
+        f"{result.title}\n{result.text}", rules, {a for a in (result.wire_agency, outlet_agency) if a}
+    )
     result.syndicated = bool(
         (result.wire_agency and result.wire_agency != outlet_agency) or result.syndication_note
     )

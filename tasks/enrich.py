@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tasks.attribute import (
     DEFAULT_AGENCIES,
@@ -28,6 +29,7 @@ from tasks.boilerplate import DEFAULT_BOILERPLATE, BoilerplateRules, load_boiler
 from tasks.catalog import Feed
 from tasks.encoding import repair_mojibake
 from tasks.extract import ArticlePage
+from tasks.homoglyphs import fold_homoglyphs
 from tasks.language import detect_language, detect_script
 from tasks.normalise import NormalisedEntry
 from tasks.settings import EnrichPolicy
@@ -89,10 +91,18 @@ def draft_entry(
 
 
 def outlet_agency(feed: Feed | None, rules: AgencyRules) -> str | None:
-    """The agency a feed's outlet is itself (the TASS feed is TASS), by its name or id."""
+    """The agency a feed's outlet is itself (the TASS feed is TASS): by the agency's own
+    domains (``domains`` in feeds/agencies.toml) for the feed's URL or outlet, else by
+    its name or id."""
     if feed is None:
         return None
-    return rules.agency_in(feed.name) or rules.agency_named(feed.outlet_id.replace("-", " "))
+    host = urlsplit(feed.url).hostname if feed.url.startswith(("http://", "https://")) else None
+    return (
+        rules.agency_for_host(host)
+        or rules.agency_for_host(feed.outlet_id)
+        or rules.agency_in(feed.name)
+        or rules.agency_named(feed.outlet_id.replace("-", " "))
+    )
 
 
 def enrich_entry(
@@ -111,10 +121,16 @@ def enrich_entry(
     own_agency = outlet_agency(feed, rules.agencies)
     is_wire = feed is not None and feed.kind == "wire"
     aggregator = feed is not None and feed.kind == "aggregator"
+    # The wire format's own metadata (ninjs infoSources/located, NewsML-G2 infoSource/
+    # located, set by the parser) is the strongest evidence of who and where: read it
+    # before the columns are rewritten below.
+    metadata_agency = entry.enrichment.get("wire_agency")
+    metadata_place = entry.enrichment.get("dateline_place")
     # Text stored as mojibake by the source's CMS (UTF-8 read as a code page) is repaired
-    # first; charset problems of the document itself were fixed before parsing.
+    # first; charset problems of the document itself were fixed before parsing. Cyrillic
+    # look-alike letters typed inside Latin words ("ТASS") are folded next.
     entry.title, entry.summary, entry.body = (
-        repair_mojibake(t) for t in (entry.title, entry.summary, entry.body)
+        fold_homoglyphs(repair_mojibake(t)) for t in (entry.title, entry.summary, entry.body)
     )
     raw_title = entry.title
 
@@ -123,9 +139,21 @@ def enrich_entry(
 
     def clean(text: str) -> Attribution:
         stripped = remove_boilerplate(text, rules.boilerplate, raw_title, keep=is_attribution)
-        return attribute(raw_title, stripped, rules.agencies, own_agency, is_wire, aggregator)
+        return attribute(
+            raw_title,
+            stripped,
+            rules.agencies,
+            own_agency,
+            is_wire,
+            aggregator,
+            metadata_agency=metadata_agency,
+            metadata_place=metadata_place,
+            place_namer=rules.gazetteer.place_name,
+        )
 
-    page_text = repair_mojibake(article.text) if article is not None and not article.error else ""
+    page_text = (
+        fold_homoglyphs(repair_mojibake(article.text)) if article is not None and not article.error else ""
+    )
     # Attribution reads the fullest text; the others get the same cleaning so a dateline
     # or credit line survives nowhere.
     main = clean(page_text or entry.body or entry.summary)

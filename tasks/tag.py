@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from tasks.datafiles import DataFileError, load_data_file
@@ -39,6 +40,59 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     return _TOKEN.findall(fold(text).replace("-", " "))
+
+
+@lru_cache(maxsize=262_144)
+def _fold_token(token: str) -> str:
+    return fold(token)
+
+
+def cased_tokens(text: str) -> tuple[list[str], list[bool]]:
+    """The folded tokens of ``text`` (as ``tokens``) and, per token, whether it was
+    written with a capital: CLDR names that are also everyday words ("того" is Togo
+    in Russian) count only when capitalised."""
+    raw = _TOKEN.findall(text.translate(_APOSTROPHES).replace("-", " "))
+    return [_fold_token(t) for t in raw], [t[:1].isupper() for t in raw]
+
+
+# Transliteration of Cyrillic (Russian, Kazakh, Kyrgyz, Tajik, Uzbek letters) to Latin,
+# only to pair a place written in Cyrillic with its Latin name in the gazetteer
+# ("Душанбе" -> "dushanbe" -> Dushanbe); never shown to anyone.
+_TRANSLIT = str.maketrans(
+    {
+        **dict(zip("абвгдезийклмнопрстуфыэ", "abvgdeziyklmnoprstufye", strict=True)),
+        "ё": "yo",
+        "ж": "zh",
+        "х": "kh",
+        "ц": "ts",
+        "ч": "ch",
+        "ш": "sh",
+        "щ": "shch",
+        "ю": "yu",
+        "я": "ya",
+        "ь": "",
+        "ъ": "",
+        "ә": "a",
+        "ғ": "g",
+        "қ": "k",
+        "ң": "n",
+        "ө": "o",
+        "ұ": "u",
+        "ү": "u",
+        "һ": "h",
+        "і": "i",
+        "ў": "o",
+        "ҳ": "h",
+        "ҷ": "j",
+        "ӣ": "i",
+        "ӯ": "u",
+    }
+)
+
+
+def translit_key(name: str) -> str:
+    """A script-independent key for a place name: folded, transliterated, letters only."""
+    return "".join(ch for ch in fold(name).translate(_TRANSLIT) if ch.isalpha())
 
 
 def script_of(word: str) -> str:
@@ -75,25 +129,86 @@ class Gazetteer:
     terms: dict[tuple[str, ...], str] = field(default_factory=dict)
     max_words: int = 1
     countries: frozenset[str] = frozenset()
+    # Terms (from CLDR) that count only when written with a capital.
+    capital_only: frozenset[tuple[str, ...]] = frozenset()
+    # Demonym terms: "Turkmen communities in Iran" is not Turkmenistan.
+    demonyms: frozenset[tuple[str, ...]] = frozenset()
+    not_country_before: frozenset[str] = frozenset()
+    not_country_after: frozenset[str] = frozenset()
+    # folded term -> (cue words, code instead or "") for names of two places: "Atlanta,
+    # Georgia" is the US state.
+    homonyms: dict[tuple[str, ...], tuple[frozenset[str], str]] = field(default_factory=dict)
+    # translit key of a place as written in any script -> its English name.
+    place_names: dict[str, str] = field(default_factory=dict)
+
+    def place_name(self, written: str) -> str | None:
+        """The English name of a place the gazetteer knows ("ДУШАНБЕ" -> Dushanbe), else None."""
+        return self.place_names.get(translit_key(written)) if written else None
 
     def mentions(self, text: str) -> Counter[str]:
         """Country code -> number of mentions in the text (longest match first)."""
-        words = tokens(text)
+        words, capitals = cased_tokens(text)
         counts: Counter[str] = Counter()
         i = 0
         while i < len(words):
             for size in range(min(self.max_words, len(words) - i), 0, -1):
-                code = self.terms.get(tuple(words[i : i + size]))
+                term = tuple(words[i : i + size])
+                code = self.terms.get(term)
                 if code:
-                    counts[code] += 1
+                    code = self._guarded(term, code, words, capitals, i, size)
+                    if code:
+                        counts[code] += 1
                     i += size
                     break
             else:
                 i += 1
         return counts
 
+    _WINDOW = 4
 
-def _collect(path: Path, seen: set[Path], rules: list[dict], countries: dict[str, list[str]]) -> dict:
+    def _guarded(
+        self, term: tuple[str, ...], code: str, words: list[str], capitals: list[bool], i: int, size: int
+    ) -> str | None:
+        """The code a match stands for after the guards, or None when it is not a mention."""
+        if term in self.capital_only and not capitals[i]:
+            return None
+        if term in self.demonyms:
+            before = words[i - 1] if i else ""
+            after = words[i + size] if i + size < len(words) else ""
+            if before in self.not_country_before or after in self.not_country_after:
+                return None
+        homonym = self.homonyms.get(term)
+        if homonym is not None:
+            cues, instead = homonym
+            near = words[max(0, i - self._WINDOW) : i] + words[i + size : i + size + self._WINDOW]
+            if cues.intersection(near):
+                return instead or None
+        return code
+
+
+@dataclass
+class _Collected:
+    """Everything the region file and its includes say, merged in include order."""
+
+    rules: list[dict] = field(default_factory=list)
+    countries: dict[str, list[str]] = field(default_factory=dict)
+    demonyms: dict[str, list[str]] = field(default_factory=dict)
+    places: list[list[str]] = field(default_factory=list)
+    cldr_locales: list[str] = field(default_factory=list)
+    cldr_ignore: set[str] = field(default_factory=set)
+    not_before: set[str] = field(default_factory=set)
+    not_after: set[str] = field(default_factory=set)
+    homonyms: list[dict] = field(default_factory=list)
+    exonyms: dict[str, str] = field(default_factory=dict)
+
+
+def _strings(path: Path, where: str, values: object) -> list[str]:
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise DataFileError(f"{path}: {where} must be a list of strings")
+    return values
+
+
+def _collect(path: Path, seen: set[Path], into: _Collected) -> dict:
     path = path.resolve()
     if path in seen:
         return {}
@@ -101,8 +216,26 @@ def _collect(path: Path, seen: set[Path], rules: list[dict], countries: dict[str
     document = load_data_file(path, "region gazetteer")
     region = document.get("region", {})
     for name in region.get("include", []):
-        _collect(path.parent / name, seen, rules, countries)
-    rules.extend(document.get("inflection", []))
+        _collect(path.parent / name, seen, into)
+    into.rules.extend(document.get("inflection", []))
+    cldr = document.get("cldr", {})
+    into.cldr_locales.extend(_strings(path, "[cldr].locales", cldr.get("locales", [])))
+    into.cldr_ignore.update(fold(n) for n in _strings(path, "[cldr].ignore", cldr.get("ignore", [])))
+    guards = document.get("guards", {})
+    into.not_before.update(
+        fold(w) for w in _strings(path, "[guards].ethnic_before", guards.get("ethnic_before", []))
+    )
+    into.not_after.update(
+        fold(w) for w in _strings(path, "[guards].ethnic_after", guards.get("ethnic_after", []))
+    )
+    for index, homonym in enumerate(document.get("homonym", [])):
+        if not isinstance(homonym.get("name"), str) or not isinstance(homonym.get("cues"), list):
+            raise DataFileError(f"{path}: homonym #{index + 1}: needs name and cues")
+        into.homonyms.append(homonym)
+    exonyms = document.get("exonyms", {})
+    if not isinstance(exonyms, dict) or not all(isinstance(v, str) for v in exonyms.values()):
+        raise DataFileError(f"{path}: [exonyms] must map names to English names")
+    into.exonyms.update(exonyms)
     for index, entry in enumerate(document.get("country", [])):
         code = entry.get("code")
         if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{2}", code):
@@ -114,16 +247,58 @@ def _collect(path: Path, seen: set[Path], rules: list[dict], countries: dict[str
             values = entry.get(key, [])
             if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
                 raise DataFileError(f"{path}: country {code}: {key} must be a list of strings")
-            countries.setdefault(code, []).extend(values)
+            into.countries.setdefault(code, []).extend(values)
+        into.demonyms.setdefault(code, []).extend(entry.get("demonyms", []))
+        if entry.get("places"):
+            into.places.append(entry["places"])
     return region
+
+
+def cldr_country_names(locales: list[str]) -> dict[str, list[str]]:
+    """ISO code -> the country's name in each locale, from CLDR (babel): every country
+    exists in every language we read, without a hand list."""
+    from babel import Locale
+
+    names: dict[str, list[str]] = {}
+    for locale_id in locales:
+        try:
+            territories = Locale.parse(locale_id).territories
+        except (ValueError, LookupError) as error:
+            raise DataFileError(f"[cldr].locales: unknown locale {locale_id!r}: {error}") from error
+        for code, name in territories.items():
+            if re.fullmatch(r"[A-Z]{2}", code) and code not in ("EU", "EZ", "UN", "ZZ", "QO"):
+                names.setdefault(code, []).append(name)
+    return names
+
+
+def _place_names(groups: list[list[str]], exonyms: dict[str, str]) -> dict[str, str]:
+    """translit key -> English name. A country's ``places`` list runs English name first,
+    then its other spellings ("Astana", "Nur-Sultan", "Астана", "Нур-Султан"): each name
+    belongs to the Latin name that opened its run; ``[exonyms]`` overrides."""
+    names: dict[str, str] = {}
+    for places in groups:
+        head: str | None = None
+        previous_latin = False
+        for place in places:
+            latin = script_of(place) == "Latin"
+            if latin and not previous_latin:
+                head = place
+            previous_latin = latin
+            if head:
+                names.setdefault(translit_key(place), head)
+                names.setdefault(translit_key(head), head)
+    for written, english in exonyms.items():
+        names[translit_key(written)] = english
+        names.setdefault(translit_key(english), english)
+    return names
 
 
 def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     """A region file and everything it includes, merged; raises DataFileError when bad."""
     path = Path(path)
-    rules_data: list[dict] = []
-    countries: dict[str, list[str]] = {}
-    region = _collect(path, set(), rules_data, countries)
+    collected = _Collected()
+    region = _collect(path, set(), collected)
+    countries = collected.countries
     in_region = region.get("countries", [])
     missing = sorted(set(in_region) - set(countries))
     if not region or not in_region or missing:
@@ -133,29 +308,59 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
         )
     rules = [
         InflectionRule(r["script"], tuple(r["ends_with"]), bool(r.get("replace")), tuple(r["endings"]))
-        for r in rules_data
+        for r in collected.rules
     ]
+    cldr = {
+        code: [n for n in names if fold(n) not in collected.cldr_ignore]
+        for code, names in cldr_country_names(collected.cldr_locales).items()
+    }
     gazetteer = Gazetteer(
         region_id=region.get("id", path.stem),
         region_name=region.get("name", path.stem),
         in_region=frozenset(in_region),
-        countries=frozenset(countries),
+        countries=frozenset(countries) | frozenset(cldr),
     )
-    # Exact names first so that an inflected form never steals a name of another country.
+    # Exact names first so that an inflected form never steals a name of another country;
+    # the region files' own names before CLDR's.
     exact: dict[tuple[str, ...], str] = {}
     inflected: dict[tuple[str, ...], str] = {}
+    demonyms: set[tuple[str, ...]] = set()
+    capital_only: set[tuple[str, ...]] = set()
+
+    def add(code: str, name: str, from_cldr: bool, demonym: bool) -> None:
+        words = tuple(tokens(name))
+        if not words:
+            return
+        if from_cldr and words not in exact:
+            capital_only.add(words)
+        exact.setdefault(words, code)
+        # Rules see the word as written (й, ё intact), their forms are then folded.
+        last = _TOKEN.findall(name.translate(_APOSTROPHES).casefold().replace("-", " "))[-1]
+        forms = [words] + [(*words[:-1], fold(form)) for rule in rules for form in rule.forms(last)]
+        for form in forms[1:]:
+            inflected.setdefault(form, code)
+            if from_cldr and form not in exact:
+                capital_only.add(form)
+        if demonym:
+            demonyms.update(forms)
+
     for code, names in countries.items():
+        own_demonyms = set(collected.demonyms.get(code, []))
         for name in names:
-            words = tuple(tokens(name))
-            if not words:
-                continue
-            exact.setdefault(words, code)
-            # Rules see the word as written (й, ё intact), their forms are then folded.
-            last = _TOKEN.findall(name.translate(_APOSTROPHES).casefold().replace("-", " "))[-1]
-            for rule in rules:
-                for form in rule.forms(last):
-                    inflected.setdefault((*words[:-1], fold(form)), code)
+            add(code, name, False, name in own_demonyms)
+    for code, names in cldr.items():
+        for name in names:
+            add(code, name, True, False)
     gazetteer.terms = {**inflected, **exact}
+    gazetteer.capital_only = frozenset(capital_only)
+    gazetteer.demonyms = frozenset(demonyms)
+    gazetteer.not_country_before = frozenset(collected.not_before)
+    gazetteer.not_country_after = frozenset(collected.not_after)
+    gazetteer.homonyms = {
+        tuple(tokens(h["name"])): (frozenset(fold(c) for c in h["cues"]), h.get("instead", ""))
+        for h in collected.homonyms
+    }
+    gazetteer.place_names = _place_names(collected.places, collected.exonyms)
     gazetteer.max_words = max(len(words) for words in gazetteer.terms)
     return gazetteer
 

@@ -36,6 +36,8 @@ ENRICHMENT_FIELDS = [
     pa.field("script", pa.string()),
     pa.field("title_flags", STRINGS),
     pa.field("wire_agency", pa.string()),
+    # Agencies the story only quotes ("according to Xinhua"): never the copy's source.
+    pa.field("cited_agencies", STRINGS),
     pa.field("dateline_place", pa.string()),
     pa.field("dateline_date", pa.string()),
     pa.field("credits", CREDITS),
