@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tasks.datafiles import DataFileError, compile_pattern, load_data_file
@@ -50,6 +50,8 @@ class AgencyRules:
     bare_agencies: re.Pattern[str]
     cited_plain: re.Pattern[str]
     cited_ambiguous: re.Pattern[str]
+    # An aggregator glues each paragraph's source to its last sentence ("...сквера.Sputnik").
+    glued_signoff: re.Pattern[str]
 
     def agency_for_host(self, host: str | None) -> str | None:
         """The agency whose own site ``host`` is (``www.tass.ru`` -> TASS), else None."""
@@ -85,7 +87,8 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
             values = agency.get(key, [])
             if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
                 raise DataFileError(f"{path}: agency {name!r}: {key} must be a list of non-empty strings")
-        for alias in [name, *agency.get("aliases", [])]:
+        # An agency credits itself by its domain too ("AKIPRESS.COM -", "Source: Kun.uz").
+        for alias in [name, *agency.get("aliases", []), *agency.get("domains", [])]:
             names_by_alias[fold_whitespace(alias).casefold()] = name
             (ambiguous if agency.get("ambiguous") else plain).append(alias)
         for domain in agency.get("domains", []):
@@ -145,6 +148,7 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
             path, "forms.titles.aggregator_suffix", fill(titles.get("aggregator_suffix", "(?!)"))
         ),
         grammar=DatelineGrammar(agency),
+        glued_signoff=re.compile(rf"(?<=[.!?»”\"])(?P<agency>{agency})\.?\s*$"),
         names_by_domain=names_by_domain,
         source_line=compile_pattern(
             path, "forms.source_labels", _source_line(forms.get("source_labels", [])), re.IGNORECASE
@@ -258,7 +262,7 @@ def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
         or any(p.fullmatch(paragraph) for p in rules.syndication)
         or rules.source_line.fullmatch(paragraph) is not None
         or rules.bare_agencies.fullmatch(paragraph) is not None
-        or rules.grammar.match(paragraph) is not None
+        or bool((found := rules.grammar.match(paragraph)) and found.agencies)
     )
 
 
@@ -275,8 +279,9 @@ def _place_name(raw: str | None) -> str | None:
 # Where a dateline is looked for: the first paragraphs of the text, past chrome the
 # furniture rules did not know (a headline repeat, a date line, a caption, share counts),
 # but not past the story's lead: a paragraph this long that is not a dateline ends the search.
-_DATELINE_PARAGRAPHS = 6
+_DATELINE_PARAGRAPHS = 12
 _LEAD_WORDS = 25
+_LEADS_BEFORE_GIVING_UP = 2
 # A place without an agency is believed only in capitals (MOSCOW:) or when the gazetteer
 # knows it; more words than this are a sentence, not a place.
 _MAX_PLACE_WORDS = 4
@@ -304,29 +309,56 @@ def _take_dateline(
 ) -> None:
     """Move the dateline at the start of the story (the first paragraphs, past chrome)
     into ``result``; the agency it names goes first in ``agencies``."""
+    leads = 0
     for index in range(min(_DATELINE_PARAGRAPHS, len(paragraphs))):
         paragraph = paragraphs[index]
-        found = rules.grammar.match(paragraph)
-        if found is not None:
-            rest = paragraph[found.end :].lstrip()
-            refused = bool(found.place and found.place.split("/")[0].casefold() in rules.not_places)
-            if refused or (not found.agencies and (
-                not found.place or not rest or not _believable_place(found.place, rules, place_namer)
-            )):
-                found = None
-        if found is None:
-            found = _legacy_dateline(paragraph, rules)
+        found = next(
+            (
+                candidate
+                for candidate in (rules.grammar.match(paragraph), _legacy_dateline(paragraph, rules))
+                if candidate is not None and _credible(candidate, paragraph, rules, place_namer)
+            ),
+            None,
+        )
+        if found is not None and found.place and found.region and place_namer is not None:
+            # "Узбекистан, Ташкент – ...": the country first, then the city.
+            region = found.region.split(",")[0].strip()
+            if not place_namer(found.place) and place_namer(region):
+                found = replace(found, place=region)
         if found is not None:
             if found.place:
-                first = re.split(r"\s*/\s*", found.place)[0]
-                result.dateline_place = (place_namer(first) if place_namer else None) or _place_name(first)
+                # BISHKEK/MOSCOW: Reuters files from two cities at once.
+                result.dateline_place = "/".join(
+                    (place_namer(part) if place_namer else None) or _place_name(part) or part
+                    for part in re.split(r"\s*/\s*", found.place)
+                )
             result.dateline_date = found.date
             named = [rules.agency_named(a) or a for a in found.agencies]
             agencies[:0] = list(dict.fromkeys(named))
             paragraphs[index] = paragraph[found.end :].lstrip()
             return
         if len(paragraph.split()) >= _LEAD_WORDS:
-            return
+            leads += 1
+            if leads >= _LEADS_BEFORE_GIVING_UP:
+                return
+
+
+def _credible(found, paragraph: str, rules: AgencyRules, place_namer: PlaceNamer | None) -> bool:
+    """Whether a dateline match is one: a place that is no label or agency name, and,
+    without an agency, a place in capitals or known to the gazetteer, followed by text
+    (or a "PLACE, Country" line of its own)."""
+    if found.place and found.place.split("/")[0].casefold() in rules.not_places:
+        return False
+    if found.agencies:
+        return True
+    rest = paragraph[found.end :].strip()
+    if not found.place:
+        return False
+    if not rest:  # a dateline line of its own: only a known place with its country
+        return bool(found.region and place_namer is not None and place_namer(found.place))
+    if not found.place.isupper() and not found.date and found.separator == ":":
+        return False  # "New Delhi: The embassy said" reads as prose as often as a dateline
+    return _believable_place(found.place, rules, place_namer)
 
 
 def _legacy_dateline(paragraph: str, rules: AgencyRules):
@@ -370,6 +402,11 @@ def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> 
                 rules.agency_named(a) or a for a in rules.grammar.agencies_in(bare.group("agencies"))
             ]
             kept[index] = ""
+    for index, paragraph in enumerate(kept):
+        glued = rules.glued_signoff.search(paragraph)
+        if glued:
+            signed.append(rules.agency_named(glued.group("agency")) or glued.group("agency"))
+            kept[index] = paragraph[: glued.start()].rstrip()
     last = next((i for i in range(len(kept) - 1, -1, -1) if kept[i]), None)
     if last is not None:
         for pattern in rules.signoffs:

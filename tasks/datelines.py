@@ -27,7 +27,8 @@ from functools import lru_cache
 # Languages whose month names a dateline may use (babel locale ids).
 DATE_LOCALES = ("en", "ru", "uz", "uz_Cyrl", "kk", "ky", "tg", "tk", "tr", "az", "de", "fr", "uk", "be")
 # A dot only inside a word (U.S.A), so "ASTANA. KAZINFORM -" stays two parts.
-_CAPS_WORD = r"[A-Z](?:[A-Z'’-]|\.(?=[A-Z]))+|[А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ][А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ'-]+"
+# Uzbek writes its digraphs half in capitals ("TOShKENT").
+_CAPS_WORD = r"[A-Z](?:[A-Z'’ʻ‘-]|Sh|Ch|Ng|\.(?=[A-Z]))+|[А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ][А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ'-]+"
 _TITLE_WORD = r"[A-Z][a-zà-ÿ'’ʻ‘-]+|[А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ][а-яёәғқңөұүһіўҳҷ'-]+|O[ʻ‘'’]z[a-z]+|Oʻ[a-z]+"
 _PARTICLE = r"(?:de|da|do|del|la|le|of|on|upon|am|an|der|el|al)"
 # One to four words, all in capitals or all in title case; two places at once with "/".
@@ -75,6 +76,7 @@ class Dateline:
     date: str | None
     agencies: tuple[str, ...]
     end: int  # where the story text starts after the dateline
+    separator: str = ""  # what ended a dateline without an agency: "-", ":", "." or ""
 
 
 class DatelineGrammar:
@@ -85,21 +87,30 @@ class DatelineGrammar:
         ag = agency_pattern
         ags = rf"{ag}(?:\s*/\s*{ag})*"
         date = _date_pattern()
-        place = rf"(?P<place>{_CAPS_PLACE}|{_TITLE_PLACE})"
+        place = rf"(?P<place>{_CAPS_PLACE}|{_TITLE_PLACE})(?![\w'’])"
         not_month = "(?!(?i:" + "|".join(re.escape(m) for m in month_names()) + r")\b)"
         region = (
             rf"(?:\s*,\s*{not_month}(?:{_TITLE_PLACE}|{_CAPS_PLACE}|[A-Z]\.[A-Z]\.?))"
             r"|(?:\s*\[[^\]\n]{2,40}\])"
         )
-        lead = rf"{place}(?P<region>(?:{region}){{0,2}})(?:\s*[,.]?\s*(?P<date>{date}))?\s*[.,]?\s*"
+        # Chrome the page glued to the dateline: a time and date ("11:35, 10 января 2022, ",
+        # "date 2025-10-23 ").
+        chrome = (
+            rf"(?:(?:date\s+)?\d{{4}}-\d{{2}}-\d{{2}}(?:[ T]\d{{2}}:\d{{2}}(?::\d{{2}})?)?[,\s]+)?"
+            rf"(?:\d{{1,2}}:\d{{2}}[,\s]+)?(?:{date}[,\s]+(?=\w))?"
+        )
+        lead = (
+            rf"\s*{chrome}{place}(?P<region>(?:{region}){{0,2}})(?:\s*[,.]?\s*(?P<date>{date}))?\s*[.,]?\s*"
+        )
         self._with_place = re.compile(
             lead + rf"(?:\((?P<a1>{ags})\)\s*(?:[-–—]+|:)?\s*"
-            rf"|/(?P<a2>{ags})/\.?(?:{_SEP})?"
-            rf"|(?P<a3>{ag}){_SEP}"
-            rf"|[-–—]+\s*(?P<a4>{ag})(?:\s*\.\s*|{_SEP})"
-            rf"|(?P<sep>{_SEP}|\.\s+))"
+            rf"|/\s*(?P<a2>{ags})\s*/\.?(?:{_SEP})?"
+            rf"|(?<!\w)(?P<a3>{ag})(?:{_SEP}|\s+(?=[A-ZА-ЯЁ]))"
+            rf"|[-–—]+\s*(?P<a4>{ag})(?:\s*[.,]\s*|{_SEP})"
+            rf"|(?P<sep>{_SEP}|\.\s+|$))"
         )
-        self._bare = re.compile(rf"\((?P<a1>{ags})\)\s*[-–—:]+\s*")
+        # "(AP) —", and an agency's own name as the dateline: "AKIPRESS.COM - ", "KABAR - ".
+        self._bare = re.compile(rf"\((?P<a1>{ags})\)\s*[-–—:]+\s*|(?P<a0>{ag}){_SEP}")
         self._agency_alias = re.compile(ag)
 
     def agencies_in(self, text: str) -> tuple[str, ...]:
@@ -110,9 +121,11 @@ class DatelineGrammar:
         decides whether the place is believable (``Dateline.agencies`` is empty)."""
         bare = self._bare.match(paragraph)
         if bare:
-            return Dateline(None, None, None, self.agencies_in(bare.group("a1")), bare.end())
+            return Dateline(
+                None, None, None, self.agencies_in(bare.group("a1") or bare.group("a0")), bare.end()
+            )
         found = self._with_place.match(paragraph)
-        if not found or found.end() >= len(paragraph):
+        if not found:
             return None
         groups = found.groupdict()
         named = next((groups[k] for k in ("a1", "a2", "a3", "a4") if groups.get(k)), None)
@@ -125,4 +138,5 @@ class DatelineGrammar:
             date=(groups.get("date") or "").rstrip(".") or None,
             agencies=self.agencies_in(named) if named else (),
             end=found.end(),
+            separator=(groups.get("sep") or "").strip()[:1],
         )
