@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tasks.datafiles import DataFileError, compile_pattern, load_data_file
 from tasks.datelines import DatelineGrammar
+from tasks.patterns import trie_pattern
 from tasks.text import fold_whitespace
 
 DEFAULT_AGENCIES = Path(__file__).resolve().parent.parent / "feeds" / "agencies.toml"
@@ -95,11 +96,7 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
             names_by_domain[domain.casefold().removeprefix("www.")] = name
     aliases = sorted({a for a in names_by_alias}, key=len, reverse=True)
 
-    def alternation(names: list[str]) -> str:
-        ordered = sorted(set(names), key=len, reverse=True)
-        return "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in ordered) or "(?!)"
-
-    agency = "(?i:" + alternation(aliases) + ")"
+    agency = "(?i:" + trie_pattern(aliases) + ")"
     forms = document.get("forms", {})
     place = forms.get("place", r"[A-Z][A-Z.'-]+")
 
@@ -156,8 +153,8 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
         bare_agencies=re.compile(
             rf"[(\[/—–-]*\s*(?P<agencies>{agency}(?:\s*[/,;&]\s*{agency})*)\s*[)\]/]*\.?"
         ),
-        cited_plain=re.compile(rf"(?<![\w.@/-])(?:{'(?i:' + alternation(plain) + ')'})(?![\w@-]|\.\w)"),
-        cited_ambiguous=re.compile(rf"(?<![\w.@/-])(?:{alternation(ambiguous)})(?![\w@-]|\.\w)"),
+        cited_plain=re.compile(rf"(?<![\w.@/-])(?:{'(?i:' + trie_pattern(plain) + ')'})(?![\w@-]|\.\w)"),
+        cited_ambiguous=re.compile(rf"(?<![\w.@/-])(?:{trie_pattern(ambiguous, fold_case=False)})(?![\w@-]|\.\w)"),
     )
 
 
@@ -264,6 +261,13 @@ def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
         or rules.bare_agencies.fullmatch(paragraph) is not None
         or bool((found := rules.grammar.match(paragraph)) and found.agencies)
     )
+
+
+def is_dateline_paragraph(paragraph: str, rules: AgencyRules, place_namer: PlaceNamer | None) -> bool:
+    """A paragraph that opens with a dateline attribution would take (so furniture
+    removal leaves it, even when it is a "NUR SULTAN, Kazakhstan" line of its own)."""
+    found = rules.grammar.match(paragraph)
+    return found is not None and _credible(found, paragraph, rules, place_namer)
 
 
 def _place_name(raw: str | None) -> str | None:

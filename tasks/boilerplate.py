@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tasks.datafiles import DataFileError, compile_pattern, load_data_file
+from tasks.furniture import OutletHistory, add_stop_words, furniture_positions, strip_stamp
 from tasks.text import comparison_form, fold_whitespace
 
 DEFAULT_BOILERPLATE = Path(__file__).resolve().parent.parent / "feeds" / "boilerplate.toml"
@@ -37,9 +38,13 @@ def _compile(path: Path, key: str, values: object) -> tuple[re.Pattern[str], ...
 def load_boilerplate(path: str | Path = DEFAULT_BOILERPLATE) -> BoilerplateRules:
     path = Path(path)
     document = load_data_file(path, "boilerplate rules")
-    unknown = set(document) - {"lines", "patterns", "cut_from", "inline"}
+    unknown = set(document) - {"lines", "patterns", "cut_from", "inline", "stop_words"}
     if unknown:
         raise DataFileError(f"{path}: unknown key(s) {sorted(unknown)}")
+    stop = document.get("stop_words", [])
+    if not isinstance(stop, list) or not all(isinstance(w, str) for w in stop):
+        raise DataFileError(f"{path}: stop_words must be a list of words")
+    add_stop_words(stop)
     return BoilerplateRules(
         lines=frozenset(fold_whitespace(line).casefold() for line in document.get("lines", [])),
         patterns=_compile(path, "patterns", document.get("patterns", [])),
@@ -57,10 +62,17 @@ def is_furniture(paragraph: str, rules: BoilerplateRules) -> bool:
 
 
 def remove_boilerplate(
-    text: str, rules: BoilerplateRules, title: str = "", keep: Callable[[str], bool] | None = None
+    text: str,
+    rules: BoilerplateRules,
+    title: str = "",
+    keep: Callable[[str], bool] | None = None,
+    history: OutletHistory | None = None,
+    own_item_counted: bool = False,
 ) -> str:
     """The text without furniture, paragraphs separated by a blank line. Paragraphs for
-    which ``keep`` is true (credit lines, copyright notices attribution reads) stay."""
+    which ``keep`` is true (credit lines, copyright notices attribution reads) stay.
+    After the phrase rules, the outlet's ``history`` and the paragraph classifier
+    (tasks/furniture.py) take what looks like furniture where it sits."""
     title_form = comparison_form(title) if title else None
     kept: list[str] = []
     for paragraph in split_paragraphs(text):
@@ -75,8 +87,9 @@ def remove_boilerplate(
             continue
         if is_furniture(paragraph, rules):
             continue
-        # The page repeats the headline above the article.
-        if not kept and title_form and comparison_form(paragraph) == title_form:
+        # The page repeats the headline (above the article, beside a picture, in a share box).
+        if title_form and comparison_form(strip_stamp(paragraph)) == title_form:
             continue
         kept.append(paragraph)
-    return "\n\n".join(kept)
+    drop = furniture_positions(kept, keep, history, own_item_counted)
+    return "\n\n".join(p for i, p in enumerate(kept) if i not in drop)

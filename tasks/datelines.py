@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from tasks.patterns import trie_pattern
+
 # Languages whose month names a dateline may use (babel locale ids).
 DATE_LOCALES = ("en", "ru", "uz", "uz_Cyrl", "kk", "ky", "tg", "tk", "tr", "az", "de", "fr", "uk", "be")
 # A dot only inside a word (U.S.A), so "ASTANA. KAZINFORM -" stays two parts.
@@ -36,6 +38,9 @@ _CAPS_PLACE = rf"(?:(?:ST|MT|FT)\. )?(?:{_CAPS_WORD})(?:[ /-](?:{_CAPS_WORD})){{
 _TITLE_PLACE = rf"(?:{_TITLE_WORD})(?:[ -](?:{_PARTICLE} )?(?:{_TITLE_WORD})){{0,2}}(?:/(?:{_TITLE_WORD}))?"
 # A hyphen separates only with a space before it ("Kassym-Jomart" is one word).
 _SEP = r"(?:\s+-+\s*|\s*[–—]+\s*|\s*:\s+)"
+
+
+_HEAD_CHARS = 160
 
 
 @lru_cache(maxsize=1)
@@ -60,7 +65,7 @@ def month_names() -> tuple[str, ...]:
 
 
 def _date_pattern() -> str:
-    month = "(?i:" + "|".join(re.escape(m) for m in month_names()) + r")\.?"
+    month = "(?i:" + trie_pattern(month_names()) + r")\.?"
     year = r"(?:,?\s*\d{4}(?:\s*(?:г\.|года|yil|йил|жыл|ж\.|yılı))?)"
     return (
         rf"(?:{month}\s*\d{{1,2}}(?:st|nd|rd|th)?{year}?"
@@ -88,7 +93,7 @@ class DatelineGrammar:
         ags = rf"{ag}(?:\s*/\s*{ag})*"
         date = _date_pattern()
         place = rf"(?P<place>{_CAPS_PLACE}|{_TITLE_PLACE})(?![\w'’])"
-        not_month = "(?!(?i:" + "|".join(re.escape(m) for m in month_names()) + r")\b)"
+        not_month = "(?!(?i:" + trie_pattern(month_names()) + r")\b)"
         region = (
             rf"(?:\s*,\s*{not_month}(?:{_TITLE_PLACE}|{_CAPS_PLACE}|[A-Z]\.[A-Z]\.?))"
             r"|(?:\s*\[[^\]\n]{2,40}\])"
@@ -119,6 +124,11 @@ class DatelineGrammar:
     def match(self, paragraph: str) -> Dateline | None:
         """The dateline opening ``paragraph``, or None. Without an agency the caller
         decides whether the place is believable (``Dateline.agencies`` is empty)."""
+        # A dateline is short: looking at the paragraph's head bounds the work per paragraph.
+        paragraph = paragraph[:_HEAD_CHARS]
+        if not paragraph[:1].isalnum() and paragraph[:1] not in "(":
+            if not paragraph.lstrip()[:1].isalnum():
+                return None
         bare = self._bare.match(paragraph)
         if bare:
             return Dateline(

@@ -23,12 +23,14 @@ from tasks.attribute import (
     Attribution,
     attribute,
     is_attribution_paragraph,
+    is_dateline_paragraph,
     load_agencies,
 )
 from tasks.boilerplate import DEFAULT_BOILERPLATE, BoilerplateRules, load_boilerplate, remove_boilerplate
 from tasks.catalog import Feed
 from tasks.encoding import repair_mojibake
 from tasks.extract import ArticlePage
+from tasks.furniture import OutletHistory
 from tasks.homoglyphs import fold_homoglyphs
 from tasks.language import detect_language, detect_script
 from tasks.normalise import NormalisedEntry
@@ -110,9 +112,14 @@ def enrich_entry(
     rules: EnrichmentRules,
     feed: Feed | None = None,
     article: ArticlePage | None = None,
+    history: OutletHistory | None = None,
+    own_item_counted: bool = False,
 ) -> NormalisedEntry:
     """Clean ``entry``'s title, summary and body in place, fill ``entry.enrichment`` and
     recompute its content hash and word count from the clean text. Returns the entry.
+
+    ``history``: line fingerprints of the outlet's other items (its furniture);
+    ``own_item_counted`` when this entry's own lines are among them (scoring a set).
 
     With an ``article`` (the extracted page), the page text becomes the body and its
     canonical URL the entry's; the content hash stays that of the feed's clean text, so a
@@ -135,10 +142,14 @@ def enrich_entry(
     raw_title = entry.title
 
     def is_attribution(paragraph: str) -> bool:
-        return is_attribution_paragraph(paragraph, rules.agencies)
+        return is_attribution_paragraph(paragraph, rules.agencies) or is_dateline_paragraph(
+            paragraph, rules.agencies, rules.gazetteer.place_name
+        )
 
     def clean(text: str) -> Attribution:
-        stripped = remove_boilerplate(text, rules.boilerplate, raw_title, keep=is_attribution)
+        stripped = remove_boilerplate(
+            text, rules.boilerplate, raw_title, is_attribution, history, own_item_counted
+        )
         return attribute(
             raw_title,
             stripped,

@@ -19,6 +19,7 @@ from pathlib import Path
 from tasks.catalog import Feed
 from tasks.datafiles import DataFileError
 from tasks.enrich import EnrichmentRules, draft_entry, enrich_entry
+from tasks.furniture import OutletHistory
 from tasks.homoglyphs import fold_homoglyphs
 from tasks.normalise import NormalisedEntry
 from tasks.text import comparison_form
@@ -454,16 +455,31 @@ class RealScores:
         ]
 
 
-def score_real(items: list[RealItem], rules: EnrichmentRules, part: str = "") -> RealScores:
-    """Enrich every item as an entry of its outlet's feed and score it against its labels."""
+def outlet_histories(items: list[RealItem]) -> dict[str, OutletHistory]:
+    """Each outlet's line fingerprints over the items given: in scoring, an item's
+    "history" is the other items of its outlet in the scored part."""
+    histories: dict[str, OutletHistory] = {}
+    for item in items:
+        histories.setdefault(item.outlet, OutletHistory()).add_item(item.lines[1:])
+    return histories
+
+
+def score_real(
+    items: list[RealItem], rules: EnrichmentRules, part: str = "", use_history: bool = True
+) -> RealScores:
+    """Enrich every item as an entry of its outlet's feed and score it against its labels;
+    with ``use_history``, each outlet's other items in the part are its history."""
     import time
 
     scores = RealScores(part=part, items=len(items))
+    histories = outlet_histories(items) if use_history else {}
     if items:  # the language model and caches load on the first call: not per-item cost
         enrich_entry(real_entry(items[0]), rules, real_feed(items[0]))
     for item in items:
         started = time.perf_counter()
-        entry = enrich_entry(real_entry(item), rules, real_feed(item))
+        entry = enrich_entry(
+            real_entry(item), rules, real_feed(item), history=histories.get(item.outlet), own_item_counted=True
+        )
         scores.seconds += time.perf_counter() - started
         _score_real_item(item, entry, rules, scores)
     return scores
