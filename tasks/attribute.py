@@ -154,7 +154,9 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
             rf"[(\[/—–-]*\s*(?P<agencies>{agency}(?:\s*[/,;&]\s*{agency})*)\s*[)\]/]*\.?"
         ),
         cited_plain=re.compile(rf"(?<![\w.@/-])(?:{'(?i:' + trie_pattern(plain) + ')'})(?![\w@-]|\.\w)"),
-        cited_ambiguous=re.compile(rf"(?<![\w.@/-])(?:{trie_pattern(ambiguous, fold_case=False)})(?![\w@-]|\.\w)"),
+        cited_ambiguous=re.compile(
+            rf"(?<![\w.@/-])(?:{trie_pattern(ambiguous, fold_case=False)})(?![\w@-]|\.\w)"
+        ),
     )
 
 

@@ -317,18 +317,19 @@ def _kept_lines(item: RealItem, body: str) -> set[int]:
         if not form:
             continue
         words = set(form.split())
-        for index in range(cursor, len(forms)):
-            line = forms[index]
-            if not line:
-                continue
-            if (
-                line == form
-                or (form in line and len(form) >= 0.4 * len(line))
-                or (
-                    len(words & set(line.split())) >= 0.6 * len(set(line.split()))
-                    and len(form) <= 1.2 * len(line)
-                )
-            ):
+
+        def same(line: str, form: str = form) -> bool:
+            return line == form or (form in line and len(form) >= 0.4 * len(line))
+
+        def similar(line: str, words: set[str] = words, form: str = form) -> bool:
+            tokens = set(line.split())
+            return len(words & tokens) >= 0.6 * len(tokens) and len(form) <= 1.2 * len(line)
+
+        # The same text first (a headline repeat must not claim a dateline line), then
+        # a line most of whose words it keeps (an inline pattern removed from it).
+        for test in (same, similar):
+            index = next((i for i in range(cursor, len(forms)) if forms[i] and test(forms[i])), None)
+            if index is not None:
                 kept.add(index + 1)
                 cursor = index + 1
                 break
@@ -478,7 +479,11 @@ def score_real(
     for item in items:
         started = time.perf_counter()
         entry = enrich_entry(
-            real_entry(item), rules, real_feed(item), history=histories.get(item.outlet), own_item_counted=True
+            real_entry(item),
+            rules,
+            real_feed(item),
+            history=histories.get(item.outlet),
+            own_item_counted=True,
         )
         scores.seconds += time.perf_counter() - started
         _score_real_item(item, entry, rules, scores)

@@ -124,6 +124,7 @@ class ParagraphFeatures:
     capital_share: float = 0.0
     has_link: bool = False
     inner_punctuation: bool = True
+    sentences: int = 1
 
     @property
     def good(self) -> bool:
@@ -138,13 +139,23 @@ class ParagraphFeatures:
 
     @property
     def near_good(self) -> bool:
-        """Prose that may be cut off or glued to a credit: next to the story it is the story."""
-        return self.words >= NEAR_GOOD_WORDS and self.stop_density >= GOOD_STOP_DENSITY and self.digit_share < 0.2
+        """Prose that may be cut off or glued to a credit: next to the story it is the story.
+        (A headline of another story has the words but no sentence end, inside or after.)"""
+        return (
+            self.words >= NEAR_GOOD_WORDS
+            and self.stop_density >= GOOD_STOP_DENSITY
+            and self.digit_share < 0.2
+            and (self.ends_sentence or self.sentences > 1)
+        )
 
     @property
     def prose(self) -> bool:
-        return (self.words >= PROSE_WORDS and self.stop_density >= PROSE_STOP_DENSITY and self.ends_sentence) or (
-            self.words >= NEAR_GOOD_WORDS and self.stop_density >= DENSE_STOP_DENSITY
+        return (
+            self.words >= PROSE_WORDS and self.stop_density >= PROSE_STOP_DENSITY and self.ends_sentence
+        ) or (
+            self.words >= NEAR_GOOD_WORDS
+            and self.stop_density >= DENSE_STOP_DENSITY
+            and (self.ends_sentence or self.sentences > 1)
         )
 
     @property
@@ -165,7 +176,11 @@ class ParagraphFeatures:
         )
 
 
-_LINK = re.compile(r"https?://|www\.\w|\w@\w+\.\w")
+_LINK = re.compile(
+    r"https?://|www\.\w|\w@\w+\.\w|\b\w+\.(?:ru|kz|uz|kg|tj|tm|az|com|org|net|info|one|news|tv)\b"
+)
+# A sentence ends inside the paragraph: ". Next", ".Next" (a glued credit), "? Next".
+_SENTENCE_BREAK = re.compile(r"[.!?…][»”\"]?\s*(?=[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ])")
 _INNER_PUNCTUATION = re.compile(r"[,.;:!?()«»“”\"]")
 # A stamp the page glued in front of a line: "date 2024-03-03 ", "12:11, 19 March 2014 | ".
 _LEADING_STAMP = re.compile(r"\s*date\s+\d{4}-\d{2}-\d{2}\s+")
@@ -192,6 +207,7 @@ def features(paragraph: str) -> ParagraphFeatures:
         capital_share=capitals / len(words) if words else 0.0,
         has_link=bool(_LINK.search(paragraph)),
         inner_punctuation=bool(_INNER_PUNCTUATION.search(paragraph.rstrip(".!?…"))),
+        sentences=1 + len(_SENTENCE_BREAK.findall(paragraph.rstrip())),
     )
 
 
@@ -227,12 +243,15 @@ def furniture_positions(
     # final period is the story too (jusText's "near-good" paragraphs).
     # A short line (a subheading) may sit between them.
     while (
-        edge := next((j for j in (first - 1, first - 2) if j >= 0 and scored[j].near_good and j not in drop), None)
+        edge := next(
+            (j for j in (first - 1, first - 2) if j >= 0 and scored[j].near_good and j not in drop), None
+        )
     ) is not None:
         first = edge
     while (
         edge := next(
-            (j for j in (last + 1, last + 2) if j < len(scored) and scored[j].near_good and j not in drop), None
+            (j for j in (last + 1, last + 2) if j < len(scored) and scored[j].near_good and j not in drop),
+            None,
         )
     ) is not None:
         last = edge
@@ -247,11 +266,15 @@ def furniture_positions(
             drop.add(i)
         elif f.good or f.prose or _part_of_a_sentence(i, paragraphs, scored):
             continue
-        elif f.bad:
-            drop.add(i)
-        elif i < first or (i > last and not _cut_off_ending(i, paragraphs, scored)):
+        elif f.bad or i < first or (i > last and not _cut_off_ending(i, paragraphs, scored) and not _continues(i, scored, drop)):
             drop.add(i)
     return drop
+
+
+def _continues(i: int, scored: list[ParagraphFeatures], drop: set[int]) -> bool:
+    """The line goes on with a kept sentence the page wrapped ("... 1.473 million bpd in" / "April.")."""
+    before = scored[i - 1]
+    return i - 1 not in drop and before.words >= 5 and not before.ends_sentence and before.stop_density > 0
 
 
 def _part_of_a_sentence(i: int, paragraphs: list[str], scored: list[ParagraphFeatures]) -> bool:
@@ -259,9 +282,11 @@ def _part_of_a_sentence(i: int, paragraphs: list[str], scored: list[ParagraphFea
     next ("President Mirziyoyev:"): it starts in lower case, the line before it broke off
     mid-sentence, the next one continues it, or it ends with a colon before prose."""
     text = paragraphs[i]
-    if text[:1].islower():
-        return True
     before = scored[i - 1] if i > 0 else None
+    if scored[i].stamp:
+        return False
+    if text[:1].islower() and before is not None and not before.ends_sentence and before.words:
+        return True
     if before is not None and before.good and not before.ends_sentence:
         return True
     after = paragraphs[i + 1] if i + 1 < len(paragraphs) else ""
