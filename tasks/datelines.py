@@ -126,9 +126,8 @@ class DatelineGrammar:
         decides whether the place is believable (``Dateline.agencies`` is empty)."""
         # A dateline is short: looking at the paragraph's head bounds the work per paragraph.
         paragraph = paragraph[:_HEAD_CHARS]
-        if not paragraph[:1].isalnum() and paragraph[:1] not in "(":
-            if not paragraph.lstrip()[:1].isalnum():
-                return None
+        if not paragraph[:1].isalnum() and paragraph[:1] not in "(" and not paragraph.lstrip()[:1].isalnum():
+            return None
         bare = self._bare.match(paragraph)
         if bare:
             return Dateline(

@@ -266,7 +266,11 @@ def furniture_positions(
             drop.add(i)
         elif f.good or f.prose or _part_of_a_sentence(i, paragraphs, scored):
             continue
-        elif f.bad or i < first or (i > last and not _cut_off_ending(i, paragraphs, scored) and not _continues(i, scored, drop)):
+        elif (
+            f.bad
+            or i < first
+            or (i > last and not _cut_off_ending(i, paragraphs, scored) and not _continues(i, scored, drop))
+        ):
             drop.add(i)
     return drop
 

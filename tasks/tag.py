@@ -21,7 +21,20 @@ from tasks.datafiles import DataFileError, load_data_file
 DEFAULT_REGION = Path(__file__).resolve().parent.parent / "feeds" / "regions" / "central-asia.toml"
 # A title mention says more about what a story is about than one in paragraph nine.
 TITLE_WEIGHT = 3
+# The lead (the text's first characters) counts extra, and the country a headline names
+# first: "Kazakhstan seeks partnership with China" is about Kazakhstan.
+LEAD_CHARS = 400
+LEAD_WEIGHT = 1
+FIRST_IN_TITLE = 3
+# A regional desk reads "Japan smiles at Kazakhstan" as a Kazakhstan story.
+REGION_IN_TITLE = 8
 _TERM_KEYS = ("names", "demonyms", "places", "leaders")
+# Stem matching: a stem this long at least, followed by at most this many letters.
+MIN_STEM = 5
+MAX_ENDING = 3
+# Arabic writes the article and some prepositions onto the word ("الكازاخستاني").
+_ARTICLES = ("وال", "بال", "لل", "ال")
+_VOWELS = frozenset("aeiouyáéíóúýаеёиоуыэюяіәөүұ")
 _APOSTROPHES = str.maketrans({c: "'" for c in "’ʻʼ‘`´"})
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*'?", re.UNICODE)
 
@@ -140,6 +153,9 @@ class Gazetteer:
     homonyms: dict[tuple[str, ...], tuple[frozenset[str], str]] = field(default_factory=dict)
     # translit key of a place as written in any script -> its English name.
     place_names: dict[str, str] = field(default_factory=dict)
+    # Stems of one-word names for languages whose case endings no rule lists (Czech
+    # "Kazachstánu", Serbian "Ruskoj", Armenian "Ադրբեջանի"): stem -> (code, CLDR-only).
+    stems: dict[str, tuple[str, bool]] = field(default_factory=dict)
 
     def place_name(self, written: str) -> str | None:
         """The English name of a place the gazetteer knows ("ДУШАНБЕ" -> Dushanbe), else None."""
@@ -161,8 +177,28 @@ class Gazetteer:
                     i += size
                     break
             else:
+                code = self._stem_code(words[i], capitals[i])
+                if code:
+                    counts[code] += 1
                 i += 1
         return counts
+
+    def _stem_code(self, word: str, capital: bool) -> str | None:
+        """The country a longer word form of a one-word name stands for, if any."""
+        if len(word) < MIN_STEM + 1 or not self.stems:
+            return None
+        for strip in _ARTICLES:
+            if word.startswith(strip) and len(word) - len(strip) >= MIN_STEM:
+                word = word[len(strip) :]
+                break
+        for cut in range(0, MAX_ENDING + 1):
+            stem = word[: len(word) - cut] if cut else word
+            if len(stem) < MIN_STEM:
+                break
+            found = self.stems.get(stem)
+            if found and (capital or not found[1]):
+                return found[0]
+        return None
 
     _WINDOW = 4
 
@@ -331,7 +367,10 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
         words = tuple(tokens(name))
         if not words:
             return
-        if from_cldr and words not in exact:
+        # Names of countries, places and people are written with a capital in every
+        # language we read; lower case they are words ("qatar" is a row in Kazakh, "того"
+        # a pronoun in Russian). Demonyms are lower case in Russian, so they are exempt.
+        if (not demonym and name[:1].isupper()) or (from_cldr and words not in exact):
             capital_only.add(words)
         exact.setdefault(words, code)
         # Rules see the word as written (й, ё intact), their forms are then folded.
@@ -339,7 +378,7 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
         forms = [words] + [(*words[:-1], fold(form)) for rule in rules for form in rule.forms(last)]
         for form in forms[1:]:
             inflected.setdefault(form, code)
-            if from_cldr and form not in exact:
+            if words in capital_only and form not in exact:
                 capital_only.add(form)
         if demonym:
             demonyms.update(forms)
@@ -352,6 +391,15 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
         for name in names:
             add(code, name, True, False)
     gazetteer.terms = {**inflected, **exact}
+    stems: dict[str, tuple[str, bool]] = {}
+    for words, code in exact.items():
+        if len(words) != 1 or len(words[0]) < MIN_STEM:
+            continue
+        name = words[0]
+        stem = name[:-1] if name[-1] in _VOWELS else name
+        if len(stem) >= MIN_STEM and stems.get(stem, (code,))[0] == code:
+            stems[stem] = (code, words in capital_only)
+    gazetteer.stems = stems
     gazetteer.capital_only = frozenset(capital_only)
     gazetteer.demonyms = frozenset(demonyms)
     gazetteer.not_country_before = frozenset(collected.not_before)
@@ -387,9 +435,21 @@ def tag_region(title: str, text: str, gazetteer: Gazetteer) -> RegionTags:
     country is mentioned, and the in-region share of the weighted mentions."""
     in_title = gazetteer.mentions(title)
     in_text = gazetteer.mentions(text)
+    in_lead = gazetteer.mentions(text[:LEAD_CHARS])
     counts = in_title + in_text
     weights = Counter({code: TITLE_WEIGHT * in_title[code] + in_text[code] for code in counts})
-    ranked = sorted(counts, key=lambda c: (-weights[c], c not in gazetteer.in_region, c))
+    # What a story is about: its headline names it first, its lead names it early.
+    first_in_title = next(iter(in_title), None)
+    about = Counter(
+        {
+            code: weights[code]
+            + LEAD_WEIGHT * in_lead[code]
+            + (FIRST_IN_TITLE if code == first_in_title else 0)
+            + (REGION_IN_TITLE if code in in_title and code in gazetteer.in_region else 0)
+            for code in counts
+        }
+    )
+    ranked = sorted(counts, key=lambda c: (-about[c], c not in gazetteer.in_region, c))
     total = sum(weights.values())
     regional = sum(weight for code, weight in weights.items() if code in gazetteer.in_region)
     return RegionTags(
