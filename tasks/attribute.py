@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tasks.datafiles import DataFileError, compile_pattern, load_data_file
-from tasks.datelines import DatelineGrammar
+from tasks.datelines import Dateline, DatelineGrammar
 from tasks.patterns import trie_pattern
 from tasks.text import fold_whitespace
 
@@ -269,7 +269,22 @@ def is_dateline_paragraph(paragraph: str, rules: AgencyRules, place_namer: Place
     """A paragraph that opens with a dateline attribution would take (so furniture
     removal leaves it, even when it is a "NUR SULTAN, Kazakhstan" line of its own)."""
     found = rules.grammar.match(paragraph)
-    return found is not None and _credible(found, paragraph, rules, place_namer)
+    return (found is not None and _credible(found, paragraph, rules, place_namer)) or _lone_place(
+        paragraph, place_namer
+    )
+
+
+def _lone_place(paragraph: str, place_namer: PlaceNamer | None) -> bool:
+    """A known place in capitals on a line of its own ("БИШКЕК"): a dateline the page
+    broke off from its paragraph."""
+    text = paragraph.strip().rstrip(".,:-–— ")
+    return (
+        bool(text)
+        and text.isupper()
+        and len(text.split()) <= 3
+        and place_namer is not None
+        and bool(place_namer(text))
+    )
 
 
 def _place_name(raw: str | None) -> str | None:
@@ -326,6 +341,8 @@ def _take_dateline(
             ),
             None,
         )
+        if found is None and index + 1 < len(paragraphs) and _lone_place(paragraph, place_namer):
+            found = Dateline(paragraph.strip().rstrip(".,:-–— "), None, None, (), len(paragraph))
         if found is not None and found.place and found.region and place_namer is not None:
             # "Узбекистан, Ташкент – ...": the country first, then the city.
             region = found.region.split(",")[0].strip()
@@ -369,8 +386,6 @@ def _credible(found, paragraph: str, rules: AgencyRules, place_namer: PlaceNamer
 
 def _legacy_dateline(paragraph: str, rules: AgencyRules):
     """House styles a desk added to ``[forms].datelines`` that the grammar does not cover."""
-    from tasks.datelines import Dateline
-
     for pattern in rules.datelines:
         match = pattern.match(paragraph)
         if match and (match.groupdict().get("place") or "").casefold() not in rules.not_places:

@@ -22,6 +22,7 @@ from tasks.enrich import EnrichmentRules, draft_entry, enrich_entry
 from tasks.furniture import OutletHistory
 from tasks.homoglyphs import fold_homoglyphs
 from tasks.normalise import NormalisedEntry
+from tasks.tag import translit_key
 from tasks.text import comparison_form
 
 
@@ -339,7 +340,7 @@ def _kept_lines(item: RealItem, body: str) -> set[int]:
 def _is_taken_dateline(line: str, columns: dict) -> bool:
     """A short article line that is all dateline: attribution rightly moves it to columns."""
     place = columns.get("dateline_place")
-    return bool(place) and len(line.split()) <= 8 and _place_key(place)[:4] in _place_key(line)
+    return bool(place) and len(line.split()) <= 8 and translit_key(place)[:4] in translit_key(line)
 
 
 def _agency_key(name: str | None, rules: EnrichmentRules) -> str:

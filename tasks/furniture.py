@@ -46,6 +46,9 @@ GOOD_STOP_DENSITY = 0.18
 # Prose stays anywhere when it has at least this many words at this stop-word density.
 PROSE_WORDS = 5
 PROSE_STOP_DENSITY = 0.15
+# A sentence (capital, lower-case words, a full stop) this long stays wherever it is.
+SENTENCE_WORDS = 4
+SENTENCE_LIKE_WORDS = 7
 # A line seen on this many of the outlet's other items is its furniture; long lines need
 # more (two copies of one story share their long lines; furniture repeats everywhere).
 HISTORY_MIN_ITEMS = 1
@@ -106,12 +109,13 @@ class OutletHistory:
         for print_ in {fingerprint(line) for line in lines if comparison_form(line)}:
             self.seen[print_] = self.seen.get(print_, 0) + 1
 
-    def is_furniture(self, line: str, own_item_counted: bool = False) -> bool:
+    def is_furniture(self, line: str, own_item_counted: bool = False, prose: bool = False) -> bool:
         """Seen on enough of the outlet's *other* items (``own_item_counted``: this item's
-        own lines are in the counts already, as when scoring a set of items together)."""
+        own lines are in the counts already, as when scoring a set of items together).
+        Long lines and sentences (``prose``) need more items than a menu line."""
         count = self.seen.get(fingerprint(line), 0) - (1 if own_item_counted else 0)
-        needed = HISTORY_MIN_ITEMS_LONG if len(line.split()) >= HISTORY_LONG_WORDS else HISTORY_MIN_ITEMS
-        return count >= needed
+        long = prose or len(line.split()) >= HISTORY_LONG_WORDS
+        return count >= (HISTORY_MIN_ITEMS_LONG if long else HISTORY_MIN_ITEMS)
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,8 @@ class ParagraphFeatures:
     has_link: bool = False
     inner_punctuation: bool = True
     sentences: int = 1
+    full_stop: bool = False  # ends with . ! ? (not a colon or a quote)
+    lower_words: int = 0
 
     @property
     def good(self) -> bool:
@@ -135,6 +141,16 @@ class ParagraphFeatures:
             and self.stop_density >= GOOD_STOP_DENSITY
             and self.digit_share < 0.2
             and (self.ends_sentence or self.words >= LONG_WORDS)
+        )
+
+    @property
+    def sentence_like(self) -> bool:
+        """Mostly lower-case words with stop words among them: a sentence, even one the
+        page cut short, not a menu, a name or an English headline."""
+        return (
+            self.words >= SENTENCE_LIKE_WORDS
+            and self.lower_words >= 0.6 * self.words
+            and self.stop_density >= GOOD_STOP_DENSITY
         )
 
     @property
@@ -151,11 +167,13 @@ class ParagraphFeatures:
     @property
     def prose(self) -> bool:
         return (
-            self.words >= PROSE_WORDS and self.stop_density >= PROSE_STOP_DENSITY and self.ends_sentence
-        ) or (
-            self.words >= NEAR_GOOD_WORDS
-            and self.stop_density >= DENSE_STOP_DENSITY
-            and (self.ends_sentence or self.sentences > 1)
+            (self.words >= PROSE_WORDS and self.stop_density >= PROSE_STOP_DENSITY and self.ends_sentence)
+            or (self.words >= SENTENCE_WORDS and self.full_stop and self.lower_words > 0)
+            or (
+                self.words >= NEAR_GOOD_WORDS
+                and self.stop_density >= DENSE_STOP_DENSITY
+                and (self.ends_sentence or self.sentences > 1)
+            )
         )
 
     @property
@@ -176,8 +194,12 @@ class ParagraphFeatures:
         )
 
 
-_LINK = re.compile(
-    r"https?://|www\.\w|\w@\w+\.\w|\b\w+\.(?:ru|kz|uz|kg|tj|tm|az|com|org|net|info|one|news|tv)\b"
+_LINK = re.compile(r"https?://|www\.\w|\w@\w+\.\w")
+# A site's name ("vesti.ru", "imag.one") in a short line: "Читать на vesti.ru".
+_DOMAIN = re.compile(r"\b\w+\.(?:ru|kz|uz|kg|tj|tm|az|com|org|net|info|one|news|tv)\b")
+_SHORT_WITH_DOMAIN = 8
+_RIGHTS = re.compile(
+    r"©|\(c\)|copyright|all rights reserved|все права защищены|barcha huquqlar", re.IGNORECASE
 )
 # A sentence ends inside the paragraph: ". Next", ".Next" (a glued credit), "? Next".
 _SENTENCE_BREAK = re.compile(r"[.!?…][»”\"]?\s*(?=[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ])")
@@ -205,10 +227,18 @@ def features(paragraph: str) -> ParagraphFeatures:
         ends_sentence=bool(_SENTENCE_END.search(paragraph)),
         stamp=not paragraph.strip() or bool(_STAMP.fullmatch(paragraph)),
         capital_share=capitals / len(words) if words else 0.0,
-        has_link=bool(_LINK.search(paragraph)),
+        has_link=bool(_LINK.search(paragraph))
+        or (len(words) < _SHORT_WITH_DOMAIN and bool(_DOMAIN.search(paragraph))),
         inner_punctuation=bool(_INNER_PUNCTUATION.search(paragraph.rstrip(".!?…"))),
         sentences=1 + len(_SENTENCE_BREAK.findall(paragraph.rstrip())),
+        full_stop=bool(re.search(r"[.!?…][»”\"')]?\s*$", paragraph)) and not has_stamp_words(paragraph),
+        lower_words=sum(1 for w in words if w[:1].islower()),
     )
+
+
+def has_stamp_words(paragraph: str) -> bool:
+    """Copyright and rights lines end with a period too; they are no sentence of the story."""
+    return bool(_RIGHTS.search(paragraph))
 
 
 def furniture_positions(
@@ -221,20 +251,34 @@ def furniture_positions(
     must see (credit lines, sign-offs, datelines) are never furniture here."""
     protected = {i for i, p in enumerate(paragraphs) if keep is not None and keep(p)}
     drop: set[int] = set()
-    if history is not None:
-        drop |= {
-            i
-            for i, p in enumerate(paragraphs)
-            if i not in protected and history.is_furniture(p, own_item_counted)
-        }
     if len(paragraphs) < MIN_PARAGRAPHS:
+        if history is not None:
+            drop |= {
+                i
+                for i, p in enumerate(paragraphs)
+                if i not in protected and history.is_furniture(p, own_item_counted)
+            }
         return drop
     # A line the page prints twice (a caption under each picture, a headline in a share
     # box) is not the story, which says a thing once.
+    # (Prose printed twice is the page repeating its story, which is still the story.)
+    scored = [features(p) for p in paragraphs]
     forms = [comparison_form(strip_stamp(p)) for p in paragraphs]
     repeated = {form for form in forms if form and forms.count(form) > 1}
-    drop |= {i for i, form in enumerate(forms) if form in repeated and i not in protected}
-    scored = [features(p) for p in paragraphs]
+    drop |= {
+        i
+        for i, form in enumerate(forms)
+        if form in repeated and i not in protected and not (scored[i].near_good or scored[i].good)
+    }
+    if history is not None:
+        # A sentence needs more of the outlet's items than a menu line: two copies of
+        # one story share their sentences.
+        drop |= {
+            i
+            for i, p in enumerate(paragraphs)
+            if i not in protected
+            and history.is_furniture(p, own_item_counted, prose=scored[i].good or scored[i].prose)
+        }
     good = [i for i, f in enumerate(scored) if f.good and i not in drop]
     if not good:
         return drop
@@ -262,15 +306,14 @@ def furniture_positions(
     for i, f in enumerate(scored):
         if i in protected or i in drop:
             continue
-        if next_item is not None and i >= next_item:
+        if next_item is not None and i >= next_item and not (f.good or f.prose):
             drop.add(i)
-        elif f.good or f.prose or _part_of_a_sentence(i, paragraphs, scored):
             continue
-        elif (
-            f.bad
-            or i < first
-            or (i > last and not _cut_off_ending(i, paragraphs, scored) and not _continues(i, scored, drop))
-        ):
+        if f.good or f.prose or f.sentence_like or _part_of_a_sentence(i, paragraphs, scored):
+            continue
+        header = i < first
+        footer = i > last and not _cut_off_ending(i, paragraphs, scored) and not _continues(i, scored, drop)
+        if f.bad or header or footer:
             drop.add(i)
     return drop
 
