@@ -15,9 +15,17 @@ from dataclasses import replace
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.enrich import EnrichmentRules, enrich_entries, enrich_entry, needs_full_text
+from tasks.enrich import (
+    EnrichmentRules,
+    count_sightings,
+    enrich_entries,
+    enrich_entry,
+    entry_line_prints,
+    needs_full_text,
+)
 from tasks.extract import extract_article
 from tasks.fetch import FetchRequest, fetch_feeds
+from tasks.furniture import OutletHistory
 from tasks.normalise import NormalisedEntry
 from tasks.settings import Settings
 from warehouse.raw_store import RawStore
@@ -67,15 +75,22 @@ def enrich_batch(outcomes: list, warehouse: Warehouse, settings: Settings) -> li
     """Enrich every entry of the batch's ``FeedOutcome``s in place; returns them."""
     logger = get_run_logger()
     rules = EnrichmentRules.load()
+    # Outlet furniture learnt from history: read before, this run's sightings written with its commit.
+    histories = warehouse.outlet_line_counts(sorted({o.feed.outlet_id for o in outcomes}))
+    prints = []  # per entry, its lines as printed (before cleaning)
     # (outcome, position, the entry as normalised) for entries that want their page.
     wanted: list[tuple[object, int, NormalisedEntry]] = []
     for outcome in outcomes:
         for position, entry in enumerate(outcome.entries):
             if needs_full_text(entry, outcome.feed, settings.enrich):
                 wanted.append((outcome, position, replace(entry, enrichment=dict(entry.enrichment))))
-        outcome.entries, problems = enrich_entries(outcome.entries, outcome.feed, rules)
+        prints += [entry_line_prints(entry) for entry in outcome.entries]
+        history = OutletHistory.for_stored_history(histories.get(outcome.feed.outlet_id, {}))
+        outcome.entries, problems = enrich_entries(outcome.entries, outcome.feed, rules, history)
         for problem in problems:
             logger.warning("feed %s: %s", outcome.feed.id, problem)
+    stored = _already_stored([entry for outcome in outcomes for entry in outcome.entries], warehouse)
+    warehouse.add_outlet_lines(count_sightings(p for i, p in enumerate(prints) if i not in stored))
     if not wanted:
         return outcomes
 

@@ -12,6 +12,7 @@ The data files are loaded once per batch (``EnrichmentRules.load``), never per e
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ from tasks.boilerplate import DEFAULT_BOILERPLATE, BoilerplateRules, load_boiler
 from tasks.catalog import Feed
 from tasks.encoding import repair_mojibake
 from tasks.extract import ArticlePage
-from tasks.furniture import OutletHistory
+from tasks.furniture import OutletHistory, line_prints
 from tasks.homoglyphs import fold_homoglyphs
 from tasks.language import detect_language, detect_script
 from tasks.normalise import NormalisedEntry
@@ -202,20 +203,39 @@ def apply_page_metadata(entry: NormalisedEntry, article: ArticlePage) -> None:
 
 
 def enrich_entries(
-    entries: list[NormalisedEntry], feed: Feed | None, rules: EnrichmentRules
+    entries: list[NormalisedEntry],
+    feed: Feed | None,
+    rules: EnrichmentRules,
+    history: OutletHistory | None = None,
 ) -> tuple[list[NormalisedEntry], list[str]]:
     """Every entry enriched; one that fails stays as normalised and costs one message
-    (naming the entry) instead of the feed or the run."""
+    (naming the entry) instead of the feed or the run. ``history``: the outlet's line
+    fingerprints from earlier runs (its furniture)."""
     problems = []
     for entry in entries:
         try:
-            enrich_entry(entry, rules, feed)
+            enrich_entry(entry, rules, feed, history=history)
         except Exception as error:  # a bug on one odd item must not drop the feed
             problems.append(
                 f"entry {entry.entry_id} ({entry.url}): enrichment failed, stored as parsed: "
                 f"{type(error).__name__}: {error}"
             )
     return entries, problems
+
+
+def entry_line_prints(entry: NormalisedEntry) -> tuple[str, set[str]]:
+    """(outlet id, fingerprints of the entry's lines as the outlet printed them): read
+    before cleaning, what the entry adds to its outlet's history."""
+    return entry.outlet_id, line_prints(entry.body) | line_prints(entry.summary)
+
+
+def count_sightings(prints: Iterable[tuple[str, set[str]]]) -> dict[tuple[str, str], int]:
+    """(outlet id, fingerprint) -> on how many of the entries the line was seen."""
+    counts: dict[tuple[str, str], int] = {}
+    for outlet_id, fingerprints in prints:
+        for print_ in fingerprints:
+            counts[(outlet_id, print_)] = counts.get((outlet_id, print_), 0) + 1
+    return counts
 
 
 def needs_full_text(entry: NormalisedEntry, feed: Feed, policy: EnrichPolicy) -> bool:

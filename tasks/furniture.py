@@ -54,6 +54,8 @@ SENTENCE_LIKE_WORDS = 7
 HISTORY_MIN_ITEMS = 1
 HISTORY_MIN_ITEMS_LONG = 2
 HISTORY_LONG_WORDS = 15
+STORED_MIN_ITEMS = 3
+STORED_MIN_ITEMS_LONG = 5
 # Texts with fewer paragraphs are feed summaries: no zones to speak of.
 MIN_PARAGRAPHS = 3
 
@@ -99,11 +101,34 @@ def fingerprint(line: str) -> str:
     return hashlib.blake2b(comparison_form(line).encode("utf-8"), digest_size=8).hexdigest()
 
 
+# Lines longer than this are the outlet's prose, not its furniture: not kept in history.
+HISTORY_STORED_WORDS = 40
+
+
+def line_prints(text: str) -> set[str]:
+    """Fingerprints of an item's lines as the outlet printed them (before any cleaning),
+    the ones history keeps: short enough to be furniture."""
+    return {
+        fingerprint(line)
+        for line in re.split(r"\n", text or "")
+        if comparison_form(line) and len(line.split()) <= HISTORY_STORED_WORDS
+    }
+
+
 @dataclass
 class OutletHistory:
     """Line fingerprints of an outlet's items and on how many items each was seen."""
 
     seen: dict[str, int] = field(default_factory=dict)
+    # How many *other* items must carry a line (short / long or a sentence). The stored
+    # history of a running desk counts an entry seen again on a later poll as well, so the
+    # enrichment stage asks for more (``for_stored_history``).
+    min_items: int = HISTORY_MIN_ITEMS
+    min_items_long: int = HISTORY_MIN_ITEMS_LONG
+
+    @classmethod
+    def for_stored_history(cls, seen: dict[str, int]) -> OutletHistory:
+        return cls(seen, STORED_MIN_ITEMS, STORED_MIN_ITEMS_LONG)
 
     def add_item(self, lines: Iterable[str]) -> None:
         for print_ in {fingerprint(line) for line in lines if comparison_form(line)}:
@@ -115,7 +140,7 @@ class OutletHistory:
         Long lines and sentences (``prose``) need more items than a menu line."""
         count = self.seen.get(fingerprint(line), 0) - (1 if own_item_counted else 0)
         long = prose or len(line.split()) >= HISTORY_LONG_WORDS
-        return count >= (HISTORY_MIN_ITEMS_LONG if long else HISTORY_MIN_ITEMS)
+        return count >= (self.min_items_long if long else self.min_items)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse import lake, story_index, wire_state
+from warehouse import lake, outlet_lines, story_index, wire_state
 from warehouse.failpoints import failpoint
 from warehouse.raw_store import RawStore
 from warehouse.schema import APPEARANCES, FETCHES, SCHEMA_VERSION, STORIES
@@ -77,6 +77,9 @@ class CommitBatch:
     # Wire sources (warehouse/wire_state.py): guid -> version loaded; drop files picked up.
     wire_versions: dict[str, int] = field(default_factory=dict)
     drop_files: list[dict[str, Any]] = field(default_factory=list)
+    # Outlet furniture (warehouse/outlet_lines.py): (outlet id, line fingerprint) -> items
+    # of this run that carried the line.
+    outlet_lines: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 @dataclass
@@ -122,6 +125,8 @@ class Warehouse:
         self.state_path = self.data_dir / STATE_DB
         self.raw = RawStore(self.lake_dir)
         self._schema_ready = False
+        # Outlet line sightings of the run, applied by its next commit (add_outlet_lines).
+        self.pending_outlet_lines: dict[tuple[str, str], int] = {}
 
     # -- locking -------------------------------------------------------------------------
 
@@ -186,6 +191,17 @@ class Warehouse:
             yield con
         finally:
             con.close()
+
+    def outlet_line_counts(self, outlet_ids: list[str]) -> dict[str, dict[str, int]]:
+        """Each outlet's line fingerprints and on how many of its items each was seen."""
+        with self.state() as con:
+            return outlet_lines.load(con, outlet_ids)
+
+    def add_outlet_lines(self, counts: dict[tuple[str, str], int]) -> None:
+        """Sightings the enrichment stage made this run; written with the run's next commit
+        (in its transaction), dropped if the run never commits."""
+        for key, items in counts.items():
+            self.pending_outlet_lines[key] = self.pending_outlet_lines.get(key, 0) + items
 
     def feed_states(self) -> dict[str, dict[str, Any]]:
         with self.state() as con:
@@ -360,6 +376,10 @@ class Warehouse:
             )
         wire_state.apply(con, batch.wire_versions, batch.drop_files, batch.run_id)
         story_index.apply(con, batch.story_profiles, batch.story_bands)
+        outlet_lines.apply(
+            con, {**self.pending_outlet_lines, **batch.outlet_lines}, batch.run_id, batch.started_at
+        )
+        self.pending_outlet_lines = {}
         if batch.feed_state:
             _insert(
                 con,
