@@ -54,10 +54,11 @@ from tasks.catalog import DEFAULT_CATALOG, Feed, load_catalog
 from tasks.fetch import FetchRequest, FetchResult, fetch_feeds
 from tasks.normalise import NormalisedEntry, normalise_document, normalise_entry
 from tasks.parse import ParsedDocument, parse_document
+from tasks.reprocess import DIGEST_COLUMNS, mark_enrichment_changes
 from tasks.settings import Settings, load_settings
 from tasks.sitemap import article_entry, parse_sitemap, robots_sitemaps, site_root, wanted
 from warehouse.raw_store import RawStore
-from warehouse.views import open_reader
+from warehouse.views import open_reader, stored_appearance_columns
 from warehouse.writer import Warehouse
 
 # -- progress ------------------------------------------------------------------------
@@ -400,6 +401,14 @@ def backfill(
         with writer_slot(warehouse, logger):
             outcomes = replay_archive_task(feeds, request, settings, progress)
             outcomes = enrich_batch(quote(outcomes), warehouse, settings)
+            # Today's rules may change columns, not text: those entries get a revision too.
+            replayed = [entry for outcome in outcomes for entry in outcome.entries]
+            stored = stored_appearance_columns(
+                settings.data_dir,
+                [(e.feed_id, e.entry_id) for e in replayed],
+                (*DIGEST_COLUMNS, "enrichment_digest"),
+            )
+            mark_enrichment_changes(replayed, stored)
             summary = dedupe_and_load(
                 quote(outcomes),
                 {},

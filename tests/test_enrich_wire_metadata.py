@@ -22,14 +22,15 @@ pytestmark = pytest.mark.slow
 WIRE = CORPUS_DIR / "wire"
 # file -> (agency, place) the item's metadata gives, normalised by feeds/agencies.toml
 # ("ASSOCIATED PRESS" is AP) and the gazetteer ("Oslo, Norway" is filed from Oslo).
+AAP = (
+    "ninjs/3.0/20231008-anti-doping-measures-at-the-tour-down-under-will-be-the-toughest-ever-addb-"
+    "ninjs-nitf.json"
+)
 EXPECTED = {
     "ninjs/2.1/dpa_text.json": ("dpa", None),
     "ninjs/3.0/dpa_text.json": ("dpa", None),
     "ninjs/3.0/ap_video.json": ("AP", "Washington"),
-    "ninjs/3.0/20231008-anti-doping-measures-at-the-tour-down-under-will-be-the-toughest-ever-addb-ninjs-nitf.json": (
-        None,
-        "Oslo",
-    ),
+    AAP: (None, "Oslo"),
     "newsml-g2/LISTING_2_NewsML-G2_Text_Document.xml": ("AP", "New York"),
 }
 
