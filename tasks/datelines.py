@@ -115,7 +115,8 @@ class DatelineGrammar:
             rf"|(?P<sep>{_SEP}|\.\s+|$))"
         )
         # "(AP) —", and an agency's own name as the dateline: "AKIPRESS.COM - ", "KABAR - ".
-        self._bare = re.compile(rf"\((?P<a1>{ags})\)\s*[-–—:]+\s*|(?P<a0>{ag}){_SEP}")
+        # (A colon after a bare agency name is a headline label: "AP: Kyrgyz chief warns".)
+        self._bare = re.compile(rf"\((?P<a1>{ags})\)\s*[-–—:]+\s*|(?P<a0>{ag})(?:\s+-+\s*|\s*[–—]+\s*)")
         self._agency_alias = re.compile(ag)
 
     def agencies_in(self, text: str) -> tuple[str, ...]:
