@@ -151,7 +151,7 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
             path, "forms.source_labels", _source_line(forms.get("source_labels", [])), re.IGNORECASE
         ),
         bare_agencies=re.compile(
-            rf"[(\[/—–-]*\s*(?P<agencies>{agency}(?:\s*[/,;&]\s*{agency})*)\s*[)\]/]*\.?"
+            rf"[(\[/—–>»-]*\s*(?P<agencies>{agency}(?:\s*[/,;&]\s*{agency})*)\s*[)\]/]*\.?"
         ),
         cited_plain=re.compile(rf"(?<![\w.@/-])(?:{'(?i:' + trie_pattern(plain) + ')'})(?![\w@-]|\.\w)"),
         cited_ambiguous=re.compile(
@@ -379,8 +379,18 @@ def _credible(found, paragraph: str, rules: AgencyRules, place_namer: PlaceNamer
         return False
     if not rest:  # a dateline line of its own: only a known place with its country
         return bool(found.region and place_namer is not None and place_namer(found.place))
-    if not found.place.isupper() and not found.date and found.separator == ":":
-        return False  # "New Delhi: The embassy said" reads as prose as often as a dateline
+    known = place_namer is not None and bool(place_namer(found.place.split("/")[0]))
+    if (
+        found.separator in (":", ".", " ")
+        and not found.date
+        and not (known and (found.place.isupper() or found.region))
+    ):
+        # "BACKGROUND:", "МИД:", "New Delhi: The embassy said": a colon or a period after a
+        # word reads as a label or prose unless the place is known (in capitals, or with
+        # its country: "Ashgabat, Turkmenistan:").
+        return False
+    if found.date and found.separator == "-":
+        return True  # "Stockholm, April 2, 2024 — ": a place, a date and a dash
     return _believable_place(found.place, rules, place_namer)
 
 

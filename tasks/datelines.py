@@ -30,7 +30,9 @@ from tasks.patterns import trie_pattern
 DATE_LOCALES = ("en", "ru", "uz", "uz_Cyrl", "kk", "ky", "tg", "tk", "tr", "az", "de", "fr", "uk", "be")
 # A dot only inside a word (U.S.A), so "ASTANA. KAZINFORM -" stays two parts.
 # Uzbek writes its digraphs half in capitals ("TOShKENT").
-_CAPS_WORD = r"[A-Z](?:[A-Z'’ʻ‘-]|Sh|Ch|Ng|\.(?=[A-Z]))+|[А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ][А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ'-]+"
+_CAPS_WORD = (
+    r"[A-ZÀ-ÖØ-ÞİŞĞ](?:[A-ZÀ-ÖØ-ÞİŞĞ'’ʻ‘-]|Sh|Ch|Ng|\.(?=[A-Z]))+|[А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ][А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ'-]+"
+)
 _TITLE_WORD = r"[A-Z][a-zà-ÿ'’ʻ‘-]+|[А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ][а-яёәғқңөұүһіўҳҷ'-]+|O[ʻ‘'’]z[a-z]+|Oʻ[a-z]+"
 _PARTICLE = r"(?:de|da|do|del|la|le|of|on|upon|am|an|der|el|al)"
 # One to four words, all in capitals or all in title case; two places at once with "/".
@@ -84,6 +86,14 @@ class Dateline:
     separator: str = ""  # what ended a dateline without an agency: "-", ":", "." or ""
 
 
+def _separator_kind(separator: str | None) -> str:
+    """ "-" for any dash, ":" or "." as written, " " for none but a space, "" at the end."""
+    if not separator:
+        return ""
+    mark = separator.strip()[:1]
+    return "-" if mark in "-–—" and mark else (mark or " ")
+
+
 class DatelineGrammar:
     """Datelines at the start of a paragraph, built from the agency aliases (a regular
     expression alternation, as ``AgencyRules.agency_pattern``)."""
@@ -110,14 +120,15 @@ class DatelineGrammar:
         self._with_place = re.compile(
             lead + rf"(?:\((?P<a1>{ags})\)\s*(?:[-–—]+|:)?\s*"
             rf"|/\s*(?P<a2>{ags})\s*/\.?(?:{_SEP})?"
+            rf"|\((?P<code>[A-ZА-Я]{{2,6}})\)\s*[-–—:]+\s*"
             rf"|(?<!\w)(?P<a3>{ag})(?:{_SEP}|\s+(?=[A-ZА-ЯЁ]))"
             rf"|[-–—]+\s*(?P<a4>{ag})(?:\s*[.,]\s*|{_SEP})"
-            rf"|(?P<sep>{_SEP}|\.\s+|$))"
+            rf"|(?P<sep>{_SEP}|\.\s+|$|\s+(?=[A-ZА-ЯЁ])))"
         )
         # "(AP) —", and an agency's own name as the dateline: "AKIPRESS.COM - ", "KABAR - ".
         # (A colon after a bare agency name is a headline label: "AP: Kyrgyz chief warns".)
         self._bare = re.compile(rf"\((?P<a1>{ags})\)\s*[-–—:]+\s*|(?P<a0>{ag})(?:\s+-+\s*|\s*[–—]+\s*)")
-        self._agency_alias = re.compile(ag)
+        self._agency_alias = re.compile(rf"(?<!\w){ag}(?!\w)")
 
     def agencies_in(self, text: str) -> tuple[str, ...]:
         return tuple(m.group(0) for m in self._agency_alias.finditer(text))
@@ -139,8 +150,6 @@ class DatelineGrammar:
             return None
         groups = found.groupdict()
         named = next((groups[k] for k in ("a1", "a2", "a3", "a4") if groups.get(k)), None)
-        if named is None and (groups.get("sep") or "").strip() == "." and not groups.get("date"):
-            return None  # "PLACE, DATE. Text": a period ends a dateline only after a date
         region = (groups.get("region") or "").strip(" ,[]") or None
         return Dateline(
             place=groups["place"],
@@ -148,5 +157,5 @@ class DatelineGrammar:
             date=(groups.get("date") or "").rstrip(".") or None,
             agencies=self.agencies_in(named) if named else (),
             end=found.end(),
-            separator=(groups.get("sep") or "").strip()[:1],
+            separator=_separator_kind(groups.get("sep")),
         )

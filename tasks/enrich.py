@@ -12,6 +12,7 @@ The data files are loaded once per batch (``EnrichmentRules.load``), never per e
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -100,12 +101,25 @@ def outlet_agency(feed: Feed | None, rules: AgencyRules) -> str | None:
     if feed is None:
         return None
     host = urlsplit(feed.url).hostname if feed.url.startswith(("http://", "https://")) else None
-    return (
+    known = (
         rules.agency_for_host(host)
         or rules.agency_for_host(feed.outlet_id)
         or rules.agency_in(feed.name)
         or rules.agency_named(feed.outlet_id.replace("-", " "))
     )
+    if known or feed.kind != "wire":
+        return known
+    # An agency the registry does not know yet still publishes its own copy: its feed's
+    # name says which ("Avesta (English)" -> Avesta). A bare site name (avesta.tj) is no
+    # agency's spelling: then nothing, rather than a name no desk would query by.
+    return _name_of_unlisted_agency(feed.name)
+
+
+def _name_of_unlisted_agency(name: str) -> str | None:
+    name = re.split(r"\s+[(|\-–—]", name.strip())[0].strip()
+    if not name or re.fullmatch(r"[\w-]+(\.[\w-]+)+", name):
+        return None
+    return name
 
 
 def enrich_entry(

@@ -103,9 +103,17 @@ _TRANSLIT = str.maketrans(
 )
 
 
+# Turkic Latin letters whose diacritic makes another sound (Bişkek, Aşgabat, Çimkent).
+_LATIN_SOUNDS = str.maketrans(
+    {"ş": "sh", "ç": "ch", "ı": "i", "ğ": "g", "ə": "a", "ň": "n", "ž": "zh", "ý": "y"}
+)
+
+
 def translit_key(name: str) -> str:
     """A script-independent key for a place name: folded, transliterated, letters only."""
-    return "".join(ch for ch in fold(name).translate(_TRANSLIT) if ch.isalpha())
+    return "".join(
+        ch for ch in fold(name.casefold().translate(_LATIN_SOUNDS)).translate(_TRANSLIT) if ch.isalpha()
+    )
 
 
 def script_of(word: str) -> str:
