@@ -247,6 +247,28 @@ def parse_credits(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[st
     return credits, agencies
 
 
+_BYLINE = re.compile(
+    r"(?:By|BY|Автор|Авторы|Muallif|Yazar|Von|Par)\s*:?\s+(?P<names>[^\W\d][\w.'’ -]{1,80}?)"
+    r"(?:\s*\((?P<paren>[^)]{2,40})\)|\s*[,|]\s*(?P<after>[^,|]{2,40}))?\s*"
+)
+
+
+def _byline(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[str]], list[str]] | None:
+    """A byline ("By Leila Saralayeva (AP)", "By Jane Doe, Reuters"): the names as writers
+    and the agency when one is named; None when the paragraph is no byline."""
+    match = _BYLINE.fullmatch(fold_whitespace(paragraph))
+    if match is None:
+        return None
+    names = [n.strip() for n in _NAME_SPLIT.split(match.group("names")) if n.strip()]
+    if not names or any(len(n.split()) > _MAX_NAME_WORDS or not n[0].isupper() for n in names):
+        return None
+    tail = match.group("paren") or match.group("after") or ""
+    agencies = [rules.agency_named(a) or a for a in rules.grammar.agencies_in(tail)]
+    writers = [n for n in names if not rules.agency_named(n)]
+    agencies += [rules.agency_named(n) for n in names if rules.agency_named(n)]
+    return {role: (writers if role == "writing" else []) for role in CREDIT_ROLES}, agencies
+
+
 # Particles that stay lower case inside a place name: RIO DE JANEIRO -> Rio de Janeiro.
 _PLACE_PARTICLES = frozenset({"de", "da", "do", "del", "la", "le", "of", "on", "upon", "am", "an", "der"})
 
@@ -312,7 +334,7 @@ PlaceNamer = Callable[[str], str | None]
 
 def _believable_place(raw: str, rules: AgencyRules, place_namer: PlaceNamer | None) -> bool:
     first = re.split(r"\s*/\s*", raw)[0]
-    if first.casefold() in rules.not_places or rules.agency_named(first):
+    if first.casefold() in rules.not_places or rules.agency_named(first) or _BYLINE.match(first + " x"):
         return False
     if len(first.split()) > _MAX_PLACE_WORDS:
         return False
@@ -501,7 +523,7 @@ def attribute(
     agencies: list[str] = []
     kept: list[str] = []
     for paragraph in paragraphs:
-        credits = parse_credits(paragraph, rules)
+        credits = parse_credits(paragraph, rules) or _byline(paragraph, rules)
         if credits is not None:
             for role, names in credits[0].items():
                 result.credits[role].extend(names)
