@@ -437,6 +437,30 @@ def _legacy_dateline(paragraph: str, rules: AgencyRules):
 _SIGNOFF_PARAGRAPHS = 3
 
 
+# Paragraphs at the top looked at for a credit line of its own ("Associated Press",
+# "Source: Xinhua", "(AFP)") between the headline and the story.
+_TOP_CREDIT_PARAGRAPHS = 6
+
+
+def _take_top_credits(kept: list[str], rules: AgencyRules, agencies: list[str]) -> None:
+    """An agency named on a line of its own above the story (where a byline goes)."""
+    for index in range(min(_TOP_CREDIT_PARAGRAPHS, len(kept) - 1)):
+        paragraph = fold_whitespace(kept[index])
+        found = rules.source_line.fullmatch(paragraph) or rules.bare_agencies.fullmatch(paragraph)
+        if found is None:
+            continue
+        named = found.groupdict().get("source") or found.groupdict().get("agencies") or ""
+        # "AP" alone under a picture is its photo credit: a short or everyday name on its
+        # own line at the top says nothing about the copy.
+        written = rules.grammar.agencies_in(named)
+        if found.re is rules.bare_agencies and all(rules.cited_ambiguous.fullmatch(a) for a in written):
+            continue
+        names = [rules.agency_named(a) or a for a in written]
+        if names:
+            agencies.extend(names)
+            kept[index] = ""
+
+
 def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> None:
     """Source lines ("Source: Kazinform", "Источник: ТАСС"), bare agency lines ("AKIpress",
     "(Xinhua)", "AFP/Reuters") and sign-offs ending the last paragraph ("... — AFP")."""
@@ -540,6 +564,7 @@ def attribute(
     if kept:
         _take_dateline(kept, rules, result, agencies, place_namer)
         _take_signoffs(kept, rules, agencies)
+        _take_top_credits(kept, rules, agencies)
     if title_agency:
         agencies.append(title_agency)
     result.text = "\n\n".join(p for p in kept if p)
