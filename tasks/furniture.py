@@ -172,6 +172,8 @@ class ParagraphFeatures:
     def sentence_like(self) -> bool:
         """Mostly lower-case words with stop words among them: a sentence, even one the
         page cut short, not a menu, a name or an English headline."""
+        # (A headline of another story in Russian or Uzbek looks the same and stays: an
+        # article line cut is worse than a headline left.)
         return (
             self.words >= SENTENCE_LIKE_WORDS
             and self.lower_words >= 0.6 * self.words
@@ -290,10 +292,16 @@ def furniture_positions(
     scored = [features(p) for p in paragraphs]
     forms = [comparison_form(strip_stamp(p)) for p in paragraphs]
     repeated = {form for form in forms if form and forms.count(form) > 1}
+    # A caption printed under each picture sits right next to its copy; a page that
+    # repeats its story repeats whole paragraphs further apart.
+    beside = {i for i in range(len(forms)) if forms[i] and (i + 1 < len(forms) and forms[i + 1] == forms[i])}
+    beside |= {i + 1 for i in beside}
     drop |= {
         i
         for i, form in enumerate(forms)
-        if form in repeated and i not in protected and not (scored[i].near_good or scored[i].good)
+        if form in repeated
+        and i not in protected
+        and (i in beside or not (scored[i].near_good or scored[i].good))
     }
     if history is not None:
         # A sentence needs more of the outlet's items than a menu line: two copies of
@@ -373,7 +381,7 @@ def _cut_off_ending(i: int, paragraphs: list[str], scored: list[ParagraphFeature
     return (
         i == len(paragraphs) - 1
         and i > 0
-        and scored[i - 1].good
+        and (scored[i - 1].good or scored[i].words >= NEAR_GOOD_WORDS)
         and not scored[i].ends_sentence
         and scored[i].words >= 2
     )
