@@ -53,6 +53,8 @@ class AgencyRules:
     cited_ambiguous: re.Pattern[str]
     # An aggregator glues each paragraph's source to its last sentence ("...сквера.Sputnik").
     glued_signoff: re.Pattern[str]
+    # ``syndication`` as one alternation (is it a note at all, one regex call per paragraph).
+    any_syndication: re.Pattern[str]
 
     def agency_for_host(self, host: str | None) -> str | None:
         """The agency whose own site ``host`` is (``www.tass.ru`` -> TASS), else None."""
@@ -145,6 +147,14 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
             path, "forms.titles.aggregator_suffix", fill(titles.get("aggregator_suffix", "(?!)"))
         ),
         grammar=DatelineGrammar(agency),
+        any_syndication=re.compile(
+            "|".join(
+                "(?:" + re.sub(r"\(\?P<\w+>", "(?:", fill(p)) + ")"
+                for p in forms.get("syndication", {}).get("notes", [])
+            )
+            or "(?!)",
+            re.IGNORECASE,
+        ),
         glued_signoff=re.compile(rf"(?<=[.!?»”\"])(?P<agency>{agency})\.?\s*$"),
         names_by_domain=names_by_domain,
         source_line=compile_pattern(
@@ -280,7 +290,7 @@ def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
     paragraph = fold_whitespace(paragraph)
     return (
         parse_credits(paragraph, rules) is not None
-        or any(p.fullmatch(paragraph) for p in rules.syndication)
+        or rules.any_syndication.fullmatch(paragraph) is not None
         or rules.source_line.fullmatch(paragraph) is not None
         or rules.bare_agencies.fullmatch(paragraph) is not None
         or bool((found := rules.grammar.match(paragraph)) and found.agencies)

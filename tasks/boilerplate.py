@@ -27,6 +27,13 @@ class BoilerplateRules:
     patterns: tuple[re.Pattern[str], ...]
     cut_from: tuple[re.Pattern[str], ...]
     inline: tuple[re.Pattern[str], ...]
+    # The same lists as one alternation each: one regex call per paragraph, not one per rule.
+    any_pattern: re.Pattern[str] | None = None
+    any_cut_from: re.Pattern[str] | None = None
+
+
+def _any_of(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p.pattern})" for p in patterns) or "(?!)", re.IGNORECASE)
 
 
 def _compile(path: Path, key: str, values: object) -> tuple[re.Pattern[str], ...]:
@@ -45,11 +52,15 @@ def load_boilerplate(path: str | Path = DEFAULT_BOILERPLATE) -> BoilerplateRules
     if not isinstance(stop, list) or not all(isinstance(w, str) for w in stop):
         raise DataFileError(f"{path}: stop_words must be a list of words")
     add_stop_words(stop)
+    patterns = _compile(path, "patterns", document.get("patterns", []))
+    cut_from = _compile(path, "cut_from", document.get("cut_from", []))
     return BoilerplateRules(
         lines=frozenset(fold_whitespace(line).casefold() for line in document.get("lines", [])),
-        patterns=_compile(path, "patterns", document.get("patterns", [])),
-        cut_from=_compile(path, "cut_from", document.get("cut_from", [])),
+        patterns=patterns,
+        cut_from=cut_from,
         inline=_compile(path, "inline", document.get("inline", [])),
+        any_pattern=_any_of(patterns),
+        any_cut_from=_any_of(cut_from),
     )
 
 
@@ -58,7 +69,11 @@ def split_paragraphs(text: str) -> list[str]:
 
 
 def is_furniture(paragraph: str, rules: BoilerplateRules) -> bool:
-    return paragraph.casefold() in rules.lines or any(p.fullmatch(paragraph) for p in rules.patterns)
+    if paragraph.casefold() in rules.lines:
+        return True
+    if rules.any_pattern is not None:
+        return rules.any_pattern.fullmatch(paragraph) is not None
+    return any(p.fullmatch(paragraph) for p in rules.patterns)
 
 
 def remove_boilerplate(
@@ -75,14 +90,20 @@ def remove_boilerplate(
     (tasks/furniture.py) take what looks like furniture where it sits."""
     title_form = comparison_form(title) if title else None
     kept: list[str] = []
+    protected: set[int] = set()  # positions in ``kept`` that ``keep`` said to leave
     for paragraph in split_paragraphs(text):
         for pattern in rules.inline:
             paragraph = fold_whitespace(pattern.sub(" ", paragraph))
         if not paragraph:
             continue
-        if kept and any(p.fullmatch(paragraph) for p in rules.cut_from):
+        if kept and (
+            rules.any_cut_from.fullmatch(paragraph)
+            if rules.any_cut_from is not None
+            else any(p.fullmatch(paragraph) for p in rules.cut_from)
+        ):
             break
         if keep is not None and keep(paragraph):
+            protected.add(len(kept))
             kept.append(paragraph)
             continue
         if is_furniture(paragraph, rules):
@@ -91,5 +112,5 @@ def remove_boilerplate(
         if title_form and comparison_form(strip_stamp(paragraph)) == title_form:
             continue
         kept.append(paragraph)
-    drop = furniture_positions(kept, keep, history, own_item_counted)
+    drop = furniture_positions(kept, protected.__contains__, history, own_item_counted, by_position=True)
     return "\n\n".join(p for i, p in enumerate(kept) if i not in drop)

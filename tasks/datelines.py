@@ -43,6 +43,7 @@ _SEP = r"(?:\s+-+\s*|\s*[–—]+\s*|\s*:\s+)"
 
 
 _HEAD_CHARS = 160
+_MEMO_SIZE = 4096
 
 
 @lru_cache(maxsize=1)
@@ -129,13 +130,25 @@ class DatelineGrammar:
         # (A colon after a bare agency name is a headline label: "AP: Kyrgyz chief warns".)
         self._bare = re.compile(rf"\((?P<a1>{ags})\)\s*[-–—:]+\s*|(?P<a0>{ag})(?:\s+-+\s*|\s*[–—]+\s*)")
         self._agency_alias = re.compile(rf"(?<!\w){ag}(?!\w)")
+        self._seen: dict[str, Dateline | None] = {}
 
     def agencies_in(self, text: str) -> tuple[str, ...]:
         return tuple(m.group(0) for m in self._agency_alias.finditer(text))
 
     def match(self, paragraph: str) -> Dateline | None:
         """The dateline opening ``paragraph``, or None. Without an agency the caller
-        decides whether the place is believable (``Dateline.agencies`` is empty)."""
+        decides whether the place is believable (``Dateline.agencies`` is empty).
+        Furniture removal and attribution ask about the same paragraphs: answers are
+        remembered for the last few thousand."""
+        head = paragraph[:_HEAD_CHARS]
+        if head in self._seen:
+            return self._seen[head]
+        if len(self._seen) > _MEMO_SIZE:
+            self._seen.clear()
+        found = self._seen[head] = self._match(head)
+        return found
+
+    def _match(self, paragraph: str) -> Dateline | None:
         # A dateline is short: looking at the paragraph's head bounds the work per paragraph.
         paragraph = paragraph[:_HEAD_CHARS]
         if not paragraph[:1].isalnum() and paragraph[:1] not in "(" and not paragraph.lstrip()[:1].isalnum():

@@ -244,7 +244,7 @@ def features(paragraph: str) -> ParagraphFeatures:
     paragraph = strip_stamp(paragraph)
     words = _WORD.findall(paragraph)
     stops = stop_words()
-    stop_count = sum(1 for w in words if w.casefold() in stops)
+    stop_count = sum(1 for w in _WORD.findall(paragraph.casefold()) if w in stops)
     characters = sum(1 for ch in paragraph if not ch.isspace()) or 1
     capitals = sum(1 for w in words if w[:1].isupper())
     return ParagraphFeatures(
@@ -273,10 +273,17 @@ def furniture_positions(
     keep: Callable[[str], bool] | None = None,
     history: OutletHistory | None = None,
     own_item_counted: bool = False,
+    by_position: bool = False,
 ) -> set[int]:
     """Positions of ``paragraphs`` that are furniture. ``keep``: paragraphs attribution
-    must see (credit lines, sign-offs, datelines) are never furniture here."""
-    protected = {i for i, p in enumerate(paragraphs) if keep is not None and keep(p)}
+    must see (credit lines, sign-offs, datelines) are never furniture here; with
+    ``by_position`` it is asked about positions (the caller asked about the text already)."""
+    if keep is None:
+        protected: set[int] = set()
+    elif by_position:
+        protected = {i for i in range(len(paragraphs)) if keep(i)}
+    else:
+        protected = {i for i, p in enumerate(paragraphs) if keep(p)}
     drop: set[int] = set()
     if len(paragraphs) < MIN_PARAGRAPHS:
         if history is not None:

@@ -21,9 +21,9 @@ from tasks.datafiles import DataFileError, load_data_file
 DEFAULT_REGION = Path(__file__).resolve().parent.parent / "feeds" / "regions" / "central-asia.toml"
 # A title mention says more about what a story is about than one in paragraph nine.
 TITLE_WEIGHT = 3
-# The lead (the text's first characters) counts extra, and the country a headline names
+# The lead (the text's first words) counts extra, and the country a headline names
 # first: "Kazakhstan seeks partnership with China" is about Kazakhstan.
-LEAD_CHARS = 400
+LEAD_WORDS = 60
 LEAD_WEIGHT = 1
 FIRST_IN_TITLE = 3
 # A regional desk reads "Japan smiles at Kazakhstan" as a Kazakhstan story.
@@ -34,6 +34,7 @@ MIN_STEM = 5
 MAX_ENDING = 3
 # Arabic writes the article and some prepositions onto the word ("الكازاخستاني").
 _ARTICLES = ("وال", "بال", "لل", "ال")
+_ARTICLE_STARTS = frozenset(a[0] for a in _ARTICLES)
 _VOWELS = frozenset("aeiouyáéíóúýаеёиоуыэюяіәөүұ")
 _APOSTROPHES = str.maketrans({c: "'" for c in "’ʻʼ‘`´"})
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*'?", re.UNICODE)
@@ -65,7 +66,8 @@ def cased_tokens(text: str) -> tuple[list[str], list[bool]]:
     written with a capital: CLDR names that are also everyday words ("того" is Togo
     in Russian) count only when capitalised."""
     raw = _TOKEN.findall(text.translate(_APOSTROPHES).replace("-", " "))
-    return [_fold_token(t) for t in raw], [t[:1].isupper() for t in raw]
+    # A script without capitals (Arabic, Chinese) writes every name "capitalised".
+    return [_fold_token(t) for t in raw], [not t[:1].islower() for t in raw]
 
 
 # Transliteration of Cyrillic (Russian, Kazakh, Kyrgyz, Tajik, Uzbek letters) to Latin,
@@ -164,6 +166,9 @@ class Gazetteer:
     # Stems of one-word names for languages whose case endings no rule lists (Czech
     # "Kazachstánu", Serbian "Ruskoj", Armenian "Ադրբեջանի"): stem -> (code, CLDR-only).
     stems: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    stem_heads: frozenset[str] = frozenset()
+    # first word of a term -> the lengths (in words) of terms starting with it, longest first
+    sizes_by_first: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def place_name(self, written: str) -> str | None:
         """The English name of a place the gazetteer knows ("ДУШАНБЕ" -> Dushanbe), else None."""
@@ -171,30 +176,49 @@ class Gazetteer:
 
     def mentions(self, text: str) -> Counter[str]:
         """Country code -> number of mentions in the text (longest match first)."""
+        return self.mentions_and_lead(text, 0)[0]
+
+    def mentions_and_lead(self, text: str, lead_words: int) -> tuple[Counter[str], Counter[str]]:
+        """Mentions in the whole text, and among them those in its first ``lead_words`` words."""
         words, capitals = cased_tokens(text)
         counts: Counter[str] = Counter()
+        lead: Counter[str] = Counter()
+        sizes_by_first = self.sizes_by_first
         i = 0
         while i < len(words):
-            for size in range(min(self.max_words, len(words) - i), 0, -1):
+            # Only the term lengths that start with this word (most words start none).
+            for size in sizes_by_first.get(words[i], ()):
+                if size > len(words) - i:
+                    continue
                 term = tuple(words[i : i + size])
                 code = self.terms.get(term)
                 if code:
                     code = self._guarded(term, code, words, capitals, i, size)
                     if code:
                         counts[code] += 1
+                        if i < lead_words:
+                            lead[code] += 1
                     i += size
                     break
             else:
                 code = self._stem_code(words[i], capitals[i])
                 if code:
                     counts[code] += 1
+                    if i < lead_words:
+                        lead[code] += 1
                 i += 1
-        return counts
+        return counts, lead
 
     def _stem_code(self, word: str, capital: bool) -> str | None:
         """The country a longer word form of a one-word name stands for, if any."""
         if len(word) < MIN_STEM + 1 or not self.stems:
             return None
+        heads = self.stem_heads
+        if word[:MIN_STEM] not in heads and not (
+            word[:1] in _ARTICLE_STARTS
+            and any(word.startswith(a) and word[len(a) : len(a) + MIN_STEM] in heads for a in _ARTICLES)
+        ):
+            return None  # no stem starts like this word (nor after an Arabic article)
         for strip in _ARTICLES:
             if word.startswith(strip) and len(word) - len(strip) >= MIN_STEM:
                 word = word[len(strip) :]
@@ -408,6 +432,11 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
         if len(stem) >= MIN_STEM and stems.get(stem, (code,))[0] == code:
             stems[stem] = (code, words in capital_only)
     gazetteer.stems = stems
+    gazetteer.stem_heads = frozenset(stem[:MIN_STEM] for stem in stems)
+    sizes: dict[str, set[int]] = {}
+    for words in gazetteer.terms:
+        sizes.setdefault(words[0], set()).add(len(words))
+    gazetteer.sizes_by_first = {first: tuple(sorted(n, reverse=True)) for first, n in sizes.items()}
     gazetteer.capital_only = frozenset(capital_only)
     gazetteer.demonyms = frozenset(demonyms)
     gazetteer.not_country_before = frozenset(collected.not_before)
@@ -442,8 +471,7 @@ def tag_region(title: str, text: str, gazetteer: Gazetteer) -> RegionTags:
     weigh ``TITLE_WEIGHT``; ties go to in-region countries), whether any in-region
     country is mentioned, and the in-region share of the weighted mentions."""
     in_title = gazetteer.mentions(title)
-    in_text = gazetteer.mentions(text)
-    in_lead = gazetteer.mentions(text[:LEAD_CHARS])
+    in_text, in_lead = gazetteer.mentions_and_lead(text, LEAD_WORDS)
     counts = in_title + in_text
     weights = Counter({code: TITLE_WEIGHT * in_title[code] + in_text[code] for code in counts})
     # What a story is about: its headline names it first, its lead names it early.
