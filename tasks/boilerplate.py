@@ -109,7 +109,11 @@ def remove_boilerplate(
         if is_furniture(paragraph, rules):
             continue
         # The page repeats the headline (above the article, beside a picture, in a share box).
-        if title_form and comparison_form(strip_stamp(paragraph)) == title_form:
+        if (
+            title_form
+            and len(paragraph) < 2 * len(title) + 40
+            and comparison_form(strip_stamp(paragraph)) == title_form
+        ):
             continue
         kept.append(paragraph)
     drop = furniture_positions(kept, protected.__contains__, history, own_item_counted, by_position=True)
