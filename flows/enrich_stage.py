@@ -85,12 +85,13 @@ def enrich_batch(outcomes: list, warehouse: Warehouse, settings: Settings) -> li
             if needs_full_text(entry, outcome.feed, settings.enrich):
                 wanted.append((outcome, position, replace(entry, enrichment=dict(entry.enrichment))))
         prints += [entry_line_prints(entry) for entry in outcome.entries]
-        history = OutletHistory.for_stored_history(histories.get(outcome.feed.outlet_id, {}))
+        history = OutletHistory.for_stored_history((histories or {}).get(outcome.feed.outlet_id, {}))
         outcome.entries, problems = enrich_entries(outcome.entries, outcome.feed, rules, history)
         for problem in problems:
             logger.warning("feed %s: %s", outcome.feed.id, problem)
-    stored = _already_stored([entry for outcome in outcomes for entry in outcome.entries], warehouse)
-    warehouse.add_outlet_lines(count_sightings(p for i, p in enumerate(prints) if i not in stored))
+    if histories is not None:  # None: another process holds the state, record nothing
+        stored = _already_stored([entry for outcome in outcomes for entry in outcome.entries], warehouse)
+        warehouse.add_outlet_lines(count_sightings(p for i, p in enumerate(prints) if i not in stored))
     if not wanted:
         return outcomes
 

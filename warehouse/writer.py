@@ -192,10 +192,15 @@ class Warehouse:
         finally:
             con.close()
 
-    def outlet_line_counts(self, outlet_ids: list[str]) -> dict[str, dict[str, int]]:
-        """Each outlet's line fingerprints and on how many of its items each was seen."""
-        with self.state() as con:
-            return outlet_lines.load(con, outlet_ids)
+    def outlet_line_counts(self, outlet_ids: list[str]) -> dict[str, dict[str, int]] | None:
+        """Each outlet's line fingerprints and on how many of its items each was seen; None
+        when another process is writing the state (a backfill enriches outside the writer
+        lock): the run then goes without the outlets' history."""
+        try:
+            with self.state() as con:
+                return outlet_lines.load(con, outlet_ids)
+        except duckdb.IOException:
+            return None
 
     def add_outlet_lines(self, counts: dict[tuple[str, str], int]) -> None:
         """Sightings the enrichment stage made this run; written with the run's next commit
