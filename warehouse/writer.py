@@ -30,7 +30,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse import history, lake, story_index, wire_state
+from warehouse import history, lake, outlet_lines, story_index, wire_state
 from warehouse.failpoints import failpoint
 from warehouse.records import (
     AppearanceKey,
@@ -82,6 +82,9 @@ class CommitBatch:
     # Wire sources (warehouse/wire_state.py): guid -> version loaded; drop files picked up.
     wire_versions: dict[str, int] = field(default_factory=dict)
     drop_files: list[dict[str, Any]] = field(default_factory=list)
+    # Outlet furniture (warehouse/outlet_lines.py): (outlet id, line fingerprint) -> items
+    # of this run that carried the line.
+    outlet_lines: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 @dataclass
@@ -103,6 +106,8 @@ class Warehouse:
         self.lake_dir = self.data_dir / "lake"
         self.state_path = self.data_dir / STATE_DB
         self._schema_ready = False
+        # Outlet line sightings of the run, applied by its next commit (add_outlet_lines).
+        self.pending_outlet_lines: dict[tuple[str, str], int] = {}
 
     # -- locking -------------------------------------------------------------------------
 
@@ -162,6 +167,22 @@ class Warehouse:
             yield con
         finally:
             con.close()
+
+    def outlet_line_counts(self, outlet_ids: list[str]) -> dict[str, dict[str, int]] | None:
+        """Each outlet's line fingerprints and on how many of its items each was seen; None
+        when another process is writing the state (a backfill enriches outside the writer
+        lock): the run then goes without the outlets' history."""
+        try:
+            with self.state() as con:
+                return outlet_lines.load(con, outlet_ids)
+        except duckdb.IOException:
+            return None
+
+    def add_outlet_lines(self, counts: dict[tuple[str, str], int]) -> None:
+        """Sightings the enrichment stage made this run; written with the run's next commit
+        (in its transaction), dropped if the run never commits."""
+        for key, items in counts.items():
+            self.pending_outlet_lines[key] = self.pending_outlet_lines.get(key, 0) + items
 
     def feed_states(self) -> dict[str, dict[str, Any]]:
         """feed_id -> the feed's state row, keyed by the columns of feed_state."""
@@ -315,6 +336,10 @@ class Warehouse:
             )
         wire_state.apply(con, batch.wire_versions, batch.drop_files, batch.run_id)
         story_index.apply(con, batch.story_profiles, batch.story_bands)
+        outlet_lines.apply(
+            con, {**self.pending_outlet_lines, **batch.outlet_lines}, batch.run_id, batch.started_at
+        )
+        self.pending_outlet_lines = {}
         if batch.feed_state:
             columns = [d[0] for d in con.execute("SELECT * FROM feed_state LIMIT 0").description]
             _insert(

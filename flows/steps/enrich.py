@@ -16,11 +16,14 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.steps.collect import fetch_and_land
-from tasks.enrich import enrich_entries, enrich_entry, needs_full_text
+from tasks.enrich import count_sightings, enrich_entries, enrich_entry, entry_line_prints, needs_full_text
 from tasks.extract import extract_article
 from tasks.fetch import FetchRequest
+from tasks.furniture import OutletHistory
 from tasks.normalise import NormalisedEntry
+from tasks.reprocess import DIGEST_COLUMNS, mark_enrichment_changes
 from tasks.settings import Settings
+from warehouse.views import stored_appearance_columns
 from warehouse.writer import Warehouse
 
 
@@ -64,6 +67,23 @@ def cap_per_feed(wanted: list, settings: Settings, logger) -> list:
     return capped
 
 
+def enrich_with_outlet_history(outcomes: list, rules, warehouse: Warehouse, logger) -> None:
+    """Enrich every entry in place, each outlet's furniture learnt from its history (read
+    before); this run's line sightings are written with its commit. Without the state (another
+    process holds it: a backfill enriches outside the writer lock) nothing is learnt or recorded."""
+    histories = warehouse.outlet_line_counts(sorted({o.feed.outlet_id for o in outcomes}))
+    prints = []  # per entry, its lines as printed (before cleaning)
+    for outcome in outcomes:
+        prints += [entry_line_prints(entry) for entry in outcome.entries]
+        history = OutletHistory.for_stored_history((histories or {}).get(outcome.feed.outlet_id, {}))
+        outcome.entries, problems = enrich_entries(outcome.entries, outcome.feed, rules, history)
+        for problem in problems:
+            logger.warning("feed %s: %s", outcome.feed.id, problem)
+    if histories is not None:
+        stored = _already_stored([entry for outcome in outcomes for entry in outcome.entries], warehouse)
+        warehouse.add_outlet_lines(count_sightings(p for i, p in enumerate(prints) if i not in stored))
+
+
 @task(name="enrich", cache_policy=NO_CACHE, persist_result=False)
 def enrich_batch(outcomes: list, warehouse: Warehouse, settings: Settings) -> list:
     """Enrich every entry of the batch's ``FeedOutcome``s in place; returns them."""
@@ -75,9 +95,7 @@ def enrich_batch(outcomes: list, warehouse: Warehouse, settings: Settings) -> li
         for position, entry in enumerate(outcome.entries):
             if needs_full_text(entry, outcome.feed, settings.enrich):
                 wanted.append((outcome, position, replace(entry, enrichment=dict(entry.enrichment))))
-        outcome.entries, problems = enrich_entries(outcome.entries, outcome.feed, rules)
-        for problem in problems:
-            logger.warning("feed %s: %s", outcome.feed.id, problem)
+    enrich_with_outlet_history(outcomes, rules, warehouse, logger)
     if not wanted:
         return outcomes
 
@@ -124,3 +142,16 @@ def enrich_batch(outcomes: list, warehouse: Warehouse, settings: Settings) -> li
         tally["skipped"],
     )
     return outcomes
+
+
+def mark_replayed_changes(outcomes: list, settings: Settings) -> None:
+    """Replayed entries whose enrichment today differs from their stored row (a region,
+    agency or gazetteer change, not a text change) get an ``enrichment_digest`` that
+    makes the load step write a revision (tasks/reprocess.py)."""
+    replayed = [entry for outcome in outcomes for entry in outcome.entries]
+    stored = stored_appearance_columns(
+        settings.data_dir,
+        [(e.feed_id, e.entry_id) for e in replayed],
+        (*DIGEST_COLUMNS, "enrichment_digest"),
+    )
+    mark_enrichment_changes(replayed, stored)
