@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.options import CatalogOption, DataDirOption, settings_for
+from cli.options import CatalogOption, DataDirOption, reader_settings, settings_for
 from cli.output import console, fail
 from tasks.catalog import CatalogError, Feed, load_catalog, select_feeds
 from tasks.settings import Settings
@@ -113,7 +113,7 @@ def feeds_health(
     """Failing and dormant feeds with their last error (dormant feeds are still retried)."""
     from warehouse.queries import feed_health
 
-    rows = feed_health(settings_for(data_dir).data_dir, include_active=show_all)
+    rows = feed_health(reader_settings(data_dir).data_dir, include_active=show_all)
     if not rows:
         console.print("All feeds are healthy (or nothing was polled yet).")
         return

@@ -18,7 +18,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from cli.options import CatalogOption, DataDirOption, settings_for
+from cli.options import CatalogOption, DataDirOption, reader_settings, settings_for
 from cli.output import console, fail, print_summary
 from flows.runtime.prefect_env import configure_prefect_environment
 from tasks.backfill_request import BackfillRefused, validate_request
@@ -116,7 +116,7 @@ class _BarListener:
 
 def maintain(data_dir: DataDirOption = None) -> None:
     """Compact small Parquet files per partition and refresh the views catalogue."""
-    data_dir = settings_for(data_dir).data_dir
+    data_dir = reader_settings(data_dir).data_dir
     configure_prefect_environment(data_dir)
     from flows.maintain import maintain as maintain_flow
 

@@ -31,12 +31,17 @@ def table_dir(lake_dir: Path, table: str) -> Path:
     return Path(lake_dir) / table
 
 
+# What the writer (part-<run_id>.parquet) and compaction (part-compact-...) name their
+# files; anything else in a partition is not the project's and readers ignore it.
+PROJECT_FILE_PATTERN = "part-*.parquet"
+
+
 def table_glob(lake_dir: Path, table: str) -> str:
-    return str(table_dir(lake_dir, table) / "**" / "*.parquet")
+    return str(table_dir(lake_dir, table) / "**" / PROJECT_FILE_PATTERN)
 
 
 def has_files(lake_dir: Path, table: str) -> bool:
-    return any(table_dir(lake_dir, table).glob("*/*.parquet"))
+    return any(table_dir(lake_dir, table).glob(f"*/{PROJECT_FILE_PATTERN}"))
 
 
 def write_parquet_atomically(table: pa.Table, path: Path) -> None:
