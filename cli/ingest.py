@@ -6,11 +6,13 @@ file is refused in well under a second instead of after Prefect's start-up.
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from cli.exit_codes import EXIT_NOTHING_DONE, run_exit_code
 from cli.options import CatalogOption, DataDirOption, settings_for
 from cli.output import console, fail, is_disk_full, print_query, print_summary
 from tasks.catalog import CatalogError, load_catalog, select_feeds
@@ -42,24 +44,39 @@ def ingest(
     settings = settings_for(data_dir)
     catalog_path = catalog or settings.desk.catalog
     try:
-        select_feeds(load_catalog(catalog_path), feed, tag)
+        selected = select_feeds(load_catalog(catalog_path), feed, tag)
         # The desk's data files (agencies, boilerplate, region gazetteer): a typo there is
         # refused here, before Prefect starts or any feed is fetched.
         settings.desk.enrichment_rules()
     except (CatalogError, DataFileError) as error:
         fail(str(error))
-    try:
-        summary = run_ingest(
-            settings.data_dir, catalog=str(catalog_path), feed_ids=feed or None, tags=tag or None, force=force
-        )
-    except Exception as error:
-        if not is_disk_full(error):
-            raise
-        fail(
-            f"the disk holding {settings.data_dir} is full ({error}). Readers see nothing of this run; "
-            "free space and rerun: the next run finishes or discards what this one left."
-        )
+    console.print(
+        f"{'Polling' if force else 'Checking'} {len(selected)} feeds from {catalog_path} "
+        f"({'all of them' if force else 'those that are due'}) into {settings.data_dir}"
+    )
+    summary = _run_or_fail(
+        settings.data_dir, catalog=str(catalog_path), feed_ids=feed or None, tags=tag or None, force=force
+    )
     print_summary(summary)
+    raise typer.Exit(code=run_exit_code(summary))
+
+
+def _run_or_fail(data_dir: Path, **parameters):
+    """``run_ingest``, or a one-paragraph refusal (exit 2) when the run could not finish."""
+    try:
+        return run_ingest(data_dir, **parameters)
+    except Exception as error:
+        if is_disk_full(error):
+            fail(
+                f"the disk holding {data_dir} is full ({error}). Readers see nothing of this run; "
+                "free space and rerun: the next run finishes or discards what this one left."
+            )
+        traceback.print_exc()
+        fail(
+            f"the run could not finish ({type(error).__name__}: {error}); what it committed stays, "
+            "and the next run finishes or discards anything it left half-done",
+            code=EXIT_NOTHING_DONE,
+        )
 
 
 def demo(data_dir: DataDirOption = None) -> None:

@@ -18,6 +18,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from cli.exit_codes import run_exit_code
 from cli.options import CatalogOption, DataDirOption, reader_settings, settings_for
 from cli.output import console, fail, print_summary
 from flows.runtime.prefect_env import configure_prefect_environment
@@ -83,6 +84,7 @@ def backfill(
             summary = backfill_flow(catalog=str(catalog_path), data_dir=str(settings.data_dir), **parameters)
         progress.update(bar, completed=len(feeds))
     print_summary(summary)
+    raise typer.Exit(code=run_exit_code(summary))
 
 
 class _BarListener:

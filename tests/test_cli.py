@@ -27,7 +27,7 @@ def test_feeds_check_reports_dead_and_broken_feeds(sample_server, tmp_path):
         encoding="utf-8",
     )
     result = runner.invoke(app, ["feeds", "check", "--catalog", str(catalog)], terminal_width=200)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "HTTP 404" in result.output and "not a parseable feed" in result.output
     assert "rss20" in result.output and "atom10" in result.output
 
