@@ -4,15 +4,12 @@ codes"): 0 all good, 3 some feeds failed, 2 every feed failed or nothing could b
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT
+from conftest import run_newswire
 
 pytestmark = pytest.mark.slow
 
@@ -34,17 +31,8 @@ def closed_port() -> int:
         return probe.getsockname()[1]  # closed again when this returns: connections are refused
 
 
-def newswire(*args: str, api_url: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWIRE_")}
-    env.update(PYTHONPATH=str(REPO_ROOT), COLUMNS="200", PREFECT_API_URL=api_url)
-    return subprocess.run(
-        [sys.executable, "-m", "cli.app", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def newswire(*args: str, api_url: str, cwd: Path):
+    return run_newswire(*args, cwd=cwd, PREFECT_API_URL=api_url)
 
 
 def write_catalog(path: Path, feeds: dict[str, str]) -> Path:

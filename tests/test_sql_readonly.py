@@ -4,29 +4,15 @@ nothing outside the lake read, every input form answered clearly."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import REPO_ROOT, ingest_sample
+from conftest import ingest_sample, run_newswire
 
 pytestmark = pytest.mark.slow
-
-
-def newswire(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "cli.app", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**__import__("os").environ, "PYTHONPATH": str(REPO_ROOT), "COLUMNS": "200"},
-    )
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +28,7 @@ def warehouse(prefect_server, tmp_path_factory) -> Path:
 
 
 def sql(data_dir: Path, *args: str, cwd: Path, stdin: str | None = None):
-    return newswire("sql", "--data-dir", str(data_dir), *args, cwd=cwd, stdin=stdin)
+    return run_newswire("sql", "--data-dir", str(data_dir), *args, cwd=cwd, stdin=stdin)
 
 
 def test_copy_to_a_file_is_refused_and_writes_nothing(warehouse, tmp_path):
@@ -115,7 +101,7 @@ def test_unknown_files_in_a_partition_change_no_view(warehouse, tmp_path):
 def test_readers_refuse_a_data_dir_without_a_warehouse(tmp_path):
     missing = tmp_path / "typo"
     for command in (["sql", "SELECT 1"], ["stats"], ["feeds", "health"], ["dedupe"], ["maintain"]):
-        result = newswire(*command, "--data-dir", str(missing), cwd=tmp_path)
+        result = run_newswire(*command, "--data-dir", str(missing), cwd=tmp_path)
         assert result.returncode == 2, command
         assert f"no newswire warehouse at {missing}" in result.stderr, command
         assert "Traceback" not in result.stderr
