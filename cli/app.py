@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import typer
 
-from cli import enrich, feeds, ingest, operate, query
+from cli import enrich, feeds, ingest, operate, query, server
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Poll news feeds into a queryable story history."
 )
 feeds_app = typer.Typer(no_args_is_help=True, help="The feed catalogue.")
 app.add_typer(feeds_app, name="feeds")
+server_app = typer.Typer(no_args_is_help=True, help="The background Prefect server flows run against.")
+app.add_typer(server_app, name="server")
 
 app.command("enrich")(enrich.enrich_command)
 app.command("ingest")(ingest.ingest)
@@ -30,6 +32,8 @@ app.command("serve")(operate.serve)
 feeds_app.command("list")(feeds.feeds_list)
 feeds_app.command("check")(feeds.feeds_check)
 feeds_app.command("health")(feeds.feeds_health)
+server_app.command("status")(server.server_status)
+server_app.command("stop")(server.server_stop)
 
 if __name__ == "__main__":
     app()

@@ -22,10 +22,11 @@ from warehouse.queries import DEMO_ENRICHMENT_QUERY, DEMO_QUERY, TOTALS_QUERY
 
 
 def run_ingest(data_dir: Path, **parameters):
-    """The ingest flow in this process (Prefect's embedded API unless PREFECT_API_URL)."""
-    from flows.runtime.prefect_env import configure_prefect_environment
+    """The ingest flow in this process, against PREFECT_API_URL or the data directory's
+    background Prefect server (started by the first command that needs it)."""
+    from flows.runtime.prefect_env import connect_prefect
 
-    configure_prefect_environment(data_dir)
+    connect_prefect(data_dir, console.print)
     from flows.ingest import ingest as ingest_flow
 
     return ingest_flow(data_dir=str(data_dir), **parameters)
@@ -86,7 +87,6 @@ def demo(data_dir: DataDirOption = None) -> None:
     data_dir = settings_for(data_dir).data_dir
     with FeedServer(SAMPLE_DIR) as server:
         console.print(f"Serving the offline sample from {SAMPLE_DIR} at {server.base_url}")
-        console.print("Starting Prefect (embedded, no server needed; the first start takes ~20 s)...")
         summary = run_ingest(
             data_dir,
             catalog=str(SAMPLE_DIR / "catalog.toml"),

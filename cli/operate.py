@@ -21,7 +21,7 @@ from rich.table import Table
 from cli.exit_codes import run_exit_code
 from cli.options import CatalogOption, DataDirOption, reader_settings, settings_for
 from cli.output import console, fail, print_summary
-from flows.runtime.prefect_env import configure_prefect_environment
+from flows.runtime.prefect_env import configure_prefect_environment, connect_prefect
 from tasks.backfill_request import BackfillRefused, validate_request
 from tasks.catalog import CatalogError, load_catalog, select_feeds
 
@@ -75,7 +75,7 @@ def backfill(
         _, feeds = validate_request(load_catalog(catalog_path), **parameters)
     except (BackfillRefused, CatalogError) as error:
         fail(str(error))
-    configure_prefect_environment(settings.data_dir)
+    connect_prefect(settings.data_dir, console.print)
     from flows.backfill import backfill as backfill_flow
 
     with Progress(*PROGRESS_COLUMNS, console=console) as progress:
@@ -119,7 +119,7 @@ class _BarListener:
 def maintain(data_dir: DataDirOption = None) -> None:
     """Compact small Parquet files per partition and refresh the views catalogue."""
     data_dir = reader_settings(data_dir).data_dir
-    configure_prefect_environment(data_dir)
+    connect_prefect(data_dir, console.print)
     from flows.maintain import maintain as maintain_flow
 
     report = maintain_flow(data_dir=str(data_dir))
