@@ -165,15 +165,26 @@ def serve(
         _serve_deployments(catalog_path, str(settings.data_dir.resolve()), interval, maintain_cron, timezone)
     finally:
         if server is not None:
+            from flows.runtime.background_server import forget_server
+
+            forget_server(server.home)
             server.stop()
 
 
 def _start_local_server():
+    """serve's own supervised server (stopped when serve stops), after stopping the data
+    dir's background one: one server per Prefect home. Recorded, so an ingest from another
+    shell meanwhile reuses it."""
+    from flows.runtime.background_server import record_server, stop_server
     from flows.runtime.local_server import LocalPrefectServer
 
-    server = LocalPrefectServer(Path(os.environ["PREFECT_HOME"]), ui=True)
+    home = Path(os.environ["PREFECT_HOME"])
+    if stop_server(home):
+        console.print("Stopped the background Prefect server; serve runs its own until it exits.")
+    server = LocalPrefectServer(home, ui=True)
     console.print(f"Starting a local Prefect server (log: {server.log_path}); ~30 s the first time...")
     server.start()
+    record_server(home, server)
     os.environ["PREFECT_API_URL"] = server.api_url
     console.print(f"Prefect UI: {server.ui_url}   API: {server.api_url}")
     console.print(

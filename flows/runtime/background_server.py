@@ -84,18 +84,28 @@ def ensure_server(home: Path) -> tuple[ServerRecord, bool]:
         if record:
             return record, False
         _stop_recorded(home)  # a stale record's process, if it still lingers
-        server = LocalPrefectServer(home, ui=True).start()
-        record = ServerRecord(
-            pid=server.process.pid,
-            port=server.port,
-            api_url=server.api_url,
-            ui_url=server.ui_url,
-            log_path=str(server.log_path),
-        )
-        temporary = home / f".{RECORD_FILE}.tmp"
-        temporary.write_text(json.dumps(asdict(record)), encoding="utf-8")
-        os.replace(temporary, home / RECORD_FILE)
-        return record, True
+        return record_server(home, LocalPrefectServer(home, ui=True).start()), True
+
+
+def record_server(home: Path, server: LocalPrefectServer) -> ServerRecord:
+    """Write ``server.json`` for a started server, so later commands find and reuse it
+    (``serve`` records its own server too: an ingest from another shell meanwhile uses it
+    instead of starting a second server on the same SQLite database)."""
+    record = ServerRecord(
+        pid=server.process.pid,
+        port=server.port,
+        api_url=server.api_url,
+        ui_url=server.ui_url,
+        log_path=str(server.log_path),
+    )
+    temporary = Path(home) / f".{RECORD_FILE}.tmp"
+    temporary.write_text(json.dumps(asdict(record)), encoding="utf-8")
+    os.replace(temporary, Path(home) / RECORD_FILE)
+    return record
+
+
+def forget_server(home: Path) -> None:
+    (Path(home) / RECORD_FILE).unlink(missing_ok=True)
 
 
 def _stop_recorded(home: Path) -> ServerRecord | None:
