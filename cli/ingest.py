@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from cli.exit_codes import EXIT_NOTHING_DONE, run_exit_code
 from cli.options import CatalogOption, DataDirOption, settings_for
-from cli.output import console, fail, is_disk_full, print_query, print_summary
+from cli.output import console, errors, fail, is_disk_full, print_query, print_summary
 from tasks.catalog import CatalogError, load_catalog, select_feeds
 from tasks.datafiles import DataFileError
 from tasks.desk import SAMPLE_DIR
@@ -24,9 +25,13 @@ from warehouse.queries import DEMO_ENRICHMENT_QUERY, DEMO_QUERY, TOTALS_QUERY
 def run_ingest(data_dir: Path, **parameters):
     """The ingest flow in this process, against PREFECT_API_URL or the data directory's
     background Prefect server (started by the first command that needs it)."""
+    from flows.runtime import stop
     from flows.runtime.prefect_env import connect_prefect
 
+    stop.enable(lambda message: errors.print(f"[yellow]{escape(message)}[/]"))
     connect_prefect(data_dir, console.print)
+    if stop.requested():
+        fail("stopped before the run started; nothing was done", code=stop.exit_code())
     from flows.ingest import ingest as ingest_flow
 
     return ingest_flow(data_dir=str(data_dir), **parameters)
@@ -59,7 +64,20 @@ def ingest(
         settings.data_dir, catalog=str(catalog_path), feed_ids=feed or None, tags=tag or None, force=force
     )
     print_summary(summary)
-    raise typer.Exit(code=run_exit_code(summary))
+    raise typer.Exit(code=_stopped_exit_code(len(selected)) or run_exit_code(summary))
+
+
+def _stopped_exit_code(selected: int) -> int | None:
+    """130/143 when the operator stopped the run (what was committed is printed above)."""
+    from flows.runtime import stop
+
+    if not stop.requested():
+        return None
+    console.print(
+        "Stopped before the end: the summary above is what was committed; feeds not fetched "
+        f"(of the {selected} selected) stay due for the next run."
+    )
+    return stop.exit_code()
 
 
 def _run_or_fail(data_dir: Path, **parameters):

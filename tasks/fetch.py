@@ -17,7 +17,7 @@ import hashlib
 import ipaddress
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -82,6 +82,8 @@ class FetchResult:
     previous_body_sha256: str | None = None
     error_kind: str | None = None
     error: str | None = None
+    # Not fetched: the run was asked to stop (Ctrl-C) before this request started.
+    skipped: bool = False
 
     @property
     def not_modified(self) -> bool:
@@ -141,9 +143,12 @@ def _backoff_delay(limits: FetchLimits, attempt: int) -> float:
 class Fetcher:
     """One run's HTTP machinery: a shared client plus politeness limits."""
 
-    def __init__(self, limits: FetchLimits, resolver=None):
+    def __init__(self, limits: FetchLimits, resolver=None, should_stop: Callable[[], bool] | None = None):
         self.limits = limits
         self._resolver = resolver
+        # Asked before each request starts (after waiting for its politeness slot): a
+        # run told to stop lets requests in flight finish and starts no new ones.
+        self._should_stop = should_stop or (lambda: False)
         # One client per destination policy: the strict one for ordinary feeds, an open
         # one for feeds that may reach private networks (their pooled connections must
         # never serve a strict request).
@@ -216,6 +221,9 @@ class Fetcher:
         result.redirects = []
         try:
             async with self._host_semaphore(request.url), self._global:
+                if self._should_stop():
+                    result.skipped = True
+                    return None
                 async with asyncio.timeout(self.limits.total_timeout_s):
                     await self._get_following_redirects(request, result, policy)
         except FetchRefused as error:
@@ -329,12 +337,16 @@ class Fetcher:
         return b"".join(chunks)
 
 
-async def fetch_all(requests: Iterable[FetchRequest], limits: FetchLimits) -> list[FetchResult]:
+async def fetch_all(
+    requests: Iterable[FetchRequest], limits: FetchLimits, should_stop: Callable[[], bool] | None = None
+) -> list[FetchResult]:
     """Fetch every request concurrently; results come back in request order."""
-    async with Fetcher(limits) as fetcher:
+    async with Fetcher(limits, should_stop=should_stop) as fetcher:
         return list(await asyncio.gather(*(fetcher.fetch(request) for request in requests)))
 
 
-def fetch_feeds(requests: list[FetchRequest], limits: FetchLimits) -> list[FetchResult]:
+def fetch_feeds(
+    requests: list[FetchRequest], limits: FetchLimits, should_stop: Callable[[], bool] | None = None
+) -> list[FetchResult]:
     """Synchronous entry point for flows and tests."""
-    return asyncio.run(fetch_all(requests, limits))
+    return asyncio.run(fetch_all(requests, limits, should_stop))
