@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ipaddress
+import os
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -135,6 +136,31 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+def describe_network_error(error: BaseException, url: str) -> str:
+    """What an operator needs from a network failure: the host and port tried and the
+    operating system's reason ("Connection refused"), not only httpx's "All connection
+    attempts failed"."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = "?"
+    detail = str(error) or "the server closed or reset the connection mid-response"
+    reason, cause = None, error
+    while cause is not None and reason is None:
+        if isinstance(cause, OSError) and (cause.errno or cause.strerror):
+            # asyncio's strerror is "Connect call failed (...)"; the errno says why.
+            reason = (
+                os.strerror(cause.errno)
+                if isinstance(cause.errno, int) and cause.errno > 0
+                else cause.strerror
+            )
+        cause = cause.__cause__ or cause.__context__
+    if reason and reason.lower() not in detail.lower():
+        detail = f"{detail} ({reason})"
+    return f"{type(error).__name__} to {parts.hostname}:{port}: {detail}"
+
+
 def _backoff_delay(limits: FetchLimits, attempt: int) -> float:
     base = limits.backoff_base_s * (2 ** (attempt - 1))
     return base + random.uniform(0, limits.backoff_base_s)
@@ -253,8 +279,8 @@ class Fetcher:
         except (UnsupportedEncoding, ValueError) as error:
             return self._final_error(result, "decoding", str(error))
         except (httpx.TransportError, httpx.DecodingError, OSError) as error:
-            detail = str(error) or "the server closed or reset the connection mid-response"
-            result.error_kind, result.error = "network", f"{type(error).__name__}: {detail}"
+            result.error_kind = "network"
+            result.error = describe_network_error(error, result.final_url or request.url)
             return _backoff_delay(self.limits, result.attempts)
 
         status = result.status or 0

@@ -32,7 +32,8 @@ def test_home_pointing_at_a_file_is_one_clear_line(tmp_path):
     for command in (["sql", "SELECT 1"], ["stats"], ["ingest"]):
         done = run_newswire(*command, cwd=tmp_path, NEWSWIRE_HOME=str(home))
         assert done.returncode == 2, command
-        assert "is a file, not a directory" in " ".join(done.stderr.split()) and "Traceback" not in done.stderr
+        assert "is a file, not a directory" in " ".join(done.stderr.split())
+        assert "Traceback" not in done.stderr
 
 
 def test_catalogue_errors_are_printed_verbatim(tmp_path):
