@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from cli.exit_codes import run_exit_code
 from cli.options import CatalogOption, DataDirOption, reader_settings, settings_for
-from cli.output import console, fail, print_summary
+from cli.output import console, errors, fail, print_summary
 from flows.runtime.prefect_env import configure_prefect_environment, connect_prefect
 from tasks.backfill_request import BackfillRefused, validate_request
 from tasks.catalog import CatalogError, load_catalog, select_feeds
@@ -133,6 +134,22 @@ def maintain(data_dir: DataDirOption = None) -> None:
         f"{len(report.partitions)} partitions compacted, {report.files_removed} files removed, "
         "views refreshed."
     )
+    _report_foreign_files(data_dir)
+
+
+def _report_foreign_files(data_dir: Path) -> None:
+    from warehouse.lake import foreign_files
+    from warehouse.schema import TABLES
+
+    lake_dir = Path(data_dir) / "lake"
+    stray = foreign_files(lake_dir, TABLES)
+    if stray:
+        names = ", ".join(str(path.relative_to(lake_dir)) for path in stray[:10])
+        more = f" and {len(stray) - 10} more" if len(stray) > 10 else ""
+        errors.print(
+            f"{len(stray)} files in {lake_dir} are not newswire's (only part-*.parquet are): "
+            f"{escape(names)}{more}. The views and compaction ignore them; move them out of the lake."
+        )
 
 
 def serve(

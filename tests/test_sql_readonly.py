@@ -84,7 +84,7 @@ def test_empty_sql_is_a_clear_message(warehouse, tmp_path, text):
     assert "no SQL statement given" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_unknown_files_in_a_partition_change_no_view(warehouse, tmp_path):
+def test_unknown_files_in_a_partition_change_no_view(warehouse, prefect_server, tmp_path):
     def describe() -> tuple[list, int]:
         shape = sql(warehouse, "--format", "json", "DESCRIBE stories", cwd=tmp_path)
         count = sql(warehouse, "--format", "json", "SELECT count(*) AS n FROM story_versions", cwd=tmp_path)
@@ -95,6 +95,12 @@ def test_unknown_files_in_a_partition_change_no_view(warehouse, tmp_path):
     stray = pa.table({"story_id": ["x"], "run_id": ["x"], "surprise": [1]})
     pq.write_table(stray, partition / "export.parquet")  # not the project's name
     pq.write_table(stray, partition / "part-someone-else.parquet")  # the name, not the columns
+    assert describe() == before
+    maintained = run_newswire(
+        "maintain", "--data-dir", str(warehouse), cwd=tmp_path, PREFECT_API_URL=prefect_server
+    )
+    assert maintained.returncode == 0, maintained.stderr
+    assert "export.parquet" in maintained.stderr and "not newswire's" in maintained.stderr
     assert describe() == before
 
 

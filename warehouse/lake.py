@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import shutil
 from collections import defaultdict
+from collections.abc import Iterable
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,18 @@ PROJECT_FILE_PATTERN = "part-*.parquet"
 
 def table_glob(lake_dir: Path, table: str) -> str:
     return str(table_dir(lake_dir, table) / "**" / PROJECT_FILE_PATTERN)
+
+
+def foreign_files(lake_dir: Path, tables: Iterable[str]) -> list[Path]:
+    """Files in the tables' partitions that are not the project's (readers and compaction
+    ignore them; ``maintain`` names them so someone moves them out)."""
+    found = []
+    for table in tables:
+        for path in sorted(table_dir(lake_dir, table).glob("*/*")):
+            ours = fnmatch(path.name, PROJECT_FILE_PATTERN) or path.name.startswith(".")  # temporaries
+            if path.is_file() and not ours:
+                found.append(path)
+    return found
 
 
 def has_files(lake_dir: Path, table: str) -> bool:
