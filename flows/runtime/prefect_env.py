@@ -8,6 +8,7 @@ Anything the operator already set (e.g. PREFECT_API_URL for a real server) wins.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def connect_prefect(data_dir: Path, announce: Callable[[str], None]) -> None:
     (PREFECT_API_URL), else the data directory's background server, started now if it is
     not running (flows/runtime/background_server.py). ``announce`` says what is waited for."""
     configure_prefect_environment(data_dir)
-    if os.environ.get("PREFECT_API_URL"):
+    if os.environ.get("PREFECT_API_URL") or _api_url_already_configured():
         return
     from flows.runtime.background_server import ensure_server, running_server
 
@@ -47,3 +48,13 @@ def connect_prefect(data_dir: Path, announce: Callable[[str], None]) -> None:
         )
     record, _ = ensure_server(home)
     os.environ["PREFECT_API_URL"] = record.api_url
+
+
+def _api_url_already_configured() -> bool:
+    """Prefect already imported and pointed at an API in this process (a caller embedding
+    the CLI, e.g. inside ``prefect_test_harness``); never imports Prefect itself."""
+    if "prefect" not in sys.modules:
+        return False
+    from prefect.settings import PREFECT_API_URL
+
+    return bool(PREFECT_API_URL.value())
