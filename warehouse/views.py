@@ -23,10 +23,15 @@ STATE_SNAPSHOTS = ("feed_state", "runs")
 
 
 def _scan(lake_dir: Path, table: str) -> str:
+    # Only the project's files (part-*.parquet, what the writer and compaction name them)
+    # and only the schema's columns: a stray file in a partition (someone's COPY, a
+    # plain-DuckDB export) can neither add rows nor widen the view's schema.
     glob = table_glob(lake_dir, table).replace("'", "''")
+    spec = TABLES[table]
+    columns = ", ".join(f'"{name}"' for name in (*spec.schema.names, spec.partition))
     scan = (
-        f"read_parquet('{glob}', hive_partitioning = true, union_by_name = true, "
-        "hive_types = {'date': DATE})"
+        f"(SELECT {columns} FROM read_parquet('{glob}', hive_partitioning = true, "
+        "union_by_name = true, hive_types = {'date': DATE}))"
     )
     runs = _state_snapshot_path(lake_dir, "runs")
     if not runs.exists():

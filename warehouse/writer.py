@@ -101,6 +101,12 @@ class RecoveryReport:
 class Warehouse:
     """Paths and operations of one data directory."""
 
+    @staticmethod
+    def exists_at(data_dir: Path) -> bool:
+        """A warehouse was created here (a run took the writer lock at least once)."""
+        data_dir = Path(data_dir)
+        return (data_dir / LOCK_FILE).is_file() or (data_dir / STATE_DB).is_file()
+
     def __init__(self, data_dir: Path):
         self.data_dir = Path(data_dir)
         self.lake_dir = self.data_dir / "lake"
