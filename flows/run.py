@@ -92,13 +92,14 @@ class RunSummary:
         }
 
 
-def new_run_id() -> str:
-    """A sortable run id: UTC time plus the Prefect flow run's id (or a random suffix)."""
-    from prefect.runtime import flow_run
-
-    prefect_id = flow_run.get_id()
-    suffix = (prefect_id or uuid.uuid4().hex)[:8]
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{suffix}"
+def new_run_id(label: str = "") -> str:
+    """A unique, sortable run id: the UTC start second, an optional label, and a whole
+    random UUID. The second alone, or a prefix of the Prefect flow-run id, is not unique:
+    runs a Prefect server creates on a schedule start in the same second and share the
+    flow-run id's first digits, and the second run then collided with the first's ledger
+    row and left its staging folder behind."""
+    middle = f"-{label}" if label else ""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}{middle}-{uuid.uuid4().hex}"
 
 
 def feed_status(outcome: FeedOutcome, replayed: bool = False) -> str:

@@ -89,10 +89,13 @@ class RecoveryReport:
     published_runs: list[str] = field(default_factory=list)
     discarded_runs: list[str] = field(default_factory=list)
     temp_files_removed: int = 0
+    stale_staging_removed: int = 0
 
     @property
     def anything(self) -> bool:
-        return bool(self.published_runs or self.discarded_runs or self.temp_files_removed)
+        return bool(
+            self.published_runs or self.discarded_runs or self.temp_files_removed or self.stale_staging_removed
+        )
 
 
 class Warehouse:
@@ -117,10 +120,11 @@ class Warehouse:
                 if report.anything:
                     log.warning(
                         "recovered after an interrupted run: published %s, discarded %s, "
-                        "removed %d temp files",
+                        "removed %d temp files and %d leftover staging folders",
                         report.published_runs,
                         report.discarded_runs,
                         report.temp_files_removed,
+                        report.stale_staging_removed,
                     )
                 yield self
             finally:
@@ -355,10 +359,15 @@ class Warehouse:
         for run_id, files in pending:
             self._publish(run_id, [tuple(m) for m in json.loads(files)])
             report.published_runs.append(run_id)
+        # Every staging folder left now is not needed: either its run never committed (the
+        # rows are discarded with it), or its run is published and the folder is what a
+        # kill between publication and clean-up left (its files are already in the lake).
         for run_id in lake.staged_run_ids(self.lake_dir):
+            lake.discard_staging(self.lake_dir, run_id)
             if run_id not in committed:
-                lake.discard_staging(self.lake_dir, run_id)
                 report.discarded_runs.append(run_id)
+            else:
+                report.stale_staging_removed += 1
         if committed and not report.published_runs:
             # A run killed after marking itself published but before exporting the reader
             # snapshots leaves readers one run behind; re-export (milliseconds).
