@@ -8,7 +8,6 @@ import time
 from datetime import UTC, datetime
 
 from conftest import ingest_sample
-
 from flows.run import new_run_id
 from warehouse import lake
 from warehouse.views import open_reader
@@ -52,7 +51,9 @@ def test_two_ingests_started_in_the_same_second_both_commit(prefect_server, samp
     assert lake.staged_run_ids(data_dir / "lake") == []
 
 
-def test_recovery_removes_staging_of_published_and_of_uncommitted_runs(prefect_server, sample_server, data_dir):
+def test_recovery_removes_staging_of_published_and_of_uncommitted_runs(
+    prefect_server, sample_server, data_dir
+):
     summary = ingest_sample(data_dir, sample_server, feed_ids=["24kg-en"])
     staging = data_dir / "lake" / lake.STAGING
     # A kill between publication and clean-up leaves the published run's folder; a kill

@@ -93,9 +93,8 @@ class RecoveryReport:
 
     @property
     def anything(self) -> bool:
-        return bool(
-            self.published_runs or self.discarded_runs or self.temp_files_removed or self.stale_staging_removed
-        )
+        removed = self.temp_files_removed + self.stale_staging_removed
+        return bool(self.published_runs or self.discarded_runs or removed)
 
 
 class Warehouse:
