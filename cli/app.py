@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import enrich, feeds, ingest, operate, query
+from cli import enrich, feeds, ingest, lifecycle, operate, query
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Poll news feeds into a queryable story history."
@@ -29,6 +29,11 @@ app.command("serve")(operate.serve)
 feeds_app.command("list")(feeds.feeds_list)
 feeds_app.command("check")(feeds.feeds_check)
 feeds_app.command("health")(feeds.feeds_health)
+app.command("migrate")(lifecycle.migrate)
+
+# Every command refuses a warehouse of another schema version with one clear message.
+for command in [*app.registered_commands, *feeds_app.registered_commands]:
+    command.callback = lifecycle.refuse_other_schema_versions(command.callback)
 
 if __name__ == "__main__":
     app()

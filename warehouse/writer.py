@@ -23,14 +23,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from warehouse import history, lake, story_index, wire_state
+from warehouse import history, lake, migrations, story_index, versions, wire_state
 from warehouse.failpoints import failpoint
 from warehouse.records import (
     AppearanceKey,
@@ -85,6 +84,13 @@ class CommitBatch:
 
 
 @dataclass
+class MigrationReport:
+    from_version: int
+    to_version: int
+    steps: list[str] = field(default_factory=list)
+
+
+@dataclass
 class RecoveryReport:
     published_runs: list[str] = field(default_factory=list)
     discarded_runs: list[str] = field(default_factory=list)
@@ -111,21 +117,28 @@ class Warehouse:
     @contextmanager
     def writer(self, on_wait: Callable[[str], None] | None = None) -> Iterator[Warehouse]:
         """Hold the writer lock for a run, after finishing whatever a killed run left."""
+        with self._locked(on_wait):
+            report = self.recover()
+            if report.anything:
+                log.warning(
+                    "recovered after an interrupted run: published %s, discarded %s, "
+                    "removed %d temp files and %d leftover staging folders",
+                    report.published_runs,
+                    report.discarded_runs,
+                    report.temp_files_removed,
+                    report.stale_staging_removed,
+                )
+            yield self
+
+    @contextmanager
+    def _locked(self, on_wait: Callable[[str], None] | None) -> Iterator[None]:
+        """The writer lock alone (``writer`` adds recovery; ``migrate`` must not recover
+        before the state is at this version)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.data_dir / LOCK_FILE, "a+") as handle:
             self._acquire(handle, on_wait)
             try:
-                report = self.recover()
-                if report.anything:
-                    log.warning(
-                        "recovered after an interrupted run: published %s, discarded %s, "
-                        "removed %d temp files and %d leftover staging folders",
-                        report.published_runs,
-                        report.discarded_runs,
-                        report.temp_files_removed,
-                        report.stale_staging_removed,
-                    )
-                yield self
+                yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -157,14 +170,43 @@ class Warehouse:
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(self.state_path), config={"memory_limit": STATE_MEMORY_LIMIT})
         try:
-            # A run opens the state a dozen times; the schema needs creating once per process.
+            # A run opens the state a dozen times; the version is checked once per process.
             if not self._schema_ready:
-                con.execute(resources.files("warehouse").joinpath("sql/state.sql").read_text())
-                con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+                found = versions.state_version(con)
+                if found is None:
+                    migrations.create_state(con)
+                versions.check(self.data_dir, found)
                 self._schema_ready = True
             yield con
         finally:
             con.close()
+
+    def migrate(self, on_step: Callable[[migrations.Migration], None] | None = None) -> MigrationReport:
+        """Bring an older warehouse to this code's schema version (``newswire migrate``),
+        under the writer lock. Each step commits with its version bump, so a killed
+        migration is finished by running it again. A newer warehouse is refused."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self._locked(None):
+            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(str(self.state_path), config={"memory_limit": STATE_MEMORY_LIMIT})
+            try:
+                found = versions.state_version(con)
+                if found is None:
+                    migrations.create_state(con)
+                    found = SCHEMA_VERSION
+                if found > SCHEMA_VERSION:
+                    raise versions.SchemaVersionError(self.data_dir, found)
+                steps = migrations.apply_pending(con, found, on_step)
+            finally:
+                con.close()
+            self._schema_ready = False
+            # Now at this version: finish what a killed run left, and restamp the reader
+            # snapshots (readers check their version stamp).
+            self.recover()
+            with self.state() as con:
+                self._export_snapshots(con)
+            write_catalog(self.data_dir)
+        return MigrationReport(from_version=found, to_version=SCHEMA_VERSION, steps=[s.name for s in steps])
 
     def feed_states(self) -> dict[str, dict[str, Any]]:
         """feed_id -> the feed's state row, keyed by the columns of feed_state."""
