@@ -31,6 +31,7 @@ feeds_app.command("check")(feeds.feeds_check)
 feeds_app.command("health")(feeds.feeds_health)
 app.command("migrate")(lifecycle.migrate)
 app.command("export")(lifecycle.export)
+app.command("prune")(lifecycle.prune)
 
 # Every command refuses a warehouse of another schema version with one clear message.
 for command in [*app.registered_commands, *feeds_app.registered_commands]:

@@ -88,3 +88,70 @@ def export(
         f"exported {sum(t.rows for t in report.tables)} rows of {len(report.tables)} table(s), "
         f"{report.start}..{report.end}, schema version {report.schema_version}, to {out}"
     )
+
+
+def prune(
+    raw_older_than: Annotated[
+        int | None,
+        typer.Option("--raw-older-than", help="Days; default NEWSWIRE_RETENTION_RAW_DAYS (0 = keep all)."),
+    ] = None,
+    fetches_older_than: Annotated[
+        int | None,
+        typer.Option(
+            "--fetches-older-than", help="Days; default NEWSWIRE_RETENTION_FETCHES_DAYS (0 = keep all)."
+        ),
+    ] = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Delete (without it: a dry run).")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Delete raw payloads and fetch records older than the retention policy (a dry run
+    unless --apply). Stories and appearances are never pruned."""
+    from datetime import UTC
+
+    from rich.progress import Progress
+
+    from flows.run import new_run_id
+    from warehouse.retention import prune as prune_warehouse
+    from warehouse.writer import Warehouse
+
+    settings = settings_for(data_dir)
+    raw_days = settings.retention.raw_days if raw_older_than is None else raw_older_than
+    fetches_days = settings.retention.fetches_days if fetches_older_than is None else fetches_older_than
+    if raw_days < 0 or fetches_days < 0:
+        fail("retention days must not be negative")
+    if not raw_days and not fetches_days:
+        fail(
+            "no retention policy: give --raw-older-than / --fetches-older-than days, or set "
+            "NEWSWIRE_RETENTION_RAW_DAYS / NEWSWIRE_RETENTION_FETCHES_DAYS"
+        )
+    warehouse = Warehouse(settings.data_dir)
+    with warehouse.writer(on_wait=console.print), Progress(console=console, transient=True) as progress:
+        bar = progress.add_task("raw store", total=None)
+        report = prune_warehouse(
+            warehouse,
+            new_run_id("prune"),
+            datetime.now(UTC),
+            raw_days=raw_days,
+            fetches_days=fetches_days,
+            dry_run=not apply,
+            on_progress=lambda done, total: progress.update(bar, completed=done, total=total),
+        )
+    print_prune_report(report)
+
+
+def print_prune_report(report) -> None:
+    verb = "would delete" if report.dry_run else "deleted"
+    if report.raw_days:
+        console.print(
+            f"raw payloads older than {report.raw_days} days: {verb} {report.raw_objects_pruned} of "
+            f"{report.raw_objects_seen} ({report.raw_bytes_pruned / 1e6:.1f} MB); "
+            f"{report.raw_kept_current} kept as a feed's current body"
+        )
+    if report.fetches_days:
+        console.print(
+            f"fetch records older than {report.fetches_days} days: {verb} {report.fetch_rows_pruned} rows "
+            f"in {len(report.fetch_partitions_pruned)} day partitions "
+            f"({report.fetch_bytes_pruned / 1e6:.1f} MB)"
+        )
+    if report.dry_run:
+        console.print("dry run: nothing was deleted; rerun with --apply to delete")
