@@ -22,6 +22,7 @@ from tasks.drop import DropPickup
 from tasks.fetch import FetchResult
 from tasks.normalise import NormalisedEntry
 from warehouse.queries import feed_health
+from warehouse.records import ArticlePage
 
 
 @dataclass
@@ -39,6 +40,8 @@ class FeedOutcome:
     content_error: str | None = None
     # A directory-drop feed: the files this run picked up (tasks/drop.py).
     drop: DropPickup | None = None
+    # Article pages fetched for full text (landed raw), recorded so a replay reads them offline.
+    article_pages: list[ArticlePage] = field(default_factory=list)
 
     @property
     def parse_error(self) -> str | None:

@@ -34,6 +34,7 @@ from warehouse.failpoints import failpoint
 from warehouse.records import (
     AppearanceKey,
     AppearanceState,
+    ArticlePage,
     BandKey,
     PickedUpFile,
     StoredHistory,
@@ -81,6 +82,8 @@ class CommitBatch:
     # Wire sources (warehouse/wire_state.py): guid -> version loaded; drop files picked up.
     wire_versions: dict[str, int] = field(default_factory=dict)
     drop_files: list[dict[str, Any]] = field(default_factory=list)
+    # Article pages fetched for full text this run (replayed offline by a backfill).
+    article_pages: list[ArticlePage] = field(default_factory=list)
 
 
 @dataclass
@@ -229,6 +232,20 @@ class Warehouse:
         with self.state() as con:
             return wire_state.known_drop_files(con, feed_ids)
 
+    def article_pages(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], ArticlePage]:
+        """(feed_id, url) -> the stored article page, for the keys that have one."""
+        if not keys:
+            return {}
+        with self.state() as con:
+            feed_ids, urls = (list(column) for column in zip(*keys, strict=True))
+            con.register("wanted_pages", pa.table({"feed_id": feed_ids, "url": urls}))
+            rows = con.execute(
+                "SELECT p.feed_id, p.url, p.final_url, p.body_sha256, p.content_type, p.fetched_at "
+                "FROM article_pages AS p JOIN wanted_pages USING (feed_id, url)"
+            ).fetchall()
+            con.unregister("wanted_pages")
+        return {(row[0], row[1]): ArticlePage(*row) for row in rows}
+
     def story_candidates(self, keys: list[int]) -> StoryCandidates:
         """Near-duplicate candidates for a batch's LSH keys (``story_index.lookup``)."""
         with self.state() as con:
@@ -359,6 +376,12 @@ class Warehouse:
                 },
             )
         wire_state.apply(con, batch.wire_versions, batch.drop_files, batch.run_id)
+        if batch.article_pages:
+            pages = {(page.feed_id, page.url): page for page in batch.article_pages}  # latest wins
+            columns = {name: [getattr(p, name) for p in pages.values()] for name in ArticlePage._fields}
+            columns["fetched_at"] = pa.array(columns["fetched_at"], utc)
+            columns["run_id"] = [batch.run_id] * len(pages)
+            _insert(con, "article_pages", columns)
         story_index.apply(con, batch.story_profiles, batch.story_bands)
         if batch.feed_state:
             columns = [d[0] for d in con.execute("SELECT * FROM feed_state LIMIT 0").description]
