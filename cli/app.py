@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from cli import config, enrich, feeds, ingest, operate, query, server
+from cli import config, enrich, feeds, ingest, lifecycle, operate, query, server
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Poll news feeds into a queryable story history."
@@ -57,6 +57,14 @@ feeds_app.command("check")(feeds.feeds_check)
 feeds_app.command("health")(feeds.feeds_health)
 server_app.command("status")(server.server_status)
 server_app.command("stop")(server.server_stop)
+
+app.command("migrate")(lifecycle.migrate)
+app.command("export")(lifecycle.export)
+app.command("prune")(lifecycle.prune)
+
+# Every command refuses a warehouse of another schema version with one clear message.
+for command in [*app.registered_commands, *feeds_app.registered_commands]:
+    command.callback = lifecycle.refuse_other_schema_versions(command.callback)
 
 if __name__ == "__main__":
     app()

@@ -83,7 +83,8 @@ def backfill(
         # Replay reads the lake the writer is about to change: under the writer lock.
         with writer_slot(warehouse, settings, logger):
             outcomes = replay_archive_task(feeds, request, settings, progress)
-            outcomes = enrich_batch(quote(outcomes), warehouse, settings)
+            # Article pages too come from the raw store: a replay works with the sites down.
+            outcomes = enrich_batch(quote(outcomes), warehouse, settings, offline=True)
             # Today's rules may change columns, not text: those entries get a revision too.
             mark_replayed_changes(outcomes, settings)
             summary = dedupe_and_load(quote(outcomes), {}, record_fetches=False, **load)

@@ -9,12 +9,12 @@ pure plan over every appearance and one commit). The decisions are pure
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from flows.run import new_run_id
 from flows.steps.load import attach_story_index
 from tasks import story_plan
 from tasks.cluster import DedupePolicy, StoryMatcher
@@ -84,7 +84,7 @@ def rebuild_clusters(
     policy = policy or load_settings(data_dir).desk.dedupe()
     warehouse = Warehouse(data_dir)
     now = datetime.now(UTC)
-    run_id = run_id or f"{now:%Y%m%dT%H%M%S}-rebuild-{uuid.uuid4().hex[:6]}"
+    run_id = run_id or new_run_id("rebuild")
     report = RebuildReport(run_id=run_id)
     with warehouse.writer():
         rows = current_appearances(warehouse.data_dir)

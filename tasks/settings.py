@@ -138,6 +138,19 @@ class EnrichPolicy:
 
 
 @dataclass(frozen=True)
+class RetentionPolicy:
+    """What ``newswire prune`` (and ``maintain``, when set) deletes; 0 keeps everything.
+    docs/reliability.md has the policies. Stories and appearances are never pruned."""
+
+    # Raw payloads (bronze) last needed more than this many days ago. They are what an
+    # archive replay re-reads, so a desk that replays after parser fixes keeps them longer.
+    raw_days: int = 0
+    # Fetch records (the `fetches` table, one row per feed per run), by whole day
+    # partitions older than this many days.
+    fetches_days: int = 0
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable, resolved once per run."""
 
@@ -150,6 +163,7 @@ class Settings:
     normalise: NormalisePolicy = field(default_factory=NormalisePolicy)
     drop: DropPolicy = field(default_factory=DropPolicy)
     enrich: EnrichPolicy = field(default_factory=EnrichPolicy)
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     # One Prefect task per batch of this many feeds (never one per story): every task run
     # costs the Prefect server ~3 event writes, and hundreds stall its SQLite store
     # (STACK-NOTES.md).

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from warehouse.failpoints import failpoint
 from warehouse.schema import SCHEMA_VERSION, TableSpec
+from warehouse.versions import VERSION_KEY
 
 STAGING = "_staging"
 # Row groups of ~128k rows keep files scannable in parallel without tiny groups.
@@ -62,7 +63,7 @@ def write_parquet_atomically(table: pa.Table, path: Path) -> None:
     """Write to a temp name, fsync, rename: a reader sees the whole file or none of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     metadata = dict(table.schema.metadata or {})
-    metadata[b"newswire.schema_version"] = str(SCHEMA_VERSION).encode()
+    metadata[VERSION_KEY] = str(SCHEMA_VERSION).encode()
     table = table.replace_schema_metadata(metadata)
     temporary = path.with_name(f".{path.name}.tmp")
     pq.write_table(

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from warehouse import versions
 from warehouse.lake import has_files, table_glob
 from warehouse.schema import TABLES
 
@@ -118,8 +119,10 @@ def _create_views(con: duckdb.DuckDBPyConnection, lake_dir: Path, empty_as_table
 
 
 def open_reader(data_dir: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory connection with the lake's views. Never blocks on, or blocks, a writer."""
+    """An in-memory connection with the lake's views. Never blocks on, or blocks, a writer.
+    A lake of another schema version is refused (``versions.SchemaVersionError``)."""
     lake_dir = Path(data_dir).resolve() / "lake"
+    versions.check(data_dir, versions.lake_version(lake_dir))
     con = duckdb.connect(":memory:")
     _create_views(con, lake_dir, empty_as_tables=False)
     return con

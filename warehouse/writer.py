@@ -23,18 +23,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from warehouse import history, lake, outlet_lines, story_index, wire_state
+from warehouse import history, lake, migrations, outlet_lines, story_index, versions, wire_state
 from warehouse.failpoints import failpoint
 from warehouse.records import (
     AppearanceKey,
     AppearanceState,
+    ArticlePage,
     BandKey,
     PickedUpFile,
     StoredHistory,
@@ -86,16 +86,28 @@ class CommitBatch:
     # of this run that carried the line.
     outlet_lines: dict[tuple[str, str], int] = field(default_factory=dict)
 
+    # Article pages fetched for full text this run (replayed offline by a backfill).
+    article_pages: list[ArticlePage] = field(default_factory=list)
+
+
+@dataclass
+class MigrationReport:
+    from_version: int
+    to_version: int
+    steps: list[str] = field(default_factory=list)
+
 
 @dataclass
 class RecoveryReport:
     published_runs: list[str] = field(default_factory=list)
     discarded_runs: list[str] = field(default_factory=list)
     temp_files_removed: int = 0
+    stale_staging_removed: int = 0
 
     @property
     def anything(self) -> bool:
-        return bool(self.published_runs or self.discarded_runs or self.temp_files_removed)
+        removed = self.temp_files_removed + self.stale_staging_removed
+        return bool(self.published_runs or self.discarded_runs or removed)
 
 
 class Warehouse:
@@ -120,20 +132,28 @@ class Warehouse:
     @contextmanager
     def writer(self, on_wait: Callable[[str], None] | None = None) -> Iterator[Warehouse]:
         """Hold the writer lock for a run, after finishing whatever a killed run left."""
+        with self._locked(on_wait):
+            report = self.recover()
+            if report.anything:
+                log.warning(
+                    "recovered after an interrupted run: published %s, discarded %s, "
+                    "removed %d temp files and %d leftover staging folders",
+                    report.published_runs,
+                    report.discarded_runs,
+                    report.temp_files_removed,
+                    report.stale_staging_removed,
+                )
+            yield self
+
+    @contextmanager
+    def _locked(self, on_wait: Callable[[str], None] | None) -> Iterator[None]:
+        """The writer lock alone (``writer`` adds recovery; ``migrate`` must not recover
+        before the state is at this version)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.data_dir / LOCK_FILE, "a+") as handle:
             self._acquire(handle, on_wait)
             try:
-                report = self.recover()
-                if report.anything:
-                    log.warning(
-                        "recovered after an interrupted run: published %s, discarded %s, "
-                        "removed %d temp files",
-                        report.published_runs,
-                        report.discarded_runs,
-                        report.temp_files_removed,
-                    )
-                yield self
+                yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -165,10 +185,12 @@ class Warehouse:
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(self.state_path), config={"memory_limit": STATE_MEMORY_LIMIT})
         try:
-            # A run opens the state a dozen times; the schema needs creating once per process.
+            # A run opens the state a dozen times; the version is checked once per process.
             if not self._schema_ready:
-                con.execute(resources.files("warehouse").joinpath("sql/state.sql").read_text())
-                con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+                found = versions.state_version(con)
+                if found is None:
+                    migrations.create_state(con)
+                versions.check(self.data_dir, found)
                 self._schema_ready = True
             yield con
         finally:
@@ -190,6 +212,33 @@ class Warehouse:
         for key, items in counts.items():
             self.pending_outlet_lines[key] = self.pending_outlet_lines.get(key, 0) + items
 
+    def migrate(self, on_step: Callable[[migrations.Migration], None] | None = None) -> MigrationReport:
+        """Bring an older warehouse to this code's schema version (``newswire migrate``),
+        under the writer lock. Each step commits with its version bump, so a killed
+        migration is finished by running it again. A newer warehouse is refused."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self._locked(None):
+            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(str(self.state_path), config={"memory_limit": STATE_MEMORY_LIMIT})
+            try:
+                found = versions.state_version(con)
+                if found is None:
+                    migrations.create_state(con)
+                    found = SCHEMA_VERSION
+                if found > SCHEMA_VERSION:
+                    raise versions.SchemaVersionError(self.data_dir, found)
+                steps = migrations.apply_pending(con, found, on_step)
+            finally:
+                con.close()
+            self._schema_ready = False
+            # Now at this version: finish what a killed run left, and restamp the reader
+            # snapshots (readers check their version stamp).
+            self.recover()
+            with self.state() as con:
+                self._export_snapshots(con)
+            write_catalog(self.data_dir)
+        return MigrationReport(from_version=found, to_version=SCHEMA_VERSION, steps=[s.name for s in steps])
+
     def feed_states(self) -> dict[str, dict[str, Any]]:
         """feed_id -> the feed's state row, keyed by the columns of feed_state."""
         with self.state() as con:
@@ -210,6 +259,20 @@ class Warehouse:
         """feed_id -> path -> every version of the file picked up (wire_state.py)."""
         with self.state() as con:
             return wire_state.known_drop_files(con, feed_ids)
+
+    def article_pages(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], ArticlePage]:
+        """(feed_id, url) -> the stored article page, for the keys that have one."""
+        if not keys:
+            return {}
+        with self.state() as con:
+            feed_ids, urls = (list(column) for column in zip(*keys, strict=True))
+            con.register("wanted_pages", pa.table({"feed_id": feed_ids, "url": urls}))
+            rows = con.execute(
+                "SELECT p.feed_id, p.url, p.final_url, p.body_sha256, p.content_type, p.fetched_at "
+                "FROM article_pages AS p JOIN wanted_pages USING (feed_id, url)"
+            ).fetchall()
+            con.unregister("wanted_pages")
+        return {(row[0], row[1]): ArticlePage(*row) for row in rows}
 
     def story_candidates(self, keys: list[int]) -> StoryCandidates:
         """Near-duplicate candidates for a batch's LSH keys (``story_index.lookup``)."""
@@ -341,6 +404,12 @@ class Warehouse:
                 },
             )
         wire_state.apply(con, batch.wire_versions, batch.drop_files, batch.run_id)
+        if batch.article_pages:
+            pages = {(page.feed_id, page.url): page for page in batch.article_pages}  # latest wins
+            columns = {name: [getattr(p, name) for p in pages.values()] for name in ArticlePage._fields}
+            columns["fetched_at"] = pa.array(columns["fetched_at"], utc)
+            columns["run_id"] = [batch.run_id] * len(pages)
+            _insert(con, "article_pages", columns)
         story_index.apply(con, batch.story_profiles, batch.story_bands)
         outlet_lines.apply(
             con, {**self.pending_outlet_lines, **batch.outlet_lines}, batch.run_id, batch.started_at
@@ -386,10 +455,15 @@ class Warehouse:
         for run_id, files in pending:
             self._publish(run_id, [tuple(m) for m in json.loads(files)])
             report.published_runs.append(run_id)
+        # Every staging folder left now is not needed: either its run never committed (the
+        # rows are discarded with it), or its run is published and the folder is what a
+        # kill between publication and clean-up left (its files are already in the lake).
         for run_id in lake.staged_run_ids(self.lake_dir):
+            lake.discard_staging(self.lake_dir, run_id)
             if run_id not in committed:
-                lake.discard_staging(self.lake_dir, run_id)
                 report.discarded_runs.append(run_id)
+            else:
+                report.stale_staging_removed += 1
         if committed and not report.published_runs:
             # A run killed after marking itself published but before exporting the reader
             # snapshots leaves readers one run behind; re-export (milliseconds).
