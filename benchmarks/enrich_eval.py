@@ -1,10 +1,12 @@
-"""Enrichment quality and speed on the labelled sets.
+"""Enrichment quality and speed on the hand-written labelled sets and the real-page corpus.
 
     .venv/bin/python benchmarks/enrich_eval.py [--region feeds/regions/central-asia.toml]
 
-Prints attribution / dateline / country-tag precision and recall per set, every miss, and
-throughput of enrich_entry against a baseline measured in the same run (the content hash
-of the raw text, which normalise already computes), on the labelled items and on every
+Prints attribution / dateline / country-tag precision and recall per hand-written set and
+every miss; the real-page corpus figures (tests/fixtures/real/enrich: dev and heldout,
+aggregates only, so the held-out part's items stay unseen); and throughput of
+enrich_entry against a baseline measured in the same run (the content hash of the raw
+text, which normalise already computes), on the labelled items, the real pages and every
 entry of the real-feed corpus (../shared/corpus/feeds), so the ratio says what enrichment
 costs per entry.
 """
@@ -23,13 +25,23 @@ sys.path.insert(0, str(ROOT))
 
 from tasks.catalog import Feed  # noqa: E402
 from tasks.enrich import EnrichmentRules, enrich_entry  # noqa: E402
-from tasks.evaluation import labelled_entry, load_labelled, score_labelled  # noqa: E402
+from tasks.evaluation import (  # noqa: E402
+    labelled_entry,
+    load_labelled,
+    load_real_part,
+    real_entry,
+    real_feed,
+    real_parts,
+    score_labelled,
+    score_real,
+)
 from tasks.normalise import NormalisedEntry, normalise_document  # noqa: E402
 from tasks.parse import parse_document  # noqa: E402
 from tasks.settings import NormalisePolicy  # noqa: E402
 from tasks.text import content_hash  # noqa: E402
 
 SETS = ROOT / "tests" / "fixtures" / "enrich"
+REAL = ROOT / "tests" / "fixtures" / "real" / "enrich"
 CORPUS = ROOT.parent / "shared" / "corpus" / "feeds"
 
 
@@ -49,18 +61,20 @@ def _corpus_entries() -> list[NormalisedEntry]:
     return entries
 
 
-def _throughput(entries: list[NormalisedEntry], rules, repeat: int) -> tuple[float, float]:
+def _throughput(entries: list, rules, repeat: int) -> tuple[float, float]:
     """Items/s of the baseline (hashing the raw text, what normalise already does) and of
-    enrich_entry, on fresh copies of the same entries."""
+    enrich_entry, on fresh copies of the same entries. ``entries`` are entries, or
+    (entry, feed) pairs for items enriched as their outlet's feed."""
+    pairs = [item if isinstance(item, tuple) else (item, None) for item in entries]
     started = time.perf_counter()
     for _ in range(repeat):
-        for entry in entries:
+        for entry, _feed in pairs:
             content_hash(entry.title, entry.body or entry.summary)
     baseline = time.perf_counter() - started
-    copies = [replace(entry, enrichment={}) for _ in range(repeat) for entry in entries]
+    copies = [(replace(entry, enrichment={}), feed) for _ in range(repeat) for entry, feed in pairs]
     started = time.perf_counter()
-    for entry in copies:
-        enrich_entry(entry, rules)
+    for entry, feed in copies:
+        enrich_entry(entry, rules, feed)
     enriched = time.perf_counter() - started
     count = repeat * len(entries)
     return count / baseline, count / enriched
@@ -85,8 +99,24 @@ def main() -> None:
             print(f"{name:10} {measure:28} {precision:>9} {recall:>7}  {counts}")
         for mistake in scores.mistakes:
             print(f"{'':10} miss: {mistake}")
+    real_items = []
+    parts = real_parts(REAL) if REAL.is_dir() else []
+    if parts:
+        results = []
+        for part in parts:
+            items = load_real_part(part)
+            real_items += items
+            results.append(score_real(items, rules, part.name))
+        print(f"\nreal-page corpus ({REAL.relative_to(ROOT)}), aggregates only")
+        print(f"{'measure':36}" + "".join(f" {r.part + f' ({r.items})':>14} {'counts':>16}" for r in results))
+        tables = [r.table() for r in results]
+        for index, (measure, *_rest) in enumerate(tables[0]):
+            print(f"{measure:36}" + "".join(f" {t[index][1]:>14} {t[index][2]:>16}" for t in tables))
     print(f"\n{'entries':34} {'n':>6} {'baseline/s':>11} {'enrich/s':>9} {'ratio':>7}")
     workloads = [("labelled + holdout (short)", [labelled_entry(item) for item in everything], args.repeat)]
+    if real_items:
+        pairs = [(real_entry(item), real_feed(item)) for item in real_items]
+        workloads.append(("real pages (dev + heldout)", pairs, max(1, args.repeat // 4)))
     if CORPUS.is_dir():
         workloads.append(("corpus feeds (real, longer)", _corpus_entries(), 1))
     for name, entries, repeat in workloads:

@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.options import CatalogOption, DataDirOption, settings_for
+from cli.exit_codes import EXIT_SOME_FEEDS_FAILED
+from cli.options import CatalogOption, DataDirOption, reader_settings, settings_for
 from cli.output import console, fail
 from tasks.catalog import CatalogError, Feed, load_catalog, select_feeds
 from tasks.settings import Settings
@@ -81,7 +82,7 @@ def feeds_check(
     broken += _check_drops(drops, settings, table)
     console.print(table)
     if broken:
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=EXIT_SOME_FEEDS_FAILED)
 
 
 def _check_drops(drops: list[Feed], settings: Settings, table: Table) -> int:
@@ -113,10 +114,11 @@ def feeds_health(
     """Failing and dormant feeds with their last error (dormant feeds are still retried)."""
     from warehouse.queries import feed_health
 
-    rows = feed_health(settings_for(data_dir).data_dir, include_active=show_all)
+    rows = feed_health(reader_settings(data_dir).data_dir, include_active=show_all)
     if not rows:
         console.print("All feeds are healthy (or nothing was polled yet).")
         return
+    unhealthy = [row for row in rows if row["health"] in ("failing", "dormant")]
     table = Table(title="Feed health (dormant feeds are still retried daily)")
     columns = ("feed_id", "health", "failures", "error_kind", "last_error", "last_success_at")
     for column in (*columns, "next_poll_at", "moved_to"):
@@ -125,6 +127,8 @@ def feeds_health(
         style = {"dormant": "red", "failing": "yellow"}.get(row["health"])
         table.add_row(*[_minute(row[c]) for c in (*columns, "next_poll_at", "moved_to")], style=style)
     console.print(table)
+    if unhealthy:
+        raise typer.Exit(code=EXIT_SOME_FEEDS_FAILED)
 
 
 def _minute(value) -> str:

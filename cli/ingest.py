@@ -6,13 +6,16 @@ file is refused in well under a second instead of after Prefect's start-up.
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
+from cli.exit_codes import EXIT_NOTHING_DONE, run_exit_code
 from cli.options import CatalogOption, DataDirOption, settings_for
-from cli.output import console, fail, is_disk_full, print_query, print_summary
+from cli.output import console, errors, fail, is_disk_full, print_query, print_summary
 from tasks.catalog import CatalogError, load_catalog, select_feeds
 from tasks.datafiles import DataFileError
 from tasks.desk import SAMPLE_DIR
@@ -20,10 +23,15 @@ from warehouse.queries import DEMO_ENRICHMENT_QUERY, DEMO_QUERY, TOTALS_QUERY
 
 
 def run_ingest(data_dir: Path, **parameters):
-    """The ingest flow in this process (Prefect's embedded API unless PREFECT_API_URL)."""
-    from flows.runtime.prefect_env import configure_prefect_environment
+    """The ingest flow in this process, against PREFECT_API_URL or the data directory's
+    background Prefect server (started by the first command that needs it)."""
+    from flows.runtime import stop
+    from flows.runtime.prefect_env import connect_prefect
 
-    configure_prefect_environment(data_dir)
+    stop.enable(lambda message: errors.print(f"[yellow]{escape(message)}[/]"))
+    connect_prefect(data_dir, console.print)
+    if stop.requested():
+        fail("stopped before the run started; nothing was done", code=stop.exit_code())
     from flows.ingest import ingest as ingest_flow
 
     return ingest_flow(data_dir=str(data_dir), **parameters)
@@ -42,24 +50,52 @@ def ingest(
     settings = settings_for(data_dir)
     catalog_path = catalog or settings.desk.catalog
     try:
-        select_feeds(load_catalog(catalog_path), feed, tag)
+        selected = select_feeds(load_catalog(catalog_path), feed, tag)
         # The desk's data files (agencies, boilerplate, region gazetteer): a typo there is
         # refused here, before Prefect starts or any feed is fetched.
         settings.desk.enrichment_rules()
     except (CatalogError, DataFileError) as error:
         fail(str(error))
-    try:
-        summary = run_ingest(
-            settings.data_dir, catalog=str(catalog_path), feed_ids=feed or None, tags=tag or None, force=force
-        )
-    except Exception as error:
-        if not is_disk_full(error):
-            raise
-        fail(
-            f"the disk holding {settings.data_dir} is full ({error}). Readers see nothing of this run; "
-            "free space and rerun: the next run finishes or discards what this one left."
-        )
+    console.print(
+        f"{'Polling' if force else 'Checking'} {len(selected)} feeds from {catalog_path} "
+        f"({'all of them' if force else 'those that are due'}) into {settings.data_dir}"
+    )
+    summary = _run_or_fail(
+        settings.data_dir, catalog=str(catalog_path), feed_ids=feed or None, tags=tag or None, force=force
+    )
     print_summary(summary)
+    raise typer.Exit(code=_stopped_exit_code(len(selected)) or run_exit_code(summary))
+
+
+def _stopped_exit_code(selected: int) -> int | None:
+    """130/143 when the operator stopped the run (what was committed is printed above)."""
+    from flows.runtime import stop
+
+    if not stop.requested():
+        return None
+    console.print(
+        "Stopped before the end: the summary above is what was committed; feeds not fetched "
+        f"(of the {selected} selected) stay due for the next run."
+    )
+    return stop.exit_code()
+
+
+def _run_or_fail(data_dir: Path, **parameters):
+    """``run_ingest``, or a one-paragraph refusal (exit 2) when the run could not finish."""
+    try:
+        return run_ingest(data_dir, **parameters)
+    except Exception as error:
+        if is_disk_full(error):
+            fail(
+                f"the disk holding {data_dir} is full ({error}). Readers see nothing of this run; "
+                "free space and rerun: the next run finishes or discards what this one left."
+            )
+        traceback.print_exc()
+        fail(
+            f"the run could not finish ({type(error).__name__}: {error}); what it committed stays, "
+            "and the next run finishes or discards anything it left half-done",
+            code=EXIT_NOTHING_DONE,
+        )
 
 
 def demo(data_dir: DataDirOption = None) -> None:
@@ -69,7 +105,6 @@ def demo(data_dir: DataDirOption = None) -> None:
     data_dir = settings_for(data_dir).data_dir
     with FeedServer(SAMPLE_DIR) as server:
         console.print(f"Serving the offline sample from {SAMPLE_DIR} at {server.base_url}")
-        console.print("Starting Prefect (embedded, no server needed; the first start takes ~20 s)...")
         summary = run_ingest(
             data_dir,
             catalog=str(SAMPLE_DIR / "catalog.toml"),

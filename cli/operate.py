@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from cli.options import CatalogOption, DataDirOption, settings_for
-from cli.output import console, fail, print_summary
-from flows.runtime.prefect_env import configure_prefect_environment
+from cli.exit_codes import run_exit_code
+from cli.options import CatalogOption, DataDirOption, reader_settings, settings_for
+from cli.output import console, errors, fail, print_summary
+from flows.runtime.prefect_env import configure_prefect_environment, connect_prefect
 from tasks.backfill_request import BackfillRefused, validate_request
 from tasks.catalog import CatalogError, load_catalog, select_feeds
 
@@ -74,7 +76,7 @@ def backfill(
         _, feeds = validate_request(load_catalog(catalog_path), **parameters)
     except (BackfillRefused, CatalogError) as error:
         fail(str(error))
-    configure_prefect_environment(settings.data_dir)
+    connect_prefect(settings.data_dir, console.print)
     from flows.backfill import backfill as backfill_flow
 
     with Progress(*PROGRESS_COLUMNS, console=console) as progress:
@@ -83,6 +85,7 @@ def backfill(
             summary = backfill_flow(catalog=str(catalog_path), data_dir=str(settings.data_dir), **parameters)
         progress.update(bar, completed=len(feeds))
     print_summary(summary)
+    raise typer.Exit(code=run_exit_code(summary))
 
 
 class _BarListener:
@@ -116,8 +119,8 @@ class _BarListener:
 
 def maintain(data_dir: DataDirOption = None) -> None:
     """Compact small Parquet files per partition and refresh the views catalogue."""
-    data_dir = settings_for(data_dir).data_dir
-    configure_prefect_environment(data_dir)
+    data_dir = reader_settings(data_dir).data_dir
+    connect_prefect(data_dir, console.print)
     from flows.maintain import maintain as maintain_flow
 
     report = maintain_flow(data_dir=str(data_dir))
@@ -131,6 +134,22 @@ def maintain(data_dir: DataDirOption = None) -> None:
         f"{len(report.partitions)} partitions compacted, {report.files_removed} files removed, "
         "views refreshed."
     )
+    _report_foreign_files(data_dir)
+
+
+def _report_foreign_files(data_dir: Path) -> None:
+    from warehouse.lake import foreign_files
+    from warehouse.schema import TABLES
+
+    lake_dir = Path(data_dir) / "lake"
+    stray = foreign_files(lake_dir, TABLES)
+    if stray:
+        names = ", ".join(str(path.relative_to(lake_dir)) for path in stray[:10])
+        more = f" and {len(stray) - 10} more" if len(stray) > 10 else ""
+        errors.print(
+            f"{len(stray)} files in {lake_dir} are not newswire's (only part-*.parquet are): "
+            f"{escape(names)}{more}. The views and compaction ignore them; move them out of the lake."
+        )
 
 
 def serve(
@@ -163,15 +182,26 @@ def serve(
         _serve_deployments(catalog_path, str(settings.data_dir.resolve()), interval, maintain_cron, timezone)
     finally:
         if server is not None:
+            from flows.runtime.background_server import forget_server
+
+            forget_server(server.home)
             server.stop()
 
 
 def _start_local_server():
+    """serve's own supervised server (stopped when serve stops), after stopping the data
+    dir's background one: one server per Prefect home. Recorded, so an ingest from another
+    shell meanwhile reuses it."""
+    from flows.runtime.background_server import record_server, stop_server
     from flows.runtime.local_server import LocalPrefectServer
 
-    server = LocalPrefectServer(Path(os.environ["PREFECT_HOME"]), ui=True)
+    home = Path(os.environ["PREFECT_HOME"])
+    if stop_server(home):
+        console.print("Stopped the background Prefect server; serve runs its own until it exits.")
+    server = LocalPrefectServer(home, ui=True)
     console.print(f"Starting a local Prefect server (log: {server.log_path}); ~30 s the first time...")
     server.start()
+    record_server(home, server)
     os.environ["PREFECT_API_URL"] = server.api_url
     console.print(f"Prefect UI: {server.ui_url}   API: {server.api_url}")
     console.print(

@@ -31,3 +31,18 @@ def settings_for(data_dir: Path | None) -> Settings:
         return load_settings(data_dir)
     except (SettingsError, DataFileError) as error:
         fail(str(error))
+
+
+def reader_settings(data_dir: Path | None) -> Settings:
+    """``settings_for`` for a command that only reads (or maintains) a warehouse: a data dir
+    that holds none is refused, not answered with zeros or created (only ingest, demo and
+    backfill create one)."""
+    from warehouse.writer import Warehouse
+
+    settings = settings_for(data_dir)
+    if not Warehouse.exists_at(settings.data_dir):
+        fail(
+            f"no newswire warehouse at {settings.data_dir.resolve()}; "
+            "run `newswire ingest` or check NEWSWIRE_HOME / --data-dir"
+        )
+    return settings

@@ -13,16 +13,19 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 console = Console()
 errors = Console(stderr=True)
 
 
-def fail(message: str) -> NoReturn:
-    """Refuse with a clear message and exit code 2 (nothing was done)."""
-    errors.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(code=2)
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Refuse with a clear message and exit code 2 (nothing was done). The message is
+    printed verbatim: catalogue errors quote TOML like ``[defaults]`` that Rich would
+    otherwise take for markup and drop."""
+    errors.print(f"[bold red]error:[/] {escape(message)}")
+    raise typer.Exit(code=code)
 
 
 def is_disk_full(error: BaseException | None) -> bool:
@@ -76,7 +79,7 @@ def cell(value) -> str:
 
 
 def print_query(data_dir: Path, query: str, output: str = "table") -> None:
-    """Run a read-only query over the lake's views and print the result."""
+    """Run one of newswire's own read-only queries over the lake's views and print it."""
     import duckdb
 
     from warehouse.queries import run_query
@@ -85,6 +88,11 @@ def print_query(data_dir: Path, query: str, output: str = "table") -> None:
         columns, rows = run_query(data_dir, query)
     except duckdb.Error as error:
         fail(f"query failed: {error}")
+    print_result(columns, rows, output)
+
+
+def print_result(columns: list[str], rows: list[tuple], output: str = "table") -> None:
+    """Query results as a table, CSV or JSON (one JSON array per statement)."""
     if output == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
@@ -98,7 +106,7 @@ def print_query(data_dir: Path, query: str, output: str = "table") -> None:
     else:
         table = Table(show_lines=False)
         for column in columns:
-            table.add_column(column, overflow="fold")
+            table.add_column(escape(column), overflow="fold")
         for row in rows:
-            table.add_row(*[cell(v) for v in row])
+            table.add_row(*[escape(cell(v)) for v in row])
         console.print(table)

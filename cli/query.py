@@ -6,13 +6,14 @@ Parquet lake's views, so it answers while an ingest is running.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cli.options import DataDirOption, settings_for
-from cli.output import console, fail, print_query
+from cli.options import DataDirOption, reader_settings
+from cli.output import console, fail, print_query, print_result
 from warehouse.queries import (
     CLUSTER_STATS_QUERY,
     FAILING_FEEDS_QUERY,
@@ -24,23 +25,57 @@ from warehouse.queries import (
 
 def sql(
     query: Annotated[
-        str,
+        str | None,
         typer.Argument(
-            help="SQL over the views: stories, appearances, story_versions, fetches, feed_state, runs."
+            help="SQL over the views: stories, appearances, story_versions, fetches, feed_state, runs. "
+            "'-' or nothing reads it from stdin; it may start with a -- comment.",
+            show_default=False,
         ),
-    ],
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Read the SQL from this file.", dir_okay=False)
+    ] = None,
     output: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
     data_dir: DataDirOption = None,
 ) -> None:
-    """Run a read-only SQL query against the lake (works while an ingest is running)."""
+    """Run read-only SQL (queries only) against the lake; works while an ingest is running."""
+    import duckdb
+
+    from warehouse.analyst_sql import QueryRefused, run_analyst_sql
+
     if output not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, not {output!r}")
-    print_query(settings_for(data_dir).data_dir, query, output)
+    text = _sql_text(query, file)
+    settings = reader_settings(data_dir)
+    try:
+        results = run_analyst_sql(settings.data_dir, text)
+    except QueryRefused as error:
+        fail(f"refused: {error}")
+    except duckdb.Error as error:
+        fail(f"query failed: {error}")
+    for result in results:
+        print_result(result.columns, result.rows, output)
+
+
+def _sql_text(query: str | None, file: Path | None) -> str:
+    """The SQL from the argument, --file or stdin (exactly one of them)."""
+    if query not in (None, "-") and file is not None:
+        fail("give the SQL either as an argument or with --file, not both")
+    if file is not None:
+        try:
+            return file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            fail(f"cannot read the SQL file {file}: {error}")
+    if query not in (None, "-"):
+        return query
+    if sys.stdin.isatty():
+        fail('no SQL given: newswire sql "SELECT ...", --file query.sql, or pipe it on stdin')
+    return sys.stdin.read()
 
 
 def stats(data_dir: DataDirOption = None) -> None:
     """What the warehouse holds, and how the last runs and feeds went."""
-    data_dir = settings_for(data_dir).data_dir
+    data_dir = reader_settings(data_dir).data_dir
     print_query(data_dir, WAREHOUSE_STATS_QUERY)
     if has_state_snapshots(data_dir):
         print_query(data_dir, RECENT_RUNS_QUERY)
@@ -62,7 +97,7 @@ def dedupe(
     data_dir: DataDirOption = None,
 ) -> None:
     """Near-duplicate story clusters: how many, and (--rebuild) re-cluster the history."""
-    settings = settings_for(data_dir)
+    settings = reader_settings(data_dir)
     if rebuild:
         from flows.rebuild import rebuild_clusters
         from tasks.cluster import load_policy

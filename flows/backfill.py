@@ -28,7 +28,7 @@ from pydantic import Field
 from flows.run import RunSummary, new_run_id, publish_backfill_report
 from flows.runtime.writer_slot import writer_slot
 from flows.steps.backfill_sources import BackfillProgress, replay_archive_task, walk_feeds
-from flows.steps.enrich import enrich_batch
+from flows.steps.enrich import enrich_batch, mark_replayed_changes
 from flows.steps.load import dedupe_and_load
 from tasks.backfill_request import (
     DEFAULT_DAYS,
@@ -83,7 +83,10 @@ def backfill(
         # Replay reads the lake the writer is about to change: under the writer lock.
         with writer_slot(warehouse, settings, logger):
             outcomes = replay_archive_task(feeds, request, settings, progress)
-            outcomes = enrich_batch(quote(outcomes), warehouse, settings)
+            # Article pages too come from the raw store: a replay works with the sites down.
+            outcomes = enrich_batch(quote(outcomes), warehouse, settings, offline=True)
+            # Today's rules may change columns, not text: those entries get a revision too.
+            mark_replayed_changes(outcomes, settings)
             summary = dedupe_and_load(quote(outcomes), {}, record_fetches=False, **load)
     else:
         # Fetching needs no lock: a scheduled ingest keeps running while we walk pages.

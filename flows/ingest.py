@@ -14,6 +14,7 @@ from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 
 from flows.run import RunSummary, new_run_id, publish_feed_health, publish_run_summary
+from flows.runtime import stop
 from flows.runtime.writer_slot import writer_slot
 from flows.steps.collect import fetch_parse_normalise, known_drop_files, pick_up_drops
 from flows.steps.enrich import enrich_batch
@@ -34,6 +35,7 @@ def ingest(
     catalog_substitutions: dict[str, str] | None = None,
 ) -> RunSummary:
     """Poll the feeds that are due (all selected feeds with ``force``) and load what is new."""
+    stop.take_over_signals()  # Ctrl-C/SIGTERM from the CLI: stop gently (flows/runtime/stop.py)
     logger = get_run_logger()
     settings = load_settings(data_dir)
     feeds = select_feeds(

@@ -1,7 +1,8 @@
 """The maintain flow: nightly housekeeping of the lake.
 
 Compacts each date partition's small Parquet files into a few large ones (same rows, same
-query results), refreshes the DuckDB views catalogue, and reports what it did — as a
+query results), applies the retention policy when one is configured (warehouse/retention.py),
+refreshes the DuckDB views catalogue, and reports what it did — as a
 Prefect table artifact and in the run ledger (``newswire stats``).
 """
 
@@ -17,8 +18,9 @@ from pydantic import Field
 
 from flows.run import new_run_id, publish_feed_health
 from flows.runtime.writer_slot import writer_slot
-from tasks.settings import load_settings
+from tasks.settings import Settings, load_settings
 from warehouse.compact import MAX_FILES_PER_PARTITION, CompactionReport, compact
+from warehouse.retention import PruneReport, prune
 from warehouse.views import write_catalog
 from warehouse.writer import Warehouse
 
@@ -26,6 +28,18 @@ from warehouse.writer import Warehouse
 @task(name="compact-partitions", cache_policy=NO_CACHE, persist_result=False)
 def compact_partitions(warehouse: Warehouse, run_id: str, started_at: datetime, max_files: int):
     return compact(warehouse, run_id, started_at, max_files=max_files)
+
+
+@task(name="prune-retention", cache_policy=NO_CACHE, persist_result=False)
+def prune_retention(warehouse: Warehouse, settings: Settings) -> PruneReport:
+    return prune(
+        warehouse,
+        new_run_id("prune"),
+        datetime.now(UTC),
+        raw_days=settings.retention.raw_days,
+        fetches_days=settings.retention.fetches_days,
+        dry_run=False,
+    )
 
 
 @flow(name="maintain", log_prints=True)
@@ -40,6 +54,10 @@ def maintain(
     run_id = new_run_id()
     with writer_slot(warehouse, settings, logger):
         report = compact_partitions(warehouse, run_id, datetime.now(UTC), max_files_per_partition)
+        # Retention only when the operator configured it (NEWSWIRE_RETENTION_*_DAYS).
+        if settings.retention.raw_days or settings.retention.fetches_days:
+            pruned = prune_retention(warehouse, settings)
+            logger.info("maintain: retention %s", pruned.as_dict())
         write_catalog(settings.data_dir)
     logger.info(
         "maintain %s: %d partition(s) compacted, %d file(s) removed",

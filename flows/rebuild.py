@@ -10,12 +10,12 @@ warehouse.
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from flows.run import new_run_id
 from flows.steps.load import fill_clusters, merged_story_state, moved_appearance_state
 from tasks import recluster, story_plan
 from tasks.cluster import DedupePolicy
@@ -54,7 +54,7 @@ def rebuild_clusters(
     policy = policy or load_settings(data_dir).desk.dedupe()
     warehouse = Warehouse(data_dir)
     now = datetime.now(UTC)
-    run_id = run_id or f"{now:%Y%m%dT%H%M%S}-rebuild-{uuid.uuid4().hex[:6]}"
+    run_id = run_id or new_run_id("rebuild")
     with warehouse.writer():
         rows = current_appearances(warehouse.data_dir)
         old_stories = current_stories(warehouse.data_dir)

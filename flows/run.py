@@ -22,6 +22,7 @@ from tasks.drop import DropPickup
 from tasks.fetch import FetchResult
 from tasks.normalise import IDENTITY_COLLISION, TEXT_REPAIRED, NormalisedEntry, count_warnings
 from warehouse.queries import feed_health
+from warehouse.records import ArticlePage
 
 
 @dataclass
@@ -39,6 +40,8 @@ class FeedOutcome:
     content_error: str | None = None
     # A directory-drop feed: the files this run picked up (tasks/drop.py).
     drop: DropPickup | None = None
+    # Article pages fetched for full text (landed raw), recorded so a replay reads them offline.
+    article_pages: list[ArticlePage] = field(default_factory=list)
 
     @property
     def parse_error(self) -> str | None:
@@ -98,13 +101,14 @@ class RunSummary:
         }
 
 
-def new_run_id() -> str:
-    """A sortable run id: UTC time plus the Prefect flow run's id (or a random suffix)."""
-    from prefect.runtime import flow_run
-
-    prefect_id = flow_run.get_id()
-    suffix = (prefect_id or uuid.uuid4().hex)[:8]
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{suffix}"
+def new_run_id(label: str = "") -> str:
+    """A unique, sortable run id: the UTC start second, an optional label, and a whole
+    random UUID. The second alone, or a prefix of the Prefect flow-run id, is not unique:
+    runs a Prefect server creates on a schedule start in the same second and share the
+    flow-run id's first digits, and the second run then collided with the first's ledger
+    row and left its staging folder behind."""
+    middle = f"-{label}" if label else ""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}{middle}-{uuid.uuid4().hex}"
 
 
 def feed_status(outcome: FeedOutcome, replayed: bool = False) -> str:

@@ -11,11 +11,14 @@ takes it out of the text, so two outlets' copies of one wire story read the same
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tasks.datafiles import DataFileError, compile_pattern, load_data_file
+from tasks.datelines import Dateline, DatelineGrammar
 from tasks.desk import DEFAULT_DESK
+from tasks.patterns import trie_pattern
 from tasks.text import fold_whitespace
 
 DEFAULT_AGENCIES = DEFAULT_DESK.agencies
@@ -43,6 +46,25 @@ class AgencyRules:
     agency_suffix: re.Pattern[str]
     outlet_suffix: re.Pattern[str]
     aggregator_suffix: re.Pattern[str]
+    grammar: DatelineGrammar
+    names_by_domain: dict[str, str]
+    source_line: re.Pattern[str]
+    bare_agencies: re.Pattern[str]
+    cited_plain: re.Pattern[str]
+    cited_ambiguous: re.Pattern[str]
+    # An aggregator glues each paragraph's source to its last sentence ("...сквера.Sputnik").
+    glued_signoff: re.Pattern[str]
+    # ``syndication`` as one alternation (is it a note at all, one regex call per paragraph).
+    any_syndication: re.Pattern[str]
+
+    def agency_for_host(self, host: str | None) -> str | None:
+        """The agency whose own site ``host`` is (``www.tass.ru`` -> TASS), else None."""
+        host = (host or "").casefold().removeprefix("www.")
+        while host:
+            if host in self.names_by_domain:
+                return self.names_by_domain[host]
+            host = host.partition(".")[2] if host.count(".") > 1 else ""
+        return None
 
     def agency_named(self, text: str | None) -> str | None:
         """The normalised agency for an alias as written (any case), else None."""
@@ -58,14 +80,26 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
     path = Path(path)
     document = load_data_file(path, "agency file")
     names_by_alias: dict[str, str] = {}
+    names_by_domain: dict[str, str] = {}
+    plain: list[str] = []  # aliases a mention in running text may be read as (cited)
+    ambiguous: list[str] = []  # everyday words / short codes: cited only next to a citing word
     for index, agency in enumerate(document.get("agency", [])):
         name = agency.get("name")
         if not isinstance(name, str) or not name:
             raise DataFileError(f"{path}: agency #{index + 1}: name must be a non-empty string")
-        for alias in [name, *agency.get("aliases", [])]:
+        for key in ("aliases", "domains"):
+            values = agency.get(key, [])
+            if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+                raise DataFileError(f"{path}: agency {name!r}: {key} must be a list of non-empty strings")
+        # An agency credits itself by its domain too ("AKIPRESS.COM -", "Source: Kun.uz").
+        for alias in [name, *agency.get("aliases", []), *agency.get("domains", [])]:
             names_by_alias[fold_whitespace(alias).casefold()] = name
+            (ambiguous if agency.get("ambiguous") else plain).append(alias)
+        for domain in agency.get("domains", []):
+            names_by_domain[domain.casefold().removeprefix("www.")] = name
     aliases = sorted({a for a in names_by_alias}, key=len, reverse=True)
-    agency = "(?i:" + "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in aliases) + ")"
+
+    agency = "(?i:" + trie_pattern(aliases) + ")"
     forms = document.get("forms", {})
     place = forms.get("place", r"[A-Z][A-Z.'-]+")
 
@@ -113,7 +147,34 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
         aggregator_suffix=compile_pattern(
             path, "forms.titles.aggregator_suffix", fill(titles.get("aggregator_suffix", "(?!)"))
         ),
+        grammar=DatelineGrammar(agency),
+        any_syndication=re.compile(
+            "|".join(
+                "(?:" + re.sub(r"\(\?P<\w+>", "(?:", fill(p)) + ")"
+                for p in forms.get("syndication", {}).get("notes", [])
+            )
+            or "(?!)",
+            re.IGNORECASE,
+        ),
+        glued_signoff=re.compile(rf"(?<=[.!?»”\"])(?P<agency>{agency})\.?\s*$"),
+        names_by_domain=names_by_domain,
+        source_line=compile_pattern(
+            path, "forms.source_labels", _source_line(forms.get("source_labels", [])), re.IGNORECASE
+        ),
+        bare_agencies=re.compile(
+            rf"[(\[/—–>»-]*\s*(?P<agencies>{agency}(?:\s*[/,;&]\s*{agency})*)\s*[)\]/]*\.?"
+        ),
+        cited_plain=re.compile(rf"(?<![\w.@/-])(?:{'(?i:' + trie_pattern(plain) + ')'})(?![\w@-]|\.\w)"),
+        cited_ambiguous=re.compile(
+            rf"(?<![\w.@/-])(?:{trie_pattern(ambiguous, fold_case=False)})(?![\w@-]|\.\w)"
+        ),
     )
+
+
+def _source_line(labels: list[str]) -> str:
+    """A "Source: X" line in any of the labels given (Source, Источник, Manba, Kaynak...)."""
+    names = "|".join(re.escape(label) for label in labels) or "(?!)"
+    return rf"(?:{names})\s*:\s*(?P<source>.{{1,120}})"
 
 
 @dataclass
@@ -128,12 +189,16 @@ class Attribution:
     syndication_note: str | None = None
     syndicated: bool = False
     origin: str = "unknown"
+    # Agencies the story quotes in running text ("according to Xinhua", "сообщает ТАСС"):
+    # the outlet cites them; the copy is not theirs.
+    cited_agencies: list[str] = field(default_factory=list)
 
     def as_columns(self) -> dict[str, object]:
         has_credits = any(self.credits.values())
         return {
             "title_flags": self.title_flags,
             "wire_agency": self.wire_agency,
+            "cited_agencies": self.cited_agencies or None,
             "dateline_place": self.dateline_place,
             "dateline_date": self.dateline_date,
             "credits": self.credits if has_credits else None,
@@ -193,16 +258,65 @@ def parse_credits(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[st
     return credits, agencies
 
 
+_BYLINE = re.compile(
+    r"(?:By|BY|Автор|Авторы|Muallif|Yazar|Von|Par)\s*:?\s+(?P<names>[^\W\d][\w.'’ -]{1,80}?)"
+    r"(?:\s*\((?P<paren>[^)]{2,40})\)|\s*[,|]\s*(?P<after>[^,|]{2,40}))?\s*"
+)
+
+
+def _byline(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[str]], list[str]] | None:
+    """A byline ("By Leila Saralayeva (AP)", "By Jane Doe, Reuters"): the names as writers
+    and the agency when one is named; None when the paragraph is no byline."""
+    match = _BYLINE.fullmatch(fold_whitespace(paragraph))
+    if match is None:
+        return None
+    names = [n.strip() for n in _NAME_SPLIT.split(match.group("names")) if n.strip()]
+    if not names or any(len(n.split()) > _MAX_NAME_WORDS or not n[0].isupper() for n in names):
+        return None
+    tail = match.group("paren") or match.group("after") or ""
+    agencies = [rules.agency_named(a) or a for a in rules.grammar.agencies_in(tail)]
+    writers = [n for n in names if not rules.agency_named(n)]
+    agencies += [rules.agency_named(n) for n in names if rules.agency_named(n)]
+    return {role: (writers if role == "writing" else []) for role in CREDIT_ROLES}, agencies
+
+
 # Particles that stay lower case inside a place name: RIO DE JANEIRO -> Rio de Janeiro.
 _PLACE_PARTICLES = frozenset({"de", "da", "do", "del", "la", "le", "of", "on", "upon", "am", "an", "der"})
 
 
 def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
-    """A credit line or syndication note: attribution takes it out of the text into
-    columns, so boilerplate removal must leave it for attribution to see."""
+    """A credit line, syndication note, source line or bare agency sign-off: attribution
+    takes it out of the text into columns, so boilerplate removal must leave it for
+    attribution to see."""
     paragraph = fold_whitespace(paragraph)
-    return parse_credits(paragraph, rules) is not None or any(
-        p.fullmatch(paragraph) for p in rules.syndication
+    return (
+        parse_credits(paragraph, rules) is not None
+        or rules.any_syndication.fullmatch(paragraph) is not None
+        or rules.source_line.fullmatch(paragraph) is not None
+        or rules.bare_agencies.fullmatch(paragraph) is not None
+        or bool((found := rules.grammar.match(paragraph)) and found.agencies)
+    )
+
+
+def is_dateline_paragraph(paragraph: str, rules: AgencyRules, place_namer: PlaceNamer | None) -> bool:
+    """A paragraph that opens with a dateline attribution would take (so furniture
+    removal leaves it, even when it is a "NUR SULTAN, Kazakhstan" line of its own)."""
+    found = rules.grammar.match(paragraph)
+    return (found is not None and _credible(found, paragraph, rules, place_namer)) or _lone_place(
+        paragraph, place_namer
+    )
+
+
+def _lone_place(paragraph: str, place_namer: PlaceNamer | None) -> bool:
+    """A known place in capitals on a line of its own ("БИШКЕК"): a dateline the page
+    broke off from its paragraph."""
+    text = paragraph.strip().rstrip(".,:-–— ")
+    return (
+        bool(text)
+        and text.isupper()
+        and len(text.split()) <= 3
+        and place_namer is not None
+        and bool(place_namer(text))
     )
 
 
@@ -216,29 +330,209 @@ def _place_name(raw: str | None) -> str | None:
     return " ".join(w.lower() if i and w.lower() in _PLACE_PARTICLES else w for i, w in enumerate(words))
 
 
-# A dateline may follow a byline or kicker ("By Jane Doe", "ANALYSIS"): a first paragraph
-# this short is looked past.
-_MAX_WORDS_BEFORE_DATELINE = 8
+# Where a dateline is looked for: the first paragraphs of the text, past chrome the
+# furniture rules did not know (a headline repeat, a date line, a caption, share counts),
+# but not past the story's lead: a paragraph this long that is not a dateline ends the search.
+_DATELINE_PARAGRAPHS = 12
+_LEAD_WORDS = 25
+_LEADS_BEFORE_GIVING_UP = 2
+# A place without an agency is believed only in capitals (MOSCOW:) or when the gazetteer
+# knows it; more words than this are a sentence, not a place.
+_MAX_PLACE_WORDS = 4
+
+PlaceNamer = Callable[[str], str | None]
+
+
+def _believable_place(raw: str, rules: AgencyRules, place_namer: PlaceNamer | None) -> bool:
+    first = re.split(r"\s*/\s*", raw)[0]
+    if first.casefold() in rules.not_places or rules.agency_named(first) or _BYLINE.match(first + " x"):
+        return False
+    if len(first.split()) > _MAX_PLACE_WORDS:
+        return False
+    if place_namer is not None and place_namer(first):
+        return True
+    return first.isupper() and len(first) >= 3
 
 
 def _take_dateline(
-    paragraphs: list[str], rules: AgencyRules, result: Attribution, agencies: list[str]
+    paragraphs: list[str],
+    rules: AgencyRules,
+    result: Attribution,
+    agencies: list[str],
+    place_namer: PlaceNamer | None = None,
 ) -> None:
-    """Move the dateline at the start of the text (first or second paragraph) into
-    ``result``; the agency it names goes first in ``agencies``."""
-    for index in range(min(2, len(paragraphs))):
-        if index == 1 and len(paragraphs[0].split()) > _MAX_WORDS_BEFORE_DATELINE:
+    """Move the dateline at the start of the story (the first paragraphs, past chrome)
+    into ``result``; the agency it names goes first in ``agencies``."""
+    leads = 0
+    for index in range(min(_DATELINE_PARAGRAPHS, len(paragraphs))):
+        paragraph = paragraphs[index]
+        found = next(
+            (
+                candidate
+                for candidate in (rules.grammar.match(paragraph), _legacy_dateline(paragraph, rules))
+                if candidate is not None and _credible(candidate, paragraph, rules, place_namer)
+            ),
+            None,
+        )
+        if found is None and index + 1 < len(paragraphs) and _lone_place(paragraph, place_namer):
+            found = Dateline(paragraph.strip().rstrip(".,:-–— "), None, None, (), len(paragraph))
+        if found is not None and found.place and found.region and place_namer is not None:
+            # "Узбекистан, Ташкент – ...": the country first, then the city.
+            region = found.region.split(",")[0].strip()
+            if not place_namer(found.place) and place_namer(region):
+                found = replace(found, place=region)
+        if found is not None:
+            if found.place:
+                # BISHKEK/MOSCOW: Reuters files from two cities at once.
+                result.dateline_place = "/".join(
+                    (place_namer(part) if place_namer else None) or _place_name(part) or part
+                    for part in re.split(r"\s*/\s*", found.place)
+                )
+            result.dateline_date = found.date
+            named = [rules.agency_named(a) or a for a in found.agencies]
+            agencies[:0] = list(dict.fromkeys(named))
+            paragraphs[index] = paragraph[found.end :].lstrip()
             return
-        for pattern in rules.datelines:
-            match = pattern.match(paragraphs[index])
-            if match and (match.groupdict().get("place") or "").casefold() not in rules.not_places:
-                groups = match.groupdict()
-                result.dateline_place = _place_name(groups.get("place"))
-                result.dateline_date = groups.get("date")
-                if groups.get("agency"):
-                    agencies.insert(0, rules.agency_named(groups["agency"]) or groups["agency"])
-                paragraphs[index] = paragraphs[index][match.end() :].lstrip()
+        if len(paragraph.split()) >= _LEAD_WORDS:
+            leads += 1
+            if leads >= _LEADS_BEFORE_GIVING_UP:
                 return
+
+
+def _credible(found, paragraph: str, rules: AgencyRules, place_namer: PlaceNamer | None) -> bool:
+    """Whether a dateline match is one: a place that is no label or agency name, and,
+    without an agency, a place in capitals or known to the gazetteer, followed by text
+    (or a "PLACE, Country" line of its own)."""
+    if found.place and found.place.split("/")[0].casefold() in rules.not_places:
+        return False
+    if found.agencies:
+        return True
+    rest = paragraph[found.end :].strip()
+    if not found.place:
+        return False
+    if not rest:  # a dateline line of its own: only a known place with its country
+        return bool(found.region and place_namer is not None and place_namer(found.place))
+    known = place_namer is not None and bool(place_namer(found.place.split("/")[0]))
+    if (
+        found.separator in (":", ".", " ")
+        and not found.date
+        and not (known and (found.place.isupper() or found.region))
+    ):
+        # "BACKGROUND:", "МИД:", "New Delhi: The embassy said": a colon or a period after a
+        # word reads as a label or prose unless the place is known (in capitals, or with
+        # its country: "Ashgabat, Turkmenistan:").
+        return False
+    if found.date and found.separator == "-":
+        return True  # "Stockholm, April 2, 2024 — ": a place, a date and a dash
+    return _believable_place(found.place, rules, place_namer)
+
+
+def _legacy_dateline(paragraph: str, rules: AgencyRules):
+    """House styles a desk added to ``[forms].datelines`` that the grammar does not cover."""
+    for pattern in rules.datelines:
+        match = pattern.match(paragraph)
+        if match and (match.groupdict().get("place") or "").casefold() not in rules.not_places:
+            groups = match.groupdict()
+            agency = groups.get("agency")
+            if not agency and not groups.get("place"):
+                continue
+            if not agency and not (groups.get("place") or "").isupper():
+                continue
+            return Dateline(
+                groups.get("place"), None, groups.get("date"), (agency,) if agency else (), match.end()
+            )
+    return None
+
+
+# Trailing paragraphs looked at for a sign-off or source line (after the furniture went).
+_SIGNOFF_PARAGRAPHS = 3
+
+
+# Paragraphs at the top looked at for a credit line of its own ("Associated Press",
+# "Source: Xinhua", "(AFP)") between the headline and the story.
+_TOP_CREDIT_PARAGRAPHS = 6
+
+
+def _take_top_credits(kept: list[str], rules: AgencyRules, agencies: list[str]) -> None:
+    """An agency named on a line of its own above the story (where a byline goes)."""
+    for index in range(min(_TOP_CREDIT_PARAGRAPHS, len(kept) - 1)):
+        paragraph = fold_whitespace(kept[index])
+        found = rules.source_line.fullmatch(paragraph) or rules.bare_agencies.fullmatch(paragraph)
+        if found is None:
+            continue
+        named = found.groupdict().get("source") or found.groupdict().get("agencies") or ""
+        # "AP" alone under a picture is its photo credit: a short or everyday name on its
+        # own line at the top says nothing about the copy.
+        written = rules.grammar.agencies_in(named)
+        if found.re is rules.bare_agencies and all(rules.cited_ambiguous.fullmatch(a) for a in written):
+            continue
+        names = [rules.agency_named(a) or a for a in written]
+        if names:
+            agencies.extend(names)
+            kept[index] = ""
+
+
+def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> None:
+    """Source lines ("Source: Kazinform", "Источник: ТАСС"), bare agency lines ("AKIpress",
+    "(Xinhua)", "AFP/Reuters") and sign-offs ending the last paragraph ("... — AFP")."""
+    signed: list[str] = []
+    for index in range(len(kept) - 1, max(-1, len(kept) - 1 - _SIGNOFF_PARAGRAPHS), -1):
+        paragraph = fold_whitespace(kept[index])
+        source = rules.source_line.fullmatch(paragraph)
+        bare = rules.bare_agencies.fullmatch(paragraph)
+        if source is not None:
+            signed[:0] = [
+                rules.agency_named(a) or a for a in rules.grammar.agencies_in(source.group("source"))
+            ]
+            kept[index] = ""
+        elif bare is not None and (index > 0 or len(kept) > 1):
+            signed[:0] = [
+                rules.agency_named(a) or a for a in rules.grammar.agencies_in(bare.group("agencies"))
+            ]
+            kept[index] = ""
+    for index, paragraph in enumerate(kept):
+        glued = rules.glued_signoff.search(paragraph)
+        if glued:
+            signed.append(rules.agency_named(glued.group("agency")) or glued.group("agency"))
+            kept[index] = paragraph[: glued.start()].rstrip()
+    last = next((i for i in range(len(kept) - 1, -1, -1) if kept[i]), None)
+    if last is not None:
+        for pattern in rules.signoffs:
+            match = pattern.search(kept[last])
+            # A sign-off ends the last paragraph ("... on Thursday. — AFP") or is one ("AFP").
+            if match and (match.start() > 0 or len(kept) > 1):
+                signed.insert(0, rules.agency_named(match.group("agency")) or match.group("agency"))
+                kept[last] = kept[last][: match.start()].rstrip()
+                break
+    agencies.extend(dict.fromkeys(signed))
+
+
+# Words that make a mention of an ambiguous agency name a citation ("reports Trend",
+# "сообщает Тренд", "Dunyo xabariga ko'ra").
+_CITING = re.compile(
+    r"(?i:according\s+to|citing|cited|quoted|reported|reports|reporting|told|said|says|news\s+agency|"
+    r"agency|сообща\w*|переда\w*|пишет|по\s+данным|со\s+ссылкой|агентств\w*|заявил\w*|"
+    r"xabar\w*|ma'lum|habar\w*|bildir\w*|göre|haber\w*|ajans\w*)"
+)
+_CITING_WINDOW = 40
+
+
+def cited_agencies(text: str, rules: AgencyRules, exclude: set[str]) -> list[str]:
+    """Agencies running text names (the story quotes them), in order of first mention.
+    Names that are also everyday words count only next to a citing word."""
+    found: dict[str, None] = {}
+    for match in rules.cited_plain.finditer(text):
+        name = rules.agency_named(match.group(0))
+        if name and name not in exclude:
+            found[name] = None
+    for match in rules.cited_ambiguous.finditer(text):
+        name = rules.agency_named(match.group(0))
+        if not name or name in exclude or name in found:
+            continue
+        window = text[max(0, match.start() - _CITING_WINDOW) : match.end() + _CITING_WINDOW]
+        if _CITING.search(window):
+            found[name] = None
+    return list(found)
 
 
 def attribute(
@@ -248,16 +542,23 @@ def attribute(
     outlet_agency: str | None = None,
     feed_is_wire: bool = False,
     aggregator: bool = False,
+    metadata_agency: str | None = None,
+    metadata_place: str | None = None,
+    place_namer: PlaceNamer | None = None,
 ) -> Attribution:
     """Attribution of one story. ``outlet_agency`` is the agency the publishing outlet itself
-    is (TASS's own feed): its copy is wire copy but not syndicated."""
+    is (TASS's own feed): its copy is wire copy but not syndicated. ``metadata_agency`` and
+    ``metadata_place`` come from a wire format's own fields (ninjs ``infoSources``/``located``,
+    NewsML-G2 ``infoSource``/``located``) and outrank anything read from the text, as does
+    the agency of a ``kind = "wire"`` feed; ``place_namer`` gives a known place's English
+    name (the gazetteer's), else None."""
     clean, flags, title_agency = clean_title(title, rules, aggregator)
     result = Attribution(title=clean, text=text, title_flags=flags)
     paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
     agencies: list[str] = []
     kept: list[str] = []
     for paragraph in paragraphs:
-        credits = parse_credits(paragraph, rules)
+        credits = parse_credits(paragraph, rules) or _byline(paragraph, rules)
         if credits is not None:
             for role, names in credits[0].items():
                 result.credits[role].extend(names)
@@ -272,18 +573,24 @@ def attribute(
             continue
         kept.append(paragraph)
     if kept:
-        _take_dateline(kept, rules, result, agencies)
-        for pattern in rules.signoffs:
-            match = pattern.search(kept[-1])
-            # A sign-off ends the last paragraph ("... on Thursday. — AFP") or is one ("AFP").
-            if match and (match.start() > 0 or len(kept) > 1):
-                agencies.append(rules.agency_named(match.group("agency")) or match.group("agency"))
-                kept[-1] = kept[-1][: match.start()].rstrip()
-                break
+        _take_dateline(kept, rules, result, agencies, place_namer)
+        _take_signoffs(kept, rules, agencies)
+        _take_top_credits(kept, rules, agencies)
     if title_agency:
         agencies.append(title_agency)
     result.text = "\n\n".join(p for p in kept if p)
-    result.wire_agency = agencies[0] if agencies else (outlet_agency if feed_is_wire else None)
+    evidence = [
+        rules.agency_in(metadata_agency) or metadata_agency if metadata_agency else None,
+        outlet_agency if feed_is_wire else None,
+        *agencies,
+    ]
+    result.wire_agency = next((a for a in evidence if a), None)
+    if metadata_place:
+        place = metadata_place.split(",")[0].strip()
+        result.dateline_place = (place_namer(place) if place_namer else None) or _place_name(place)
+    result.cited_agencies = cited_agencies(
+        f"{result.title}\n{result.text}", rules, {a for a in (result.wire_agency, outlet_agency) if a}
+    )
     result.syndicated = bool(
         (result.wire_agency and result.wire_agency != outlet_agency) or result.syndication_note
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tasks.datafiles import DataFileError, compile_pattern, load_data_file
 from tasks.desk import DEFAULT_DESK
+from tasks.furniture import OutletHistory, add_stop_words, furniture_positions, strip_stamp
 from tasks.text import comparison_form, fold_whitespace
 
 DEFAULT_BOILERPLATE = DEFAULT_DESK.boilerplate
@@ -27,6 +28,13 @@ class BoilerplateRules:
     patterns: tuple[re.Pattern[str], ...]
     cut_from: tuple[re.Pattern[str], ...]
     inline: tuple[re.Pattern[str], ...]
+    # The same lists as one alternation each: one regex call per paragraph, not one per rule.
+    any_pattern: re.Pattern[str] | None = None
+    any_cut_from: re.Pattern[str] | None = None
+
+
+def _any_of(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p.pattern})" for p in patterns) or "(?!)", re.IGNORECASE)
 
 
 def _compile(path: Path, key: str, values: object) -> tuple[re.Pattern[str], ...]:
@@ -38,14 +46,22 @@ def _compile(path: Path, key: str, values: object) -> tuple[re.Pattern[str], ...
 def load_boilerplate(path: str | Path = DEFAULT_BOILERPLATE) -> BoilerplateRules:
     path = Path(path)
     document = load_data_file(path, "boilerplate rules")
-    unknown = set(document) - {"lines", "patterns", "cut_from", "inline"}
+    unknown = set(document) - {"lines", "patterns", "cut_from", "inline", "stop_words"}
     if unknown:
         raise DataFileError(f"{path}: unknown key(s) {sorted(unknown)}")
+    stop = document.get("stop_words", [])
+    if not isinstance(stop, list) or not all(isinstance(w, str) for w in stop):
+        raise DataFileError(f"{path}: stop_words must be a list of words")
+    add_stop_words(stop)
+    patterns = _compile(path, "patterns", document.get("patterns", []))
+    cut_from = _compile(path, "cut_from", document.get("cut_from", []))
     return BoilerplateRules(
         lines=frozenset(fold_whitespace(line).casefold() for line in document.get("lines", [])),
-        patterns=_compile(path, "patterns", document.get("patterns", [])),
-        cut_from=_compile(path, "cut_from", document.get("cut_from", [])),
+        patterns=patterns,
+        cut_from=cut_from,
         inline=_compile(path, "inline", document.get("inline", [])),
+        any_pattern=_any_of(patterns),
+        any_cut_from=_any_of(cut_from),
     )
 
 
@@ -54,30 +70,52 @@ def split_paragraphs(text: str) -> list[str]:
 
 
 def is_furniture(paragraph: str, rules: BoilerplateRules) -> bool:
-    return paragraph.casefold() in rules.lines or any(p.fullmatch(paragraph) for p in rules.patterns)
+    if paragraph.casefold() in rules.lines:
+        return True
+    if rules.any_pattern is not None:
+        return rules.any_pattern.fullmatch(paragraph) is not None
+    return any(p.fullmatch(paragraph) for p in rules.patterns)
 
 
 def remove_boilerplate(
-    text: str, rules: BoilerplateRules, title: str = "", keep: Callable[[str], bool] | None = None
+    text: str,
+    rules: BoilerplateRules,
+    title: str = "",
+    keep: Callable[[str], bool] | None = None,
+    history: OutletHistory | None = None,
+    own_item_counted: bool = False,
 ) -> str:
     """The text without furniture, paragraphs separated by a blank line. Paragraphs for
-    which ``keep`` is true (credit lines, copyright notices attribution reads) stay."""
+    which ``keep`` is true (credit lines, copyright notices attribution reads) stay.
+    After the phrase rules, the outlet's ``history`` and the paragraph classifier
+    (tasks/furniture.py) take what looks like furniture where it sits."""
     title_form = comparison_form(title) if title else None
     kept: list[str] = []
+    protected: set[int] = set()  # positions in ``kept`` that ``keep`` said to leave
     for paragraph in split_paragraphs(text):
         for pattern in rules.inline:
             paragraph = fold_whitespace(pattern.sub(" ", paragraph))
         if not paragraph:
             continue
-        if kept and any(p.fullmatch(paragraph) for p in rules.cut_from):
+        if kept and (
+            rules.any_cut_from.fullmatch(paragraph)
+            if rules.any_cut_from is not None
+            else any(p.fullmatch(paragraph) for p in rules.cut_from)
+        ):
             break
         if keep is not None and keep(paragraph):
+            protected.add(len(kept))
             kept.append(paragraph)
             continue
         if is_furniture(paragraph, rules):
             continue
-        # The page repeats the headline above the article.
-        if not kept and title_form and comparison_form(paragraph) == title_form:
+        # The page repeats the headline (above the article, beside a picture, in a share box).
+        if (
+            title_form
+            and len(paragraph) < 2 * len(title) + 40
+            and comparison_form(strip_stamp(paragraph)) == title_form
+        ):
             continue
         kept.append(paragraph)
-    return "\n\n".join(kept)
+    drop = furniture_positions(kept, protected.__contains__, history, own_item_counted, by_position=True)
+    return "\n\n".join(p for i, p in enumerate(kept) if i not in drop)

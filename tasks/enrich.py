@@ -11,9 +11,12 @@ The data files are loaded once per batch (``EnrichmentRules.load``), never per e
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tasks.attribute import (
     DEFAULT_AGENCIES,
@@ -21,12 +24,15 @@ from tasks.attribute import (
     Attribution,
     attribute,
     is_attribution_paragraph,
+    is_dateline_paragraph,
     load_agencies,
 )
 from tasks.boilerplate import DEFAULT_BOILERPLATE, BoilerplateRules, load_boilerplate, remove_boilerplate
 from tasks.catalog import Feed
 from tasks.encoding import repair_mojibake
 from tasks.extract import ArticlePage
+from tasks.furniture import OutletHistory, line_prints
+from tasks.homoglyphs import fold_homoglyphs
 from tasks.language import detect_language, detect_script
 from tasks.normalise import NormalisedEntry
 from tasks.settings import EnrichPolicy
@@ -84,10 +90,31 @@ def draft_entry(
 
 
 def outlet_agency(feed: Feed | None, rules: AgencyRules) -> str | None:
-    """The agency a feed's outlet is itself (the TASS feed is TASS), by its name or id."""
+    """The agency a feed's outlet is itself (the TASS feed is TASS): by the agency's own
+    domains (``domains`` in feeds/agencies.toml) for the feed's URL or outlet, else by
+    its name or id."""
     if feed is None:
         return None
-    return rules.agency_in(feed.name) or rules.agency_named(feed.outlet_id.replace("-", " "))
+    host = urlsplit(feed.url).hostname if feed.url.startswith(("http://", "https://")) else None
+    known = (
+        rules.agency_for_host(host)
+        or rules.agency_for_host(feed.outlet_id)
+        or rules.agency_in(feed.name)
+        or rules.agency_named(feed.outlet_id.replace("-", " "))
+    )
+    if known or feed.kind != "wire":
+        return known
+    # An agency the registry does not know yet still publishes its own copy: its feed's
+    # name says which ("Avesta (English)" -> Avesta). A bare site name (avesta.tj) is no
+    # agency's spelling: then nothing, rather than a name no desk would query by.
+    return _name_of_unlisted_agency(feed.name)
+
+
+def _name_of_unlisted_agency(name: str) -> str | None:
+    name = re.split(r"\s+[(|\-–—]", name.strip())[0].strip()
+    if not name or re.fullmatch(r"[\w-]+(\.[\w-]+)+", name):
+        return None
+    return name
 
 
 def enrich_entry(
@@ -95,9 +122,14 @@ def enrich_entry(
     rules: EnrichmentRules,
     feed: Feed | None = None,
     article: ArticlePage | None = None,
+    history: OutletHistory | None = None,
+    own_item_counted: bool = False,
 ) -> NormalisedEntry:
     """Clean ``entry``'s title, summary and body in place, fill ``entry.enrichment`` and
     recompute its content hash and word count from the clean text. Returns the entry.
+
+    ``history``: line fingerprints of the outlet's other items (its furniture);
+    ``own_item_counted`` when this entry's own lines are among them (scoring a set).
 
     With an ``article`` (the extracted page), the page text becomes the body and its
     canonical URL the entry's; the content hash stays that of the feed's clean text, so a
@@ -106,21 +138,43 @@ def enrich_entry(
     own_agency = outlet_agency(feed, rules.agencies)
     is_wire = feed is not None and feed.kind == "wire"
     aggregator = feed is not None and feed.kind == "aggregator"
+    # The wire format's own metadata (ninjs infoSources/located, NewsML-G2 infoSource/
+    # located, set by the parser) is the strongest evidence of who and where: read it
+    # before the columns are rewritten below.
+    metadata_agency = entry.enrichment.get("wire_agency")
+    metadata_place = entry.enrichment.get("dateline_place")
     # Text stored as mojibake by the source's CMS (UTF-8 read as a code page) is repaired
-    # first; charset problems of the document itself were fixed before parsing.
+    # first; charset problems of the document itself were fixed before parsing. Cyrillic
+    # look-alike letters typed inside Latin words ("ТASS") are folded next.
     entry.title, entry.summary, entry.body = (
-        repair_mojibake(t) for t in (entry.title, entry.summary, entry.body)
+        fold_homoglyphs(repair_mojibake(t)) for t in (entry.title, entry.summary, entry.body)
     )
     raw_title = entry.title
 
     def is_attribution(paragraph: str) -> bool:
-        return is_attribution_paragraph(paragraph, rules.agencies)
+        return is_attribution_paragraph(paragraph, rules.agencies) or is_dateline_paragraph(
+            paragraph, rules.agencies, rules.gazetteer.place_name
+        )
 
     def clean(text: str) -> Attribution:
-        stripped = remove_boilerplate(text, rules.boilerplate, raw_title, keep=is_attribution)
-        return attribute(raw_title, stripped, rules.agencies, own_agency, is_wire, aggregator)
+        stripped = remove_boilerplate(
+            text, rules.boilerplate, raw_title, is_attribution, history, own_item_counted
+        )
+        return attribute(
+            raw_title,
+            stripped,
+            rules.agencies,
+            own_agency,
+            is_wire,
+            aggregator,
+            metadata_agency=metadata_agency,
+            metadata_place=metadata_place,
+            place_namer=rules.gazetteer.place_name,
+        )
 
-    page_text = repair_mojibake(article.text) if article is not None and not article.error else ""
+    page_text = (
+        fold_homoglyphs(repair_mojibake(article.text)) if article is not None and not article.error else ""
+    )
     # Attribution reads the fullest text; the others get the same cleaning so a dateline
     # or credit line survives nowhere.
     main = clean(page_text or entry.body or entry.summary)
@@ -158,20 +212,39 @@ def apply_page_metadata(entry: NormalisedEntry, article: ArticlePage) -> None:
 
 
 def enrich_entries(
-    entries: list[NormalisedEntry], feed: Feed | None, rules: EnrichmentRules
+    entries: list[NormalisedEntry],
+    feed: Feed | None,
+    rules: EnrichmentRules,
+    history: OutletHistory | None = None,
 ) -> tuple[list[NormalisedEntry], list[str]]:
     """Every entry enriched; one that fails stays as normalised and costs one message
-    (naming the entry) instead of the feed or the run."""
+    (naming the entry) instead of the feed or the run. ``history``: the outlet's line
+    fingerprints from earlier runs (its furniture)."""
     problems = []
     for entry in entries:
         try:
-            enrich_entry(entry, rules, feed)
+            enrich_entry(entry, rules, feed, history=history)
         except Exception as error:  # a bug on one odd item must not drop the feed
             problems.append(
                 f"entry {entry.entry_id} ({entry.url}): enrichment failed, stored as parsed: "
                 f"{type(error).__name__}: {error}"
             )
     return entries, problems
+
+
+def entry_line_prints(entry: NormalisedEntry) -> tuple[str, set[str]]:
+    """(outlet id, fingerprints of the entry's lines as the outlet printed them): read
+    before cleaning, what the entry adds to its outlet's history."""
+    return entry.outlet_id, line_prints(entry.body) | line_prints(entry.summary)
+
+
+def count_sightings(prints: Iterable[tuple[str, set[str]]]) -> dict[tuple[str, str], int]:
+    """(outlet id, fingerprint) -> on how many of the entries the line was seen."""
+    counts: dict[tuple[str, str], int] = {}
+    for outlet_id, fingerprints in prints:
+        for print_ in fingerprints:
+            counts[(outlet_id, print_)] = counts.get((outlet_id, print_), 0) + 1
+    return counts
 
 
 def needs_full_text(entry: NormalisedEntry, feed: Feed, policy: EnrichPolicy) -> bool:

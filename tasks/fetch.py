@@ -15,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ipaddress
+import os
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -84,6 +85,8 @@ class FetchResult:
     previous_body_sha256: str | None = None
     error_kind: str | None = None
     error: str | None = None
+    # Not fetched: the run was asked to stop (Ctrl-C) before this request started.
+    skipped: bool = False
 
     @property
     def not_modified(self) -> bool:
@@ -135,6 +138,31 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+def describe_network_error(error: BaseException, url: str) -> str:
+    """What an operator needs from a network failure: the host and port tried and the
+    operating system's reason ("Connection refused"), not only httpx's "All connection
+    attempts failed"."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = "?"
+    detail = str(error) or "the server closed or reset the connection mid-response"
+    reason, cause = None, error
+    while cause is not None and reason is None:
+        if isinstance(cause, OSError) and (cause.errno or cause.strerror):
+            # asyncio's strerror is "Connect call failed (...)"; the errno says why.
+            reason = (
+                os.strerror(cause.errno)
+                if isinstance(cause.errno, int) and cause.errno > 0
+                else cause.strerror
+            )
+        cause = cause.__cause__ or cause.__context__
+    if reason and reason.lower() not in detail.lower():
+        detail = f"{detail} ({reason})"
+    return f"{type(error).__name__} to {parts.hostname}:{port}: {detail}"
+
+
 def _backoff_delay(limits: FetchLimits, attempt: int) -> float:
     base = limits.backoff_base_s * (2 ** (attempt - 1))
     return base + random.uniform(0, limits.backoff_base_s)
@@ -143,9 +171,12 @@ def _backoff_delay(limits: FetchLimits, attempt: int) -> float:
 class Fetcher:
     """One run's HTTP machinery: a shared client plus politeness limits."""
 
-    def __init__(self, limits: FetchLimits, resolver=None):
+    def __init__(self, limits: FetchLimits, resolver=None, should_stop: Callable[[], bool] | None = None):
         self.limits = limits
         self._resolver = resolver
+        # Asked before each request starts (after waiting for its politeness slot): a
+        # run told to stop lets requests in flight finish and starts no new ones.
+        self._should_stop = should_stop or (lambda: False)
         # One client per destination policy: the strict one for ordinary feeds, an open
         # one for feeds that may reach private networks (their pooled connections must
         # never serve a strict request).
@@ -218,6 +249,9 @@ class Fetcher:
         result.redirects = []
         try:
             async with self._host_semaphore(request.url), self._global:
+                if self._should_stop():
+                    result.skipped = True
+                    return None
                 async with asyncio.timeout(self.limits.total_timeout_s):
                     await self._get_following_redirects(request, result, policy)
         except FetchRefused as error:
@@ -247,8 +281,8 @@ class Fetcher:
         except (UnsupportedEncoding, ValueError) as error:
             return self._final_error(result, "decoding", str(error))
         except (httpx.TransportError, httpx.DecodingError, OSError) as error:
-            detail = str(error) or "the server closed or reset the connection mid-response"
-            result.error_kind, result.error = "network", f"{type(error).__name__}: {detail}"
+            result.error_kind = "network"
+            result.error = describe_network_error(error, result.final_url or request.url)
             return _backoff_delay(self.limits, result.attempts)
 
         status = result.status or 0
@@ -331,12 +365,16 @@ class Fetcher:
         return b"".join(chunks)
 
 
-async def fetch_all(requests: Iterable[FetchRequest], limits: FetchLimits) -> list[FetchResult]:
+async def fetch_all(
+    requests: Iterable[FetchRequest], limits: FetchLimits, should_stop: Callable[[], bool] | None = None
+) -> list[FetchResult]:
     """Fetch every request concurrently; results come back in request order."""
-    async with Fetcher(limits) as fetcher:
+    async with Fetcher(limits, should_stop=should_stop) as fetcher:
         return list(await asyncio.gather(*(fetcher.fetch(request) for request in requests)))
 
 
-def fetch_feeds(requests: list[FetchRequest], limits: FetchLimits) -> list[FetchResult]:
+def fetch_feeds(
+    requests: list[FetchRequest], limits: FetchLimits, should_stop: Callable[[], bool] | None = None
+) -> list[FetchResult]:
     """Synchronous entry point for flows and tests."""
-    return asyncio.run(fetch_all(requests, limits))
+    return asyncio.run(fetch_all(requests, limits, should_stop))

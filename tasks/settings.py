@@ -10,6 +10,7 @@ worked out once per run into ``Settings`` and passed down.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 from dataclasses import dataclass, field, fields, replace
@@ -137,6 +138,19 @@ class EnrichPolicy:
 
 
 @dataclass(frozen=True)
+class RetentionPolicy:
+    """What ``newswire prune`` (and ``maintain``, when set) deletes; 0 keeps everything.
+    docs/reliability.md has the policies. Stories and appearances are never pruned."""
+
+    # Raw payloads (bronze) last needed more than this many days ago. They are what an
+    # archive replay re-reads, so a desk that replays after parser fixes keeps them longer.
+    raw_days: int = 0
+    # Fetch records (the `fetches` table, one row per feed per run), by whole day
+    # partitions older than this many days.
+    fetches_days: int = 0
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable, resolved once per run."""
 
@@ -149,6 +163,7 @@ class Settings:
     normalise: NormalisePolicy = field(default_factory=NormalisePolicy)
     drop: DropPolicy = field(default_factory=DropPolicy)
     enrich: EnrichPolicy = field(default_factory=EnrichPolicy)
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     # One Prefect task per batch of this many feeds (never one per story): every task run
     # costs the Prefect server ~3 event writes, and hundreds stall its SQLite store
     # (STACK-NOTES.md).
@@ -168,9 +183,17 @@ class SettingsError(ValueError):
     """An environment setting has a value newswire cannot use; the message names it."""
 
 
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
 def _coerce(raw: str, current: object) -> object:
     if isinstance(current, bool):
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
+        # Strict: a typo ("ture") must not silently mean false.
+        word = raw.strip().lower()
+        if word not in TRUE_WORDS | FALSE_WORDS:
+            raise ValueError(raw)
+        return word in TRUE_WORDS
     if isinstance(current, int):
         return int(raw)
     if isinstance(current, float):
@@ -201,7 +224,9 @@ def _from_env(cls, prefix: str = ""):
         try:
             values[f.name] = _coerce(raw, current)
         except ValueError:
-            expected = type(current).__name__.replace("int", "an integer").replace("float", "a number")
+            expected = {"bool": "true or false", "int": "an integer", "float": "a number"}.get(
+                type(current).__name__, type(current).__name__
+            )
             raise SettingsError(f"{name}={raw!r}: expected {expected}") from None
         if isinstance(current, int | float) and not isinstance(current, bool) and values[f.name] < 0:
             raise SettingsError(f"{name}={raw!r}: must not be negative")
@@ -225,7 +250,13 @@ def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
         raise SettingsError(
             "NEWSWIRE_DATA_DIR is not a setting: the data directory is NEWSWIRE_HOME (or --data-dir)"
         )
-    return Path(data_dir or os.environ.get("NEWSWIRE_HOME") or "data")
+    path = Path(data_dir or os.environ.get("NEWSWIRE_HOME") or "data")
+    if path.exists() and not path.is_dir():
+        source = (
+            "--data-dir" if data_dir else "NEWSWIRE_HOME" if os.environ.get("NEWSWIRE_HOME") else "./data"
+        )
+        raise SettingsError(f"the data directory {path} ({source}) is a file, not a directory")
+    return path
 
 
 # One data file of the desk swapped without a desk file (the names docs/enrichment.md
@@ -251,9 +282,89 @@ def resolve_desk() -> DeskProfile:
     return replace(desk, **swapped)
 
 
+# NEWSWIRE_* variables that are not limits in ``Settings`` but are read by name elsewhere:
+# the data dir and desk (above), crash-test failpoints (warehouse/failpoints.py) and the
+# checkout a Prefect worker runs from (prefect.yaml's pull step).
+OTHER_VARIABLES = frozenset(
+    {
+        "NEWSWIRE_HOME",
+        "NEWSWIRE_DESK",
+        *DESK_FILE_VARIABLES.values(),
+        "NEWSWIRE_FAILPOINT",
+        "NEWSWIRE_FAILPOINT_REACHED",
+        "NEWSWIRE_FAILPOINT_RELEASE",
+        "NEWSWIRE_REPO",
+    }
+)
+
+
+def setting_defaults() -> dict[str, object]:
+    """NEWSWIRE_<NAME> -> default, for every limit in ``Settings``."""
+    return _leaf_values(Settings())
+
+
+def check_variable_names(environ=os.environ) -> None:
+    """Refuse a NEWSWIRE_* variable newswire does not read: a misspelt limit would
+    otherwise be ignored without a word."""
+    known = set(setting_defaults()) | OTHER_VARIABLES
+    for name in sorted(environ):
+        if not name.startswith("NEWSWIRE_") or name in known or name == "NEWSWIRE_DATA_DIR":
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else "; `newswire config` lists every setting"
+        raise SettingsError(f"{name} is not a newswire setting{hint}")
+
+
 def load_settings(data_dir: str | Path | None = None) -> Settings:
     """Settings from the environment, the data directory (``resolve_data_dir``) and the
     desk profile (``resolve_desk``), resolved once for a run or a command."""
+    resolved_dir = resolve_data_dir(data_dir)
+    check_variable_names()
     settings = _from_env(Settings)
     _check_networks(settings.fetch)
-    return replace(settings, data_dir=resolve_data_dir(data_dir), desk=resolve_desk())
+    return replace(settings, data_dir=resolved_dir, desk=resolve_desk())
+
+
+@dataclass(frozen=True)
+class EffectiveSetting:
+    """One line of ``newswire config``: a setting's value and where it came from."""
+
+    name: str
+    value: str
+    source: str
+
+
+def _leaf_values(obj, prefix: str = "") -> dict[str, object]:
+    values: dict[str, object] = {}
+    for f in fields(obj):
+        if not prefix and f.name in _RESOLVED_APART:
+            continue
+        current = getattr(obj, f.name)
+        if hasattr(current, "__dataclass_fields__"):
+            values |= _leaf_values(current, prefix=f"{prefix}{f.name}_")
+        else:
+            values[_env_name(prefix + f.name)] = current
+    return values
+
+
+def effective_settings(
+    settings: Settings, data_dir_option: str | Path | None = None
+) -> list[EffectiveSetting]:
+    """Every setting of ``settings`` with its source: the command line, the environment,
+    the desk profile or the built-in default."""
+    if data_dir_option:
+        dir_source = "--data-dir"
+    else:
+        dir_source = "environment" if os.environ.get("NEWSWIRE_HOME") else "default (./data)"
+    rows = [EffectiveSetting("NEWSWIRE_HOME", str(settings.data_dir), dir_source)]
+    desk_source = f"desk {os.environ['NEWSWIRE_DESK']}" if os.environ.get("NEWSWIRE_DESK") else "default desk"
+    for f in fields(settings.desk):
+        variable = DESK_FILE_VARIABLES.get(f.name)
+        source = "environment" if variable and os.environ.get(variable) else desk_source
+        rows.append(
+            EffectiveSetting(variable or f"desk.{f.name}", str(getattr(settings.desk, f.name)), source)
+        )
+    for name, value in _leaf_values(settings).items():
+        source = "environment" if name in os.environ else "default"
+        rows.append(EffectiveSetting(name, str(value), source))
+    return rows

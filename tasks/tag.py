@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from tasks.datafiles import DataFileError, load_data_file
@@ -21,7 +22,21 @@ from tasks.desk import DEFAULT_DESK
 DEFAULT_REGION = DEFAULT_DESK.region
 # A title mention says more about what a story is about than one in paragraph nine.
 TITLE_WEIGHT = 3
+# The lead (the text's first words) counts extra, and the country a headline names
+# first: "Kazakhstan seeks partnership with China" is about Kazakhstan.
+LEAD_WORDS = 60
+LEAD_WEIGHT = 1
+FIRST_IN_TITLE = 3
+# A regional desk reads "Japan smiles at Kazakhstan" as a Kazakhstan story.
+REGION_IN_TITLE = 8
 _TERM_KEYS = ("names", "demonyms", "places", "leaders")
+# Stem matching: a stem this long at least, followed by at most this many letters.
+MIN_STEM = 5
+MAX_ENDING = 3
+# Arabic writes the article and some prepositions onto the word ("الكازاخستاني").
+_ARTICLES = ("وال", "بال", "لل", "ال")
+_ARTICLE_STARTS = frozenset(a[0] for a in _ARTICLES)
+_VOWELS = frozenset("aeiouyáéíóúýаеёиоуыэюяіәөүұ")
 _APOSTROPHES = str.maketrans({c: "'" for c in "’ʻʼ‘`´"})
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*'?", re.UNICODE)
 
@@ -40,6 +55,68 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     return _TOKEN.findall(fold(text).replace("-", " "))
+
+
+@lru_cache(maxsize=262_144)
+def _fold_token(token: str) -> str:
+    return fold(token)
+
+
+def cased_tokens(text: str) -> tuple[list[str], list[bool]]:
+    """The folded tokens of ``text`` (as ``tokens``) and, per token, whether it was
+    written with a capital: CLDR names that are also everyday words ("того" is Togo
+    in Russian) count only when capitalised."""
+    raw = _TOKEN.findall(text.translate(_APOSTROPHES).replace("-", " "))
+    # A script without capitals (Arabic, Chinese) writes every name "capitalised".
+    return [_fold_token(t) for t in raw], [not t[:1].islower() for t in raw]
+
+
+# Transliteration of Cyrillic (Russian, Kazakh, Kyrgyz, Tajik, Uzbek letters) to Latin,
+# only to pair a place written in Cyrillic with its Latin name in the gazetteer
+# ("Душанбе" -> "dushanbe" -> Dushanbe); never shown to anyone.
+_TRANSLIT = str.maketrans(
+    {
+        **dict(zip("абвгдезийклмнопрстуфыэ", "abvgdeziyklmnoprstufye", strict=True)),
+        "ё": "yo",
+        "ж": "zh",
+        "х": "kh",
+        "ц": "ts",
+        "ч": "ch",
+        "ш": "sh",
+        "щ": "shch",
+        "ю": "yu",
+        "я": "ya",
+        "ь": "",
+        "ъ": "",
+        "ә": "a",
+        "ғ": "g",
+        "қ": "k",
+        "ң": "n",
+        "ө": "o",
+        "ұ": "u",
+        "ү": "u",
+        "һ": "h",
+        "і": "i",
+        "ў": "o",
+        "ҳ": "h",
+        "ҷ": "j",
+        "ӣ": "i",
+        "ӯ": "u",
+    }
+)
+
+
+# Turkic Latin letters whose diacritic makes another sound (Bişkek, Aşgabat, Çimkent).
+_LATIN_SOUNDS = str.maketrans(
+    {"ş": "sh", "ç": "ch", "ı": "i", "ğ": "g", "ə": "a", "ň": "n", "ž": "zh", "ý": "y"}
+)
+
+
+def translit_key(name: str) -> str:
+    """A script-independent key for a place name: folded, transliterated, letters only."""
+    return "".join(
+        ch for ch in fold(name.casefold().translate(_LATIN_SOUNDS)).translate(_TRANSLIT) if ch.isalpha()
+    )
 
 
 def script_of(word: str) -> str:
@@ -76,25 +153,131 @@ class Gazetteer:
     terms: dict[tuple[str, ...], str] = field(default_factory=dict)
     max_words: int = 1
     countries: frozenset[str] = frozenset()
+    # Terms (from CLDR) that count only when written with a capital.
+    capital_only: frozenset[tuple[str, ...]] = frozenset()
+    # Demonym terms: "Turkmen communities in Iran" is not Turkmenistan.
+    demonyms: frozenset[tuple[str, ...]] = frozenset()
+    not_country_before: frozenset[str] = frozenset()
+    not_country_after: frozenset[str] = frozenset()
+    # folded term -> (cue words, code instead or "") for names of two places: "Atlanta,
+    # Georgia" is the US state.
+    homonyms: dict[tuple[str, ...], tuple[frozenset[str], str]] = field(default_factory=dict)
+    # translit key of a place as written in any script -> its English name.
+    place_names: dict[str, str] = field(default_factory=dict)
+    # Stems of one-word names for languages whose case endings no rule lists (Czech
+    # "Kazachstánu", Serbian "Ruskoj", Armenian "Ադրբեջանի"): stem -> (code, CLDR-only).
+    stems: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    stem_heads: frozenset[str] = frozenset()
+    # first word of a term -> the lengths (in words) of terms starting with it, longest first
+    sizes_by_first: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def place_name(self, written: str) -> str | None:
+        """The English name of a place the gazetteer knows ("ДУШАНБЕ" -> Dushanbe), else None."""
+        return self.place_names.get(translit_key(written)) if written else None
 
     def mentions(self, text: str) -> Counter[str]:
         """Country code -> number of mentions in the text (longest match first)."""
-        words = tokens(text)
+        return self.mentions_and_lead(text, 0)[0]
+
+    def mentions_and_lead(self, text: str, lead_words: int) -> tuple[Counter[str], Counter[str]]:
+        """Mentions in the whole text, and among them those in its first ``lead_words`` words."""
+        words, capitals = cased_tokens(text)
         counts: Counter[str] = Counter()
+        lead: Counter[str] = Counter()
+        sizes_by_first = self.sizes_by_first
         i = 0
         while i < len(words):
-            for size in range(min(self.max_words, len(words) - i), 0, -1):
-                code = self.terms.get(tuple(words[i : i + size]))
+            # Only the term lengths that start with this word (most words start none).
+            for size in sizes_by_first.get(words[i], ()):
+                if size > len(words) - i:
+                    continue
+                term = tuple(words[i : i + size])
+                code = self.terms.get(term)
                 if code:
-                    counts[code] += 1
+                    code = self._guarded(term, code, words, capitals, i, size)
+                    if code:
+                        counts[code] += 1
+                        if i < lead_words:
+                            lead[code] += 1
                     i += size
                     break
             else:
+                code = self._stem_code(words[i], capitals[i])
+                if code:
+                    counts[code] += 1
+                    if i < lead_words:
+                        lead[code] += 1
                 i += 1
-        return counts
+        return counts, lead
+
+    def _stem_code(self, word: str, capital: bool) -> str | None:
+        """The country a longer word form of a one-word name stands for, if any."""
+        if len(word) < MIN_STEM + 1 or not self.stems:
+            return None
+        heads = self.stem_heads
+        if word[:MIN_STEM] not in heads and not (
+            word[:1] in _ARTICLE_STARTS
+            and any(word.startswith(a) and word[len(a) : len(a) + MIN_STEM] in heads for a in _ARTICLES)
+        ):
+            return None  # no stem starts like this word (nor after an Arabic article)
+        for strip in _ARTICLES:
+            if word.startswith(strip) and len(word) - len(strip) >= MIN_STEM:
+                word = word[len(strip) :]
+                break
+        for cut in range(0, MAX_ENDING + 1):
+            stem = word[: len(word) - cut] if cut else word
+            if len(stem) < MIN_STEM:
+                break
+            found = self.stems.get(stem)
+            if found and (capital or not found[1]):
+                return found[0]
+        return None
+
+    _WINDOW = 4
+
+    def _guarded(
+        self, term: tuple[str, ...], code: str, words: list[str], capitals: list[bool], i: int, size: int
+    ) -> str | None:
+        """The code a match stands for after the guards, or None when it is not a mention."""
+        if term in self.capital_only and not capitals[i]:
+            return None
+        if term in self.demonyms:
+            before = words[i - 1] if i else ""
+            after = words[i + size] if i + size < len(words) else ""
+            if before in self.not_country_before or after in self.not_country_after:
+                return None
+        homonym = self.homonyms.get(term)
+        if homonym is not None:
+            cues, instead = homonym
+            near = words[max(0, i - self._WINDOW) : i] + words[i + size : i + size + self._WINDOW]
+            if cues.intersection(near):
+                return instead or None
+        return code
 
 
-def _collect(path: Path, seen: set[Path], rules: list[dict], countries: dict[str, list[str]]) -> dict:
+@dataclass
+class _Collected:
+    """Everything the region file and its includes say, merged in include order."""
+
+    rules: list[dict] = field(default_factory=list)
+    countries: dict[str, list[str]] = field(default_factory=dict)
+    demonyms: dict[str, list[str]] = field(default_factory=dict)
+    places: list[list[str]] = field(default_factory=list)
+    cldr_locales: list[str] = field(default_factory=list)
+    cldr_ignore: set[str] = field(default_factory=set)
+    not_before: set[str] = field(default_factory=set)
+    not_after: set[str] = field(default_factory=set)
+    homonyms: list[dict] = field(default_factory=list)
+    exonyms: dict[str, str] = field(default_factory=dict)
+
+
+def _strings(path: Path, where: str, values: object) -> list[str]:
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise DataFileError(f"{path}: {where} must be a list of strings")
+    return values
+
+
+def _collect(path: Path, seen: set[Path], into: _Collected) -> dict:
     path = path.resolve()
     if path in seen:
         return {}
@@ -102,8 +285,26 @@ def _collect(path: Path, seen: set[Path], rules: list[dict], countries: dict[str
     document = load_data_file(path, "region gazetteer")
     region = document.get("region", {})
     for name in region.get("include", []):
-        _collect(path.parent / name, seen, rules, countries)
-    rules.extend(document.get("inflection", []))
+        _collect(path.parent / name, seen, into)
+    into.rules.extend(document.get("inflection", []))
+    cldr = document.get("cldr", {})
+    into.cldr_locales.extend(_strings(path, "[cldr].locales", cldr.get("locales", [])))
+    into.cldr_ignore.update(fold(n) for n in _strings(path, "[cldr].ignore", cldr.get("ignore", [])))
+    guards = document.get("guards", {})
+    into.not_before.update(
+        fold(w) for w in _strings(path, "[guards].ethnic_before", guards.get("ethnic_before", []))
+    )
+    into.not_after.update(
+        fold(w) for w in _strings(path, "[guards].ethnic_after", guards.get("ethnic_after", []))
+    )
+    for index, homonym in enumerate(document.get("homonym", [])):
+        if not isinstance(homonym.get("name"), str) or not isinstance(homonym.get("cues"), list):
+            raise DataFileError(f"{path}: homonym #{index + 1}: needs name and cues")
+        into.homonyms.append(homonym)
+    exonyms = document.get("exonyms", {})
+    if not isinstance(exonyms, dict) or not all(isinstance(v, str) for v in exonyms.values()):
+        raise DataFileError(f"{path}: [exonyms] must map names to English names")
+    into.exonyms.update(exonyms)
     for index, entry in enumerate(document.get("country", [])):
         code = entry.get("code")
         if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{2}", code):
@@ -115,16 +316,58 @@ def _collect(path: Path, seen: set[Path], rules: list[dict], countries: dict[str
             values = entry.get(key, [])
             if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
                 raise DataFileError(f"{path}: country {code}: {key} must be a list of strings")
-            countries.setdefault(code, []).extend(values)
+            into.countries.setdefault(code, []).extend(values)
+        into.demonyms.setdefault(code, []).extend(entry.get("demonyms", []))
+        if entry.get("places"):
+            into.places.append(entry["places"])
     return region
+
+
+def cldr_country_names(locales: list[str]) -> dict[str, list[str]]:
+    """ISO code -> the country's name in each locale, from CLDR (babel): every country
+    exists in every language we read, without a hand list."""
+    from babel import Locale
+
+    names: dict[str, list[str]] = {}
+    for locale_id in locales:
+        try:
+            territories = Locale.parse(locale_id).territories
+        except (ValueError, LookupError) as error:
+            raise DataFileError(f"[cldr].locales: unknown locale {locale_id!r}: {error}") from error
+        for code, name in territories.items():
+            if re.fullmatch(r"[A-Z]{2}", code) and code not in ("EU", "EZ", "UN", "ZZ", "QO"):
+                names.setdefault(code, []).append(name)
+    return names
+
+
+def _place_names(groups: list[list[str]], exonyms: dict[str, str]) -> dict[str, str]:
+    """translit key -> English name. A country's ``places`` list runs English name first,
+    then its other spellings ("Astana", "Nur-Sultan", "Астана", "Нур-Султан"): each name
+    belongs to the Latin name that opened its run; ``[exonyms]`` overrides."""
+    names: dict[str, str] = {}
+    for places in groups:
+        head: str | None = None
+        previous_latin = False
+        for place in places:
+            latin = script_of(place) == "Latin"
+            if latin and not previous_latin:
+                head = place
+            previous_latin = latin
+            if head:
+                names.setdefault(translit_key(place), head)
+                names.setdefault(translit_key(head), head)
+    for written, english in exonyms.items():
+        names[translit_key(written)] = english
+        names.setdefault(translit_key(english), english)
+    return names
 
 
 def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     """A region file and everything it includes, merged; raises DataFileError when bad."""
     path = Path(path)
-    rules_data: list[dict] = []
-    countries: dict[str, list[str]] = {}
-    region = _collect(path, set(), rules_data, countries)
+    collected = _Collected()
+    region = _collect(path, set(), collected)
+    countries = collected.countries
     in_region = region.get("countries", [])
     missing = sorted(set(in_region) - set(countries))
     if not region or not in_region or missing:
@@ -134,29 +377,76 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
         )
     rules = [
         InflectionRule(r["script"], tuple(r["ends_with"]), bool(r.get("replace")), tuple(r["endings"]))
-        for r in rules_data
+        for r in collected.rules
     ]
+    cldr = {
+        code: [n for n in names if fold(n) not in collected.cldr_ignore]
+        for code, names in cldr_country_names(collected.cldr_locales).items()
+    }
     gazetteer = Gazetteer(
         region_id=region.get("id", path.stem),
         region_name=region.get("name", path.stem),
         in_region=frozenset(in_region),
-        countries=frozenset(countries),
+        countries=frozenset(countries) | frozenset(cldr),
     )
-    # Exact names first so that an inflected form never steals a name of another country.
+    # Exact names first so that an inflected form never steals a name of another country;
+    # the region files' own names before CLDR's.
     exact: dict[tuple[str, ...], str] = {}
     inflected: dict[tuple[str, ...], str] = {}
+    demonyms: set[tuple[str, ...]] = set()
+    capital_only: set[tuple[str, ...]] = set()
+
+    def add(code: str, name: str, from_cldr: bool, demonym: bool) -> None:
+        words = tuple(tokens(name))
+        if not words:
+            return
+        # Names of countries, places and people are written with a capital in every
+        # language we read; lower case they are words ("qatar" is a row in Kazakh, "того"
+        # a pronoun in Russian). Demonyms are lower case in Russian, so they are exempt.
+        if (not demonym and name[:1].isupper()) or (from_cldr and words not in exact):
+            capital_only.add(words)
+        exact.setdefault(words, code)
+        # Rules see the word as written (й, ё intact), their forms are then folded.
+        last = _TOKEN.findall(name.translate(_APOSTROPHES).casefold().replace("-", " "))[-1]
+        forms = [words] + [(*words[:-1], fold(form)) for rule in rules for form in rule.forms(last)]
+        for form in forms[1:]:
+            inflected.setdefault(form, code)
+            if words in capital_only and form not in exact:
+                capital_only.add(form)
+        if demonym:
+            demonyms.update(forms)
+
     for code, names in countries.items():
+        own_demonyms = set(collected.demonyms.get(code, []))
         for name in names:
-            words = tuple(tokens(name))
-            if not words:
-                continue
-            exact.setdefault(words, code)
-            # Rules see the word as written (й, ё intact), their forms are then folded.
-            last = _TOKEN.findall(name.translate(_APOSTROPHES).casefold().replace("-", " "))[-1]
-            for rule in rules:
-                for form in rule.forms(last):
-                    inflected.setdefault((*words[:-1], fold(form)), code)
+            add(code, name, False, name in own_demonyms)
+    for code, names in cldr.items():
+        for name in names:
+            add(code, name, True, False)
     gazetteer.terms = {**inflected, **exact}
+    stems: dict[str, tuple[str, bool]] = {}
+    for words, code in exact.items():
+        if len(words) != 1 or len(words[0]) < MIN_STEM:
+            continue
+        name = words[0]
+        stem = name[:-1] if name[-1] in _VOWELS else name
+        if len(stem) >= MIN_STEM and stems.get(stem, (code,))[0] == code:
+            stems[stem] = (code, words in capital_only)
+    gazetteer.stems = stems
+    gazetteer.stem_heads = frozenset(stem[:MIN_STEM] for stem in stems)
+    sizes: dict[str, set[int]] = {}
+    for words in gazetteer.terms:
+        sizes.setdefault(words[0], set()).add(len(words))
+    gazetteer.sizes_by_first = {first: tuple(sorted(n, reverse=True)) for first, n in sizes.items()}
+    gazetteer.capital_only = frozenset(capital_only)
+    gazetteer.demonyms = frozenset(demonyms)
+    gazetteer.not_country_before = frozenset(collected.not_before)
+    gazetteer.not_country_after = frozenset(collected.not_after)
+    gazetteer.homonyms = {
+        tuple(tokens(h["name"])): (frozenset(fold(c) for c in h["cues"]), h.get("instead", ""))
+        for h in collected.homonyms
+    }
+    gazetteer.place_names = _place_names(collected.places, collected.exonyms)
     gazetteer.max_words = max(len(words) for words in gazetteer.terms)
     return gazetteer
 
@@ -182,10 +472,21 @@ def tag_region(title: str, text: str, gazetteer: Gazetteer) -> RegionTags:
     weigh ``TITLE_WEIGHT``; ties go to in-region countries), whether any in-region
     country is mentioned, and the in-region share of the weighted mentions."""
     in_title = gazetteer.mentions(title)
-    in_text = gazetteer.mentions(text)
+    in_text, in_lead = gazetteer.mentions_and_lead(text, LEAD_WORDS)
     counts = in_title + in_text
     weights = Counter({code: TITLE_WEIGHT * in_title[code] + in_text[code] for code in counts})
-    ranked = sorted(counts, key=lambda c: (-weights[c], c not in gazetteer.in_region, c))
+    # What a story is about: its headline names it first, its lead names it early.
+    first_in_title = next(iter(in_title), None)
+    about = Counter(
+        {
+            code: weights[code]
+            + LEAD_WEIGHT * in_lead[code]
+            + (FIRST_IN_TITLE if code == first_in_title else 0)
+            + (REGION_IN_TITLE if code in in_title and code in gazetteer.in_region else 0)
+            for code in counts
+        }
+    )
+    ranked = sorted(counts, key=lambda c: (-about[c], c not in gazetteer.in_region, c))
     total = sum(weights.values())
     regional = sum(weight for code, weight in weights.items() if code in gazetteer.in_region)
     return RegionTags(

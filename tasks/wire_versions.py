@@ -26,11 +26,14 @@ from typing import Any
 
 
 def change_hash(content_hash: str, enrichment: dict[str, Any]) -> str:
-    """The content hash, extended by the wire version and status when the entry has them."""
+    """The content hash, extended by the wire version and status when the entry has them,
+    and by the enrichment digest a replay with changed rules gives it (tasks/reprocess.py)."""
     version, status = enrichment.get("wire_version"), enrichment.get("pubstatus")
-    if version is None and status is None:
+    digest = enrichment.get("enrichment_digest")
+    if version is None and status is None and digest is None:
         return content_hash
-    return hashlib.sha256(f"{content_hash}\x1f{version}\x1f{status}".encode()).hexdigest()[:32]
+    parts = f"{content_hash}\x1f{version}\x1f{status}" + (f"\x1f{digest}" if digest else "")
+    return hashlib.sha256(parts.encode()).hexdigest()[:32]
 
 
 def wire_version_of(entry) -> int | None:

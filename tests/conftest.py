@@ -76,3 +76,22 @@ def sql_in_subprocess(data_dir: Path, query: str) -> list[dict]:
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def run_newswire(*args: str, cwd: Path, stdin: str | None = None, timeout: float = 300, **env: str):
+    """The real ``newswire`` command line in a subprocess, as an operator runs it: this
+    checkout's code, no NEWSWIRE_* from the test environment unless given, a wide terminal."""
+    import subprocess
+    import sys
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWIRE_")}
+    environment.update(PYTHONPATH=str(REPO_ROOT), COLUMNS="200", **env)
+    return subprocess.run(
+        [sys.executable, "-m", "cli.app", *args],
+        cwd=cwd,
+        env=environment,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

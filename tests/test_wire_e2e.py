@@ -72,7 +72,8 @@ def _ingest(catalog: Path, data_dir: Path) -> str:
     result = CliRunner().invoke(
         app, ["ingest", "--catalog", str(catalog), "--data-dir", str(data_dir), "--force"]
     )
-    assert result.exit_code == 0, result.output
+    # 3: some feeds failed — the corpus holds files refused on purpose (NewsML 1.2, ...).
+    assert result.exit_code in (0, 3), result.output
     return result.output
 
 

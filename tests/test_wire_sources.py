@@ -204,6 +204,6 @@ def test_feeds_check_reads_a_drop_directory_without_storing(tmp_path: Path):
     catalog = tmp_path / "catalog.toml"
     catalog.write_text(CATALOG.format(path="drop").replace('format = "ninjs"\n', ""), encoding="utf-8")
     result = CliRunner().invoke(app, ["feeds", "check", "--catalog", str(catalog)], terminal_width=200)
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 3, result.output
     assert "2 files" in result.output and "ninjs-3" in result.output
     assert "1 of 2 dropped files" in result.output and "kill.xml" in result.output

@@ -75,7 +75,7 @@ def partitions_to_compact(lake_dir: Path, max_files: int = MAX_FILES_PER_PARTITI
         if not root.exists():
             continue
         for partition in sorted(p for p in root.iterdir() if p.is_dir()):
-            if len(list(partition.glob("*.parquet"))) > max_files:
+            if len(list(partition.glob(lake.PROJECT_FILE_PATTERN))) > max_files:
                 found.append((name, partition))
     return found
 
@@ -129,7 +129,7 @@ def compact(
     retire: list[tuple[str, str]] = []
     for name, partition in partitions_to_compact(lake_dir, max_files):
         spec = TABLES[name]
-        files = sorted(partition.glob("*.parquet"))
+        files = sorted(partition.glob(lake.PROJECT_FILE_PATTERN))
         size = sum(f.stat().st_size for f in files)
         table = _read_as(spec, files)
         pieces = max(1, math.ceil(size / target_file_bytes))

@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import shutil
 from collections import defaultdict
+from collections.abc import Iterable
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ import pyarrow.parquet as pq
 
 from warehouse.failpoints import failpoint
 from warehouse.schema import SCHEMA_VERSION, TableSpec
+from warehouse.versions import VERSION_KEY
 
 STAGING = "_staging"
 # Row groups of ~128k rows keep files scannable in parallel without tiny groups.
@@ -31,19 +34,36 @@ def table_dir(lake_dir: Path, table: str) -> Path:
     return Path(lake_dir) / table
 
 
+# What the writer (part-<run_id>.parquet) and compaction (part-compact-...) name their
+# files; anything else in a partition is not the project's and readers ignore it.
+PROJECT_FILE_PATTERN = "part-*.parquet"
+
+
 def table_glob(lake_dir: Path, table: str) -> str:
-    return str(table_dir(lake_dir, table) / "**" / "*.parquet")
+    return str(table_dir(lake_dir, table) / "**" / PROJECT_FILE_PATTERN)
+
+
+def foreign_files(lake_dir: Path, tables: Iterable[str]) -> list[Path]:
+    """Files in the tables' partitions that are not the project's (readers and compaction
+    ignore them; ``maintain`` names them so someone moves them out)."""
+    found = []
+    for table in tables:
+        for path in sorted(table_dir(lake_dir, table).glob("*/*")):
+            ours = fnmatch(path.name, PROJECT_FILE_PATTERN) or path.name.startswith(".")  # temporaries
+            if path.is_file() and not ours:
+                found.append(path)
+    return found
 
 
 def has_files(lake_dir: Path, table: str) -> bool:
-    return any(table_dir(lake_dir, table).glob("*/*.parquet"))
+    return any(table_dir(lake_dir, table).glob(f"*/{PROJECT_FILE_PATTERN}"))
 
 
 def write_parquet_atomically(table: pa.Table, path: Path) -> None:
     """Write to a temp name, fsync, rename: a reader sees the whole file or none of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     metadata = dict(table.schema.metadata or {})
-    metadata[b"newswire.schema_version"] = str(SCHEMA_VERSION).encode()
+    metadata[VERSION_KEY] = str(SCHEMA_VERSION).encode()
     table = table.replace_schema_metadata(metadata)
     temporary = path.with_name(f".{path.name}.tmp")
     pq.write_table(

@@ -22,6 +22,18 @@ class ArchivedPayload(NamedTuple):
     content_type: str | None
 
 
+class ArticlePage(NamedTuple):
+    """article_pages: an article page fetched for full text, as landed in the raw store
+    (the latest fetch per feed and URL), so an archive replay reads it offline."""
+
+    feed_id: str
+    url: str
+    final_url: str | None
+    body_sha256: str
+    content_type: str | None
+    fetched_at: datetime
+
+
 class AppearanceState(NamedTuple):
     """appearance_state: the latest revision of an appearance the writer knows."""
 

@@ -36,6 +36,8 @@ ENRICHMENT_FIELDS = [
     pa.field("script", pa.string()),
     pa.field("title_flags", STRINGS),
     pa.field("wire_agency", pa.string()),
+    # Agencies the story only quotes ("according to Xinhua"): never the copy's source.
+    pa.field("cited_agencies", STRINGS),
     pa.field("dateline_place", pa.string()),
     pa.field("dateline_date", pa.string()),
     pa.field("credits", CREDITS),
@@ -51,6 +53,9 @@ ENRICHMENT_FIELDS = [
     pa.field("pubstatus", pa.string()),
     pa.field("subjects", SUBJECTS),
     pa.field("withdrawn", pa.bool_()),
+    # Set by an archive replay whose enrichment differs from the stored row's
+    # (tasks/reprocess.py): part of the change hash, so the new enrichment is a revision.
+    pa.field("enrichment_digest", pa.string()),
 ]
 ENRICHMENT_COLUMNS = tuple(f.name for f in ENRICHMENT_FIELDS)
 

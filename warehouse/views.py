@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from warehouse import versions
 from warehouse.lake import has_files, table_glob
 from warehouse.schema import TABLES
 
@@ -23,10 +24,15 @@ STATE_SNAPSHOTS = ("feed_state", "runs")
 
 
 def _scan(lake_dir: Path, table: str) -> str:
+    # Only the project's files (part-*.parquet, what the writer and compaction name them)
+    # and only the schema's columns: a stray file in a partition (someone's COPY, a
+    # plain-DuckDB export) can neither add rows nor widen the view's schema.
     glob = table_glob(lake_dir, table).replace("'", "''")
+    spec = TABLES[table]
+    columns = ", ".join(f'"{name}"' for name in (*spec.schema.names, spec.partition))
     scan = (
-        f"read_parquet('{glob}', hive_partitioning = true, union_by_name = true, "
-        "hive_types = {'date': DATE})"
+        f"(SELECT {columns} FROM read_parquet('{glob}', hive_partitioning = true, "
+        "union_by_name = true, hive_types = {'date': DATE}))"
     )
     runs = _state_snapshot_path(lake_dir, "runs")
     if not runs.exists():
@@ -114,8 +120,10 @@ def _create_views(con: duckdb.DuckDBPyConnection, lake_dir: Path, empty_as_table
 
 
 def open_reader(data_dir: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory connection with the lake's views. Never blocks on, or blocks, a writer."""
+    """An in-memory connection with the lake's views. Never blocks on, or blocks, a writer.
+    A lake of another schema version is refused (``versions.SchemaVersionError``)."""
     lake_dir = Path(data_dir).resolve() / "lake"
+    versions.check(data_dir, versions.lake_version(lake_dir))
     con = duckdb.connect(":memory:")
     _create_views(con, lake_dir, empty_as_tables=False)
     return con
@@ -137,3 +145,29 @@ def write_catalog(data_dir: Path) -> Path:
     os.replace(temporary, target)
     Path(f"{temporary}.wal").unlink(missing_ok=True)
     return target
+
+
+def stored_appearance_columns(
+    data_dir: Path, keys: list[tuple[str, str]], columns: tuple[str, ...]
+) -> dict[tuple[str, str], dict]:
+    """(feed id, entry id) -> the named columns of that appearance's current row, for the
+    keys given (one join against the ``appearances`` view). Columns a lake written before
+    they existed lacks read as null."""
+    if not keys:
+        return {}
+    con = open_reader(Path(data_dir))
+    try:
+        present = {row[0] for row in con.execute("DESCRIBE appearances").fetchall()}
+        wanted = pa.table(
+            {"feed_id": [k[0] for k in keys], "entry_id": [k[1] for k in keys]},
+            schema=pa.schema([("feed_id", pa.string()), ("entry_id", pa.string())]),
+        )
+        con.register("wanted_entries", wanted)
+        select = ", ".join(f"a.{c}" if c in present else f"NULL AS {c}" for c in columns)
+        rows = con.execute(
+            f"SELECT a.feed_id, a.entry_id, {select} FROM appearances a "
+            "JOIN wanted_entries w ON a.feed_id = w.feed_id AND a.entry_id = w.entry_id"
+        ).fetchall()
+    finally:
+        con.close()
+    return {(row[0], row[1]): dict(zip(columns, row[2:], strict=True)) for row in rows}

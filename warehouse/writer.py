@@ -23,18 +23,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from warehouse import history, lake, queries, story_index, wire_state
+from warehouse import history, lake, migrations, outlet_lines, queries, story_index, versions, wire_state
 from warehouse.failpoints import failpoint
 from warehouse.records import (
     AppearanceKey,
     AppearanceState,
+    ArticlePage,
     BandKey,
     PickedUpFile,
     StoredHistory,
@@ -83,6 +83,19 @@ class CommitBatch:
     # Wire sources (warehouse/wire_state.py): guid -> version loaded; drop files picked up.
     wire_versions: dict[str, int] = field(default_factory=dict)
     drop_files: list[dict[str, Any]] = field(default_factory=list)
+    # Outlet furniture (warehouse/outlet_lines.py): (outlet id, line fingerprint) -> items
+    # of this run that carried the line.
+    outlet_lines: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    # Article pages fetched for full text this run (replayed offline by a backfill).
+    article_pages: list[ArticlePage] = field(default_factory=list)
+
+
+@dataclass
+class MigrationReport:
+    from_version: int
+    to_version: int
+    steps: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -90,40 +103,58 @@ class RecoveryReport:
     published_runs: list[str] = field(default_factory=list)
     discarded_runs: list[str] = field(default_factory=list)
     temp_files_removed: int = 0
+    stale_staging_removed: int = 0
 
     @property
     def anything(self) -> bool:
-        return bool(self.published_runs or self.discarded_runs or self.temp_files_removed)
+        removed = self.temp_files_removed + self.stale_staging_removed
+        return bool(self.published_runs or self.discarded_runs or removed)
 
 
 class Warehouse:
     """Paths and operations of one data directory."""
+
+    @staticmethod
+    def exists_at(data_dir: Path) -> bool:
+        """A warehouse was created here (a run took the writer lock at least once)."""
+        data_dir = Path(data_dir)
+        return (data_dir / LOCK_FILE).is_file() or (data_dir / STATE_DB).is_file()
 
     def __init__(self, data_dir: Path):
         self.data_dir = Path(data_dir)
         self.lake_dir = self.data_dir / "lake"
         self.state_path = self.data_dir / STATE_DB
         self._schema_ready = False
+        # Outlet line sightings of the run, applied by its next commit (add_outlet_lines).
+        self.pending_outlet_lines: dict[tuple[str, str], int] = {}
 
     # -- locking -------------------------------------------------------------------------
 
     @contextmanager
     def writer(self, on_wait: Callable[[str], None] | None = None) -> Iterator[Warehouse]:
         """Hold the writer lock for a run, after finishing whatever a killed run left."""
+        with self._locked(on_wait):
+            report = self.recover()
+            if report.anything:
+                log.warning(
+                    "recovered after an interrupted run: published %s, discarded %s, "
+                    "removed %d temp files and %d leftover staging folders",
+                    report.published_runs,
+                    report.discarded_runs,
+                    report.temp_files_removed,
+                    report.stale_staging_removed,
+                )
+            yield self
+
+    @contextmanager
+    def _locked(self, on_wait: Callable[[str], None] | None) -> Iterator[None]:
+        """The writer lock alone (``writer`` adds recovery; ``migrate`` must not recover
+        before the state is at this version)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.data_dir / LOCK_FILE, "a+") as handle:
             self._acquire(handle, on_wait)
             try:
-                report = self.recover()
-                if report.anything:
-                    log.warning(
-                        "recovered after an interrupted run: published %s, discarded %s, "
-                        "removed %d temp files",
-                        report.published_runs,
-                        report.discarded_runs,
-                        report.temp_files_removed,
-                    )
-                yield self
+                yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -155,14 +186,59 @@ class Warehouse:
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(self.state_path), config={"memory_limit": STATE_MEMORY_LIMIT})
         try:
-            # A run opens the state a dozen times; the schema needs creating once per process.
+            # A run opens the state a dozen times; the version is checked once per process.
             if not self._schema_ready:
-                con.execute(resources.files("warehouse").joinpath("sql/state.sql").read_text())
-                con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+                found = versions.state_version(con)
+                if found is None:
+                    migrations.create_state(con)
+                versions.check(self.data_dir, found)
                 self._schema_ready = True
             yield con
         finally:
             con.close()
+
+    def outlet_line_counts(self, outlet_ids: list[str]) -> dict[str, dict[str, int]] | None:
+        """Each outlet's line fingerprints and on how many of its items each was seen; None
+        when another process is writing the state (a backfill enriches outside the writer
+        lock): the run then goes without the outlets' history."""
+        try:
+            with self.state() as con:
+                return outlet_lines.load(con, outlet_ids)
+        except duckdb.IOException:
+            return None
+
+    def add_outlet_lines(self, counts: dict[tuple[str, str], int]) -> None:
+        """Sightings the enrichment stage made this run; written with the run's next commit
+        (in its transaction), dropped if the run never commits."""
+        for key, items in counts.items():
+            self.pending_outlet_lines[key] = self.pending_outlet_lines.get(key, 0) + items
+
+    def migrate(self, on_step: Callable[[migrations.Migration], None] | None = None) -> MigrationReport:
+        """Bring an older warehouse to this code's schema version (``newswire migrate``),
+        under the writer lock. Each step commits with its version bump, so a killed
+        migration is finished by running it again. A newer warehouse is refused."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self._locked(None):
+            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(str(self.state_path), config={"memory_limit": STATE_MEMORY_LIMIT})
+            try:
+                found = versions.state_version(con)
+                if found is None:
+                    migrations.create_state(con)
+                    found = SCHEMA_VERSION
+                if found > SCHEMA_VERSION:
+                    raise versions.SchemaVersionError(self.data_dir, found)
+                steps = migrations.apply_pending(con, found, on_step)
+            finally:
+                con.close()
+            self._schema_ready = False
+            # Now at this version: finish what a killed run left, and restamp the reader
+            # snapshots (readers check their version stamp).
+            self.recover()
+            with self.state() as con:
+                self._export_snapshots(con)
+            write_catalog(self.data_dir)
+        return MigrationReport(from_version=found, to_version=SCHEMA_VERSION, steps=[s.name for s in steps])
 
     def feed_states(self) -> dict[str, dict[str, Any]]:
         """feed_id -> the feed's state row, keyed by the columns of feed_state."""
@@ -183,6 +259,20 @@ class Warehouse:
         """feed_id -> path -> every version of the file picked up (wire_state.py)."""
         with self.state() as con:
             return wire_state.known_drop_files(con, feed_ids)
+
+    def article_pages(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], ArticlePage]:
+        """(feed_id, url) -> the stored article page, for the keys that have one."""
+        if not keys:
+            return {}
+        with self.state() as con:
+            feed_ids, urls = (list(column) for column in zip(*keys, strict=True))
+            con.register("wanted_pages", pa.table({"feed_id": feed_ids, "url": urls}))
+            rows = con.execute(
+                "SELECT p.feed_id, p.url, p.final_url, p.body_sha256, p.content_type, p.fetched_at "
+                "FROM article_pages AS p JOIN wanted_pages USING (feed_id, url)"
+            ).fetchall()
+            con.unregister("wanted_pages")
+        return {(row[0], row[1]): ArticlePage(*row) for row in rows}
 
     # Near-duplicate clustering reads (tasks.recluster.ClusterIndex).
     enrichment_columns = ENRICHMENT_COLUMNS
@@ -326,7 +416,17 @@ class Warehouse:
                 },
             )
         wire_state.apply(con, batch.wire_versions, batch.drop_files, batch.run_id)
+        if batch.article_pages:
+            pages = {(page.feed_id, page.url): page for page in batch.article_pages}  # latest wins
+            columns = {name: [getattr(p, name) for p in pages.values()] for name in ArticlePage._fields}
+            columns["fetched_at"] = pa.array(columns["fetched_at"], utc)
+            columns["run_id"] = [batch.run_id] * len(pages)
+            _insert(con, "article_pages", columns)
         story_index.apply(con, batch.cluster_members, batch.cluster_bands, batch.story_redirects)
+        outlet_lines.apply(
+            con, {**self.pending_outlet_lines, **batch.outlet_lines}, batch.run_id, batch.started_at
+        )
+        self.pending_outlet_lines = {}
         if batch.feed_state:
             columns = [d[0] for d in con.execute("SELECT * FROM feed_state LIMIT 0").description]
             _insert(
@@ -367,10 +467,15 @@ class Warehouse:
         for run_id, files in pending:
             self._publish(run_id, [tuple(m) for m in json.loads(files)])
             report.published_runs.append(run_id)
+        # Every staging folder left now is not needed: either its run never committed (the
+        # rows are discarded with it), or its run is published and the folder is what a
+        # kill between publication and clean-up left (its files are already in the lake).
         for run_id in lake.staged_run_ids(self.lake_dir):
+            lake.discard_staging(self.lake_dir, run_id)
             if run_id not in committed:
-                lake.discard_staging(self.lake_dir, run_id)
                 report.discarded_runs.append(run_id)
+            else:
+                report.stale_staging_removed += 1
         if committed and not report.published_runs:
             # A run killed after marking itself published but before exporting the reader
             # snapshots leaves readers one run behind; re-export (milliseconds).

@@ -8,6 +8,8 @@ Anything the operator already set (e.g. PREFECT_API_URL for a real server) wins.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 DEFAULTS = {
@@ -27,3 +29,32 @@ def configure_prefect_environment(data_dir: Path) -> None:
     os.environ.setdefault("PREFECT_HOME", str(Path(data_dir).resolve() / "prefect"))
     # Prefect creates its home without parents and fails on a fresh data directory.
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+
+
+def connect_prefect(data_dir: Path, announce: Callable[[str], None]) -> None:
+    """Point this process at a Prefect API before Prefect is imported: the operator's
+    (PREFECT_API_URL), else the data directory's background server, started now if it is
+    not running (flows/runtime/background_server.py). ``announce`` says what is waited for."""
+    configure_prefect_environment(data_dir)
+    if os.environ.get("PREFECT_API_URL") or _api_url_already_configured():
+        return
+    from flows.runtime.background_server import ensure_server, running_server
+
+    home = Path(os.environ["PREFECT_HOME"])
+    if running_server(home) is None:
+        announce(
+            f"Starting a background Prefect server for {Path(data_dir).resolve()} (once; later "
+            "commands reuse it; `newswire server stop` stops it). ~10-30 s..."
+        )
+    record, _ = ensure_server(home)
+    os.environ["PREFECT_API_URL"] = record.api_url
+
+
+def _api_url_already_configured() -> bool:
+    """Prefect already imported and pointed at an API in this process (a caller embedding
+    the CLI, e.g. inside ``prefect_test_harness``); never imports Prefect itself."""
+    if "prefect" not in sys.modules:
+        return False
+    from prefect.settings import PREFECT_API_URL
+
+    return bool(PREFECT_API_URL.value())

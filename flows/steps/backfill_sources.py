@@ -243,6 +243,12 @@ def replay_archive(
         body = raw.read(payload.body_sha256)
         document = parse_document(body, headers, payload.url, settings.fetch.max_body_bytes, feed.format)
         if document.error:
+            # Reported like a poll reports it: in the feed's row of the run summary.
+            outcome.content_error = (
+                f"raw payload {payload.body_sha256} ({payload.url}, fetched "
+                f"{payload.fetched_at:%Y-%m-%d %H:%M}) does not parse: {document.error}"
+            )
+            logger.warning("feed %s: %s", feed.id, outcome.content_error)
             continue
         for entry in normalise_document(
             document,

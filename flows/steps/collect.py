@@ -8,13 +8,14 @@ One Prefect task per batch of feeds, never per story (STACK-NOTES.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.run import FeedOutcome
+from flows.runtime import stop
 from tasks.catalog import Feed
 from tasks.drop import DropPickup, pick_up_drop
 from tasks.fetch import FetchRequest, FetchResult, fetch_feeds
@@ -36,9 +37,12 @@ def land_raw(results: Iterable[FetchResult], settings: Settings) -> None:
             raw.land(result.body, result.body_sha256)
 
 
-def fetch_and_land(requests: list[FetchRequest], settings: Settings) -> list[FetchResult]:
-    """Fetch concurrently and land every body received."""
-    results = fetch_feeds(requests, settings.fetch) if requests else []
+def fetch_and_land(
+    requests: list[FetchRequest], settings: Settings, should_stop: Callable[[], bool] | None = None
+) -> list[FetchResult]:
+    """Fetch concurrently and land every body received (``should_stop``: start no new
+    request once it says so; those results come back ``skipped``)."""
+    results = fetch_feeds(requests, settings.fetch, should_stop) if requests else []
     land_raw(results, settings)
     return results
 
@@ -83,9 +87,12 @@ def fetch_parse_normalise(
     """One batch of feeds: fetch concurrently, land every payload raw, parse and
     normalise what changed."""
     logger = get_run_logger()
-    results = fetch_and_land([poll_request(feed, states.get(feed.id) or {}) for feed in feeds], settings)
+    requests = [poll_request(feed, states.get(feed.id) or {}) for feed in feeds]
+    results = fetch_and_land(requests, settings, should_stop=stop.requested)
     outcomes = []
     for feed, result in zip(feeds, results, strict=True):
+        if result.skipped:  # the operator stopped the run: this feed stays due, untouched
+            continue
         outcome = FeedOutcome(feed=feed, result=result)
         if result.error:
             logger.warning("feed %s (%s): fetch failed: %s", feed.id, result.url, result.error)

@@ -4,7 +4,9 @@ attribution and tagging of every entry of the batch (tasks/enrich.py).
 One Prefect task per batch (never per story, STACK-NOTES.md). Article pages go through
 the same fetcher as feeds — same limits, same per-host politeness, same SSRF rule — and
 land in the raw store like feed payloads. An entry already stored with the same feed text
-is not fetched again: dedupe would find it unchanged and write nothing anyway.
+is not fetched again: dedupe would find it unchanged and write nothing anyway. Every page
+fetched is recorded (``article_pages``) so an archive replay reads it from the raw store
+instead of the network: a replay with the site down keeps the bodies.
 """
 
 from __future__ import annotations
@@ -16,11 +18,16 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.steps.collect import fetch_and_land
-from tasks.enrich import enrich_entries, enrich_entry, needs_full_text
+from tasks.enrich import count_sightings, enrich_entries, enrich_entry, entry_line_prints, needs_full_text
 from tasks.extract import extract_article
-from tasks.fetch import FetchRequest
+from tasks.fetch import FetchRequest, FetchResult
+from tasks.furniture import OutletHistory
 from tasks.normalise import NormalisedEntry
+from tasks.reprocess import DIGEST_COLUMNS, mark_enrichment_changes
 from tasks.settings import Settings
+from warehouse.raw_store import RawStore
+from warehouse.records import ArticlePage
+from warehouse.views import stored_appearance_columns
 from warehouse.writer import Warehouse
 
 
@@ -64,9 +71,88 @@ def cap_per_feed(wanted: list, settings: Settings, logger) -> list:
     return capped
 
 
+def enrich_with_outlet_history(outcomes: list, rules, warehouse: Warehouse, logger) -> None:
+    """Enrich every entry in place, each outlet's furniture learnt from its history (read
+    before); this run's line sightings are written with its commit. Without the state (another
+    process holds it: a backfill enriches outside the writer lock) nothing is learnt or recorded."""
+    histories = warehouse.outlet_line_counts(sorted({o.feed.outlet_id for o in outcomes}))
+    prints = []  # per entry, its lines as printed (before cleaning)
+    for outcome in outcomes:
+        prints += [entry_line_prints(entry) for entry in outcome.entries]
+        history = OutletHistory.for_stored_history((histories or {}).get(outcome.feed.outlet_id, {}))
+        outcome.entries, problems = enrich_entries(outcome.entries, outcome.feed, rules, history)
+        for problem in problems:
+            logger.warning("feed %s: %s", outcome.feed.id, problem)
+    if histories is not None:
+        stored = _already_stored([entry for outcome in outcomes for entry in outcome.entries], warehouse)
+        warehouse.add_outlet_lines(count_sightings(p for i, p in enumerate(prints) if i not in stored))
+
+
+def page_request(outcome, _position: int, original: NormalisedEntry) -> FetchRequest:
+    return FetchRequest(
+        feed_id=outcome.feed.id, url=original.url, allow_private_network=outcome.feed.allow_private_network
+    )
+
+
+def stored_pages(wanted: list, warehouse: Warehouse, settings: Settings) -> list[FetchResult | None]:
+    """The wanted entries' article pages as the raw store holds them (None: not stored)."""
+    raw = RawStore(settings.data_dir / "lake")
+    keys = {(outcome.feed.id, original.url) for outcome, _, original in wanted}
+    pages = warehouse.article_pages(sorted(keys))
+    results: list[FetchResult | None] = []
+    for outcome, _, original in wanted:
+        page = pages.get((outcome.feed.id, original.url))
+        if page is None or not raw.exists(page.body_sha256):
+            results.append(None)
+            continue
+        results.append(
+            FetchResult(
+                feed_id=page.feed_id,
+                url=page.url,
+                fetched_at=page.fetched_at,
+                final_url=page.final_url,
+                status=200,
+                body=raw.read(page.body_sha256),
+                body_sha256=page.body_sha256,
+                headers={"content-type": page.content_type} if page.content_type else {},
+            )
+        )
+    return results
+
+
+def _article_pages(wanted: list, warehouse: Warehouse, settings: Settings, offline: bool, logger):
+    """The wanted entries' pages: fetched (skipping those stored before with the same
+    content, at most the per-feed cap), or on a replay read from the raw store first.
+    Returns (wanted, results, positions skipped as stored, positions read from the store)."""
+    if offline:
+        # A replay re-reads every page it wants from the raw store (no host is asked, so
+        # neither the already-stored skip nor the per-feed cap applies).
+        stored: set[int] = set()
+        results = stored_pages(wanted, warehouse, settings)
+        missing = [index for index, result in enumerate(results) if result is None]
+        from_store = set(range(len(results))) - set(missing)
+        fetched = fetch_and_land([page_request(*wanted[index]) for index in missing], settings)
+        for index, result in zip(missing, fetched, strict=True):
+            results[index] = result
+        logger.info(
+            "replay: %d article pages read from the raw store, %d fetched (not stored)",
+            len(results) - len(missing),
+            len(missing),
+        )
+    else:
+        stored = _already_stored([outcome.entries[position] for outcome, position, _ in wanted], warehouse)
+        wanted = cap_per_feed(
+            [item for index, item in enumerate(wanted) if index not in stored], settings, logger
+        )
+        results = fetch_and_land([page_request(*item) for item in wanted], settings)
+        from_store = set()
+    return wanted, results, stored, from_store
+
+
 @task(name="enrich", cache_policy=NO_CACHE, persist_result=False)
-def enrich_batch(outcomes: list, warehouse: Warehouse, settings: Settings) -> list:
-    """Enrich every entry of the batch's ``FeedOutcome``s in place; returns them."""
+def enrich_batch(outcomes: list, warehouse: Warehouse, settings: Settings, offline: bool = False) -> list:
+    """Enrich every entry of the batch's ``FeedOutcome``s in place; returns them.
+    ``offline`` (an archive replay): article pages come from the raw store when stored."""
     logger = get_run_logger()
     rules = settings.desk.enrichment_rules()
     # (outcome, position, the entry as normalised) for entries that want their page.
@@ -75,25 +161,23 @@ def enrich_batch(outcomes: list, warehouse: Warehouse, settings: Settings) -> li
         for position, entry in enumerate(outcome.entries):
             if needs_full_text(entry, outcome.feed, settings.enrich):
                 wanted.append((outcome, position, replace(entry, enrichment=dict(entry.enrichment))))
-        outcome.entries, problems = enrich_entries(outcome.entries, outcome.feed, rules)
-        for problem in problems:
-            logger.warning("feed %s: %s", outcome.feed.id, problem)
+    enrich_with_outlet_history(outcomes, rules, warehouse, logger)
     if not wanted:
         return outcomes
 
-    stored = _already_stored([outcome.entries[position] for outcome, position, _ in wanted], warehouse)
-    wanted = cap_per_feed(
-        [item for index, item in enumerate(wanted) if index not in stored], settings, logger
-    )
-    requests = [
-        FetchRequest(
-            feed_id=outcome.feed.id,
-            url=original.url,
-            allow_private_network=outcome.feed.allow_private_network,
-        )
-        for outcome, _, original in wanted
-    ]
-    results = fetch_and_land(requests, settings)
+    wanted, results, stored, from_store = _article_pages(wanted, warehouse, settings, offline, logger)
+    for index, ((outcome, _, _), result) in enumerate(zip(wanted, results, strict=True)):
+        if result.ok and result.body is not None and result.body_sha256 and index not in from_store:
+            outcome.article_pages.append(
+                ArticlePage(
+                    feed_id=result.feed_id,
+                    url=result.url,
+                    final_url=result.final_url,
+                    body_sha256=result.body_sha256,
+                    content_type=result.headers.get("content-type"),
+                    fetched_at=result.fetched_at,
+                )
+            )
     tally: Counter[str] = Counter(skipped=len(stored))
     for (outcome, position, original), result in zip(wanted, results, strict=True):
         where = f"feed {outcome.feed.id}: article page {result.url}"
@@ -124,3 +208,16 @@ def enrich_batch(outcomes: list, warehouse: Warehouse, settings: Settings) -> li
         tally["skipped"],
     )
     return outcomes
+
+
+def mark_replayed_changes(outcomes: list, settings: Settings) -> None:
+    """Replayed entries whose enrichment today differs from their stored row (a region,
+    agency or gazetteer change, not a text change) get an ``enrichment_digest`` that
+    makes the load step write a revision (tasks/reprocess.py)."""
+    replayed = [entry for outcome in outcomes for entry in outcome.entries]
+    stored = stored_appearance_columns(
+        settings.data_dir,
+        [(e.feed_id, e.entry_id) for e in replayed],
+        (*DIGEST_COLUMNS, "enrichment_digest"),
+    )
+    mark_enrichment_changes(replayed, stored)

@@ -206,6 +206,7 @@ def dedupe_and_load(
     batch.fetch_rows = fetch_rows(outcomes, run_id) if record_fetches else []
     fill_batch(batch, plan, clustered, now)
     add_wire_state(batch, plan, (o.drop for o in outcomes if o.drop))
+    batch.article_pages = [page for outcome in outcomes for page in outcome.article_pages]
     if flow_name == "ingest":
         batch.feed_state = feed_state_rows(outcomes, states, plan, run_id, now, settings)
     summary = summarise(run_id, outcomes, len(entries), plan, replayed=not record_fetches)

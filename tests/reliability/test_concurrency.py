@@ -13,6 +13,7 @@ import pyarrow.dataset as ds
 import pytest
 from warehouse_checks import (
     REPO_ROOT,
+    SAMPLE_RUN_EXIT,
     cli_env,
     cli_ingest_command,
     debris,
@@ -100,7 +101,7 @@ def test_readers_during_a_write_see_the_last_published_snapshot_and_do_not_block
     finally:
         release.touch()
         writer.wait(timeout=120)
-    assert writer.returncode == 0, writer.stderr.read()[-3000:]
+    assert writer.returncode == SAMPLE_RUN_EXIT, writer.stderr.read()[-3000:]
     after = _counts(data_dir)
     assert after[0] == after[1] == after[2] > before[0]
     # The views are live: the connection held through the write now sees the new run.
@@ -127,7 +128,7 @@ def test_two_writers_are_serialised(warehouse, prefect_server, tmp_path):
         release.touch()
         first.wait(timeout=120)
         _, err = second.communicate(timeout=120)
-    assert first.returncode == 0 and second.returncode == 0, err[-3000:]
+    assert first.returncode == SAMPLE_RUN_EXIT and second.returncode == SAMPLE_RUN_EXIT, err[-3000:]
     assert "waiting for the warehouse" in err and "one writer at a time" in err
     assert set(duplicates(data_dir).values()) == {0} and debris(data_dir) == []
     state = duckdb.connect(str(data_dir / "state" / "writer.duckdb"), read_only=True)

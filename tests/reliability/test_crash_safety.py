@@ -14,6 +14,7 @@ import pytest
 from warehouse_checks import (
     FAILPOINTS,
     REPO_ROOT,
+    SAMPLE_RUN_EXIT,
     cli_env,
     cli_ingest_command,
     debris,
@@ -44,7 +45,7 @@ def clean(prefect_server, sample, tmp_path_factory):
     _, catalog = sample
     data_dir = tmp_path_factory.mktemp("clean") / "data"
     done = run_cli_ingest(catalog, data_dir, cli_env(prefect_server))
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == SAMPLE_RUN_EXIT, done.stderr[-3000:]
     reference = signature(data_dir), visible_rows(data_dir)
     assert reference[0]["appearances"] and reference[0]["stories"]
     return reference
@@ -55,7 +56,7 @@ def _assert_recovers(prefect_server, catalog, data_dir, clean, tmp_path):
     # Straight after the crash a reader sees all of the run or none of it, in every table.
     assert visible_rows(data_dir) in (visible_rows(tmp_path / "never-written"), clean_rows)
     rerun = run_cli_ingest(catalog, data_dir, cli_env(prefect_server))
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert rerun.returncode == SAMPLE_RUN_EXIT, rerun.stderr[-3000:]
     assert signature(data_dir) == clean_signature
     assert duplicates(data_dir) == NO_DUPLICATES
     assert debris(data_dir) == []

@@ -16,6 +16,7 @@ import sys
 import pytest
 from warehouse_checks import (
     REPO_ROOT,
+    SAMPLE_RUN_EXIT,
     checks_report,
     cli_env,
     cli_ingest_command,
@@ -94,10 +95,11 @@ def test_real_full_disk_fails_cleanly_and_next_run_recovers(prefect_server, samp
     assert "disk" in first_err and "full" in first_err and "rerun" in first_err
     after_failure = json.loads((out / "after-failure.json").read_text())
     assert (after_failure["debris"], after_failure["rows"]) == ([], NO_ROWS)
-    assert (out / "second.rc").read_text().strip() == "0", (out / "second.err").read_text()[-3000:]
+    second_err = (out / "second.err").read_text()
+    assert (out / "second.rc").read_text().strip() == str(SAMPLE_RUN_EXIT), second_err[-3000:]
 
     clean = tmp_path / "clean"
-    assert run_cli_ingest(sample, clean, cli_env(prefect_server)).returncode == 0
+    assert run_cli_ingest(sample, clean, cli_env(prefect_server)).returncode == SAMPLE_RUN_EXIT
     recovered = json.loads((out / "after-recovery.json").read_text())
     reference = json.loads(json.dumps(checks_report(clean), default=str))
     # The fetch log may hold the failed run's fetches too (if it failed after committing,
@@ -122,7 +124,7 @@ def test_injected_enospc_while_writing_parquet_fails_cleanly_and_next_run_recove
     assert debris(data_dir) == []
     assert not any((data_dir / "lake" / "_staging").glob("*"))
 
-    assert run_cli_ingest(sample, data_dir, cli_env(prefect_server)).returncode == 0
+    assert run_cli_ingest(sample, data_dir, cli_env(prefect_server)).returncode == SAMPLE_RUN_EXIT
     assert visible_rows(data_dir)["appearance_versions"] > 0
     assert set(duplicates(data_dir).values()) == {0}
     assert debris(data_dir) == []

@@ -57,8 +57,11 @@ def test_fault_is_one_clear_error(server, path, kind, message):
 
 def test_connection_refused_is_retried_then_reported():
     limits = FetchLimits(**{**LIMITS.__dict__, "max_retries": 2})
-    result = fetch(misbehaving.refused_url(), limits)
+    url = misbehaving.refused_url()
+    result = fetch(url, limits)
     assert result.error_kind == "network" and "ConnectError" in result.error
+    # The operator's three questions: which host, which port, why.
+    assert url.split("/")[2] in result.error and "(Connection refused)" in result.error
     assert result.attempts == 3
 
 

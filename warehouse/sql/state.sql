@@ -133,3 +133,16 @@ CREATE TABLE IF NOT EXISTS drop_files (
     run_id        VARCHAR NOT NULL,
     PRIMARY KEY (path, sha256)
 );
+
+-- Outlet furniture (docs/enrichment.md): per outlet, fingerprints of the short lines its
+-- items carried and on how many items each was seen. A line on many of an outlet's items
+-- (its menu, widgets, appeals, footers) is that outlet's furniture. Written with the run's
+-- commit, so a crashed run counts nothing twice.
+CREATE TABLE IF NOT EXISTS outlet_lines (
+    outlet_id     VARCHAR NOT NULL,
+    fingerprint   VARCHAR NOT NULL,
+    items         INTEGER NOT NULL,
+    last_run_id   VARCHAR NOT NULL,
+    last_seen_at  TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (outlet_id, fingerprint)
+);

@@ -1,0 +1,45 @@
+"""``newswire server status | stop``: the background Prefect server that ingest, backfill
+and maintain start once per data directory and reuse (flows/runtime/background_server.py)."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from cli.options import DataDirOption, settings_for
+from cli.output import console
+
+
+def _home(data_dir) -> os.PathLike:
+    from flows.runtime.prefect_env import configure_prefect_environment
+
+    configure_prefect_environment(settings_for(data_dir).data_dir)
+    from pathlib import Path
+
+    return Path(os.environ["PREFECT_HOME"])
+
+
+def server_status(data_dir: DataDirOption = None) -> None:
+    """Is the data directory's background Prefect server running, and where (exit 3 if not)."""
+    from flows.runtime.background_server import running_server
+
+    home = _home(data_dir)
+    record = running_server(home)
+    if record is None:
+        console.print(f"No background Prefect server is running for {home}.")
+        raise typer.Exit(code=3)
+    console.print(f"Prefect server running (pid {record.pid}): UI {record.ui_url}   API {record.api_url}")
+    console.print(f"log: {record.log_path}")
+
+
+def server_stop(data_dir: DataDirOption = None) -> None:
+    """Stop the data directory's background Prefect server (the next flow starts it again)."""
+    from flows.runtime.background_server import stop_server
+
+    home = _home(data_dir)
+    record = stop_server(home)
+    if record is None:
+        console.print(f"No background Prefect server was running for {home}.")
+        return
+    console.print(f"Stopped the Prefect server (pid {record.pid}, {record.api_url}).")

@@ -1,0 +1,401 @@
+"""Site furniture in real page text, found by what it looks like and where it sits, not by
+a list of phrases.
+
+Two signals, after the phrase rules of ``feeds/boilerplate.toml``:
+
+1. **The outlet's own history.** A line an outlet prints on many of its items (its name,
+   menu, weather and exchange-rate widgets, share prompts, appeals, footers) is that
+   outlet's furniture. ``OutletHistory`` holds fingerprints of lines seen on an outlet's
+   other items; the enrichment stage keeps them per outlet in the warehouse.
+2. **A paragraph classifier** in the manner of jusText (Pomikálek's boilerplate
+   classifier: length, stop-word density and context), with its stop-word lists (jusText's
+   own data, for every language the region writes in). Paragraphs are *good* (long, with
+   the stop-word density of prose), *bad* (date/time stamps, counters, numbers, tag lists)
+   or *short*. Short paragraphs before the first good one are header chrome, after the
+   last good one footer; between good paragraphs they are the story's subheadings and
+   stay. A bare date/time stamp once the story has started opens the next item on the
+   page, which is not this story.
+
+Cutting an article line is worse than leaving furniture, so every rule errs towards
+keeping: a paragraph with the stop-word density of prose stays wherever it is, and the
+last line of a text cut off mid-sentence stays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from tasks.text import comparison_form, fold_whitespace
+
+# jusText stop-word lists for the languages of the region and its neighbours.
+STOPLIST_LANGUAGES = (
+    "English", "Russian", "Uzbek", "Kazakh", "Kyrgyz", "Turkmen", "Turkish", "Azerbaijani",
+    "Ukrainian", "German", "French", "Persian",
+)  # fmt: skip
+# A good paragraph: this many words at least, and this share of them stop words.
+GOOD_WORDS = 10
+LONG_WORDS = 25
+NEAR_GOOD_WORDS = 8
+# This dense in stop words, a line is a sentence wherever it sits.
+DENSE_STOP_DENSITY = 0.4
+GOOD_STOP_DENSITY = 0.18
+# Prose stays anywhere when it has at least this many words at this stop-word density.
+PROSE_WORDS = 5
+PROSE_STOP_DENSITY = 0.15
+# A sentence (capital, lower-case words, a full stop) this long stays wherever it is.
+SENTENCE_WORDS = 4
+SENTENCE_LIKE_WORDS = 7
+# A line seen on this many of the outlet's other items is its furniture; long lines need
+# more (two copies of one story share their long lines; furniture repeats everywhere).
+HISTORY_MIN_ITEMS = 1
+HISTORY_MIN_ITEMS_LONG = 2
+HISTORY_LONG_WORDS = 15
+STORED_MIN_ITEMS = 3
+STORED_MIN_ITEMS_LONG = 5
+# Texts with fewer paragraphs are feed summaries: no zones to speak of.
+MIN_PARAGRAPHS = 3
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’ʻ‘][^\W\d_]+)*", re.UNICODE)
+_DIGIT = re.compile(r"\d")
+_SENTENCE_END = re.compile(r"[.!?…:;»”\"')]\s*$")
+# A stamp on its own: "05.03.2026, 19:58 3996", "12:11, 19 March 2014 | GMT +5",
+# "Thursday, May 06, 2010", "date 2025-06-01 29.05.2025, 11:53 40011".
+_STAMP = re.compile(
+    r"(?:date\s+)?(?:\d{4}-\d{2}-\d{2}\s*)?"
+    r"(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2})"
+    r"[\s,|]*(?:\d{1,2}:\d{2})?[\s,|]*(?:GMT\s*[+-]?\d+|UTC\s*[+-]?\d+)?[\s,|]*\d{0,7}\s*",
+    re.IGNORECASE,
+)
+
+
+_EXTRA_STOP_WORDS: set[str] = set()
+
+
+def add_stop_words(words: Iterable[str]) -> None:
+    """Stop words of languages jusText has no list for (Tajik), from the boilerplate rules."""
+    new = {w.casefold() for w in words} - _EXTRA_STOP_WORDS
+    if new:
+        _EXTRA_STOP_WORDS.update(new)
+        stop_words.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    import justext
+
+    words: set[str] = set(_EXTRA_STOP_WORDS)
+    for language in STOPLIST_LANGUAGES:
+        try:
+            words |= {w.casefold() for w in justext.get_stoplist(language)}
+        except ValueError:
+            continue
+    return frozenset(words)
+
+
+def fingerprint(line: str) -> str:
+    """A line's identity across items: its comparison form, hashed (8 bytes of blake2b)."""
+    return hashlib.blake2b(comparison_form(line).encode("utf-8"), digest_size=8).hexdigest()
+
+
+# Lines longer than this are the outlet's prose, not its furniture: not kept in history.
+HISTORY_STORED_WORDS = 40
+
+
+def line_prints(text: str) -> set[str]:
+    """Fingerprints of an item's lines as the outlet printed them (before any cleaning),
+    the ones history keeps: short enough to be furniture."""
+    return {
+        fingerprint(line)
+        for line in re.split(r"\n", text or "")
+        if comparison_form(line) and len(line.split()) <= HISTORY_STORED_WORDS
+    }
+
+
+@dataclass
+class OutletHistory:
+    """Line fingerprints of an outlet's items and on how many items each was seen."""
+
+    seen: dict[str, int] = field(default_factory=dict)
+    # How many *other* items must carry a line (short / long or a sentence). The stored
+    # history of a running desk counts an entry seen again on a later poll as well, so the
+    # enrichment stage asks for more (``for_stored_history``).
+    min_items: int = HISTORY_MIN_ITEMS
+    min_items_long: int = HISTORY_MIN_ITEMS_LONG
+
+    @classmethod
+    def for_stored_history(cls, seen: dict[str, int]) -> OutletHistory:
+        return cls(seen, STORED_MIN_ITEMS, STORED_MIN_ITEMS_LONG)
+
+    def add_item(self, lines: Iterable[str]) -> None:
+        for print_ in {fingerprint(line) for line in lines if comparison_form(line)}:
+            self.seen[print_] = self.seen.get(print_, 0) + 1
+
+    def is_furniture(self, line: str, own_item_counted: bool = False, prose: bool = False) -> bool:
+        """Seen on enough of the outlet's *other* items (``own_item_counted``: this item's
+        own lines are in the counts already, as when scoring a set of items together).
+        Long lines and sentences (``prose``) need more items than a menu line."""
+        count = self.seen.get(fingerprint(line), 0) - (1 if own_item_counted else 0)
+        long = prose or len(line.split()) >= HISTORY_LONG_WORDS
+        return count >= (self.min_items_long if long else self.min_items)
+
+
+@dataclass(frozen=True)
+class ParagraphFeatures:
+    words: int
+    stop_density: float
+    digit_share: float
+    ends_sentence: bool
+    stamp: bool
+    capital_share: float = 0.0
+    has_link: bool = False
+    inner_punctuation: bool = True
+    sentences: int = 1
+    full_stop: bool = False  # ends with . ! ? (not a colon or a quote)
+    lower_words: int = 0
+
+    @property
+    def good(self) -> bool:
+        # Prose: long, with stop words, ending a sentence (a long unfinished line is a
+        # story cut off; a headline of another story ends without a period).
+        return (
+            self.words >= GOOD_WORDS
+            and self.stop_density >= GOOD_STOP_DENSITY
+            and self.digit_share < 0.2
+            and (self.ends_sentence or self.words >= LONG_WORDS)
+        )
+
+    @property
+    def sentence_like(self) -> bool:
+        """Mostly lower-case words with stop words among them: a sentence, even one the
+        page cut short, not a menu, a name or an English headline."""
+        # (A headline of another story in Russian or Uzbek looks the same and stays: an
+        # article line cut is worse than a headline left.)
+        return (
+            self.words >= SENTENCE_LIKE_WORDS
+            and self.lower_words >= 0.6 * self.words
+            and self.stop_density >= GOOD_STOP_DENSITY
+        )
+
+    @property
+    def near_good(self) -> bool:
+        """Prose that may be cut off or glued to a credit: next to the story it is the story.
+        (A headline of another story has the words but no sentence end, inside or after.)"""
+        return (
+            self.words >= NEAR_GOOD_WORDS
+            and self.stop_density >= GOOD_STOP_DENSITY
+            and self.digit_share < 0.2
+            and (self.ends_sentence or self.sentences > 1)
+        )
+
+    @property
+    def prose(self) -> bool:
+        return (
+            (self.words >= PROSE_WORDS and self.stop_density >= PROSE_STOP_DENSITY and self.ends_sentence)
+            or (self.words >= SENTENCE_WORDS and self.full_stop and self.lower_words > 0)
+            or (
+                self.words >= NEAR_GOOD_WORDS
+                and self.stop_density >= DENSE_STOP_DENSITY
+                and (self.ends_sentence or self.sentences > 1)
+            )
+        )
+
+    @property
+    def bad(self) -> bool:
+        # A stamp, a number widget ("USD 421.58"), or a run of names with no stop words (a
+        # tag list: "Шавкат Мирзиеев Узбекистан Ташкент район ...").
+        return (
+            self.stamp
+            or (self.digit_share > 0.3 and self.words <= 4)
+            or (self.words >= 6 and self.stop_density < 0.05 and not self.ends_sentence)
+            or (
+                self.words >= 8
+                and self.capital_share >= 0.5
+                and self.stop_density < 0.15
+                and not self.inner_punctuation
+            )
+            or (self.has_link and self.words < LONG_WORDS)
+        )
+
+
+_SAMPLE_CHARS = 400
+_LINK = re.compile(r"https?://|www\.\w|\w@\w+\.\w")
+# A site's name ("vesti.ru", "imag.one") in a short line: "Читать на vesti.ru".
+_DOMAIN = re.compile(r"\b\w+\.(?:ru|kz|uz|kg|tj|tm|az|com|org|net|info|one|news|tv)\b")
+_SHORT_WITH_DOMAIN = 8
+_RIGHTS = re.compile(
+    r"©|\(c\)|copyright|all rights reserved|все права защищены|barcha huquqlar", re.IGNORECASE
+)
+# A sentence ends inside the paragraph: ". Next", ".Next" (a glued credit), "? Next".
+_SENTENCE_BREAK = re.compile(r"[.!?…][»”\"]?\s*(?=[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ])")
+_INNER_PUNCTUATION = re.compile(r"[,.;:!?()«»“”\"]")
+# A stamp the page glued in front of a line: "date 2024-03-03 ", "12:11, 19 March 2014 | ".
+_LEADING_STAMP = re.compile(r"\s*date\s+\d{4}-\d{2}-\d{2}\s+")
+
+
+def strip_stamp(paragraph: str) -> str:
+    """The paragraph without a date stamp glued to its front."""
+    return _LEADING_STAMP.sub("", paragraph, count=1)
+
+
+def features(paragraph: str) -> ParagraphFeatures:
+    paragraph = strip_stamp(paragraph)
+    # Word shares are estimated on the paragraph's head: a long paragraph is prose or not
+    # by its first sentences, and counting every word of every body was a third of the cost.
+    head = paragraph[:_SAMPLE_CHARS]
+    words = _WORD.findall(head)
+    stops = stop_words()
+    stop_count = sum(1 for w in _WORD.findall(head.casefold()) if w in stops)
+    characters = sum(1 for ch in paragraph if not ch.isspace()) or 1
+    capitals = sum(1 for w in words if w[:1].isupper())
+    return ParagraphFeatures(
+        words=len(words) if len(paragraph) <= _SAMPLE_CHARS else len(paragraph.split()),
+        stop_density=stop_count / len(words) if words else 0.0,
+        digit_share=len(_DIGIT.findall(paragraph)) / characters,
+        ends_sentence=bool(_SENTENCE_END.search(paragraph)),
+        stamp=not paragraph.strip() or bool(_STAMP.fullmatch(paragraph)),
+        capital_share=capitals / len(words) if words else 0.0,
+        has_link=bool(_LINK.search(paragraph))
+        or (len(words) < _SHORT_WITH_DOMAIN and bool(_DOMAIN.search(paragraph))),
+        inner_punctuation=bool(_INNER_PUNCTUATION.search(paragraph.rstrip(".!?…"))),
+        sentences=1 + len(_SENTENCE_BREAK.findall(paragraph.rstrip())),
+        full_stop=bool(re.search(r"[.!?…][»”\"')]?\s*$", paragraph)) and not has_stamp_words(paragraph),
+        lower_words=round(
+            sum(1 for w in words if w[:1].islower())
+            * (1 if len(paragraph) <= _SAMPLE_CHARS else len(paragraph.split()) / max(len(words), 1))
+        ),
+    )
+
+
+def has_stamp_words(paragraph: str) -> bool:
+    """Copyright and rights lines end with a period too; they are no sentence of the story."""
+    return bool(_RIGHTS.search(paragraph))
+
+
+def furniture_positions(
+    paragraphs: list[str],
+    keep: Callable[[str], bool] | None = None,
+    history: OutletHistory | None = None,
+    own_item_counted: bool = False,
+    by_position: bool = False,
+) -> set[int]:
+    """Positions of ``paragraphs`` that are furniture. ``keep``: paragraphs attribution
+    must see (credit lines, sign-offs, datelines) are never furniture here; with
+    ``by_position`` it is asked about positions (the caller asked about the text already)."""
+    if keep is None:
+        protected: set[int] = set()
+    elif by_position:
+        protected = {i for i in range(len(paragraphs)) if keep(i)}
+    else:
+        protected = {i for i, p in enumerate(paragraphs) if keep(p)}
+    drop: set[int] = set()
+    if len(paragraphs) < MIN_PARAGRAPHS:
+        if history is not None:
+            drop |= {
+                i
+                for i, p in enumerate(paragraphs)
+                if i not in protected and history.is_furniture(p, own_item_counted)
+            }
+        return drop
+    # A line the page prints twice (a caption under each picture, a headline in a share
+    # box) is not the story, which says a thing once.
+    # (Prose printed twice is the page repeating its story, which is still the story.)
+    scored = [features(p) for p in paragraphs]
+    forms = [fold_whitespace(strip_stamp(p)).casefold() for p in paragraphs]
+    repeated = {form for form in forms if form and forms.count(form) > 1}
+    # A caption printed under each picture sits right next to its copy; a page that
+    # repeats its story repeats whole paragraphs further apart.
+    beside = {i for i in range(len(forms)) if forms[i] and (i + 1 < len(forms) and forms[i + 1] == forms[i])}
+    beside |= {i + 1 for i in beside}
+    drop |= {
+        i
+        for i, form in enumerate(forms)
+        if form in repeated
+        and i not in protected
+        and (i in beside or not (scored[i].near_good or scored[i].good))
+    }
+    if history is not None:
+        # A sentence needs more of the outlet's items than a menu line: two copies of
+        # one story share their sentences.
+        drop |= {
+            i
+            for i, p in enumerate(paragraphs)
+            if i not in protected
+            and history.is_furniture(p, own_item_counted, prose=scored[i].good or scored[i].prose)
+        }
+    good = [i for i, f in enumerate(scored) if f.good and i not in drop]
+    if not good:
+        return drop
+    first, last = good[0], good[-1]
+    # The story's edges: prose next to it that is cut off, glued to a credit or missing its
+    # final period is the story too (jusText's "near-good" paragraphs).
+    # A short line (a subheading) may sit between them.
+    while (
+        edge := next(
+            (j for j in (first - 1, first - 2) if j >= 0 and scored[j].near_good and j not in drop), None
+        )
+    ) is not None:
+        first = edge
+    while (
+        edge := next(
+            (j for j in (last + 1, last + 2) if j < len(scored) and scored[j].near_good and j not in drop),
+            None,
+        )
+    ) is not None:
+        last = edge
+    # A stamp after the story started opens the next item on the page.
+    next_item = next((i for i in range(first + 1, len(paragraphs)) if scored[i].stamp), None)
+    if next_item is not None:
+        last = min(last, next_item - 1)
+    for i, f in enumerate(scored):
+        if i in protected or i in drop:
+            continue
+        if next_item is not None and i >= next_item and not (f.good or f.prose):
+            drop.add(i)
+            continue
+        if f.good or f.prose or f.sentence_like or _part_of_a_sentence(i, paragraphs, scored):
+            continue
+        header = i < first
+        footer = i > last and not _cut_off_ending(i, paragraphs, scored) and not _continues(i, scored, drop)
+        if f.bad or header or footer:
+            drop.add(i)
+    return drop
+
+
+def _continues(i: int, scored: list[ParagraphFeatures], drop: set[int]) -> bool:
+    """The line goes on with a kept sentence the page wrapped ("... 1.473 million bpd in" / "April.")."""
+    before = scored[i - 1]
+    return i - 1 not in drop and before.words >= 5 and not before.ends_sentence and before.stop_density > 0
+
+
+def _part_of_a_sentence(i: int, paragraphs: list[str], scored: list[ParagraphFeatures]) -> bool:
+    """A line of a sentence the page wrapped over several lines, or one introducing the
+    next ("President Mirziyoyev:"): it starts in lower case, the line before it broke off
+    mid-sentence, the next one continues it, or it ends with a colon before prose."""
+    text = paragraphs[i]
+    before = scored[i - 1] if i > 0 else None
+    if scored[i].stamp:
+        return False
+    if text[:1].islower() and before is not None and not before.ends_sentence and before.words:
+        return True
+    if before is not None and before.good and not before.ends_sentence:
+        return True
+    after = paragraphs[i + 1] if i + 1 < len(paragraphs) else ""
+    if after[:1].islower() and not scored[i].ends_sentence:
+        return True
+    return text.rstrip().endswith(":") and i + 1 < len(paragraphs) and scored[i + 1].good
+
+
+def _cut_off_ending(i: int, paragraphs: list[str], scored: list[ParagraphFeatures]) -> bool:
+    """The text's last line, cut off mid-sentence right after the story's prose (an
+    excerpt or a truncated feed body): the story's own words."""
+    return (
+        i == len(paragraphs) - 1
+        and i > 0
+        and (scored[i - 1].good or scored[i].words >= NEAR_GOOD_WORDS)
+        and not scored[i].ends_sentence
+        and scored[i].words >= 2
+    )

@@ -1,0 +1,118 @@
+"""The real-page corpus scorer (tasks/evaluation.py: score_real) and the CLI around it.
+
+The scorer is checked on a small part written here, so every count it gives is known;
+the real corpus itself is scored by tests/test_enrich_real_corpus.py and the benchmark."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import SEED_PAGE
+from tasks.datafiles import DataFileError
+from tasks.enrich import EnrichmentRules
+from tasks.evaluation import load_real_part, real_parts, score_real
+
+PAGE = """https://example.org/world/putin-trade/1/
+ThePrint
+Putin urges Central Asian states to step up trade
+9 October, 2025 08:12 pm IST
+MOSCOW (Reuters) - President Vladimir Putin on Thursday urged Kazakhstan to trade more with Russia.
+
+He spoke to leaders in Dushanbe about payment systems.
+(Reporting by Reuters; Writing by Mark Trevelyan)
+Share
+"""
+
+LABELS = """[[item]]
+id = "en-0001"
+url = "https://example.org/world/putin-trade/1/"
+outlet = "example.org"
+feed_kind = "outlet"
+language = "en"
+script = "Latn"
+title = "Putin urges Central Asian states to step up trade"
+expect_origin = "wire"
+expect_agency = "Reuters"
+expect_agency_alt = []
+expect_cited = []
+expect_place = "Moscow"
+expect_countries = ["KZ", "RU", "TJ"]
+expect_primary = "RU"
+expect_in_region = true
+title_lines = [3]
+furniture_lines = [2, 4, 9]
+credit_lines = [8]
+"""
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    part = tmp_path / "dev"
+    part.mkdir()
+    (part / "en-0001.txt").write_text(PAGE, encoding="utf-8")
+    (part / "labels-en.toml").write_text(LABELS, encoding="utf-8")
+    return tmp_path
+
+
+def test_score_real_counts_every_line_kind(corpus):
+    items = load_real_part(corpus / "dev")
+    assert [item.id for item in items] == ["en-0001"]
+    assert items[0].line_kind(5) == "article" and items[0].line_kind(6) is None
+    scores = score_real(items, EnrichmentRules.load(), "dev")
+    assert (scores.agency.true_positive, scores.agency.false_positive) == (1, 0)
+    assert scores.furniture_left.total == 3 and scores.article_cut.total == 2
+    assert scores.credit_left.total == 1 and scores.credit_left.counted == 0
+    assert scores.article_cut.counted == 0
+    assert scores.countries.false_negative == 0
+    measures = scores.measures()
+    assert measures["items"] == 1 and 0.0 <= measures["furniture_left_share"] <= 1.0
+
+
+def test_a_label_that_does_not_match_its_text_is_named(corpus):
+    labels = corpus / "dev" / "labels-en.toml"
+    labels.write_text(LABELS.replace('url = "https://example.org/world', 'url = "https://other.org/world'))
+    with pytest.raises(DataFileError, match=r"en-0001.*url differs"):
+        load_real_part(corpus / "dev")
+    labels.write_text(LABELS.replace("furniture_lines = [2, 4, 9]", "furniture_lines = [2, 40]"))
+    with pytest.raises(DataFileError, match="furniture_lines"):
+        load_real_part(corpus / "dev")
+
+
+def test_cli_scores_the_real_format_and_prints_json(corpus):
+    from cli.app import app
+
+    runner = CliRunner()
+    assert real_parts(corpus) == [corpus / "dev"]
+    result = runner.invoke(app, ["enrich", "--score", str(corpus), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["dev"]["items"] == 1 and document["dev"]["agency_recall"] == 1.0
+    assert "mistakes" not in document["dev"]  # per-item misses only when asked for
+    result = runner.invoke(app, ["enrich", "--score", str(corpus / "dev")])
+    assert result.exit_code == 0 and "furniture lines left" in result.output
+
+
+def test_cli_enrich_file_as_json():
+    from cli.app import app
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "enrich",
+            str(SEED_PAGE),
+            "--format",
+            "json",
+            "--title",
+            "Putin urges Central Asian states to step up trade with Russia",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["wire_agency"] == "Reuters" and document["dateline_place"] == "Moscow"
+    assert document["credits"]["writing"] == ["Mark Trevelyan"]
+    assert document["text"].startswith("President Vladimir Putin on Thursday urged")
+    assert {"KZ", "RU"} <= {c["code"] for c in document["countries"]}

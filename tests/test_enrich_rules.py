@@ -1,0 +1,166 @@
+"""Focused tests of the rules behind real-page enrichment: the dateline grammar, sign-offs
+and source lines, cited agencies, homoglyphs, the furniture classifier, outlet history and
+the CLDR gazetteer. Each case is a form met on the region's real pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from tasks.attribute import attribute
+from tasks.enrich import EnrichmentRules
+from tasks.furniture import OutletHistory, furniture_positions
+from tasks.homoglyphs import fold_homoglyphs
+from tasks.tag import tag_region
+
+
+@pytest.fixture(scope="module")
+def rules() -> EnrichmentRules:
+    return EnrichmentRules.load()
+
+
+LEAD = "The president met the delegation on Thursday and discussed trade, transport and energy."
+
+
+@pytest.mark.parametrize(
+    ("text", "agency", "place", "date"),
+    [
+        ("MOSCOW, Oct 9 (Interfax) - " + LEAD, "Interfax", "Moscow", "Oct 9"),
+        ("Москва. 9 октября. INTERFAX.RU - " + LEAD, "Interfax", "Moscow", "9 октября"),
+        ("TASHKENT, Uzbekistan, Oct. 9 (Trend): " + LEAD, "Trend", "Tashkent", "Oct. 9"),
+        ("New Delhi [India], Oct 9 (ANI): " + LEAD, "ANI", "New Delhi", "Oct 9"),
+        ("Bishkek (AKIpress) - " + LEAD, "AKIpress", "Bishkek", None),
+        ("BEIJING, Oct 9 (Kyodo/AFP) - " + LEAD, "Kyodo", "Beijing", "Oct 9"),
+        ("ASTANA. KAZINFORM - " + LEAD, "Kazinform", "Astana", None),
+        ("Toshkent, 9 oktabr – UzA. " + LEAD, "UzA", "Tashkent", "9 oktabr"),
+        ("ДУШАНБЕ, 9 окт — РИА Новости. " + LEAD, "RIA Novosti", "Dushanbe", "9 окт"),
+        ("БАКУ/ Trend/ - " + LEAD, "Trend", "Baku", None),
+        ("TOShKENT, 14 okt — Sputnik. " + LEAD, "Sputnik", "Tashkent", "14 okt"),
+        ("AKIPRESS.COM - " + LEAD, "AKIpress", None, None),
+        ("DUSHANBE, October 9 — " + LEAD, None, "Dushanbe", "October 9"),
+    ],
+)
+def test_dateline_families(rules, text, agency, place, date):
+    result = attribute("Title", text, rules.agencies, place_namer=rules.gazetteer.place_name)
+    assert (result.wire_agency, result.dateline_place, result.dateline_date) == (agency, place, date)
+    assert result.text == LEAD
+
+
+def test_dateline_after_chrome_but_not_a_headline_label(rules):
+    chrome = "Share\n\n12:11, 19 March 2014\n\nPhoto: press service\n\n"
+    found = attribute("T", chrome + "ALMATY, Oct 6 (Reuters) - " + LEAD, rules.agencies)
+    assert (found.wire_agency, found.dateline_place) == ("Reuters", "Almaty")
+    # "AP: Kyrgyz security chief warns" is a headline, "Tokayev: we will" a quote.
+    for text in ("AP: Kyrgyz security chief warns of instability", "Tokayev: we will win, he said."):
+        result = attribute("T", text + "\n\n" + LEAD, rules.agencies, place_namer=rules.gazetteer.place_name)
+        assert result.dateline_place is None and result.wire_agency is None
+
+
+def test_bylines_are_credits_not_places(rules):
+    text = "By Leila Saralayeva (AP)\n\nBISHKEK, Kyrgyzstan — " + LEAD
+    result = attribute("T", text, rules.agencies, place_namer=rules.gazetteer.place_name)
+    assert (result.wire_agency, result.dateline_place, result.text) == ("AP", "Bishkek", LEAD)
+    assert result.credits["writing"] == ["Leila Saralayeva"]
+
+
+@pytest.mark.parametrize(
+    ("ending", "agency"),
+    [
+        ("Source: Kazinform", "Kazinform"),
+        ("Источник: ТАСС", "TASS"),
+        ("AKIpress", "AKIpress"),
+        ("(Xinhua)", "Xinhua"),
+        ("© Reuters 2025", "Reuters"),
+        (
+            "Copyright 2022 The Associated Press. All rights reserved. This material may not be published.",
+            "AP",
+        ),
+    ],
+)
+def test_signoffs_and_source_lines(rules, ending, agency):
+    result = attribute("T", LEAD + "\n\n" + ending, rules.agencies)
+    assert result.wire_agency == agency and result.text == LEAD
+
+
+def test_an_aggregator_glues_the_source_to_the_sentence(rules):
+    result = attribute("T", "Правительства развивают процессы между странами.ТАСС\n\n" + LEAD, rules.agencies)
+    assert result.wire_agency == "TASS" and result.text.startswith(
+        "Правительства развивают процессы между странами."
+    )
+
+
+def test_cited_agencies_are_not_the_wire_agency(rules):
+    text = (
+        "Uzbekistan and China signed the deal, reports Trend, citing Xinhua. "
+        + "Президент сообщил, передает ТАСС."
+    )
+    result = attribute("T", text, rules.agencies)
+    assert result.wire_agency is None
+    assert result.cited_agencies == ["Xinhua", "TASS", "Trend"]
+    # An everyday word that is also an agency's name is no citation.
+    assert attribute("T", "The trend in prices went on.", rules.agencies).cited_agencies == []
+
+
+def test_wire_metadata_and_own_feed_outrank_the_text(rules):
+    text = "ALMATY, Oct 6 (Reuters) - " + LEAD
+    by_metadata = attribute(
+        "T", text, rules.agencies, metadata_agency="ASSOCIATED PRESS", metadata_place="Oslo, Norway"
+    )
+    assert (by_metadata.wire_agency, by_metadata.dateline_place) == ("AP", "Oslo")
+    own = attribute("T", LEAD, rules.agencies, outlet_agency="Kazinform", feed_is_wire=True)
+    assert own.wire_agency == "Kazinform" and own.origin == "wire" and not own.syndicated
+    assert rules.agencies.agency_for_host("www.en.inform.kz") == "Kazinform"
+
+
+def test_homoglyphs_fold_into_the_word_s_script():
+    assert fold_homoglyphs("ТASS and Каzinform reported") == "TASS and Kazinform reported"
+    assert fold_homoglyphs("Москва и ТАСС") == "Москва и ТАСС"  # one script: untouched
+
+
+def test_furniture_by_position_and_shape_keeps_every_article_line():
+    article = [
+        "Kazakhstan and Uzbekistan agreed on Thursday to build a new railway line to the border.",
+        "A Pillar of Regional Trade",  # a subheading between article paragraphs stays
+        "The two governments said the line would carry freight from next year, officials said.",
+        "The project was discussed at length by the ministers of transport of both countries.",
+    ]
+    page = ["Home", "USD 421.58", "12:11, 19 March 2014", *article, "Leave a Reply", "Related news",
+            "Another headline about something else entirely"]  # fmt: skip
+    dropped = furniture_positions(page)
+    kept = [p for i, p in enumerate(page) if i not in dropped]
+    assert kept == article
+
+
+def test_lines_an_outlet_repeats_are_its_furniture():
+    history = OutletHistory()
+    for n in range(3):
+        history.add_item(["Exchange rates", "Astana +7 °С", f"Story number {n} says something new today."])
+    # Scoring a set: each item's own lines are in the counts, and only the others count.
+    assert history.is_furniture("Exchange rates", own_item_counted=True)
+    assert history.is_furniture("Astana +7 °С", own_item_counted=True)
+    assert not history.is_furniture("Story number 1 says something new today.", own_item_counted=True)
+    stored = OutletHistory.for_stored_history(history.seen)
+    assert stored.is_furniture("Exchange rates")  # three items carried it
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("Qozogʻiston va Xitoy savdo hajmi oshdi", {"KZ", "CN"}),  # Uzbek Latin, CLDR
+        ("Kazakistan ile Türkiye arasında ticaret", {"KZ", "TR"}),  # Turkish
+        ("Prezident Kazachstánu odmítl vyznamenání", {"KZ"}),  # Czech case ending, by stem
+        ("Atlanta, Georgia officials said", {"US"}),  # the US state
+        ("Turkmen communities in Iran protested", {"IR"}),  # an ethnic group abroad
+        ("Того же дня в Казахстане", {"KZ"}),  # "того" is a pronoun, not Togo
+        ("Memleket basshysy qatar jumystardy tapsyrdy", set()),  # "qatar" is a row in Kazakh
+    ],
+)
+def test_cldr_gazetteer_and_its_guards(rules, text, codes):
+    tags = tag_region("", text, rules.gazetteer)
+    assert {c["code"] for c in tags.countries} == codes
+
+
+def test_primary_country_is_the_regional_one_named_in_the_headline(rules):
+    tags = tag_region(
+        "Japan smiles at Kazakhstan", "Tokyo hosted the forum. Japan's ambassador spoke.", rules.gazetteer
+    )
+    assert tags.primary_country == "KZ"
