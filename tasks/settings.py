@@ -231,6 +231,7 @@ DESK_FILE_VARIABLES = {
     "agencies": "NEWSWIRE_ENRICH_AGENCIES",
     "boilerplate": "NEWSWIRE_ENRICH_BOILERPLATE",
     "dedupe_policy": "NEWSWIRE_DEDUPE_POLICY",
+    "outputs": "NEWSWIRE_OUTPUTS",
 }
 
 
