@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import enrich, feeds, ingest, operate, query
+from cli import desk, enrich, feeds, ingest, operate, query
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Poll news feeds into a queryable story history."
@@ -26,6 +26,7 @@ app.command("dedupe")(query.dedupe)
 app.command("backfill")(operate.backfill)
 app.command("maintain")(operate.maintain)
 app.command("serve")(operate.serve)
+app.command("outputs")(desk.outputs)
 feeds_app.command("list")(feeds.feeds_list)
 feeds_app.command("check")(feeds.feeds_check)
 feeds_app.command("health")(feeds.feeds_health)

@@ -103,7 +103,8 @@ class SavedQueryRefused(ValueError):
 
 
 _STORY_COLUMNS = """
-    story_id, revision, title, coalesce(nullif(body, ''), summary, '') AS body, url, language,
+    story_id, revision, title, coalesce(nullif(body, ''), summary, '') AS body,
+    coalesce(canonical_url, url) AS url, language,
     published_at, greatest(changed_at, coalesce(last_seen_at, changed_at)) AS updated_at, first_seen_at,
     wire_agency, dateline_place, dateline_date,
     [c.code FOR c IN coalesce(countries, [])] AS country_codes, primary_country, in_region
@@ -119,7 +120,7 @@ LIMIT ?
 
 # One link per outlet: its earliest copy (then the smallest id, so the choice is stable).
 _OUTLETS_QUERY = """
-SELECT story_id, outlet_id, first(url ORDER BY published_at, appearance_id) AS url
+SELECT story_id, outlet_id, first(coalesce(canonical_url, url) ORDER BY published_at, appearance_id) AS url
 FROM appearances
 WHERE list_contains(?, story_id)
 GROUP BY story_id, outlet_id
@@ -159,13 +160,12 @@ def filter_conditions(filters: StoryFilterSpec) -> tuple[str, list[Any]]:
 
 def check_where(con: duckdb.DuckDBPyConnection, where: str) -> None:
     """Refuse a ``where`` that is not exactly one expression over the stories view (a second
-    statement, a subquery that fails, an unknown column) before it is ever run for real."""
-    sql = f"SELECT * FROM stories WHERE ({where}) LIMIT 0"
+    statement, a parenthesis that closes the query's own, an unknown column) before it is
+    ever run for real."""
     try:
-        statements = con.extract_statements(sql)
-        if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
-            raise SavedQueryRefused("where must be a single condition, not a statement")
-        con.execute(sql)
+        # Parsed as an expression on its own first: "true) UNION (SELECT ..." is not one.
+        duckdb.SQLExpression(where)
+        con.execute(f"SELECT * FROM stories WHERE ({where}) LIMIT 0")
     except duckdb.Error as error:
         raise SavedQueryRefused(f"where {where!r}: {error}") from error
 
@@ -207,7 +207,8 @@ def story_detail(data_dir: Path, story_id: str) -> StoryDetail | None:
         ).fetchall()
         appearances = con.execute(
             """
-            SELECT outlet_id, feed_id, title, url, published_at, first_seen_at, revision
+            SELECT outlet_id, feed_id, title, coalesce(canonical_url, url), published_at, first_seen_at,
+                   revision
             FROM appearances WHERE story_id = ? ORDER BY published_at, outlet_id, appearance_id
             """,
             [story_id],
@@ -234,7 +235,5 @@ def _with_outlets(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) ->
     stories = []
     for row in rows:
         codes = row.pop("country_codes")
-        stories.append(
-            DeskStory(**row, countries=tuple(codes or ()), outlets=tuple(links[row["story_id"]]))
-        )
+        stories.append(DeskStory(**row, countries=tuple(codes or ()), outlets=tuple(links[row["story_id"]])))
     return stories

@@ -1,0 +1,161 @@
+"""What the desk reads, end to end through the real ingest flow over the sample: the saved
+queries' Atom and JSON feeds under data/outputs/, alerts delivered over loopback once per
+story, and a second run that changes no byte and sends nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from cli.alert_receiver import AlertReceiver
+from cli.demo_server import FeedServer
+from conftest import ingest_sample
+from flows.steps.publish import PublishReport, send_alerts
+from tasks.desk import SAMPLE_DIR
+from tasks.republish import FeedMeta
+from tasks.saved_queries import AlertRule, StoryFilters, load_outputs
+from warehouse.alert_ledger import AlertLedger
+from warehouse.desk_queries import SavedQueryRefused, stories_matching
+from warehouse.outputs import outputs_dir
+
+REUTERS_OUTLETS = ["brecorder.com", "reuters.com", "theprint.in", "timesca.com"]
+REUTERS_TITLE = "Putin urges Central Asian states to step up trade with Russia"
+
+OUTPUTS = """
+base_url = "http://127.0.0.1:8787"
+
+[[query]]
+name = "tajikistan"
+countries = ["TJ"]
+[query.alert]
+notify = ["${DESK_TEST_HOOK}"]
+
+[[query]]
+name = "reuters-carried"
+agencies = ["reuters"]
+min_outlets = 2
+
+[[query]]
+name = "dushanbe-ru"
+keywords = ["душанбе"]
+languages = ["ru"]
+
+[[query]]
+name = "broken"
+where = "no_such_column = 1"
+"""
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def desk_run(prefect_server, tmp_path_factory):
+    """Two ingests of the sample with these saved queries; what each left behind."""
+    root = tmp_path_factory.mktemp("desk")
+    outputs_file = root / "outputs.toml"
+    outputs_file.write_text(OUTPUTS, encoding="utf-8")
+    data_dir = root / "data"
+    with pytest.MonkeyPatch.context() as env, FeedServer(SAMPLE_DIR) as server, AlertReceiver() as hook:
+        env.setenv("NEWSWIRE_OUTPUTS", str(outputs_file))
+        env.setenv("DESK_TEST_HOOK", hook.apprise_url)
+        ingest_sample(data_dir, server)
+        first = digests(outputs_dir(data_dir))
+        mtimes = {p.name: p.stat().st_mtime_ns for p in outputs_dir(data_dir).iterdir()}
+        alerts_first = list(hook.received)
+        ingest_sample(data_dir, server)
+        second = digests(outputs_dir(data_dir))
+        yield {
+            "data_dir": data_dir,
+            "config": load_outputs(outputs_file),
+            "first": first,
+            "second": second,
+            "mtimes": mtimes,
+            "alerts_first": alerts_first,
+            "alerts_all": list(hook.received),
+        }
+
+
+def test_each_saved_query_has_its_atom_and_json_feed(desk_run):
+    names = set(desk_run["first"])
+    for query in ("tajikistan", "reuters-carried", "dushanbe-ru"):
+        assert {f"{query}.atom.xml", f"{query}.json"} <= names
+    # the broken query costs only itself
+    assert not any(name.startswith("broken") for name in names)
+
+
+def test_the_reuters_story_is_one_entry_with_every_outlet(desk_run):
+    folder = outputs_dir(desk_run["data_dir"])
+    atom = feedparser.parse((folder / "reuters-carried.atom.xml").read_bytes())
+    entries = [e for e in atom.entries if e.title == REUTERS_TITLE]
+    assert len(entries) == 1
+    related = sorted(link.title for link in entries[0].links if link.rel == "related")
+    assert related == REUTERS_OUTLETS
+    items = json.loads((folder / "reuters-carried.json").read_text())["items"]
+    (item,) = [i for i in items if i["title"] == REUTERS_TITLE]
+    assert [o["outlet"] for o in item["_newswire"]["outlets"]] == REUTERS_OUTLETS
+    assert item["authors"] == [{"name": "Reuters"}]
+    assert "TJ" in item["tags"] and item["id"] == entries[0].id.removeprefix("urn:newswire:story:")
+    assert all(len(i["_newswire"]["outlets"]) >= 2 for i in items)
+
+
+def test_keywords_match_in_any_script_and_filters_combine(desk_run):
+    items = json.loads((outputs_dir(desk_run["data_dir"]) / "dushanbe-ru.json").read_text())["items"]
+    assert items
+    for item in items:
+        assert item["language"] == "ru"
+        assert "душанбе" in (item["title"] + " " + item["content_text"]).lower()
+
+
+def test_a_where_that_does_not_fit_the_view_is_refused(desk_run):
+    broken = desk_run["config"].queries[-1]
+    with pytest.raises(SavedQueryRefused, match="no_such_column"):
+        stories_matching(desk_run["data_dir"], broken.filters, 10)
+    with pytest.raises(SavedQueryRefused, match="syntax error"):
+        stories_matching(desk_run["data_dir"], StoryFilters(where="true) UNION (SELECT 1"), 10)
+
+
+def test_alerts_are_sent_once_per_story(desk_run):
+    alerts = desk_run["alerts_first"]
+    items = json.loads((outputs_dir(desk_run["data_dir"]) / "tajikistan.json").read_text())["items"]
+    assert len(alerts) == len(items) > 0
+    assert sorted(a["title"] for a in alerts) == sorted(i["title"] for i in items)
+    (reuters,) = [a for a in alerts if a["title"] == REUTERS_TITLE]
+    assert reuters["message"].startswith("Reuters — Moscow")
+    for outlet in REUTERS_OUTLETS:
+        assert f"- {outlet}: http" in reuters["message"]
+    assert "http://127.0.0.1:8787/stories/s" in reuters["message"]
+
+
+def test_a_second_run_changes_no_output_file_and_sends_no_alert(desk_run):
+    assert desk_run["second"] == desk_run["first"]
+    folder = outputs_dir(desk_run["data_dir"])
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == desk_run["mtimes"]
+    assert desk_run["alerts_all"] == desk_run["alerts_first"]
+
+
+def test_a_failed_delivery_is_retried_and_a_sent_one_never_repeats(desk_run, tmp_path):
+    stories = stories_matching(desk_run["data_dir"], StoryFilters(agencies=("Reuters",), min_outlets=2), 10)
+    fresh = [s for s in stories if s.first_seen_at > datetime.now(UTC) - timedelta(hours=1)]
+    assert len(fresh) >= 2
+    meta = FeedMeta(name="retry", title="retry", base_url="http://127.0.0.1:8787")
+    logger = logging.getLogger("test")
+    with AlertReceiver() as hook, AlertLedger(tmp_path) as ledger:
+        rule = AlertRule(notify=(hook.apprise_url,))
+        hook.fail_next = 1  # the receiver answers 500 once: the first story is not delivered
+        report = PublishReport()
+        assert send_alerts(meta, rule, fresh, ledger, report, logger) == 0
+        assert "retried next run" in report.errors["retry"]
+        assert ledger.entries("retry") == {}
+        assert send_alerts(meta, rule, fresh, ledger, PublishReport(), logger) == len(fresh)
+        assert send_alerts(meta, rule, fresh, ledger, PublishReport(), logger) == 0
+        assert set(ledger.entries("retry")) == {s.story_id for s in fresh}
+        delivered = [a["title"] for a in hook.received]
+        assert sorted(delivered) == sorted(s.title for s in fresh)
