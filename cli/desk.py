@@ -24,6 +24,18 @@ def outputs(data_dir: DataDirOption = None) -> None:
     print_outputs(settings.data_dir, config)
 
 
+def start_story_site(settings, port: int):
+    """The story page of ``newswire serve`` (cli/story_site.py), started on loopback."""
+    from cli.story_site import StorySite
+
+    try:
+        site = StorySite(settings.data_dir, settings.desk, port=port).start()
+    except OSError as error:
+        fail(f"cannot serve the story page on 127.0.0.1:{port}: {error.strerror} (--web-port 0: off)")
+    console.print(f"Story page and feeds: {site.base_url}/")
+    return site
+
+
 def print_outputs(data_dir: Path, config) -> None:
     target = outputs_dir(data_dir)
     table = Table(title=f"saved queries ({config.path.name}) -> {target}", title_justify="left")

@@ -7,17 +7,24 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
+import lxml.html
 import pytest
 
 from cli.alert_receiver import AlertReceiver
 from cli.demo_server import FeedServer
+from cli.story_site import StorySite
 from conftest import ingest_sample
 from flows.steps.publish import PublishReport, send_alerts
-from tasks.desk import SAMPLE_DIR
+from tasks.desk import DEFAULT_DESK, SAMPLE_DIR
 from tasks.republish import FeedMeta
 from tasks.saved_queries import AlertRule, StoryFilters, load_outputs
 from warehouse.alert_ledger import AlertLedger
@@ -159,3 +166,79 @@ def test_a_failed_delivery_is_retried_and_a_sent_one_never_repeats(desk_run, tmp
         assert set(ledger.entries("retry")) == {s.story_id for s in fresh}
         delivered = [a["title"] for a in hook.received]
         assert sorted(delivered) == sorted(s.title for s in fresh)
+
+
+# -- the story page, in a real headless browser ------------------------------------------
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def chromium(tmp_path: Path, *arguments: str) -> str:
+    """Debian's chromium, headless with a fresh profile; its stdout."""
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        pytest.skip("chromium is not installed (.ci/run installs it: apt-get install -y chromium)")
+    profile = tmp_path / f"chromium-profile-{len(list(tmp_path.iterdir()))}"
+    result = subprocess.run(
+        [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def by_class(element, tag: str, name: str) -> list:
+    return element.xpath(f".//{tag}[contains(concat(' ', normalize-space(@class), ' '), ' {name} ')]")
+
+
+@pytest.fixture
+def story_site(desk_run):
+    desk = replace(DEFAULT_DESK, outputs=desk_run["config"].path)
+    with StorySite(desk_run["data_dir"], desk, port=0) as site:
+        yield site
+
+
+def test_the_story_page_lists_the_reuters_story_with_its_outlets(story_site, tmp_path):
+    dom = lxml.html.fromstring(chromium(tmp_path, "--dump-dom", story_site.url("/")))
+    section = dom.get_element_by_id("query-reuters-carried")
+    (card,) = [a for a in by_class(section, "article", "story") if REUTERS_TITLE in a.text_content()]
+    assert sorted(a.text_content() for a in by_class(card, "a", "outlet")) == REUTERS_OUTLETS
+    assert by_class(card, "*", "agency")[0].text_content() == "Reuters"
+    assert by_class(card, "*", "outlet-count")[0].text_content() == "4 outlets"
+    assert "TJ" in [c.text_content() for c in by_class(card, "*", "country")]
+    # the broken saved query says why, and costs only itself
+    assert "no_such_column" in dom.get_element_by_id("query-broken").text_content()
+
+    story_path = card.xpath(".//h3/a")[0].get("href")
+    screenshot = tmp_path / "story.png"
+    chromium(tmp_path, f"--screenshot={screenshot}", "--window-size=1200,1400", story_site.url(story_path))
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = lxml.html.fromstring(chromium(tmp_path, "--dump-dom", story_site.url(story_path)))
+    assert page.xpath("//h1")[0].text_content() == REUTERS_TITLE
+    assert "Putin" in by_class(page, "div", "body")[0].text_content()
+    outlets = sorted(
+        row.xpath("./td")[0].text_content()
+        for row in by_class(page, "table", "appearances")[0].xpath(".//tr")[1:]
+    )
+    assert sorted(set(outlets)) == REUTERS_OUTLETS
+    assert len(by_class(page, "table", "revisions")[0].xpath(".//tr")) >= 2
+
+
+def test_the_site_serves_the_feed_files_and_refuses_unknown_paths(story_site):
+    with urllib.request.urlopen(story_site.url("/feeds/tajikistan.json")) as response:
+        assert response.headers["Content-Type"].startswith("application/feed+json")
+        assert response.read() == (outputs_dir(story_site.data_dir) / "tajikistan.json").read_bytes()
+    for path in ("/feeds/../state/alerts.duckdb", "/stories/nope", "/queries/nope"):
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(story_site.url(path))
+        assert error.value.code == 404
