@@ -7,8 +7,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
+import signal
+import socket
 import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
 from dataclasses import replace
@@ -242,3 +247,45 @@ def test_the_site_serves_the_feed_files_and_refuses_unknown_paths(story_site):
         with pytest.raises(urllib.error.HTTPError) as error:
             urllib.request.urlopen(story_site.url(path))
         assert error.value.code == 404
+
+
+def test_newswire_serve_serves_the_story_page(desk_run, prefect_server, tmp_path):
+    """The real command: `newswire serve` (against the session's Prefect server, with a
+    catalogue of one unreachable loopback feed and a day's interval) answers on --web-port."""
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(
+        '[[feed]]\nid = "closed"\nname = "closed"\nurl = "http://127.0.0.1:9/feed.xml"\n'
+        'kind = "outlet"\nlanguage = "en"\ncountry = "KZ"\nallow_private_network = true\n',
+        encoding="utf-8",
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PREFECT_API_URL": prefect_server, "NEWSWIRE_OUTPUTS": str(desk_run["config"].path)}
+    command = [sys.executable, "-m", "cli.app", "serve", "--catalog", str(catalog), "--interval", "1440"]
+    command += ["--web-port", str(port), "--data-dir", str(desk_run["data_dir"])]
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    assert response.status == 200
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                assert process.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "newswire serve never answered"
+                time.sleep(0.5)
+        dom = lxml.html.fromstring(chromium(tmp_path, "--dump-dom", f"http://127.0.0.1:{port}/"))
+        section = dom.get_element_by_id("query-reuters-carried")
+        (card,) = [a for a in by_class(section, "article", "story") if REUTERS_TITLE in a.text_content()]
+        assert sorted(a.text_content() for a in by_class(card, "a", "outlet")) == REUTERS_OUTLETS
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
