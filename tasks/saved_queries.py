@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +84,21 @@ class AlertRule:
                 continue
             urls.append(ENV_REFERENCE.sub(lambda m: os.environ[m.group(1)], url))
         return urls, missing
+
+    def due(self, stories: Sequence[Any], already: dict[str, Any], now: datetime) -> tuple[list, list]:
+        """Of the query's stories, those to alert on (oldest first) and those too old to
+        (recorded as handled, never sent). ``already``: story id -> what was recorded (with
+        its ``revision``). A story is alerted once; again on a new revision only when the
+        rule says ``on_revision``."""
+        send, too_old = [], []
+        oldest = now - timedelta(hours=self.max_age_hours)
+        for story in sorted(stories, key=lambda s: (s.first_seen_at, s.story_id)):
+            known = already.get(story.story_id)
+            if known is not None and (not self.on_revision or story.revision <= known.revision):
+                continue
+            seen = story.updated_at if known is not None else story.first_seen_at
+            (send if seen >= oldest else too_old).append(story)
+        return send, too_old
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,14 @@ name the file and the query, and the bundled file loads."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from tasks.desk import DEFAULT_DESK
-from tasks.saved_queries import SavedQueryError, load_outputs
+from tasks.saved_queries import AlertRule, SavedQueryError, load_outputs
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -89,3 +91,42 @@ def test_notify_urls_read_variables_from_the_environment(tmp_path, monkeypatch):
     assert rule.targets() == ([], ["HOOK_HOST"])
     monkeypatch.setenv("HOOK_HOST", "127.0.0.1:9")
     assert rule.targets() == (["json://127.0.0.1:9/x"], [])
+
+
+@dataclass
+class Story:
+    story_id: str
+    revision: int
+    first_seen_at: datetime
+    updated_at: datetime
+
+
+NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
+
+
+def test_an_alert_goes_once_per_story_and_again_on_revision_only_when_asked():
+    fresh = Story("s1", 1, NOW - timedelta(hours=1), NOW - timedelta(hours=1))
+    old = Story("s0", 1, NOW - timedelta(days=3), NOW - timedelta(days=3))
+    once = AlertRule(notify=("json://127.0.0.1:9",))
+    assert once.due([fresh, old], {}, NOW) == ([fresh], [old])
+    recorded = {"s1": Story("s1", 1, fresh.first_seen_at, fresh.updated_at), "s0": old}
+    revised = Story("s1", 2, fresh.first_seen_at, NOW)
+    assert once.due([revised, old], recorded, NOW) == ([], [])
+    again = AlertRule(notify=("json://127.0.0.1:9",), on_revision=True)
+    assert again.due([revised, old], recorded, NOW) == ([revised], [])
+    # a revision of a story first seen long ago is news when it is new itself
+    stale_revised = Story("s0", 2, old.first_seen_at, NOW - timedelta(minutes=5))
+    assert again.due([stale_revised], recorded, NOW) == ([stale_revised], [])
+
+
+def test_newswire_ingest_refuses_a_bad_saved_queries_file_before_anything_runs(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    path = write(tmp_path, '[[query]]\nname = "a"\ncountries = ["Tajikistan"]\n')
+    monkeypatch.setenv("NEWSWIRE_OUTPUTS", str(path))
+    result = CliRunner().invoke(app, ["ingest", "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code != 0
+    assert str(path) in " ".join(result.output.split()) and "TAJIKISTAN" in result.output
+    assert not (tmp_path / "data").exists()

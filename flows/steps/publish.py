@@ -11,7 +11,7 @@ only itself: the other queries are still written and alerted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -20,7 +20,7 @@ from tasks.republish import FeedMeta, alert_message, atom_feed, json_feed
 from tasks.saved_queries import AlertRule, OutputsConfig, SavedQuery
 from tasks.settings import Settings
 from warehouse.alert_ledger import AlertLedger
-from warehouse.desk_queries import DeskStory, SavedQueryRefused, stories_matching
+from warehouse.desk_queries import SavedQueryRefused, stories_matching
 from warehouse.outputs import outputs_dir, write_if_changed
 
 
@@ -69,23 +69,6 @@ def publish_outputs(settings: Settings) -> PublishReport:
     return report
 
 
-def due_alerts(
-    rule: AlertRule, stories: list[DeskStory], already: dict, now: datetime
-) -> tuple[list[DeskStory], list[DeskStory]]:
-    """The stories to alert on, oldest first, and those too old to alert on (recorded as
-    handled, not sent). A story is alerted once; again on a new revision only when the rule
-    says ``on_revision``."""
-    send, too_old = [], []
-    oldest = now - timedelta(hours=rule.max_age_hours)
-    for story in sorted(stories, key=lambda s: (s.first_seen_at, s.story_id)):
-        known = already.get(story.story_id)
-        if known is not None and (not rule.on_revision or story.revision <= known.revision):
-            continue
-        seen = story.updated_at if (known is not None and rule.on_revision) else story.first_seen_at
-        (send if seen >= oldest else too_old).append(story)
-    return send, too_old
-
-
 def send_alerts(meta: FeedMeta, rule: AlertRule, stories, ledger: AlertLedger, report, logger) -> int:
     """Notify the rule's targets of each due story; each send is recorded right after it
     succeeded, so a failed one is retried next run and a sent one never repeats."""
@@ -101,7 +84,7 @@ def send_alerts(meta: FeedMeta, rule: AlertRule, stories, ledger: AlertLedger, r
             report.errors[meta.name] = f"alert target {url!r} is not a URL apprise knows"
             logger.error("saved query %r: %s", meta.name, report.errors[meta.name])
             return 0
-    send, too_old = due_alerts(rule, stories, ledger.entries(meta.name), datetime.now(UTC))
+    send, too_old = rule.due(stories, ledger.entries(meta.name), datetime.now(UTC))
     for story in too_old:
         ledger.record(meta.name, story.story_id, story.revision, "too-old")
     sent = 0
