@@ -70,6 +70,8 @@ def demo(data_dir: DataDirOption = None) -> None:
     from cli.demo_server import FeedServer
     from cli.desk import print_outputs
 
+    # The sample's saved queries (unless NEWSWIRE_OUTPUTS names others).
+    os.environ.setdefault("NEWSWIRE_OUTPUTS", str(SAMPLE_DIR / "outputs.toml"))
     settings = settings_for(data_dir)
     data_dir = settings.data_dir
     with FeedServer(SAMPLE_DIR) as server, AlertReceiver() as alerts:
@@ -89,7 +91,7 @@ def demo(data_dir: DataDirOption = None) -> None:
     print_query(data_dir, TOTALS_QUERY)
     console.print("\n[bold]Who wrote them[/] (enrichment columns, docs/enrichment.md):")
     print_query(data_dir, DEMO_ENRICHMENT_QUERY)
-    console.print("\n[bold]What the desk reads[/] (feeds/outputs.toml, served by `newswire serve`):")
+    console.print("\n[bold]What the desk reads[/] (saved queries, served by `newswire serve`):")
     print_outputs(data_dir, settings.desk.saved_queries())
     console.print(f"{len(alerts.received)} alert(s) received by the demo's webhook receiver this run.")
     for alert in alerts.received[:5]:

@@ -33,8 +33,9 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8787"
 # The newest stories per feed: a reader polls every few minutes, and 100 items is more than a
 # day of any regional wire query; older stories stay in the lake for SQL.
 DEFAULT_LIMIT = 100
-# An alert is for news: a story first seen longer ago than this (a backfill, a query added
-# to an old lake) is recorded as handled without being sent.
+# An alert is for news: a story published longer ago than this (a backfill, a new feed's
+# back catalogue, a query added to an old lake) is recorded as handled without being sent.
+# A day covers a desk's news cycle and a wire's late corrections; 0 in the file: no limit.
 DEFAULT_ALERT_MAX_AGE_HOURS = 24.0
 
 LIST_FILTERS = ("countries", "primary_country", "agencies", "languages", "outlets", "keywords")
@@ -70,7 +71,8 @@ class AlertRule:
     notify: tuple[str, ...]
     # Alert again when a story gets a new revision (a correction, a wire update).
     on_revision: bool = False
-    max_age_hours: float = DEFAULT_ALERT_MAX_AGE_HOURS
+    # None: stories of any age are alerted on.
+    max_age_hours: float | None = DEFAULT_ALERT_MAX_AGE_HOURS
 
     def targets(self) -> tuple[list[str], list[str]]:
         """The notify URLs with ${VAR} filled in, and the names of unset variables (a rule
@@ -91,13 +93,14 @@ class AlertRule:
         its ``revision``). A story is alerted once; again on a new revision only when the
         rule says ``on_revision``."""
         send, too_old = [], []
-        oldest = now - timedelta(hours=self.max_age_hours)
+        oldest = None if self.max_age_hours is None else now - timedelta(hours=self.max_age_hours)
         for story in sorted(stories, key=lambda s: (s.first_seen_at, s.story_id)):
             known = already.get(story.story_id)
             if known is not None and (not self.on_revision or story.revision <= known.revision):
                 continue
-            seen = story.updated_at if known is not None else story.first_seen_at
-            (send if seen >= oldest else too_old).append(story)
+            # A new story's age is its publication's; a new revision's, the revision's.
+            when = story.updated_at if known is not None else story.published_at
+            (send if oldest is None or when >= oldest else too_old).append(story)
         return send, too_old
 
 
@@ -213,9 +216,9 @@ def _alert(where: str, alert: Any) -> AlertRule | None:
     if not isinstance(on_revision, bool):
         raise SavedQueryError(f"{where}: alert: on_revision must be true or false")
     max_age = alert.get("max_age_hours", DEFAULT_ALERT_MAX_AGE_HOURS)
-    if isinstance(max_age, bool) or not isinstance(max_age, int | float) or max_age <= 0:
-        raise SavedQueryError(f"{where}: alert: max_age_hours must be a positive number, not {max_age!r}")
-    return AlertRule(notify=notify, on_revision=on_revision, max_age_hours=float(max_age))
+    if isinstance(max_age, bool) or not isinstance(max_age, int | float) or max_age < 0:
+        raise SavedQueryError(f"{where}: alert: max_age_hours must be 0 (no limit) or more, not {max_age!r}")
+    return AlertRule(notify=notify, on_revision=on_revision, max_age_hours=float(max_age) or None)
 
 
 def _strings(where: str, key: str, value: Any) -> tuple[str, ...]:

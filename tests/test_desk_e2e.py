@@ -47,6 +47,7 @@ name = "tajikistan"
 countries = ["TJ"]
 [query.alert]
 notify = ["${DESK_TEST_HOOK}"]
+max_age_hours = 0  # the sample is from October 2025
 
 [[query]]
 name = "reuters-carried"
@@ -157,10 +158,13 @@ def test_a_failed_delivery_is_retried_and_a_sent_one_never_repeats(desk_run, tmp
     stories = stories_matching(desk_run["data_dir"], StoryFilters(agencies=("Reuters",), min_outlets=2), 10)
     fresh = [s for s in stories if s.first_seen_at > datetime.now(UTC) - timedelta(hours=1)]
     assert len(fresh) >= 2
+    # published in October 2025: the default age limit records them without sending
+    too_old = AlertRule(notify=("json://127.0.0.1:9/",)).due(fresh, {}, datetime.now(UTC))
+    assert too_old == ([], sorted(fresh, key=lambda s: (s.first_seen_at, s.story_id)))
     meta = FeedMeta(name="retry", title="retry", base_url="http://127.0.0.1:8787")
     logger = logging.getLogger("test")
     with AlertReceiver() as hook, AlertLedger(tmp_path) as ledger:
-        rule = AlertRule(notify=(hook.apprise_url,))
+        rule = AlertRule(notify=(hook.apprise_url,), max_age_hours=None)
         hook.fail_next = 1  # the receiver answers 500 once: the first story is not delivered
         report = PublishReport()
         assert send_alerts(meta, rule, fresh, ledger, report, logger) == 0

@@ -100,6 +100,10 @@ class Story:
     first_seen_at: datetime
     updated_at: datetime
 
+    @property
+    def published_at(self) -> datetime:
+        return self.first_seen_at
+
 
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 
@@ -117,6 +121,8 @@ def test_an_alert_goes_once_per_story_and_again_on_revision_only_when_asked():
     # a revision of a story first seen long ago is news when it is new itself
     stale_revised = Story("s0", 2, old.first_seen_at, NOW - timedelta(minutes=5))
     assert again.due([stale_revised], recorded, NOW) == ([stale_revised], [])
+    # max_age_hours = 0 in the file: no limit
+    assert AlertRule(notify=("json://127.0.0.1:9",), max_age_hours=None).due([old], {}, NOW) == ([old], [])
 
 
 def test_newswire_ingest_refuses_a_bad_saved_queries_file_before_anything_runs(tmp_path, monkeypatch):

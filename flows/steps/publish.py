@@ -79,9 +79,10 @@ def send_alerts(meta: FeedMeta, rule: AlertRule, stories, ledger: AlertLedger, r
         logger.warning("alerts of %r are off: %s not set in the environment", meta.name, ", ".join(missing))
         return 0
     notifier = apprise.Apprise()
-    for url in urls:
+    for position, url in enumerate(urls, start=1):
         if not notifier.add(url):
-            report.errors[meta.name] = f"alert target {url!r} is not a URL apprise knows"
+            # By position, not by value: a filled-in URL may hold a token from the environment.
+            report.errors[meta.name] = f"alert: notify URL #{position} is not one apprise knows"
             logger.error("saved query %r: %s", meta.name, report.errors[meta.name])
             return 0
     send, too_old = rule.due(stories, ledger.entries(meta.name), datetime.now(UTC))
