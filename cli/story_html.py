@@ -69,10 +69,15 @@ def story_meta(story: DeskStory) -> str:
 
 
 def outlet_list(story: DeskStory) -> str:
-    items = "".join(
-        f'<li><a class="outlet" href="{escape(o.url)}">{escape(o.outlet)}</a></li>' for o in story.outlets
-    )
+    items = "".join(_outlet(o.outlet, o.url) for o in story.outlets)
     return f'<ul class="outlets">{items}</ul>'
+
+
+def _outlet(outlet: str, url: str | None) -> str:
+    """An outlet with its link; a wire item without a public link is the name alone."""
+    if not url:
+        return f'<li><span class="outlet">{escape(outlet)}</span></li>'
+    return f'<li><a class="outlet" href="{escape(url)}">{escape(outlet)}</a></li>'
 
 
 def story_card(story: DeskStory) -> str:
@@ -103,6 +108,10 @@ def error_section(name: str, title: str, message: str) -> str:
     )
 
 
+def _linked(text: str, url: str | None) -> str:
+    return f'<a href="{escape(url)}">{escape(text)}</a>' if url else escape(text)
+
+
 def story_page(detail: StoryDetail) -> bytes:
     story = detail.story
     revisions = "".join(
@@ -111,7 +120,7 @@ def story_page(detail: StoryDetail) -> bytes:
         for r in detail.revisions
     )
     appearances = "".join(
-        f'<tr><td>{escape(a.outlet)}</td><td><a href="{escape(a.url)}">{escape(a.title)}</a></td>'
+        f"<tr><td>{escape(a.outlet)}</td><td>{_linked(a.title, a.url)}</td>"
         f"<td>{escape(a.feed_id)}</td><td>{_when(a.published_at)}</td><td>{_when(a.first_seen_at)}</td>"
         f"<td>{a.revision}</td></tr>"
         for a in detail.appearances
@@ -119,7 +128,7 @@ def story_page(detail: StoryDetail) -> bytes:
     content = (
         f'<article class="story-detail" id="{escape(story.story_id)}">'
         f"<h1>{escape(story.title)}</h1>{story_meta(story)}{outlet_list(story)}"
-        f'<p><a href="{escape(story.url)}">Representative copy</a> · story id '
+        f"<p>{_linked('Representative copy', story.url)} · story id "
         f"<code>{escape(story.story_id)}</code> · revision {story.revision}</p>"
         f'<div class="body">{escape(story.body) or NO_TEXT}</div>'
         "<h2>Revisions</h2><table class=revisions><tr><th>rev</th><th>seen</th><th>title</th>"

@@ -33,7 +33,7 @@ AGENCY_SCHEME = "urn:newswire:wire-agency"
 
 class OutletLinkLike(Protocol):
     outlet: str
-    url: str
+    url: str | None
 
 
 class FeedStory(Protocol):
@@ -43,7 +43,7 @@ class FeedStory(Protocol):
     revision: int
     title: str
     body: str
-    url: str
+    url: str | None
     language: str | None
     published_at: datetime
     updated_at: datetime
@@ -125,9 +125,10 @@ def atom_feed(meta: FeedMeta, stories: Sequence[FeedStory]) -> bytes:
         if story.wire_agency:
             author = etree.SubElement(entry, f"{{{ATOM_NS}}}author")
             _text(author, "name", story.wire_agency)
-        _link(entry, story.url, "alternate", type="text/html")
+        _link(entry, story.url or meta.story_page_url(story.story_id), "alternate", type="text/html")
         for outlet in story.outlets:
-            _link(entry, outlet.url, "related", title=outlet.outlet)
+            # A wire item has no public link: the story page stands in for it.
+            _link(entry, outlet.url or meta.story_page_url(story.story_id), "related", title=outlet.outlet)
         if story.wire_agency:
             _category(entry, story.wire_agency, AGENCY_SCHEME)
         if story.dateline:
@@ -175,7 +176,7 @@ def json_feed(meta: FeedMeta, stories: Sequence[FeedStory]) -> bytes:
 def _json_item(meta: FeedMeta, story: FeedStory) -> dict:
     item: dict = {
         "id": story.story_id,
-        "url": story.url,
+        "url": story.url or meta.story_page_url(story.story_id),
         "title": story.title,
         "content_text": story.body or entry_summary(story),
         "summary": entry_summary(story),
@@ -214,7 +215,7 @@ def alert_message(meta: FeedMeta, story: FeedStory) -> AlertMessage:
     if story.countries:
         lines.append("Countries: " + ", ".join(story.countries))
     lines.append(f"Outlets ({len(story.outlets)}):")
-    lines.extend(f"- {o.outlet}: {o.url}" for o in story.outlets)
+    lines.extend(f"- {o.outlet}: {o.url}" if o.url else f"- {o.outlet}" for o in story.outlets)
     lines.append(f"Story: {meta.story_page_url(story.story_id)}")
     lines.append(f"Saved query: {meta.title} ({meta.name})")
     return AlertMessage(title=story.title, body="\n".join(lines))

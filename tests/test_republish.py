@@ -145,3 +145,18 @@ def test_alert_message_names_agency_countries_outlets_and_a_link():
     for outlet in REUTERS.outlets:
         assert f"- {outlet.outlet}: {outlet.url}" in message.body
     assert f"http://127.0.0.1:8787/stories/{REUTERS.story_id}" in message.body
+
+
+def test_a_wire_item_without_links_gets_the_story_page_instead():
+    from cli.story_html import story_card
+
+    wire = replace(REUTERS, url=None, outlets=(OutletLink("reuters.com", None),))
+    page_url = META.story_page_url(wire.story_id)
+    entry = feedparser.parse(atom_feed(META, [wire])).entries[0]
+    assert [(link.rel, link.href) for link in entry.links] == [("alternate", page_url), ("related", page_url)]
+    item = json.loads(json_feed(META, [wire]))["items"][0]
+    assert item["url"] == page_url and item["_newswire"]["outlets"] == [
+        {"outlet": "reuters.com", "url": None}
+    ]
+    assert "- reuters.com\n" in alert_message(META, wire).body
+    assert '<span class="outlet">reuters.com</span>' in story_card(wire)

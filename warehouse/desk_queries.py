@@ -38,7 +38,8 @@ class OutletLink:
     """One outlet that carried a story, and the link to its copy (its earliest one)."""
 
     outlet: str
-    url: str
+    # None for a wire item (ninjs, NewsML-G2, a drop folder) that names no link.
+    url: str | None
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class DeskStory:
     revision: int
     title: str
     body: str
-    url: str
+    url: str | None
     language: str | None
     published_at: datetime
     # The later of the story's latest revision and its latest appearance: a correction or a
@@ -76,7 +77,7 @@ class StoryRevision:
     title: str
     changed_at: datetime
     representative_feed_id: str
-    url: str
+    url: str | None
     wire_agency: str | None
 
 
@@ -85,7 +86,7 @@ class StoryAppearance:
     outlet: str
     feed_id: str
     title: str
-    url: str
+    url: str | None
     published_at: datetime
     first_seen_at: datetime
     revision: int
@@ -103,7 +104,7 @@ class SavedQueryRefused(ValueError):
 
 
 _STORY_COLUMNS = """
-    story_id, revision, title, coalesce(nullif(body, ''), summary, '') AS body,
+    story_id, revision, coalesce(title, '') AS title, coalesce(nullif(body, ''), summary, '') AS body,
     coalesce(canonical_url, url) AS url, language,
     published_at, greatest(changed_at, coalesce(last_seen_at, changed_at)) AS updated_at, first_seen_at,
     wire_agency, dateline_place, dateline_date,
@@ -200,15 +201,15 @@ def story_detail(data_dir: Path, story_id: str) -> StoryDetail | None:
         (story,) = _with_outlets(con, rows)
         revisions = con.execute(
             """
-            SELECT revision, title, changed_at, representative_feed_id, url, wire_agency
+            SELECT revision, coalesce(title, ''), changed_at, representative_feed_id, url, wire_agency
             FROM story_versions WHERE story_id = ? ORDER BY revision
             """,
             [story_id],
         ).fetchall()
         appearances = con.execute(
             """
-            SELECT outlet_id, feed_id, title, coalesce(canonical_url, url), published_at, first_seen_at,
-                   revision
+            SELECT outlet_id, feed_id, coalesce(title, ''), coalesce(canonical_url, url), published_at,
+                   first_seen_at, revision
             FROM appearances WHERE story_id = ? ORDER BY published_at, outlet_id, appearance_id
             """,
             [story_id],

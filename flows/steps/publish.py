@@ -48,18 +48,15 @@ def publish_outputs(settings: Settings) -> PublishReport:
     with AlertLedger(settings.data_dir) as ledger:
         for query in config.queries:
             try:
-                stories = stories_matching(settings.data_dir, query.filters, query.limit)
+                publish_query(config, query, target, ledger, report, settings, logger)
             except SavedQueryRefused as error:
                 report.errors[query.name] = f"{config.path}: query {query.name!r}: {error}"
                 logger.error("%s", report.errors[query.name])
-                continue
-            meta = feed_meta(config, query)
-            for suffix, document in ((".atom.xml", atom_feed), (".json", json_feed)):
-                name = f"{query.name}{suffix}"
-                changed = write_if_changed(target / name, document(meta, stories))
-                (report.written if changed else report.unchanged).append(name)
-            if query.alert is not None:
-                report.alerts_sent += send_alerts(meta, query.alert, stories, ledger, report, logger)
+            except Exception as error:
+                # The run is committed already: a bug here must cost this query's outputs,
+                # not fail the run or the other queries.
+                report.errors[query.name] = f"query {query.name!r}: {type(error).__name__}: {error}"
+                logger.exception("saved query %r not published", query.name)
     logger.info(
         "outputs: %d files written, %d unchanged, %d alerts sent",
         len(report.written),
@@ -67,6 +64,18 @@ def publish_outputs(settings: Settings) -> PublishReport:
         report.alerts_sent,
     )
     return report
+
+
+def publish_query(config, query: SavedQuery, target, ledger, report: PublishReport, settings, logger) -> None:
+    """One saved query: its two feed files, then its alerts."""
+    stories = stories_matching(settings.data_dir, query.filters, query.limit)
+    meta = feed_meta(config, query)
+    for suffix, document in ((".atom.xml", atom_feed), (".json", json_feed)):
+        name = f"{query.name}{suffix}"
+        changed = write_if_changed(target / name, document(meta, stories))
+        (report.written if changed else report.unchanged).append(name)
+    if query.alert is not None:
+        report.alerts_sent += send_alerts(meta, query.alert, stories, ledger, report, logger)
 
 
 def send_alerts(meta: FeedMeta, rule: AlertRule, stories, ledger: AlertLedger, report, logger) -> int:
