@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from cli import config, enrich, feeds, ingest, lifecycle, operate, query, server
+from cli import config, desk, enrich, feeds, ingest, lifecycle, operate, query, server
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Poll news feeds into a queryable story history."
@@ -52,6 +52,7 @@ app.command("dedupe")(query.dedupe)
 app.command("backfill")(operate.backfill)
 app.command("maintain")(operate.maintain)
 app.command("serve")(operate.serve)
+app.command("outputs")(desk.outputs)
 feeds_app.command("list")(feeds.feeds_list)
 feeds_app.command("check")(feeds.feeds_check)
 feeds_app.command("health")(feeds.feeds_health)

@@ -6,6 +6,7 @@ file is refused in well under a second instead of after Prefect's start-up.
 
 from __future__ import annotations
 
+import os
 import traceback
 from pathlib import Path
 from typing import Annotated
@@ -54,6 +55,7 @@ def ingest(
         # The desk's data files (agencies, boilerplate, region gazetteer): a typo there is
         # refused here, before Prefect starts or any feed is fetched.
         settings.desk.enrichment_rules()
+        settings.desk.saved_queries()
     except (CatalogError, DataFileError) as error:
         fail(str(error))
     console.print(
@@ -100,10 +102,17 @@ def _run_or_fail(data_dir: Path, **parameters):
 
 def demo(data_dir: DataDirOption = None) -> None:
     """Serve the bundled offline sample on loopback, ingest it, and query the result."""
+    from cli.alert_receiver import AlertReceiver
     from cli.demo_server import FeedServer
+    from cli.desk import print_outputs
 
-    data_dir = settings_for(data_dir).data_dir
-    with FeedServer(SAMPLE_DIR) as server:
+    # The sample's saved queries (unless NEWSWIRE_OUTPUTS names others).
+    os.environ.setdefault("NEWSWIRE_OUTPUTS", str(SAMPLE_DIR / "outputs.toml"))
+    settings = settings_for(data_dir)
+    data_dir = settings.data_dir
+    with FeedServer(SAMPLE_DIR) as server, AlertReceiver() as alerts:
+        # The sample's alerting query notifies ${NEWSWIRE_ALERT_URL}: this loopback receiver.
+        os.environ.setdefault("NEWSWIRE_ALERT_URL", alerts.apprise_url)
         console.print(f"Serving the offline sample from {SAMPLE_DIR} at {server.base_url}")
         summary = run_ingest(
             data_dir,
@@ -117,3 +126,8 @@ def demo(data_dir: DataDirOption = None) -> None:
     print_query(data_dir, TOTALS_QUERY)
     console.print("\n[bold]Who wrote them[/] (enrichment columns, docs/enrichment.md):")
     print_query(data_dir, DEMO_ENRICHMENT_QUERY)
+    console.print("\n[bold]What the desk reads[/] (saved queries, served by `newswire serve`):")
+    print_outputs(data_dir, settings.desk.saved_queries())
+    console.print(f"{len(alerts.received)} alert(s) received by the demo's webhook receiver this run.")
+    for alert in alerts.received[:5]:
+        console.print(f"  - {alert.get('title')}")

@@ -19,9 +19,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from cli.desk import start_story_site
 from cli.exit_codes import run_exit_code
 from cli.options import CatalogOption, DataDirOption, reader_settings, settings_for
 from cli.output import console, errors, fail, print_summary
+from cli.story_site import DEFAULT_WEB_PORT
 from flows.runtime.prefect_env import configure_prefect_environment, connect_prefect
 from tasks.backfill_request import BackfillRefused, validate_request
 from tasks.catalog import CatalogError, load_catalog, select_feeds
@@ -161,9 +163,13 @@ def serve(
         DEFAULT_MAINTAIN_CRON
     ),
     timezone: Annotated[str, typer.Option("--timezone", help="Time zone of --maintain-cron.")] = "UTC",
+    web_port: Annotated[
+        int, typer.Option("--web-port", help="Story page and feeds on 127.0.0.1:PORT (0: off).", min=0)
+    ] = DEFAULT_WEB_PORT,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Run ingest every --interval minutes and maintain nightly, until Ctrl-C.
+    """Run ingest every --interval minutes and maintain nightly, until Ctrl-C; serve the
+    story page and the saved queries' feeds on --web-port meanwhile.
 
     Without PREFECT_API_URL a local Prefect server is started on loopback (home under the
     data directory) and stopped on exit: schedules need a real server.
@@ -175,6 +181,7 @@ def serve(
     except CatalogError as error:
         fail(str(error))
     configure_prefect_environment(settings.data_dir)
+    site = start_story_site(settings, web_port) if web_port else None
     server = None if os.environ.get("PREFECT_API_URL") else _start_local_server()
     # A service manager stops us with SIGTERM: unwind like Ctrl-C so the server stops too.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -186,6 +193,8 @@ def serve(
 
             forget_server(server.home)
             server.stop()
+        if site is not None:
+            site.stop()
 
 
 def _start_local_server():

@@ -1,9 +1,10 @@
 """The ingest flow: one poll of the feeds that are due, end to end.
 
 The body reads as DESIGN.md's data flow: select due feeds -> collect (fetch, land raw,
-parse, normalise) -> enrich -> dedupe and load -> report. Prefect tasks wrap *batches* of
-feeds, never single stories: each task run costs the Prefect server several event writes,
-and a few hundred of them stall its SQLite store (STACK-NOTES.md).
+parse, normalise) -> enrich -> dedupe and load -> publish (the saved queries' feeds and
+alerts) -> report. Prefect tasks wrap *batches* of feeds, never single stories: each task
+run costs the Prefect server several event writes, and a few hundred of them stall its
+SQLite store (STACK-NOTES.md).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from flows.runtime.writer_slot import writer_slot
 from flows.steps.collect import fetch_parse_normalise, known_drop_files, pick_up_drops
 from flows.steps.enrich import enrich_batch
 from flows.steps.load import dedupe_and_load
+from flows.steps.publish import publish_outputs
 from tasks.catalog import load_catalog, select_feeds
 from tasks.schedule import is_due
 from tasks.settings import load_settings
@@ -66,7 +68,9 @@ def ingest(
         # 6. enrich; 7-8. dedupe against the whole history and load in one commit
         outcomes = enrich_batch(quote(outcomes), warehouse, settings)
         summary = dedupe_and_load(quote(outcomes), quote(states), warehouse, run_id, started_at, settings)
-    # 9. report
+        # 9. what the desk reads: the saved queries' feeds and alerts, from what was committed
+        publish_outputs(settings)
+    # 10. report
     publish_run_summary(summary)
     publish_feed_health(settings.data_dir)
     return summary

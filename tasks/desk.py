@@ -39,6 +39,8 @@ class DeskProfile:
     boilerplate: Path
     # Near-duplicate thresholds TOML (tasks/cluster.py).
     dedupe_policy: Path
+    # Saved queries TOML (tasks/saved_queries.py): the republished feeds, alerts, story page.
+    outputs: Path
 
     def enrichment_rules(self):
         """The enrichment stage's rules from this desk's files (tasks/enrich.py). Imported
@@ -52,6 +54,12 @@ class DeskProfile:
         from tasks.cluster import load_policy
 
         return load_policy(self.dedupe_policy)
+
+    def saved_queries(self):
+        """The saved queries from this desk's file (tasks/saved_queries.py)."""
+        from tasks.saved_queries import load_outputs
+
+        return load_outputs(self.outputs)
 
 
 def load_desk(path: str | Path, base: DeskProfile | None = None) -> DeskProfile:

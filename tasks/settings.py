@@ -266,6 +266,7 @@ DESK_FILE_VARIABLES = {
     "agencies": "NEWSWIRE_ENRICH_AGENCIES",
     "boilerplate": "NEWSWIRE_ENRICH_BOILERPLATE",
     "dedupe_policy": "NEWSWIRE_DEDUPE_POLICY",
+    "outputs": "NEWSWIRE_OUTPUTS",
 }
 
 
@@ -294,6 +295,9 @@ OTHER_VARIABLES = frozenset(
         "NEWSWIRE_FAILPOINT_REACHED",
         "NEWSWIRE_FAILPOINT_RELEASE",
         "NEWSWIRE_REPO",
+        # Where the sample's alerting saved query notifies (feeds/sample/outputs.toml
+        # reads it as ${NEWSWIRE_ALERT_URL}); the demo points it at a loopback receiver.
+        "NEWSWIRE_ALERT_URL",
     }
 )
 

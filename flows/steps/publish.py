@@ -1,0 +1,109 @@
+"""After the commit: what the desk reads. Each saved query (feeds/outputs.toml) is
+republished as ``data/outputs/<name>.atom.xml`` and ``<name>.json`` and, when it has an
+alert rule, notifies once per new story through apprise.
+
+Runs inside the writer slot right after ``dedupe_and_load`` committed, so it reads exactly
+what that run published and no other writer can interleave its own outputs. A query that
+fails (its ``where`` no longer fits the view, a notify target is down) is logged and costs
+only itself: the other queries are still written and alerted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from tasks.republish import FeedMeta, alert_message, atom_feed, json_feed
+from tasks.saved_queries import AlertRule, OutputsConfig, SavedQuery
+from tasks.settings import Settings
+from warehouse.alert_ledger import AlertLedger
+from warehouse.desk_queries import SavedQueryRefused, stories_matching
+from warehouse.outputs import outputs_dir, write_if_changed
+
+
+@dataclass
+class PublishReport:
+    """What one publish step did, for the run log and the CLI."""
+
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    alerts_sent: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def feed_meta(config: OutputsConfig, query: SavedQuery) -> FeedMeta:
+    return FeedMeta(name=query.name, title=query.title, base_url=config.base_url)
+
+
+@task(name="publish-outputs", cache_policy=NO_CACHE)
+def publish_outputs(settings: Settings) -> PublishReport:
+    """Write every saved query's feeds, then send its alerts."""
+    logger = get_run_logger()
+    config = settings.desk.saved_queries()
+    report = PublishReport()
+    target = outputs_dir(settings.data_dir)
+    with AlertLedger(settings.data_dir) as ledger:
+        for query in config.queries:
+            try:
+                publish_query(config, query, target, ledger, report, settings, logger)
+            except SavedQueryRefused as error:
+                report.errors[query.name] = f"{config.path}: query {query.name!r}: {error}"
+                logger.error("%s", report.errors[query.name])
+            except Exception as error:
+                # The run is committed already: a bug here must cost this query's outputs,
+                # not fail the run or the other queries.
+                report.errors[query.name] = f"query {query.name!r}: {type(error).__name__}: {error}"
+                logger.exception("saved query %r not published", query.name)
+    logger.info(
+        "outputs: %d files written, %d unchanged, %d alerts sent",
+        len(report.written),
+        len(report.unchanged),
+        report.alerts_sent,
+    )
+    return report
+
+
+def publish_query(config, query: SavedQuery, target, ledger, report: PublishReport, settings, logger) -> None:
+    """One saved query: its two feed files, then its alerts."""
+    stories = stories_matching(settings.data_dir, query.filters, query.limit)
+    meta = feed_meta(config, query)
+    for suffix, document in ((".atom.xml", atom_feed), (".json", json_feed)):
+        name = f"{query.name}{suffix}"
+        changed = write_if_changed(target / name, document(meta, stories))
+        (report.written if changed else report.unchanged).append(name)
+    if query.alert is not None:
+        report.alerts_sent += send_alerts(meta, query.alert, stories, ledger, report, logger)
+
+
+def send_alerts(meta: FeedMeta, rule: AlertRule, stories, ledger: AlertLedger, report, logger) -> int:
+    """Notify the rule's targets of each due story; each send is recorded right after it
+    succeeded, so a failed one is retried next run and a sent one never repeats."""
+    import apprise
+
+    urls, missing = rule.targets()
+    if missing:
+        logger.warning("alerts of %r are off: %s not set in the environment", meta.name, ", ".join(missing))
+        return 0
+    notifier = apprise.Apprise()
+    for position, url in enumerate(urls, start=1):
+        if not notifier.add(url):
+            # By position, not by value: a filled-in URL may hold a token from the environment.
+            report.errors[meta.name] = f"alert: notify URL #{position} is not one apprise knows"
+            logger.error("saved query %r: %s", meta.name, report.errors[meta.name])
+            return 0
+    send, too_old = rule.due(stories, ledger.entries(meta.name), datetime.now(UTC))
+    for story in too_old:
+        ledger.record(meta.name, story.story_id, story.revision, "too-old")
+    sent = 0
+    for story in send:
+        message = alert_message(meta, story)
+        if not notifier.notify(title=message.title, body=message.body):
+            report.errors[meta.name] = f"alert for {story.story_id} not delivered; retried next run"
+            logger.error("saved query %r: %s", meta.name, report.errors[meta.name])
+            break
+        ledger.record(meta.name, story.story_id, story.revision, "sent")
+        sent += 1
+    return sent
