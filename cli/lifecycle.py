@@ -33,6 +33,24 @@ def refuse_other_schema_versions(command: Callable) -> Callable:
     return run
 
 
+# Version 2 keeps the near-duplicate index per appearance (docs/dedupe.md); a warehouse
+# migrated from before it has an empty index until it is refilled from the lake.
+PER_APPEARANCE_INDEX_VERSION = 2
+
+
+def _refill_near_duplicate_index(data_dir) -> None:
+    """Re-cluster the history once so new copies match stories stored before the upgrade
+    (the same re-clustering `newswire dedupe --rebuild` does)."""
+    from flows.rebuild import rebuild_clusters
+
+    console.print("  refilling the near-duplicate index from the lake (once, after this upgrade)...")
+    rebuilt = rebuild_clusters(data_dir)
+    console.print(
+        f"  {rebuilt.appearances} appearances indexed in {rebuilt.stories} stories "
+        f"({rebuilt.reassigned_appearances} moved, {rebuilt.stories_written} story revisions written)"
+    )
+
+
 def migrate(data_dir: DataDirOption = None) -> None:
     """Upgrade the warehouse to this newswire's schema version (forward steps, each
     committed with its version bump: a killed migration is finished by running it again)."""
@@ -49,6 +67,8 @@ def migrate(data_dir: DataDirOption = None) -> None:
             f"migrated {warehouse.data_dir} from schema version {report.from_version} "
             f"to {report.to_version} ({len(report.steps)} step(s))"
         )
+    if report.from_version < PER_APPEARANCE_INDEX_VERSION <= report.to_version:
+        _refill_near_duplicate_index(warehouse.data_dir)
     else:
         console.print(f"{warehouse.data_dir} is at schema version {report.to_version}; nothing to migrate")
 

@@ -18,15 +18,25 @@ def stamp_parquet(path: Path, version: int) -> None:
     pq.write_table(table.replace_schema_metadata(metadata), path, compression="zstd")
 
 
+# What version 1 did not have: lake columns added since, and state tables (the
+# near-duplicate index was per story then: story_profiles / story_bands).
+COLUMNS_SINCE_V1 = {"cited_agencies", "enrichment_digest", "entry_warnings", "merged_into"}
+TABLES_SINCE_V1 = ("article_pages", "appearance_profiles", "appearance_bands", "outlet_lines")
+
+
 def to_previous_layout(data_dir: Path) -> None:
-    """Make a warehouse exactly what the version-1 code left: no ``article_pages`` table,
-    ``meta.schema_version`` 1, every Parquet file stamped 1 (the baseline tables and
-    columns are the same files version 1 wrote)."""
+    """Make a warehouse what the version-1 code left: none of the state tables added
+    since, ``meta.schema_version`` 1, every lake file without the columns added since and
+    stamped 1."""
     con = duckdb.connect(str(data_dir / "state" / "writer.duckdb"))
-    con.execute("DROP TABLE article_pages")
+    for table in TABLES_SINCE_V1:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
     for path in (data_dir / "lake").rglob("*.parquet"):
+        if "state" not in path.parts:
+            table = pq.read_table(path)
+            pq.write_table(table.drop_columns(sorted(COLUMNS_SINCE_V1 & set(table.column_names))), path)
         stamp_parquet(path, 1)
 
 

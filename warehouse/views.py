@@ -23,13 +23,34 @@ CATALOG_FILE = "newswire.duckdb"
 STATE_SNAPSHOTS = ("feed_state", "runs")
 
 
+def _columns_in_files(glob: str) -> set[str]:
+    """The column names the lake's files of one table have (their footers only)."""
+    with duckdb.connect() as con:
+        rows = con.execute(f"SELECT DISTINCT name FROM parquet_schema('{glob}')").fetchall()
+    return {name for (name,) in rows}
+
+
+def _column_or_null(name: str, present: set[str], spec) -> str:
+    """A schema column as the files have it, or a typed NULL when no file has it yet: a
+    lake written by an older version (before the column was added) still reads through
+    the current views, and ``newswire migrate`` needs no file rewrite for added columns."""
+    if name in present:
+        return f'"{name}"'
+    field = spec.schema.field(name)
+    with duckdb.connect() as con:
+        duck_type = con.from_arrow(pa.table({name: pa.array([], type=field.type)})).types[0]
+    return f'CAST(NULL AS {duck_type}) AS "{name}"'
+
+
 def _scan(lake_dir: Path, table: str) -> str:
     # Only the project's files (part-*.parquet, what the writer and compaction name them)
     # and only the schema's columns: a stray file in a partition (someone's COPY, a
     # plain-DuckDB export) can neither add rows nor widen the view's schema.
     glob = table_glob(lake_dir, table).replace("'", "''")
     spec = TABLES[table]
-    columns = ", ".join(f'"{name}"' for name in (*spec.schema.names, spec.partition))
+    present = _columns_in_files(glob)
+    columns = ", ".join(_column_or_null(name, present, spec) for name in spec.schema.names)
+    columns += f', "{spec.partition}"'
     scan = (
         f"(SELECT {columns} FROM read_parquet('{glob}', hive_partitioning = true, "
         "union_by_name = true, hive_types = {'date': DATE}))"
