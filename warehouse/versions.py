@@ -40,13 +40,15 @@ class SchemaVersionError(RuntimeError):
 
 def state_version(con: duckdb.DuckDBPyConnection) -> int | None:
     """The version recorded in the writer's state; None for a state not created yet."""
-    has_meta = con.execute(
+    # fetchall, not fetchone: DuckDB 2.0 keeps a half-read result open on the connection,
+    # and the caller's next register() (an Arrow table to join) is then refused.
+    ((has_meta,),) = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
-    ).fetchone()[0]
+    ).fetchall()
     if not has_meta:
         return None
-    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else None
+    rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    return int(rows[0][0]) if rows else None
 
 
 def lake_version(lake_dir: Path) -> int | None:

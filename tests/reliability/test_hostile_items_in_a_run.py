@@ -93,7 +93,8 @@ def test_hostile_items_load_whole_and_the_next_run_does_not_crash(prefect_server
             "ORDER BY canonical_url"
         ).fetchall()
         (xml_warnings,) = con.execute(
-            "SELECT parse_warnings FROM fetches WHERE feed_id = 'xml-surrogate-reference' LIMIT 1"
+            "SELECT parse_warnings FROM fetches WHERE feed_id = 'xml-surrogate-reference' "
+            "ORDER BY fetched_at LIMIT 1"
         ).fetchone()
     finally:
         con.close()
