@@ -190,3 +190,28 @@ def has_state_snapshots(data_dir: Path) -> bool:
         return _views(con) >= {"runs", "feed_state"}
     finally:
         con.close()
+
+
+def stored_appearance_columns(
+    data_dir: Path, keys: list[tuple[str, str]], columns: tuple[str, ...]
+) -> dict[tuple[str, str], dict]:
+    """(feed id, entry id) -> the named columns of that appearance's current row, for the
+    keys given (one join against the ``appearances`` view, which reads a column older
+    files lack as null)."""
+    if not keys:
+        return {}
+    con = open_reader(Path(data_dir))
+    try:
+        wanted = pa.table(
+            {"feed_id": [k[0] for k in keys], "entry_id": [k[1] for k in keys]},
+            schema=pa.schema([("feed_id", pa.string()), ("entry_id", pa.string())]),
+        )
+        con.register("wanted_entries", wanted)
+        select = ", ".join(f"a.{c}" for c in columns)
+        rows = con.execute(
+            f"SELECT a.feed_id, a.entry_id, {select} FROM appearances a "
+            "JOIN wanted_entries w ON a.feed_id = w.feed_id AND a.entry_id = w.entry_id"
+        ).fetchall()
+    finally:
+        con.close()
+    return {(row[0], row[1]): dict(zip(columns, row[2:], strict=True)) for row in rows}

@@ -23,23 +23,22 @@ CATALOG_FILE = "newswire.duckdb"
 STATE_SNAPSHOTS = ("feed_state", "runs")
 
 
-def _columns_in_files(glob: str) -> set[str]:
-    """The column names the lake's files of one table have (their footers only)."""
+def _file_columns(glob: str, spec) -> list[str]:
+    """The schema's columns as the lake's files of one table have them (their footers
+    only), with a typed NULL for a column no file has yet: a lake written by an older
+    version still reads through the current views, and ``newswire migrate`` needs no file
+    rewrite for added columns."""
     with duckdb.connect() as con:
         rows = con.execute(f"SELECT DISTINCT name FROM parquet_schema('{glob}')").fetchall()
-    return {name for (name,) in rows}
-
-
-def _column_or_null(name: str, present: set[str], spec) -> str:
-    """A schema column as the files have it, or a typed NULL when no file has it yet: a
-    lake written by an older version (before the column was added) still reads through
-    the current views, and ``newswire migrate`` needs no file rewrite for added columns."""
-    if name in present:
-        return f'"{name}"'
-    field = spec.schema.field(name)
-    with duckdb.connect() as con:
-        duck_type = con.from_arrow(pa.table({name: pa.array([], type=field.type)})).types[0]
-    return f'CAST(NULL AS {duck_type}) AS "{name}"'
+        present = {name for (name,) in rows}
+        columns = []
+        for field in spec.schema:
+            if field.name in present:
+                columns.append(f'"{field.name}"')
+                continue
+            duck_type = con.from_arrow(pa.table({field.name: pa.array([], type=field.type)})).types[0]
+            columns.append(f'CAST(NULL AS {duck_type}) AS "{field.name}"')
+    return columns
 
 
 def _scan(lake_dir: Path, table: str) -> str:
@@ -48,9 +47,7 @@ def _scan(lake_dir: Path, table: str) -> str:
     # plain-DuckDB export) can neither add rows nor widen the view's schema.
     glob = table_glob(lake_dir, table).replace("'", "''")
     spec = TABLES[table]
-    present = _columns_in_files(glob)
-    columns = ", ".join(_column_or_null(name, present, spec) for name in spec.schema.names)
-    columns += f', "{spec.partition}"'
+    columns = ", ".join([*_file_columns(glob, spec), f'"{spec.partition}"'])
     scan = (
         f"(SELECT {columns} FROM read_parquet('{glob}', hive_partitioning = true, "
         "union_by_name = true, hive_types = {'date': DATE}))"
@@ -166,29 +163,3 @@ def write_catalog(data_dir: Path) -> Path:
     os.replace(temporary, target)
     Path(f"{temporary}.wal").unlink(missing_ok=True)
     return target
-
-
-def stored_appearance_columns(
-    data_dir: Path, keys: list[tuple[str, str]], columns: tuple[str, ...]
-) -> dict[tuple[str, str], dict]:
-    """(feed id, entry id) -> the named columns of that appearance's current row, for the
-    keys given (one join against the ``appearances`` view). Columns a lake written before
-    they existed lacks read as null."""
-    if not keys:
-        return {}
-    con = open_reader(Path(data_dir))
-    try:
-        present = {row[0] for row in con.execute("DESCRIBE appearances").fetchall()}
-        wanted = pa.table(
-            {"feed_id": [k[0] for k in keys], "entry_id": [k[1] for k in keys]},
-            schema=pa.schema([("feed_id", pa.string()), ("entry_id", pa.string())]),
-        )
-        con.register("wanted_entries", wanted)
-        select = ", ".join(f"a.{c}" if c in present else f"NULL AS {c}" for c in columns)
-        rows = con.execute(
-            f"SELECT a.feed_id, a.entry_id, {select} FROM appearances a "
-            "JOIN wanted_entries w ON a.feed_id = w.feed_id AND a.entry_id = w.entry_id"
-        ).fetchall()
-    finally:
-        con.close()
-    return {(row[0], row[1]): dict(zip(columns, row[2:], strict=True)) for row in rows}

@@ -27,7 +27,7 @@ from tasks.reprocess import DIGEST_COLUMNS, mark_enrichment_changes
 from tasks.settings import Settings
 from warehouse.raw_store import RawStore
 from warehouse.records import ArticlePage
-from warehouse.views import stored_appearance_columns
+from warehouse.queries import stored_appearance_columns
 from warehouse.writer import Warehouse
 
 
