@@ -25,9 +25,9 @@ from tasks.furniture import OutletHistory
 from tasks.normalise import NormalisedEntry
 from tasks.reprocess import DIGEST_COLUMNS, mark_enrichment_changes
 from tasks.settings import Settings
+from warehouse.queries import stored_appearance_columns
 from warehouse.raw_store import RawStore
 from warehouse.records import ArticlePage
-from warehouse.queries import stored_appearance_columns
 from warehouse.writer import Warehouse
 
 
@@ -71,10 +71,14 @@ def cap_per_feed(wanted: list, settings: Settings, logger) -> list:
     return capped
 
 
-def enrich_with_outlet_history(outcomes: list, rules, warehouse: Warehouse, logger) -> None:
+def enrich_with_outlet_history(
+    outcomes: list, rules, warehouse: Warehouse, logger
+) -> set[tuple[int, int]] | None:
     """Enrich every entry in place, each outlet's furniture learnt from its history (read
     before); this run's line sightings are written with its commit. Without the state (another
-    process holds it: a backfill enriches outside the writer lock) nothing is learnt or recorded."""
+    process holds it: a backfill enriches outside the writer lock) nothing is learnt or recorded.
+    Returns the (outcome index, position) of entries stored before with the same content
+    (None without the state), so the full-text step does not read the history again."""
     histories = warehouse.outlet_line_counts(sorted({o.feed.outlet_id for o in outcomes}))
     prints = []  # per entry, its lines as printed (before cleaning)
     for outcome in outcomes:
@@ -83,9 +87,12 @@ def enrich_with_outlet_history(outcomes: list, rules, warehouse: Warehouse, logg
         outcome.entries, problems = enrich_entries(outcome.entries, outcome.feed, rules, history)
         for problem in problems:
             logger.warning("feed %s: %s", outcome.feed.id, problem)
-    if histories is not None:
-        stored = _already_stored([entry for outcome in outcomes for entry in outcome.entries], warehouse)
-        warehouse.add_outlet_lines(count_sightings(p for i, p in enumerate(prints) if i not in stored))
+    if histories is None:
+        return None
+    places = [(index, position) for index, o in enumerate(outcomes) for position in range(len(o.entries))]
+    stored = _already_stored([outcomes[i].entries[position] for i, position in places], warehouse)
+    warehouse.add_outlet_lines(count_sightings(p for i, p in enumerate(prints) if i not in stored))
+    return {places[i] for i in stored}
 
 
 def page_request(outcome, _position: int, original: NormalisedEntry) -> FetchRequest:
@@ -120,9 +127,12 @@ def stored_pages(wanted: list, warehouse: Warehouse, settings: Settings) -> list
     return results
 
 
-def _article_pages(wanted: list, warehouse: Warehouse, settings: Settings, offline: bool, logger):
+def _article_pages(
+    wanted: list, warehouse: Warehouse, settings: Settings, offline: bool, stored: set[int] | None, logger
+):
     """The wanted entries' pages: fetched (skipping those stored before with the same
-    content, at most the per-feed cap), or on a replay read from the raw store first.
+    content — ``stored``, or read here when the caller had none — at most the per-feed
+    cap), or on a replay read from the raw store first.
     Returns (wanted, results, positions skipped as stored, positions read from the store)."""
     if offline:
         # A replay re-reads every page it wants from the raw store (no host is asked, so
@@ -140,7 +150,9 @@ def _article_pages(wanted: list, warehouse: Warehouse, settings: Settings, offli
             len(missing),
         )
     else:
-        stored = _already_stored([outcome.entries[position] for outcome, position, _ in wanted], warehouse)
+        if stored is None:
+            entries = [outcome.entries[position] for outcome, position, _ in wanted]
+            stored = _already_stored(entries, warehouse)
         wanted = cap_per_feed(
             [item for index, item in enumerate(wanted) if index not in stored], settings, logger
         )
@@ -161,11 +173,14 @@ def enrich_batch(outcomes: list, warehouse: Warehouse, settings: Settings, offli
         for position, entry in enumerate(outcome.entries):
             if needs_full_text(entry, outcome.feed, settings.enrich):
                 wanted.append((outcome, position, replace(entry, enrichment=dict(entry.enrichment))))
-    enrich_with_outlet_history(outcomes, rules, warehouse, logger)
+    known = enrich_with_outlet_history(outcomes, rules, warehouse, logger)
     if not wanted:
         return outcomes
-
-    wanted, results, stored, from_store = _article_pages(wanted, warehouse, settings, offline, logger)
+    index_of = {id(outcome): index for index, outcome in enumerate(outcomes)}
+    stored = None
+    if known is not None:
+        stored = {n for n, (o, position, _) in enumerate(wanted) if (index_of[id(o)], position) in known}
+    wanted, results, stored, from_store = _article_pages(wanted, warehouse, settings, offline, stored, logger)
     for index, ((outcome, _, _), result) in enumerate(zip(wanted, results, strict=True)):
         if result.ok and result.body is not None and result.body_sha256 and index not in from_store:
             outcome.article_pages.append(
