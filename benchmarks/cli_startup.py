@@ -45,7 +45,7 @@ def timed_ingest(code: Path, catalog: Path, data_dir: Path) -> tuple[float, floa
         [
             sys.executable,
             "-m",
-            "cli.app",
+            "newswire",
             "ingest",
             "--force",
             "--catalog",
@@ -71,7 +71,7 @@ def stop_background_server(code: Path, data_dir: Path) -> None:
     """The background Prefect server a run may have left for the next one (after only)."""
     env = {**os.environ, "PYTHONPATH": str(code)}
     subprocess.run(
-        [sys.executable, "-m", "cli.app", "server", "stop", "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "newswire", "server", "stop", "--data-dir", str(data_dir)],
         cwd=code,
         env=env,
         capture_output=True,
@@ -83,8 +83,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--code", type=Path, default=REPO)
     args = parser.parse_args()
-    from cli.demo_server import FeedServer
-    from tasks.desk import SAMPLE_DIR
+    from newswire.cli.demo_server import FeedServer
+    from newswire.tasks.desk import SAMPLE_DIR
 
     rows = []
     with FeedServer(SAMPLE_DIR) as server, tempfile.TemporaryDirectory() as tmp:

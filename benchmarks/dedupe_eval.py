@@ -45,10 +45,10 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
-from flows.steps.load import fill_batch, plan_stories  # noqa: E402
-from tasks import minhash  # noqa: E402
-from tasks.catalog import Feed  # noqa: E402
-from tasks.cluster import (  # noqa: E402
+from newswire.flows.steps.load import fill_batch, plan_stories  # noqa: E402
+from newswire.tasks import minhash  # noqa: E402
+from newswire.tasks.catalog import Feed  # noqa: E402
+from newswire.tasks.cluster import (  # noqa: E402
     DedupePolicy,
     Profile,
     StoryMatcher,
@@ -56,18 +56,18 @@ from tasks.cluster import (  # noqa: E402
     load_policy,
     profile_of,
 )
-from tasks.dedupe import History, plan_batch  # noqa: E402
-from tasks.enrich import EnrichmentRules, enrich_entries  # noqa: E402
-from tasks.normalise import NormalisedEntry, normalise_document  # noqa: E402
-from tasks.parse import parse_document  # noqa: E402
-from tasks.partition import Member, component_id  # noqa: E402
-from tasks.recluster import member_row  # noqa: E402
-from tasks.settings import NormalisePolicy  # noqa: E402
-from tasks.shingles import normalised_title  # noqa: E402
-from tasks.text import content_hash  # noqa: E402
-from warehouse import story_index  # noqa: E402
-from warehouse.views import open_reader  # noqa: E402
-from warehouse.writer import CommitBatch, Warehouse  # noqa: E402
+from newswire.tasks.dedupe import History, plan_batch  # noqa: E402
+from newswire.tasks.enrich import EnrichmentRules, enrich_entries  # noqa: E402
+from newswire.tasks.normalise import NormalisedEntry, normalise_document  # noqa: E402
+from newswire.tasks.parse import parse_document  # noqa: E402
+from newswire.tasks.partition import Member, component_id  # noqa: E402
+from newswire.tasks.recluster import member_row  # noqa: E402
+from newswire.tasks.settings import NormalisePolicy  # noqa: E402
+from newswire.tasks.shingles import normalised_title  # noqa: E402
+from newswire.tasks.text import content_hash  # noqa: E402
+from newswire.warehouse import story_index  # noqa: E402
+from newswire.warehouse.views import open_reader  # noqa: E402
+from newswire.warehouse.writer import CommitBatch, Warehouse  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
@@ -610,7 +610,7 @@ def evaluate_order(work_dir: Path, orders: int = 20, policy: DedupePolicy | None
     """The generated and the real labelled sets ingested in ``orders`` random arrival
     orders, each in batches of a random size (so a story's copies land in different runs),
     then re-clustered with ``dedupe --rebuild``: one row per order with its partition."""
-    from flows.rebuild import rebuild_clusters
+    from newswire.flows.rebuild import rebuild_clusters
 
     policy = policy or load_policy()
     real = real_items()

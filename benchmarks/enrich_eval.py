@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tasks.catalog import Feed  # noqa: E402
-from tasks.enrich import EnrichmentRules, enrich_entry  # noqa: E402
-from tasks.evaluation import (  # noqa: E402
+from newswire.tasks.catalog import Feed  # noqa: E402
+from newswire.tasks.enrich import EnrichmentRules, enrich_entry  # noqa: E402
+from newswire.tasks.evaluation import (  # noqa: E402
     labelled_entry,
     load_labelled,
     load_real_part,
@@ -35,10 +35,10 @@ from tasks.evaluation import (  # noqa: E402
     score_labelled,
     score_real,
 )
-from tasks.normalise import NormalisedEntry, normalise_document  # noqa: E402
-from tasks.parse import parse_document  # noqa: E402
-from tasks.settings import NormalisePolicy  # noqa: E402
-from tasks.text import content_hash  # noqa: E402
+from newswire.tasks.normalise import NormalisedEntry, normalise_document  # noqa: E402
+from newswire.tasks.parse import parse_document  # noqa: E402
+from newswire.tasks.settings import NormalisePolicy  # noqa: E402
+from newswire.tasks.text import content_hash  # noqa: E402
 
 SETS = ROOT / "tests" / "fixtures" / "enrich"
 REAL = ROOT / "tests" / "fixtures" / "real" / "enrich"

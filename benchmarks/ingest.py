@@ -85,12 +85,12 @@ def _peak_rss_mb() -> float:
 
 
 def worker_newswire(catalog: Path, base: str, data_dir: Path) -> dict:
-    from flows.runtime.prefect_env import configure_prefect_environment
+    from newswire.flows.runtime.prefect_env import configure_prefect_environment
 
     configure_prefect_environment(data_dir)
     from prefect.testing.utilities import prefect_test_harness
 
-    from flows.ingest import ingest
+    from newswire.flows.ingest import ingest
 
     with prefect_test_harness(server_startup_timeout=120):
         started = time.perf_counter()
@@ -175,7 +175,7 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from cli.demo_server import FeedServer
+    from newswire.cli.demo_server import FeedServer
 
     results: dict[tuple[str, str], dict] = {}
     with tempfile.TemporaryDirectory(prefix="newswire-bench-") as tmp:

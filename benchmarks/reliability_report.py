@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "reliability")]
 
-from flows.runtime.prefect_env import configure_prefect_environment  # noqa: E402
+from newswire.flows.runtime.prefect_env import configure_prefect_environment  # noqa: E402
 
 _PREFECT_HOME = Path(tempfile.mkdtemp(prefix="newswire-reliability-prefect-"))
 os.environ["PREFECT_HOME"] = str(_PREFECT_HOME)
@@ -49,13 +49,13 @@ from warehouse_checks import (  # noqa: E402
     write_catalog_for,
 )
 
-from cli.demo_server import FeedServer  # noqa: E402
-from tasks.catalog import Feed  # noqa: E402
-from tasks.desk import SAMPLE_DIR  # noqa: E402
-from tasks.fetch import FetchRequest, fetch_feeds  # noqa: E402
-from tasks.normalise import normalise_document  # noqa: E402
-from tasks.parse import parse_document  # noqa: E402
-from tasks.settings import FetchLimits, NormalisePolicy  # noqa: E402
+from newswire.cli.demo_server import FeedServer  # noqa: E402
+from newswire.tasks.catalog import Feed  # noqa: E402
+from newswire.tasks.desk import SAMPLE_DIR  # noqa: E402
+from newswire.tasks.fetch import FetchRequest, fetch_feeds  # noqa: E402
+from newswire.tasks.normalise import normalise_document  # noqa: E402
+from newswire.tasks.parse import parse_document  # noqa: E402
+from newswire.tasks.settings import FetchLimits, NormalisePolicy  # noqa: E402
 
 FEED = Feed(
     id="bench", name="Bench", url="https://example.org/feed", kind="outlet", language="en", country="KG"
@@ -339,8 +339,8 @@ def crashes(api_url: str, work: Path) -> tuple[list[Row], float]:
 def soak(work: Path, feeds: int = 2_500, rounds: int = 4, failure_rate: float = 0.2) -> dict:
     """``feeds`` x ``rounds`` fetches through the real ingest flow from a loopback server
     that fails ``failure_rate`` of requests (500, 503, reset, truncated body, stall)."""
-    from flows.ingest import ingest
-    from warehouse.views import open_reader
+    from newswire.flows.ingest import ingest
+    from newswire.warehouse.views import open_reader
 
     os.environ.update(
         NEWSWIRE_FETCH_PER_HOST_CONCURRENCY="32",  # one loopback host plays 2,500 sites

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from cli import config, desk, enrich, feeds, ingest, lifecycle, operate, query, server
+from newswire.cli import config, desk, enrich, feeds, ingest, lifecycle, operate, query, server
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Poll news feeds into a queryable story history."

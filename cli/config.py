@@ -6,13 +6,13 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
-from cli.options import DataDirOption, settings_for
-from cli.output import console
+from newswire.cli.options import DataDirOption, settings_for
+from newswire.cli.output import console
 
 
 def config(data_dir: DataDirOption = None) -> None:
     """Print every setting's effective value and its source (exit 2 if one is invalid)."""
-    from tasks.settings import effective_settings
+    from newswire.tasks.settings import effective_settings
 
     settings = settings_for(data_dir)
     table = Table(title="newswire settings", title_justify="left")

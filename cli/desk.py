@@ -7,11 +7,11 @@ from pathlib import Path
 
 from rich.table import Table
 
-from cli.options import DataDirOption, settings_for
-from cli.output import console, fail
-from tasks.datafiles import DataFileError
-from warehouse.desk_queries import SavedQueryRefused, stories_matching
-from warehouse.outputs import outputs_dir
+from newswire.cli.options import DataDirOption, settings_for
+from newswire.cli.output import console, fail
+from newswire.tasks.datafiles import DataFileError
+from newswire.warehouse.desk_queries import SavedQueryRefused, stories_matching
+from newswire.warehouse.outputs import outputs_dir
 
 
 def outputs(data_dir: DataDirOption = None) -> None:
@@ -26,7 +26,7 @@ def outputs(data_dir: DataDirOption = None) -> None:
 
 def start_story_site(settings, port: int):
     """The story page of ``newswire serve`` (cli/story_site.py), started on loopback."""
-    from cli.story_site import StorySite
+    from newswire.cli.story_site import StorySite
 
     try:
         site = StorySite(settings.data_dir, settings.desk, port=port).start()

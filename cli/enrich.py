@@ -12,9 +12,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.options import settings_for
-from cli.output import console, errors, fail
-from tasks.datafiles import DataFileError
+from newswire.cli.options import settings_for
+from newswire.cli.output import console, errors, fail
+from newswire.tasks.datafiles import DataFileError
 
 
 def enrich_command(
@@ -59,7 +59,13 @@ def enrich_command(
 
 def _score(directory: Path, rules, output: str, mistakes: bool) -> None:
     """Score a hand-written set or the real corpus (detected by its labels-*.toml files)."""
-    from tasks.evaluation import load_labelled, load_real_part, real_parts, score_labelled, score_real
+    from newswire.tasks.evaluation import (
+        load_labelled,
+        load_real_part,
+        real_parts,
+        score_labelled,
+        score_real,
+    )
 
     parts = real_parts(directory)
     if not parts:
@@ -104,8 +110,8 @@ def _score(directory: Path, rules, output: str, mistakes: bool) -> None:
 
 
 def _enrich_file(path: Path, title: str, language: str | None, rules, output: str) -> None:
-    from tasks.enrich import draft_entry, enrich_entry
-    from tasks.extract import extract_article
+    from newswire.tasks.enrich import draft_entry, enrich_entry
+    from newswire.tasks.extract import extract_article
 
     try:
         raw = path.read_bytes()

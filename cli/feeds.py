@@ -9,11 +9,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.exit_codes import EXIT_SOME_FEEDS_FAILED
-from cli.options import CatalogOption, DataDirOption, reader_settings, settings_for
-from cli.output import console, fail
-from tasks.catalog import CatalogError, Feed, load_catalog, select_feeds
-from tasks.settings import Settings
+from newswire.cli.exit_codes import EXIT_SOME_FEEDS_FAILED
+from newswire.cli.options import CatalogOption, DataDirOption, reader_settings, settings_for
+from newswire.cli.output import console, fail
+from newswire.tasks.catalog import CatalogError, Feed, load_catalog, select_feeds
+from newswire.tasks.settings import Settings
 
 
 def _feeds(catalog, settings: Settings, feed_ids: list[str] | None, tags: list[str] | None) -> list[Feed]:
@@ -44,8 +44,8 @@ def feeds_check(
     feed: Annotated[list[str] | None, typer.Option("--feed")] = None,
 ) -> None:
     """Fetch and parse each feed once (nothing is stored): is the URL alive and a feed?"""
-    from tasks.fetch import FetchRequest, fetch_feeds
-    from tasks.parse import parse_document
+    from newswire.tasks.fetch import FetchRequest, fetch_feeds
+    from newswire.tasks.parse import parse_document
 
     settings = settings_for(None)
     feeds = _feeds(catalog, settings, feed, None)
@@ -88,7 +88,7 @@ def feeds_check(
 def _check_drops(drops: list[Feed], settings: Settings, table: Table) -> int:
     """Drop directories in ``feeds check``: read and parse every settled file (as if none
     had been picked up before); nothing is stored. Returns the number of broken ones."""
-    from tasks.drop import pick_up_drop
+    from newswire.tasks.drop import pick_up_drop
 
     broken = 0
     for f in drops:
@@ -112,7 +112,7 @@ def feeds_health(
     data_dir: DataDirOption = None,
 ) -> None:
     """Failing and dormant feeds with their last error (dormant feeds are still retried)."""
-    from warehouse.queries import feed_health
+    from newswire.warehouse.queries import feed_health
 
     rows = feed_health(reader_settings(data_dir).data_dir, include_active=show_all)
     if not rows:

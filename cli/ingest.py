@@ -14,26 +14,26 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from cli.exit_codes import EXIT_NOTHING_DONE, run_exit_code
-from cli.options import CatalogOption, DataDirOption, settings_for
-from cli.output import console, errors, fail, is_disk_full, print_query, print_summary
-from tasks.catalog import CatalogError, load_catalog, select_feeds
-from tasks.datafiles import DataFileError
-from tasks.desk import SAMPLE_DIR
-from warehouse.queries import DEMO_ENRICHMENT_QUERY, DEMO_QUERY, TOTALS_QUERY
+from newswire.cli.exit_codes import EXIT_NOTHING_DONE, run_exit_code
+from newswire.cli.options import CatalogOption, DataDirOption, settings_for
+from newswire.cli.output import console, errors, fail, is_disk_full, print_query, print_summary
+from newswire.tasks.catalog import CatalogError, load_catalog, select_feeds
+from newswire.tasks.datafiles import DataFileError
+from newswire.tasks.desk import SAMPLE_DIR
+from newswire.warehouse.queries import DEMO_ENRICHMENT_QUERY, DEMO_QUERY, TOTALS_QUERY
 
 
 def run_ingest(data_dir: Path, **parameters):
     """The ingest flow in this process, against PREFECT_API_URL or the data directory's
     background Prefect server (started by the first command that needs it)."""
-    from flows.runtime import stop
-    from flows.runtime.prefect_env import connect_prefect
+    from newswire.flows.runtime import stop
+    from newswire.flows.runtime.prefect_env import connect_prefect
 
     stop.enable(lambda message: errors.print(f"[yellow]{escape(message)}[/]"))
     connect_prefect(data_dir, console.print)
     if stop.requested():
         fail("stopped before the run started; nothing was done", code=stop.exit_code())
-    from flows.ingest import ingest as ingest_flow
+    from newswire.flows.ingest import ingest as ingest_flow
 
     return ingest_flow(data_dir=str(data_dir), **parameters)
 
@@ -71,7 +71,7 @@ def ingest(
 
 def _stopped_exit_code(selected: int) -> int | None:
     """130/143 when the operator stopped the run (what was committed is printed above)."""
-    from flows.runtime import stop
+    from newswire.flows.runtime import stop
 
     if not stop.requested():
         return None
@@ -102,9 +102,9 @@ def _run_or_fail(data_dir: Path, **parameters):
 
 def demo(data_dir: DataDirOption = None) -> None:
     """Serve the bundled offline sample on loopback, ingest it, and query the result."""
-    from cli.alert_receiver import AlertReceiver
-    from cli.demo_server import FeedServer
-    from cli.desk import print_outputs
+    from newswire.cli.alert_receiver import AlertReceiver
+    from newswire.cli.demo_server import FeedServer
+    from newswire.cli.desk import print_outputs
 
     # The sample's saved queries (unless NEWSWIRE_OUTPUTS names others).
     os.environ.setdefault("NEWSWIRE_OUTPUTS", str(SAMPLE_DIR / "outputs.toml"))

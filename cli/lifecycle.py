@@ -14,9 +14,9 @@ from typing import Annotated
 
 import typer
 
-from cli.options import DataDirOption, settings_for
-from cli.output import console, fail
-from warehouse.versions import SchemaVersionError
+from newswire.cli.options import DataDirOption, settings_for
+from newswire.cli.output import console, fail
+from newswire.warehouse.versions import SchemaVersionError
 
 
 def refuse_other_schema_versions(command: Callable) -> Callable:
@@ -41,7 +41,7 @@ PER_APPEARANCE_INDEX_VERSION = 2
 def _refill_near_duplicate_index(data_dir) -> None:
     """Re-cluster the history once so new copies match stories stored before the upgrade
     (the same re-clustering `newswire dedupe --rebuild` does)."""
-    from flows.rebuild import rebuild_clusters
+    from newswire.flows.rebuild import rebuild_clusters
 
     console.print("  refilling the near-duplicate index from the lake (once, after this upgrade)...")
     rebuilt = rebuild_clusters(data_dir)
@@ -54,7 +54,7 @@ def _refill_near_duplicate_index(data_dir) -> None:
 def migrate(data_dir: DataDirOption = None) -> None:
     """Upgrade the warehouse to this newswire's schema version (forward steps, each
     committed with its version bump: a killed migration is finished by running it again)."""
-    from warehouse.writer import Warehouse
+    from newswire.warehouse.writer import Warehouse
 
     warehouse = Warehouse(settings_for(data_dir).data_dir)
 
@@ -88,8 +88,8 @@ def export(
 ) -> None:
     """Export a date range of committed rows (by the `date` partition: publication date,
     fetch date for fetches), one file per table plus manifest.json with the schema version."""
-    from warehouse.export import ExportRefused
-    from warehouse.export import export as export_tables
+    from newswire.warehouse.export import ExportRefused
+    from newswire.warehouse.export import export as export_tables
 
     settings = settings_for(data_dir)
     try:
@@ -130,9 +130,9 @@ def prune(
 
     from rich.progress import Progress
 
-    from flows.run import new_run_id
-    from warehouse.retention import prune as prune_warehouse
-    from warehouse.writer import Warehouse
+    from newswire.flows.run import new_run_id
+    from newswire.warehouse.retention import prune as prune_warehouse
+    from newswire.warehouse.writer import Warehouse
 
     settings = settings_for(data_dir)
     raw_days = settings.retention.raw_days if raw_older_than is None else raw_older_than

@@ -19,14 +19,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from cli.desk import start_story_site
-from cli.exit_codes import run_exit_code
-from cli.options import CatalogOption, DataDirOption, reader_settings, settings_for
-from cli.output import console, errors, fail, print_summary
-from cli.story_site import DEFAULT_WEB_PORT
-from flows.runtime.prefect_env import configure_prefect_environment, connect_prefect
-from tasks.backfill_request import BackfillRefused, validate_request
-from tasks.catalog import CatalogError, load_catalog, select_feeds
+from newswire.cli.desk import start_story_site
+from newswire.cli.exit_codes import run_exit_code
+from newswire.cli.options import CatalogOption, DataDirOption, reader_settings, settings_for
+from newswire.cli.output import console, errors, fail, print_summary
+from newswire.cli.story_site import DEFAULT_WEB_PORT
+from newswire.flows.runtime.prefect_env import configure_prefect_environment, connect_prefect
+from newswire.tasks.backfill_request import BackfillRefused, validate_request
+from newswire.tasks.catalog import CatalogError, load_catalog, select_feeds
 
 # Ten minutes: most outlets publish a few items an hour, and adaptive polling decides per
 # feed whether it is actually due; the run itself is cheap when nothing is.
@@ -79,7 +79,7 @@ def backfill(
     except (BackfillRefused, CatalogError) as error:
         fail(str(error))
     connect_prefect(settings.data_dir, console.print)
-    from flows.backfill import backfill as backfill_flow
+    from newswire.flows.backfill import backfill as backfill_flow
 
     with Progress(*PROGRESS_COLUMNS, console=console) as progress:
         bar = progress.add_task(f"backfill {source}", total=len(feeds), pages=0, items=0, rate=0.0)
@@ -108,13 +108,13 @@ class _BarListener:
         )
 
     def __enter__(self):
-        from flows.steps.backfill_sources import PROGRESS_LISTENERS
+        from newswire.flows.steps.backfill_sources import PROGRESS_LISTENERS
 
         PROGRESS_LISTENERS.append(self.show)
         return self
 
     def __exit__(self, *exc) -> None:
-        from flows.steps.backfill_sources import PROGRESS_LISTENERS
+        from newswire.flows.steps.backfill_sources import PROGRESS_LISTENERS
 
         PROGRESS_LISTENERS.remove(self.show)
 
@@ -123,7 +123,7 @@ def maintain(data_dir: DataDirOption = None) -> None:
     """Compact small Parquet files per partition and refresh the views catalogue."""
     data_dir = reader_settings(data_dir).data_dir
     connect_prefect(data_dir, console.print)
-    from flows.maintain import maintain as maintain_flow
+    from newswire.flows.maintain import maintain as maintain_flow
 
     report = maintain_flow(data_dir=str(data_dir))
     table = Table(title=f"maintain {report.run_id}", title_justify="left")
@@ -140,8 +140,8 @@ def maintain(data_dir: DataDirOption = None) -> None:
 
 
 def _report_foreign_files(data_dir: Path) -> None:
-    from warehouse.lake import foreign_files
-    from warehouse.schema import TABLES
+    from newswire.warehouse.lake import foreign_files
+    from newswire.warehouse.schema import TABLES
 
     lake_dir = Path(data_dir) / "lake"
     stray = foreign_files(lake_dir, TABLES)
@@ -189,7 +189,7 @@ def serve(
         _serve_deployments(catalog_path, str(settings.data_dir.resolve()), interval, maintain_cron, timezone)
     finally:
         if server is not None:
-            from flows.runtime.background_server import forget_server
+            from newswire.flows.runtime.background_server import forget_server
 
             forget_server(server.home)
             server.stop()
@@ -201,8 +201,8 @@ def _start_local_server():
     """serve's own supervised server (stopped when serve stops), after stopping the data
     dir's background one: one server per Prefect home. Recorded, so an ingest from another
     shell meanwhile reuses it."""
-    from flows.runtime.background_server import record_server, stop_server
-    from flows.runtime.local_server import LocalPrefectServer
+    from newswire.flows.runtime.background_server import record_server, stop_server
+    from newswire.flows.runtime.local_server import LocalPrefectServer
 
     home = Path(os.environ["PREFECT_HOME"])
     if stop_server(home):
@@ -228,9 +228,9 @@ def _serve_deployments(catalog: str, data_dir: str, interval: int, maintain_cron
     from prefect import serve as prefect_serve
     from prefect.schedules import Cron, Interval
 
-    from flows.backfill import backfill
-    from flows.ingest import ingest
-    from flows.maintain import maintain
+    from newswire.flows.backfill import backfill
+    from newswire.flows.ingest import ingest
+    from newswire.flows.maintain import maintain
 
     prefect_serve(
         ingest.to_deployment(

@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from cli.output import fail
-from tasks.datafiles import DataFileError
-from tasks.desk import DEFAULT_DESK
-from tasks.settings import Settings, SettingsError, load_settings
+from newswire.cli.output import fail
+from newswire.tasks.datafiles import DataFileError
+from newswire.tasks.desk import DEFAULT_DESK
+from newswire.tasks.settings import Settings, SettingsError, load_settings
 
 DataDirOption = Annotated[
     Path | None,
@@ -37,7 +37,7 @@ def reader_settings(data_dir: Path | None) -> Settings:
     """``settings_for`` for a command that only reads (or maintains) a warehouse: a data dir
     that holds none is refused, not answered with zeros or created (only ingest, demo and
     backfill create one)."""
-    from warehouse.writer import Warehouse
+    from newswire.warehouse.writer import Warehouse
 
     settings = settings_for(data_dir)
     if not Warehouse.exists_at(settings.data_dir):

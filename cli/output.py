@@ -82,7 +82,7 @@ def print_query(data_dir: Path, query: str, output: str = "table") -> None:
     """Run one of newswire's own read-only queries over the lake's views and print it."""
     import duckdb
 
-    from warehouse.queries import run_query
+    from newswire.warehouse.queries import run_query
 
     try:
         columns, rows = run_query(data_dir, query)

@@ -12,9 +12,9 @@ from typing import Annotated
 
 import typer
 
-from cli.options import DataDirOption, reader_settings
-from cli.output import console, fail, print_query, print_result
-from warehouse.queries import (
+from newswire.cli.options import DataDirOption, reader_settings
+from newswire.cli.output import console, fail, print_query, print_result
+from newswire.warehouse.queries import (
     CLUSTER_STATS_QUERY,
     FAILING_FEEDS_QUERY,
     RECENT_RUNS_QUERY,
@@ -41,7 +41,7 @@ def sql(
     """Run read-only SQL (queries only) against the lake; works while an ingest is running."""
     import duckdb
 
-    from warehouse.analyst_sql import QueryRefused, run_analyst_sql
+    from newswire.warehouse.analyst_sql import QueryRefused, run_analyst_sql
 
     if output not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, not {output!r}")
@@ -99,8 +99,8 @@ def dedupe(
     """Near-duplicate story clusters: how many, and (--rebuild) re-cluster the history."""
     settings = reader_settings(data_dir)
     if rebuild:
-        from flows.rebuild import rebuild_clusters
-        from tasks.cluster import load_policy
+        from newswire.flows.rebuild import rebuild_clusters
+        from newswire.tasks.cluster import load_policy
 
         try:
             thresholds = load_policy(policy or settings.desk.dedupe_policy)

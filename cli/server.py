@@ -7,12 +7,12 @@ import os
 
 import typer
 
-from cli.options import DataDirOption, settings_for
-from cli.output import console
+from newswire.cli.options import DataDirOption, settings_for
+from newswire.cli.output import console
 
 
 def _home(data_dir) -> os.PathLike:
-    from flows.runtime.prefect_env import configure_prefect_environment
+    from newswire.flows.runtime.prefect_env import configure_prefect_environment
 
     configure_prefect_environment(settings_for(data_dir).data_dir)
     from pathlib import Path
@@ -22,7 +22,7 @@ def _home(data_dir) -> os.PathLike:
 
 def server_status(data_dir: DataDirOption = None) -> None:
     """Is the data directory's background Prefect server running, and where (exit 3 if not)."""
-    from flows.runtime.background_server import running_server
+    from newswire.flows.runtime.background_server import running_server
 
     home = _home(data_dir)
     record = running_server(home)
@@ -35,7 +35,7 @@ def server_status(data_dir: DataDirOption = None) -> None:
 
 def server_stop(data_dir: DataDirOption = None) -> None:
     """Stop the data directory's background Prefect server (the next flow starts it again)."""
-    from flows.runtime.background_server import stop_server
+    from newswire.flows.runtime.background_server import stop_server
 
     home = _home(data_dir)
     record = stop_server(home)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
 
-from warehouse.desk_queries import DeskStory, StoryDetail
+from newswire.warehouse.desk_queries import DeskStory, StoryDetail
 
 # Latest stories per saved query on the front page; the query's own page lists its limit.
 FRONT_PAGE_STORIES = 10

@@ -25,21 +25,21 @@ from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 from pydantic import Field
 
-from flows.run import RunSummary, new_run_id, publish_backfill_report
-from flows.runtime.writer_slot import writer_slot
-from flows.steps.backfill_sources import BackfillProgress, replay_archive_task, walk_feeds
-from flows.steps.enrich import enrich_batch, mark_replayed_changes
-from flows.steps.load import dedupe_and_load
-from tasks.backfill_request import (
+from newswire.flows.run import RunSummary, new_run_id, publish_backfill_report
+from newswire.flows.runtime.writer_slot import writer_slot
+from newswire.flows.steps.backfill_sources import BackfillProgress, replay_archive_task, walk_feeds
+from newswire.flows.steps.enrich import enrich_batch, mark_replayed_changes
+from newswire.flows.steps.load import dedupe_and_load
+from newswire.tasks.backfill_request import (
     DEFAULT_DAYS,
     DEFAULT_MAX_ITEMS,
     DEFAULT_MAX_PAGES,
     Source,
     validate_request,
 )
-from tasks.catalog import load_catalog
-from tasks.settings import load_settings
-from warehouse.writer import Warehouse
+from newswire.tasks.catalog import load_catalog
+from newswire.tasks.settings import load_settings
+from newswire.warehouse.writer import Warehouse
 
 
 @flow(name="backfill", log_prints=True)

@@ -14,17 +14,17 @@ from datetime import UTC, datetime
 from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 
-from flows.run import RunSummary, new_run_id, publish_feed_health, publish_run_summary
-from flows.runtime import stop
-from flows.runtime.writer_slot import writer_slot
-from flows.steps.collect import fetch_parse_normalise, known_drop_files, pick_up_drops
-from flows.steps.enrich import enrich_batch
-from flows.steps.load import dedupe_and_load
-from flows.steps.publish import publish_outputs
-from tasks.catalog import load_catalog, select_feeds
-from tasks.schedule import is_due
-from tasks.settings import load_settings
-from warehouse.writer import Warehouse
+from newswire.flows.run import RunSummary, new_run_id, publish_feed_health, publish_run_summary
+from newswire.flows.runtime import stop
+from newswire.flows.runtime.writer_slot import writer_slot
+from newswire.flows.steps.collect import fetch_parse_normalise, known_drop_files, pick_up_drops
+from newswire.flows.steps.enrich import enrich_batch
+from newswire.flows.steps.load import dedupe_and_load
+from newswire.flows.steps.publish import publish_outputs
+from newswire.tasks.catalog import load_catalog, select_feeds
+from newswire.tasks.schedule import is_due
+from newswire.tasks.settings import load_settings
+from newswire.warehouse.writer import Warehouse
 
 
 @flow(name="ingest", log_prints=True)

@@ -16,13 +16,13 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import Field
 
-from flows.run import new_run_id, publish_feed_health
-from flows.runtime.writer_slot import writer_slot
-from tasks.settings import Settings, load_settings
-from warehouse.compact import MAX_FILES_PER_PARTITION, CompactionReport, compact
-from warehouse.retention import PruneReport, prune
-from warehouse.views import write_catalog
-from warehouse.writer import Warehouse
+from newswire.flows.run import new_run_id, publish_feed_health
+from newswire.flows.runtime.writer_slot import writer_slot
+from newswire.tasks.settings import Settings, load_settings
+from newswire.warehouse.compact import MAX_FILES_PER_PARTITION, CompactionReport, compact
+from newswire.warehouse.retention import PruneReport, prune
+from newswire.warehouse.views import write_catalog
+from newswire.warehouse.writer import Warehouse
 
 
 @task(name="compact-partitions", cache_policy=NO_CACHE, persist_result=False)

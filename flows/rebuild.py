@@ -15,14 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flows.run import new_run_id
-from flows.steps.load import fill_clusters, merged_story_state, moved_appearance_state
-from tasks import recluster, story_plan
-from tasks.cluster import DedupePolicy
-from tasks.settings import load_settings
-from warehouse.queries import current_appearances, current_stories
-from warehouse.records import StoryKey, StoryState
-from warehouse.writer import CommitBatch, Warehouse
+from newswire.flows.run import new_run_id
+from newswire.flows.steps.load import fill_clusters, merged_story_state, moved_appearance_state
+from newswire.tasks import recluster, story_plan
+from newswire.tasks.cluster import DedupePolicy
+from newswire.tasks.settings import load_settings
+from newswire.warehouse.queries import current_appearances, current_stories
+from newswire.warehouse.records import StoryKey, StoryState
+from newswire.warehouse.writer import CommitBatch, Warehouse
 
 log = logging.getLogger("newswire.dedupe")
 

@@ -14,15 +14,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tasks.backfill_request import BackfillRequest
-from tasks.catalog import Feed
-from tasks.dedupe import DedupePlan
-from tasks.documents import ParsedDocument
-from tasks.drop import DropPickup
-from tasks.fetch import FetchResult
-from tasks.normalise import IDENTITY_COLLISION, TEXT_REPAIRED, NormalisedEntry, count_warnings
-from warehouse.queries import feed_health
-from warehouse.records import ArticlePage
+from newswire.tasks.backfill_request import BackfillRequest
+from newswire.tasks.catalog import Feed
+from newswire.tasks.dedupe import DedupePlan
+from newswire.tasks.documents import ParsedDocument
+from newswire.tasks.drop import DropPickup
+from newswire.tasks.fetch import FetchResult
+from newswire.tasks.normalise import IDENTITY_COLLISION, TEXT_REPAIRED, NormalisedEntry, count_warnings
+from newswire.warehouse.queries import feed_health
+from newswire.warehouse.records import ArticlePage
 
 
 @dataclass

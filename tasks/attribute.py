@@ -15,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tasks.datafiles import DataFileError, compile_pattern, load_data_file
-from tasks.datelines import Dateline, DatelineGrammar
-from tasks.desk import DEFAULT_DESK
-from tasks.patterns import trie_pattern
-from tasks.text import fold_whitespace
+from newswire.tasks.datafiles import DataFileError, compile_pattern, load_data_file
+from newswire.tasks.datelines import Dateline, DatelineGrammar
+from newswire.tasks.desk import DEFAULT_DESK
+from newswire.tasks.patterns import trie_pattern
+from newswire.tasks.text import fold_whitespace
 
 DEFAULT_AGENCIES = DEFAULT_DESK.agencies
 CREDIT_ROLES = ("reporting", "writing", "editing", "additional_reporting")

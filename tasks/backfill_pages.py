@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from tasks.xml_safety import defuse_xml, hardened_parser
+from newswire.tasks.xml_safety import defuse_xml, hardened_parser
 
 # RFC 5005 relations that lead to older entries, in order of preference.
 OLDER_RELATIONS = ("prev-archive", "next")

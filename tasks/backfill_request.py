@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from tasks.catalog import CatalogError, Feed, select_feeds
+from newswire.tasks.catalog import CatalogError, Feed, select_feeds
 
 Source = Literal["archive", "pages", "sitemap"]
 # Budgets: a page walk of 50 pages x ~20 items reaches back about 1,000 items per feed,

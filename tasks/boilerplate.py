@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tasks.datafiles import DataFileError, compile_pattern, load_data_file
-from tasks.desk import DEFAULT_DESK
-from tasks.furniture import OutletHistory, add_stop_words, furniture_positions, strip_stamp
-from tasks.text import comparison_form, fold_whitespace
+from newswire.tasks.datafiles import DataFileError, compile_pattern, load_data_file
+from newswire.tasks.desk import DEFAULT_DESK
+from newswire.tasks.furniture import OutletHistory, add_stop_words, furniture_positions, strip_stamp
+from newswire.tasks.text import comparison_form, fold_whitespace
 
 DEFAULT_BOILERPLATE = DEFAULT_DESK.boilerplate
 

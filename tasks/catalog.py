@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tasks.desk import DEFAULT_DESK
+from newswire.tasks.desk import DEFAULT_DESK
 
 FEED_KINDS = ("outlet", "wire", "aggregator")
 FEED_FORMATS = ("auto", "rss", "atom", "jsonfeed", "ninjs", "newsml-g2")

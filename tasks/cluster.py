@@ -27,11 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from tasks import minhash
-from tasks.dedupe import appearance_id_for, story_id_for
-from tasks.desk import DEFAULT_DESK
-from tasks.normalise import NormalisedEntry
-from tasks.shingles import is_wire_update, normalised_title, shingle_hashes, words
+from newswire.tasks import minhash
+from newswire.tasks.dedupe import appearance_id_for, story_id_for
+from newswire.tasks.desk import DEFAULT_DESK
+from newswire.tasks.normalise import NormalisedEntry
+from newswire.tasks.shingles import is_wire_update, normalised_title, shingle_hashes, words
 
 DEFAULT_POLICY_FILE = DEFAULT_DESK.dedupe_policy
 # Distinct numbers (and sentence hashes) kept per story; a story with more is a table or a

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from tasks.patterns import trie_pattern
+from newswire.tasks.patterns import trie_pattern
 
 # Languages whose month names a dateline may use (babel locale ids).
 DATE_LOCALES = ("en", "ru", "uz", "uz_Cyrl", "kk", "ky", "tg", "tk", "tr", "az", "de", "fr", "uk", "be")

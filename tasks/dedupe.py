@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tasks.normalise import NormalisedEntry
+from newswire.tasks.normalise import NormalisedEntry
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from tasks.datafiles import DataFileError
+from newswire.tasks.datafiles import DataFileError
 
 FEEDS_DIR = Path(__file__).resolve().parent.parent / "feeds"
 DEFAULT_DESK_FILE = FEEDS_DIR / "desk.toml"
@@ -45,19 +45,19 @@ class DeskProfile:
     def enrichment_rules(self):
         """The enrichment stage's rules from this desk's files (tasks/enrich.py). Imported
         here, not at the top: the stages take their defaults from this module."""
-        from tasks.enrich import EnrichmentRules
+        from newswire.tasks.enrich import EnrichmentRules
 
         return EnrichmentRules.load(region=self.region, agencies=self.agencies, boilerplate=self.boilerplate)
 
     def dedupe(self):
         """The near-duplicate policy from this desk's file (tasks/cluster.py)."""
-        from tasks.cluster import load_policy
+        from newswire.tasks.cluster import load_policy
 
         return load_policy(self.dedupe_policy)
 
     def saved_queries(self):
         """The saved queries from this desk's file (tasks/saved_queries.py)."""
-        from tasks.saved_queries import load_outputs
+        from newswire.tasks.saved_queries import load_outputs
 
         return load_outputs(self.outputs)
 

@@ -21,13 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tasks.catalog import Feed
-from tasks.documents import ParsedDocument
-from tasks.fetch import FetchResult
-from tasks.normalise import NormalisedEntry, normalise_document
-from tasks.parse import parse_document
-from tasks.records import fetch_row
-from tasks.settings import Settings
+from newswire.tasks.catalog import Feed
+from newswire.tasks.documents import ParsedDocument
+from newswire.tasks.fetch import FetchResult
+from newswire.tasks.normalise import NormalisedEntry, normalise_document
+from newswire.tasks.parse import parse_document
+from newswire.tasks.records import fetch_row
+from newswire.tasks.settings import Settings
 
 # Suffixes of transfers in progress (FileZilla .filepart, rsync/curl .part, WinSCP
 # .filepart, generic .tmp/.partial) and of files an agency marks as not for us.

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tasks.attribute import (
+from newswire.tasks.attribute import (
     DEFAULT_AGENCIES,
     AgencyRules,
     Attribution,
@@ -27,18 +27,23 @@ from tasks.attribute import (
     is_dateline_paragraph,
     load_agencies,
 )
-from tasks.boilerplate import DEFAULT_BOILERPLATE, BoilerplateRules, load_boilerplate, remove_boilerplate
-from tasks.catalog import Feed
-from tasks.encoding import repair_mojibake
-from tasks.extract import ArticlePage
-from tasks.furniture import OutletHistory, line_prints
-from tasks.homoglyphs import fold_homoglyphs
-from tasks.language import detect_language, detect_script
-from tasks.normalise import NormalisedEntry
-from tasks.settings import EnrichPolicy
-from tasks.tag import DEFAULT_REGION, Gazetteer, load_gazetteer, tag_region
-from tasks.text import content_hash
-from tasks.urls import canonical_url
+from newswire.tasks.boilerplate import (
+    DEFAULT_BOILERPLATE,
+    BoilerplateRules,
+    load_boilerplate,
+    remove_boilerplate,
+)
+from newswire.tasks.catalog import Feed
+from newswire.tasks.encoding import repair_mojibake
+from newswire.tasks.extract import ArticlePage
+from newswire.tasks.furniture import OutletHistory, line_prints
+from newswire.tasks.homoglyphs import fold_homoglyphs
+from newswire.tasks.language import detect_language, detect_script
+from newswire.tasks.normalise import NormalisedEntry
+from newswire.tasks.settings import EnrichPolicy
+from newswire.tasks.tag import DEFAULT_REGION, Gazetteer, load_gazetteer, tag_region
+from newswire.tasks.text import content_hash
+from newswire.tasks.urls import canonical_url
 
 
 @dataclass(frozen=True)

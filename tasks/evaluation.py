@@ -16,14 +16,14 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tasks.catalog import Feed
-from tasks.datafiles import DataFileError
-from tasks.enrich import EnrichmentRules, draft_entry, enrich_entry
-from tasks.furniture import OutletHistory
-from tasks.homoglyphs import fold_homoglyphs
-from tasks.normalise import NormalisedEntry
-from tasks.tag import translit_key
-from tasks.text import comparison_form
+from newswire.tasks.catalog import Feed
+from newswire.tasks.datafiles import DataFileError
+from newswire.tasks.enrich import EnrichmentRules, draft_entry, enrich_entry
+from newswire.tasks.furniture import OutletHistory
+from newswire.tasks.homoglyphs import fold_homoglyphs
+from newswire.tasks.normalise import NormalisedEntry
+from newswire.tasks.tag import translit_key
+from newswire.tasks.text import comparison_form
 
 
 @dataclass(frozen=True)

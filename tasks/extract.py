@@ -15,8 +15,8 @@ from urllib.parse import urljoin
 import lxml.html
 from lxml import etree
 
-from tasks.encoding import to_utf8
-from tasks.text import html_to_text
+from newswire.tasks.encoding import to_utf8
+from newswire.tasks.text import html_to_text
 
 # Pages whose extracted text is shorter than this are paywalls, cookie walls or index
 # pages; the feed's own text is then the better body.

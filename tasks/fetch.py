@@ -26,9 +26,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from tasks.content_decoding import ACCEPT_ENCODING, BodyTooLarge, BoundedDecoder, UnsupportedEncoding
-from tasks.netguard import DestinationPolicy, FetchRefused, guarded_transport, refused_message
-from tasks.settings import FetchLimits
+from newswire.tasks.content_decoding import ACCEPT_ENCODING, BodyTooLarge, BoundedDecoder, UnsupportedEncoding
+from newswire.tasks.netguard import DestinationPolicy, FetchRefused, guarded_transport, refused_message
+from newswire.tasks.settings import FetchLimits
 
 __all__ = ["BodyTooLarge", "FetchRefused"]
 

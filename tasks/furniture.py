@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from tasks.text import comparison_form, fold_whitespace
+from newswire.tasks.text import comparison_form, fold_whitespace
 
 # jusText stop-word lists for the languages of the region and its neighbours.
 STOPLIST_LANGUAGES = (

@@ -16,12 +16,12 @@ from urllib.parse import urlsplit
 
 from tld import get_fld
 
-from tasks.catalog import Feed
-from tasks.documents import ParsedDocument, ParsedEntry
-from tasks.settings import NormalisePolicy
-from tasks.text import clean_line, content_hash, html_to_text, truncate, valid_unicode
-from tasks.urls import canonical_url
-from tasks.wire_versions import change_hash
+from newswire.tasks.catalog import Feed
+from newswire.tasks.documents import ParsedDocument, ParsedEntry
+from newswire.tasks.settings import NormalisePolicy
+from newswire.tasks.text import clean_line, content_hash, html_to_text, truncate, valid_unicode
+from newswire.tasks.urls import canonical_url
+from newswire.tasks.wire_versions import change_hash
 
 # A content hash is only a story key when there is enough text to be specific: two daily
 # "Weather forecast" items with no body must not become one story.

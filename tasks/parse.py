@@ -18,13 +18,13 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from tasks.content_decoding import BodyTooLarge, BoundedDecoder
-from tasks.dates import date_text_problem
-from tasks.documents import ParsedDocument, ParsedEntry
-from tasks.encoding import to_utf8
-from tasks.formats import FORMAT_PARSERS, detect_family
-from tasks.text import valid_unicode
-from tasks.xml_safety import (
+from newswire.tasks.content_decoding import BodyTooLarge, BoundedDecoder
+from newswire.tasks.dates import date_text_problem
+from newswire.tasks.documents import ParsedDocument, ParsedEntry
+from newswire.tasks.encoding import to_utf8
+from newswire.tasks.formats import FORMAT_PARSERS, detect_family
+from newswire.tasks.text import valid_unicode
+from newswire.tasks.xml_safety import (
     UnsafeDocument,
     defuse_xml,
     replace_invalid_character_references,

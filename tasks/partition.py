@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tasks.cluster import DedupePolicy, Profile, index_keys, match_score
+from newswire.tasks.cluster import DedupePolicy, Profile, index_keys, match_score
 
 
 @dataclass

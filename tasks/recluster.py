@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from tasks import minhash
-from tasks.cluster import DedupePolicy, better_representative, entry_profile, profile_from_row
-from tasks.dedupe import (
+from newswire.tasks import minhash
+from newswire.tasks.cluster import DedupePolicy, better_representative, entry_profile, profile_from_row
+from newswire.tasks.dedupe import (
     AppearanceWrite,
     DedupePlan,
     History,
@@ -27,8 +27,8 @@ from tasks.dedupe import (
     plan_batch,
     story_id_for,
 )
-from tasks.normalise import NormalisedEntry
-from tasks.partition import (
+from newswire.tasks.normalise import NormalisedEntry
+from newswire.tasks.partition import (
     Member,
     StoryGroup,
     assign_story_ids,
@@ -37,8 +37,8 @@ from tasks.partition import (
     partition,
     verified,
 )
-from tasks.records import appearance_row, entry_from_row, story_row
-from tasks.shingles import update_level
+from newswire.tasks.records import appearance_row, entry_from_row, story_row
+from newswire.tasks.shingles import update_level
 
 # The columns of a stored member, in the order the index keeps them
 # (warehouse/story_index.py MEMBER_COLUMNS).

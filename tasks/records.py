@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from tasks.dedupe import AppearanceWrite, StoryWrite
-from tasks.documents import ParsedDocument
-from tasks.fetch import FetchResult
-from tasks.normalise import NormalisedEntry
+from newswire.tasks.dedupe import AppearanceWrite, StoryWrite
+from newswire.tasks.documents import ParsedDocument
+from newswire.tasks.fetch import FetchResult
+from newswire.tasks.normalise import NormalisedEntry
 
 
 def partition_date(moment: datetime) -> str:

@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from tasks.normalise import NormalisedEntry
+from newswire.tasks.normalise import NormalisedEntry
 
 # The columns enrichment decides (and the text's language); the digest covers them all.
 DIGEST_COLUMNS = (

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tasks.datafiles import DataFileError, load_data_file
+from newswire.tasks.datafiles import DataFileError, load_data_file
 
 # A query's name is its file name under data/outputs/ and its URL path on the story page.
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")

@@ -23,9 +23,9 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from tasks.catalog import Feed
-from tasks.fetch import FetchResult
-from tasks.settings import PollPolicy
+from newswire.tasks.catalog import Feed
+from newswire.tasks.fetch import FetchResult
+from newswire.tasks.settings import PollPolicy
 
 # Errors that usually fix themselves: the server is overloaded, rate-limits us, lost a
 # page for a while, or DNS/network hiccuped.

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from tasks.desk import DEFAULT_DESK, DeskProfile, load_desk, with_file
+from newswire.tasks.desk import DEFAULT_DESK, DeskProfile, load_desk, with_file
 
 
 def _env_name(name: str) -> str:

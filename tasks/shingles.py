@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import zlib
 
-from tasks.text import comparison_form
+from newswire.tasks.text import comparison_form
 
 # Three-word shingles: one word is too common to be evidence (two copies of any two Russian
 # news items share most words), five words make a one-word edit ("MOSCOW:" for "MOSCOW

@@ -17,9 +17,9 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
-from tasks.documents import ParsedEntry
-from tasks.formats.common import parse_datetime
-from tasks.xml_safety import defuse_xml, hardened_parser
+from newswire.tasks.documents import ParsedEntry
+from newswire.tasks.formats.common import parse_datetime
+from newswire.tasks.xml_safety import defuse_xml, hardened_parser
 
 _PARSER = hardened_parser(recover=True)
 

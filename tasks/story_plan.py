@@ -15,12 +15,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from tasks import recluster
-from tasks.cluster import DedupePolicy
-from tasks.dedupe import History
-from tasks.normalise import NormalisedEntry, without_shared_url_keys
-from tasks.recluster import ClusterIndex, ClusterPlan
-from tasks.records import entry_from_row
+from newswire.tasks import recluster
+from newswire.tasks.cluster import DedupePolicy
+from newswire.tasks.dedupe import History
+from newswire.tasks.normalise import NormalisedEntry, without_shared_url_keys
+from newswire.tasks.recluster import ClusterIndex, ClusterPlan
+from newswire.tasks.records import entry_from_row
 
 
 def plan(

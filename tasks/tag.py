@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from tasks.datafiles import DataFileError, load_data_file
-from tasks.desk import DEFAULT_DESK
+from newswire.tasks.datafiles import DataFileError, load_data_file
+from newswire.tasks.desk import DEFAULT_DESK
 
 DEFAULT_REGION = DEFAULT_DESK.region
 # A title mention says more about what a story is about than one in paragraph nine.

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from flows.runtime.prefect_env import configure_prefect_environment
+from newswire.flows.runtime.prefect_env import configure_prefect_environment
 
 # Before anything imports Prefect: its home in a throwaway directory, quiet and offline.
 _PREFECT_HOME = Path(tempfile.mkdtemp(prefix="newswire-test-prefect-"))
 os.environ["PREFECT_HOME"] = str(_PREFECT_HOME)
 configure_prefect_environment(_PREFECT_HOME)
 
-from cli.demo_server import FeedServer  # noqa: E402
-from tasks.desk import SAMPLE_DIR  # noqa: E402
+from newswire.cli.demo_server import FeedServer  # noqa: E402
+from newswire.tasks.desk import SAMPLE_DIR  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -51,7 +51,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 def ingest_sample(data_dir: Path, server: FeedServer, **parameters):
     """Run the real ingest flow over the sample served by ``server``."""
-    from flows.ingest import ingest
+    from newswire.flows.ingest import ingest
 
     parameters.setdefault("force", True)
     return ingest(
@@ -69,7 +69,7 @@ def sql_in_subprocess(data_dir: Path, query: str) -> list[dict]:
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "cli.app", "sql", "--data-dir", str(data_dir), "--format", "json", query],
+        [sys.executable, "-m", "newswire", "sql", "--data-dir", str(data_dir), "--format", "json", query],
         capture_output=True,
         text=True,
         timeout=120,
@@ -87,7 +87,7 @@ def run_newswire(*args: str, cwd: Path, stdin: str | None = None, timeout: float
     environment = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWIRE_")}
     environment.update(PYTHONPATH=str(REPO_ROOT), COLUMNS="200", **env)
     return subprocess.run(
-        [sys.executable, "-m", "cli.app", *args],
+        [sys.executable, "-m", "newswire", *args],
         cwd=cwd,
         env=environment,
         input=stdin,

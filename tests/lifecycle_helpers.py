@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from warehouse.versions import VERSION_KEY
+from newswire.warehouse.versions import VERSION_KEY
 
 
 def stamp_parquet(path: Path, version: int) -> None:

@@ -14,7 +14,7 @@ from email.utils import format_datetime
 from html import escape
 from urllib.parse import parse_qs, urlsplit
 
-from cli.demo_server import FeedServer, send
+from newswire.cli.demo_server import FeedServer, send
 
 PAGE_SIZE = 10
 WORDS = (

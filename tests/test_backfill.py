@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sites import NewsSite, write_catalog
 
-import tasks.normalise
-from cli.demo_server import FeedServer
-from warehouse.views import open_reader
+from newswire.cli.demo_server import FeedServer
+from newswire.tasks import normalise as tasks_normalise
+from newswire.warehouse.views import open_reader
 
 pytestmark = pytest.mark.slow
 
@@ -32,8 +32,8 @@ def _count(data_dir, query):
 
 
 def test_backfill_sources_then_maintain(prefect_server, tmp_path, monkeypatch):
-    from flows.backfill import backfill
-    from flows.maintain import maintain
+    from newswire.flows.backfill import backfill
+    from newswire.flows.maintain import maintain
 
     data_dir = tmp_path / "data"
     with FeedServer() as server:
@@ -97,9 +97,9 @@ def test_backfill_sources_then_maintain(prefect_server, tmp_path, monkeypatch):
     affected = {site.article_url(a) for a in site.in_range(START, END) if "Fergana" in a.text}
     assert 0 < len(affected) < len(expected)
     before = dict(_rows(data_dir, "SELECT appearance_id, revision FROM appearances"))
-    original = tasks.normalise.html_to_text
+    original = tasks_normalise.html_to_text
     monkeypatch.setattr(
-        tasks.normalise,
+        tasks_normalise,
         "html_to_text",
         lambda fragment, *declared: original(fragment, *declared).replace("Fergana", "Ferghana"),
     )

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks.backfill_pages import PageWalk, cms_page_url, feed_links
-from tasks.sitemap import SitemapEntry, article_entry, parse_sitemap, wanted
+from newswire.tasks.backfill_pages import PageWalk, cms_page_url, feed_links
+from newswire.tasks.sitemap import SitemapEntry, article_entry, parse_sitemap, wanted
 
 FIXTURES = Path(__file__).parent / "fixtures" / "backfill"
 
@@ -78,7 +78,7 @@ def test_page_walk_falls_back_from_paged_to_page_then_gives_up():
 def test_flow_parameters_render_as_a_typed_form():
     from prefect.utilities.callables import parameter_schema
 
-    from flows.backfill import backfill
+    from newswire.flows.backfill import backfill
 
     schema = parameter_schema(backfill).model_dump()
     properties = schema["properties"]
@@ -100,7 +100,7 @@ def test_flow_parameters_render_as_a_typed_form():
 )
 def test_cli_refuses_bad_backfills_before_starting_prefect(tmp_path, arguments, message):
     result = subprocess.run(
-        [sys.executable, "-m", "cli.app", "backfill", *arguments, "--data-dir", str(tmp_path / "data")],
+        [sys.executable, "-m", "newswire", "backfill", *arguments, "--data-dir", str(tmp_path / "data")],
         capture_output=True,
         text=True,
         timeout=60,

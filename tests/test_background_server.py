@@ -67,7 +67,7 @@ def test_first_ingest_starts_a_server_the_next_reuses_and_stop_ends_it(sample_se
 
 READ_ONLY_COMMANDS = """
 import sys
-from cli.app import app
+from newswire.cli.app import app
 data = ["--data-dir", sys.argv[1]]
 for command in (["sql", "SELECT count(*) FROM stories", *data], ["stats", *data], ["feeds", "list"],
                 ["feeds", "health", *data]):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.catalog import DEFAULT_CATALOG, CatalogError, load_catalog, parse_catalog, select_feeds
+from newswire.tasks.catalog import DEFAULT_CATALOG, CatalogError, load_catalog, parse_catalog, select_feeds
 
 GOOD = """
 [defaults]

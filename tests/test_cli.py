@@ -6,8 +6,8 @@ import json
 
 from typer.testing import CliRunner
 
-from cli.app import app
 from conftest import SAMPLE_CATALOG
+from newswire.cli.app import app
 
 runner = CliRunner()
 
@@ -42,7 +42,7 @@ def test_bad_catalogue_is_a_clear_error_before_any_work(tmp_path):
 
 
 def test_sql_and_stats_work_on_an_empty_warehouse(tmp_path):
-    from warehouse.writer import Warehouse
+    from newswire.warehouse.writer import Warehouse
 
     with Warehouse(tmp_path).writer():  # what the first run does before it loads anything
         pass

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import SEED_PAGE
-from tasks import minhash
-from tasks.cluster import load_policy, match_score, profile_of
-from tasks.shingles import is_wire_update, normalised_title, shingle_hashes
+from newswire.tasks import minhash
+from newswire.tasks.cluster import load_policy, match_score, profile_of
+from newswire.tasks.shingles import is_wire_update, normalised_title, shingle_hashes
 
 POLICY = load_policy()
 
@@ -91,8 +91,8 @@ def test_band_keys_are_deterministic_and_banded():
 def _entry(feed: str, guid: str, title: str, text: str, minute: int):
     from datetime import UTC, datetime, timedelta
 
-    from tasks.normalise import NormalisedEntry
-    from tasks.text import content_hash
+    from newswire.tasks.normalise import NormalisedEntry
+    from newswire.tasks.text import content_hash
 
     return NormalisedEntry(
         feed_id=feed,
@@ -133,8 +133,8 @@ class _EmptyIndex:
 def test_wire_update_is_the_representative_of_the_story_its_copies_join():
     from datetime import UTC, datetime
 
-    from tasks.dedupe import History
-    from tasks.recluster import plan_stories
+    from newswire.tasks.dedupe import History
+    from newswire.tasks.recluster import plan_stories
 
     paragraphs = _seed_paragraphs()
     original = _entry(
@@ -214,7 +214,7 @@ def test_partition_is_the_same_whatever_the_order_and_merges_through_leaders_onl
     import random
     from datetime import UTC, datetime, timedelta
 
-    from tasks.partition import Member, partition
+    from newswire.tasks.partition import Member, partition
 
     paragraphs = _seed_paragraphs()
     a = " ".join(f"alpha{i} word{i} text{i}" for i in range(60))
@@ -261,8 +261,8 @@ def test_exact_keys_of_a_copy_point_at_the_story_it_joined():
     article seen later in another feed of its outlet finds that story."""
     from datetime import UTC, datetime
 
-    from tasks.dedupe import History
-    from tasks.recluster import plan_stories
+    from newswire.tasks.dedupe import History
+    from newswire.tasks.recluster import plan_stories
 
     paragraphs = _seed_paragraphs()
     original = _entry("reuters", "L1N1", "Putin urges Central Asian states", "\n\n".join(paragraphs), 0)

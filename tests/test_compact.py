@@ -11,16 +11,16 @@ from datetime import UTC, datetime
 import pytest
 
 from conftest import REPO_ROOT
-from warehouse.compact import RETIRED, compact
-from warehouse.views import open_reader
-from warehouse.writer import CommitBatch, Warehouse
+from newswire.warehouse.compact import RETIRED, compact
+from newswire.warehouse.views import open_reader
+from newswire.warehouse.writer import CommitBatch, Warehouse
 
 STARTED = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 COMPACT_IN_SUBPROCESS = """
 import sys
 from datetime import UTC, datetime
-from warehouse.compact import compact
-from warehouse.writer import Warehouse
+from newswire.warehouse.compact import compact
+from newswire.warehouse.writer import Warehouse
 warehouse = Warehouse(sys.argv[1])
 with warehouse.writer():
     compact(warehouse, "compaction-run", datetime.now(UTC))

@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sites import NewsSite, write_catalog
 
-from cli.demo_server import FeedServer
-from warehouse.views import open_reader
+from newswire.cli.demo_server import FeedServer
+from newswire.warehouse.views import open_reader
 
 pytestmark = pytest.mark.slow
 
@@ -50,10 +50,10 @@ def _snapshot(data_dir):
 
 
 def test_ingest_and_backfill_at_once_equal_sequential(prefect_server, tmp_path):
-    from flows.backfill import backfill
-    from flows.ingest import ingest
-    from flows.runtime.writer_slot import writer_limit_name
-    from warehouse.writer import Warehouse
+    from newswire.flows.backfill import backfill
+    from newswire.flows.ingest import ingest
+    from newswire.flows.runtime.writer_slot import writer_limit_name
+    from newswire.warehouse.writer import Warehouse
 
     with FeedServer() as server:
         site = NewsSite(server, "/wire", NEWEST, 40, timedelta(days=1))

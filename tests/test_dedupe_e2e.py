@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from cli.demo_server import FeedServer
 from conftest import SEED_PAGE
-from warehouse.views import open_reader
+from newswire.cli.demo_server import FeedServer
+from newswire.warehouse.views import open_reader
 
 pytestmark = pytest.mark.slow
 
@@ -108,7 +108,7 @@ def _assignments(data_dir: Path) -> dict[str, str]:
 
 def _rebuild(data_dir: Path, *options: str) -> str:
     cli = subprocess.run(
-        [sys.executable, "-m", "cli.app", "dedupe", "--rebuild", "--data-dir", str(data_dir), *options],
+        [sys.executable, "-m", "newswire", "dedupe", "--rebuild", "--data-dir", str(data_dir), *options],
         capture_output=True,
         text=True,
         check=True,
@@ -117,7 +117,7 @@ def _rebuild(data_dir: Path, *options: str) -> str:
 
 
 def test_wire_copies_become_one_story_and_stay_so(prefect_server, data_dir, tmp_path):
-    from flows.ingest import ingest
+    from newswire.flows.ingest import ingest
 
     site = tmp_path / "site"
     _write_site(site, "Thu, 09 Oct 2025 12:00:00 GMT")

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import SAMPLE_CATALOG, ingest_sample
-from flows.rebuild import rebuild_clusters
-from tasks.catalog import load_catalog
-from warehouse.views import open_reader
+from newswire.flows.rebuild import rebuild_clusters
+from newswire.tasks.catalog import load_catalog
+from newswire.warehouse.views import open_reader
 
 pytestmark = pytest.mark.slow
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from tasks.dedupe import History, KnownAppearance, plan_batch
-from tasks.normalise import NormalisedEntry
-from tasks.text import content_hash
+from newswire.tasks.dedupe import History, KnownAppearance, plan_batch
+from newswire.tasks.normalise import NormalisedEntry
+from newswire.tasks.text import content_hash
 
 NOW = datetime(2025, 10, 9, 12, 0, tzinfo=UTC)
 BODY = "President Vladimir Putin on Thursday urged the leaders of five Central Asian states to boost trade"

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from sites import NewsSite, write_catalog
 
-from cli.demo_server import FeedServer
 from conftest import REPO_ROOT
-from flows.runtime.local_server import LocalPrefectServer, stop_process_group
-from warehouse.views import open_reader
+from newswire.cli.demo_server import FeedServer
+from newswire.flows.runtime.local_server import LocalPrefectServer, stop_process_group
+from newswire.warehouse.views import open_reader
 
 pytestmark = pytest.mark.slow
 
@@ -136,7 +136,7 @@ def test_serve_supervises_its_own_server(tmp_path):
                 [
                     sys.executable,
                     "-m",
-                    "cli.app",
+                    "newswire",
                     "serve",
                     "--catalog",
                     catalog,

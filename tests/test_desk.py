@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tasks.desk import DEFAULT_DESK, DeskError, load_desk
-from tasks.enrich import draft_entry, enrich_entry
-from tasks.settings import SettingsError, load_settings, resolve_data_dir
+from newswire.tasks.desk import DEFAULT_DESK, DeskError, load_desk
+from newswire.tasks.enrich import draft_entry, enrich_entry
+from newswire.tasks.settings import SettingsError, load_settings, resolve_data_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CAUCASUS = REPO_ROOT / "feeds" / "regions" / "south-caucasus.toml"

@@ -24,17 +24,17 @@ import feedparser
 import lxml.html
 import pytest
 
-from cli.alert_receiver import AlertReceiver
-from cli.demo_server import FeedServer
-from cli.story_site import StorySite
 from conftest import ingest_sample
-from flows.steps.publish import PublishReport, send_alerts
-from tasks.desk import DEFAULT_DESK, SAMPLE_DIR
-from tasks.republish import FeedMeta
-from tasks.saved_queries import AlertRule, StoryFilters, load_outputs
-from warehouse.alert_ledger import AlertLedger
-from warehouse.desk_queries import SavedQueryRefused, stories_matching
-from warehouse.outputs import outputs_dir
+from newswire.cli.alert_receiver import AlertReceiver
+from newswire.cli.demo_server import FeedServer
+from newswire.cli.story_site import StorySite
+from newswire.flows.steps.publish import PublishReport, send_alerts
+from newswire.tasks.desk import DEFAULT_DESK, SAMPLE_DIR
+from newswire.tasks.republish import FeedMeta
+from newswire.tasks.saved_queries import AlertRule, StoryFilters, load_outputs
+from newswire.warehouse.alert_ledger import AlertLedger
+from newswire.warehouse.desk_queries import SavedQueryRefused, stories_matching
+from newswire.warehouse.outputs import outputs_dir
 
 REUTERS_OUTLETS = ["brecorder.com", "reuters.com", "theprint.in", "timesca.com"]
 REUTERS_TITLE = "Putin urges Central Asian states to step up trade with Russia"
@@ -266,7 +266,7 @@ def test_newswire_serve_serves_the_story_page(desk_run, prefect_server, tmp_path
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "PREFECT_API_URL": prefect_server, "NEWSWIRE_OUTPUTS": str(desk_run["config"].path)}
-    command = [sys.executable, "-m", "cli.app", "serve", "--catalog", str(catalog), "--interval", "1440"]
+    command = [sys.executable, "-m", "newswire", "serve", "--catalog", str(catalog), "--interval", "1440"]
     command += ["--web-port", str(port), "--data-dir", str(desk_run["data_dir"])]
     log = tmp_path / "serve.log"
     with open(log, "wb") as output:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.encoding import MOJIBAKE_THRESHOLD, mojibake_score, to_utf8
-from tasks.parse import parse_document
+from newswire.tasks.encoding import MOJIBAKE_THRESHOLD, mojibake_score, to_utf8
+from newswire.tasks.parse import parse_document
 
 TITLE = "Президент Кыргызстана подписал указ о досрочных выборах в Жогорку Кенеш"
 DESCRIPTION = "Выборы депутатов пройдут 30 ноября. Указ опубликован на сайте президента, сообщили в Бишкеке."
@@ -86,7 +86,7 @@ def _misread(text: str, encoding: str) -> str:
 
 @pytest.mark.parametrize("misread_as", ["cp1251", "latin-1", "cp1252"])
 def test_text_stored_as_mojibake_by_the_source_is_repaired(misread_as):
-    from tasks.enrich import EnrichmentRules, draft_entry, enrich_entry
+    from newswire.tasks.enrich import EnrichmentRules, draft_entry, enrich_entry
 
     broken = draft_entry(_misread(TITLE, misread_as), summary=_misread(DESCRIPTION, misread_as))
     entry = enrich_entry(broken, EnrichmentRules.load())
@@ -95,7 +95,7 @@ def test_text_stored_as_mojibake_by_the_source_is_repaired(misread_as):
 
 
 def test_clean_text_is_never_repaired():
-    from tasks.encoding import repair_mojibake
+    from newswire.tasks.encoding import repair_mojibake
 
     for text in (
         TITLE,

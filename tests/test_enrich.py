@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from conftest import CORPUS_DIR, SAMPLE_DIR, SEED_PAGE
-from tasks.catalog import Feed
-from tasks.encoding import mojibake_score
-from tasks.enrich import EnrichmentRules, draft_entry, enrich_entries, enrich_entry, needs_full_text
-from tasks.extract import extract_article
-from tasks.normalise import NormalisedEntry, normalise_document
-from tasks.parse import parse_document
-from tasks.settings import NormalisePolicy, load_settings
-from tasks.tag import load_gazetteer, tag_region
+from newswire.tasks.catalog import Feed
+from newswire.tasks.encoding import mojibake_score
+from newswire.tasks.enrich import EnrichmentRules, draft_entry, enrich_entries, enrich_entry, needs_full_text
+from newswire.tasks.extract import extract_article
+from newswire.tasks.normalise import NormalisedEntry, normalise_document
+from newswire.tasks.parse import parse_document
+from newswire.tasks.settings import NormalisePolicy, load_settings
+from newswire.tasks.tag import load_gazetteer, tag_region
 
 SEED_HTML = SAMPLE_DIR / "pages" / "theprint-putin-central-asia-trade.html"
 SEED_TITLE = "Putin urges Central Asian states to step up trade with Russia"
@@ -191,7 +191,7 @@ def test_second_region_file_tags_its_countries_by_configuration():
 def test_cli_enriches_a_page_and_names_a_broken_data_file(tmp_path):
     from typer.testing import CliRunner
 
-    from cli.app import app
+    from newswire.cli.app import app
 
     runner = CliRunner()
     result = runner.invoke(app, ["enrich", str(SEED_HTML)])
@@ -294,7 +294,7 @@ def test_region_is_chosen_by_configuration(monkeypatch):
 
 
 def test_which_entries_get_their_article_page():
-    from tasks.settings import EnrichPolicy
+    from newswire.tasks.settings import EnrichPolicy
 
     short = make_entry("Title", summary="Two words")
     short.url = "https://example.org/a"

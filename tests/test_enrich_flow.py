@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from test_enrich import seed_article
 
-from cli.demo_server import send
 from conftest import SAMPLE_DIR
-from warehouse.raw_store import RawStore
-from warehouse.views import open_reader
+from newswire.cli.demo_server import send
+from newswire.warehouse.raw_store import RawStore
+from newswire.warehouse.views import open_reader
 
 pytestmark = pytest.mark.slow
 CATALOG = SAMPLE_DIR / "catalog-fulltext.toml"
@@ -33,7 +33,7 @@ def _changing_feed(server, path: str):
 
 
 def test_full_text_feeds_get_clean_page_text_canonical_urls_and_tags(prefect_server, sample_server, data_dir):
-    from flows.ingest import ingest
+    from newswire.flows.ingest import ingest
 
     _changing_feed(sample_server, "/feeds/theprint-world-fulltext.xml")
     parameters = dict(
@@ -140,10 +140,10 @@ def test_every_corpus_feed_ingests_through_the_flow_without_mojibake(prefect_ser
     recorded errors, nothing raises, and Cyrillic titles (windows-1251, KOI8-R) read right."""
     from test_enrich import corpus_feeds
 
-    from cli.demo_server import FeedServer
     from conftest import CORPUS_DIR
-    from flows.ingest import ingest
-    from tasks.encoding import mojibake_score
+    from newswire.cli.demo_server import FeedServer
+    from newswire.flows.ingest import ingest
+    from newswire.tasks.encoding import mojibake_score
 
     feeds = corpus_feeds()
     ids = {path: "c" + hashlib.sha1(path.encode()).hexdigest()[:12] for path, _ in feeds}
@@ -183,8 +183,8 @@ def test_pages_are_capped_per_feed_and_the_cap_is_logged(caplog):
     import logging
     from types import SimpleNamespace
 
-    from flows.steps.enrich import cap_per_feed
-    from tasks.settings import EnrichPolicy, Settings
+    from newswire.flows.steps.enrich import cap_per_feed
+    from newswire.tasks.settings import EnrichPolicy, Settings
 
     busy, quiet = (
         SimpleNamespace(feed=SimpleNamespace(id="busy")),

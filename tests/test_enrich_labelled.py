@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks.enrich import EnrichmentRules
-from tasks.evaluation import load_labelled, score_labelled
+from newswire.tasks.enrich import EnrichmentRules
+from newswire.tasks.evaluation import load_labelled, score_labelled
 
 FIXTURES = Path(__file__).parent / "fixtures" / "enrich"
 

@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import SEED_PAGE
-from tasks.datafiles import DataFileError
-from tasks.enrich import EnrichmentRules
-from tasks.evaluation import load_real_part, real_parts, score_real
+from newswire.tasks.datafiles import DataFileError
+from newswire.tasks.enrich import EnrichmentRules
+from newswire.tasks.evaluation import load_real_part, real_parts, score_real
 
 PAGE = """https://example.org/world/putin-trade/1/
 ThePrint
@@ -83,7 +83,7 @@ def test_a_label_that_does_not_match_its_text_is_named(corpus):
 
 
 def test_cli_scores_the_real_format_and_prints_json(corpus):
-    from cli.app import app
+    from newswire.cli.app import app
 
     runner = CliRunner()
     assert real_parts(corpus) == [corpus / "dev"]
@@ -97,7 +97,7 @@ def test_cli_scores_the_real_format_and_prints_json(corpus):
 
 
 def test_cli_enrich_file_as_json():
-    from cli.app import app
+    from newswire.cli.app import app
 
     result = CliRunner().invoke(
         app,

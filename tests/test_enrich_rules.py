@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.attribute import attribute
-from tasks.enrich import EnrichmentRules
-from tasks.furniture import OutletHistory, furniture_positions
-from tasks.homoglyphs import fold_homoglyphs
-from tasks.tag import tag_region
+from newswire.tasks.attribute import attribute
+from newswire.tasks.enrich import EnrichmentRules
+from newswire.tasks.furniture import OutletHistory, furniture_positions
+from newswire.tasks.homoglyphs import fold_homoglyphs
+from newswire.tasks.tag import tag_region
 
 
 @pytest.fixture(scope="module")

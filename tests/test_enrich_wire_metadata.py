@@ -13,9 +13,9 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
 from conftest import CORPUS_DIR
-from warehouse.views import open_reader
+from newswire.cli.app import app
+from newswire.warehouse.views import open_reader
 
 pytestmark = pytest.mark.slow
 

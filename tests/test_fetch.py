@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-from cli.demo_server import FeedServer, send
-from tasks.fetch import FetchRequest, fetch_feeds, parse_retry_after
-from tasks.settings import FetchLimits
+from newswire.cli.demo_server import FeedServer, send
+from newswire.tasks.fetch import FetchRequest, fetch_feeds, parse_retry_after
+from newswire.tasks.settings import FetchLimits
 
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
 # Fast retries so failure tests take milliseconds; loopback allowed as in the demo.

@@ -8,8 +8,8 @@ import pyarrow.dataset as ds
 import pytest
 
 from conftest import SAMPLE_DIR, ingest_sample, sql_in_subprocess
-from tasks.catalog import load_catalog
-from warehouse.views import open_reader
+from newswire.tasks.catalog import load_catalog
+from newswire.warehouse.views import open_reader
 
 pytestmark = pytest.mark.slow
 
@@ -95,8 +95,8 @@ def test_failing_feeds_are_per_feed_errors_and_the_run_goes_on(
 ):
     import time
 
-    from cli.demo_server import send
-    from flows.ingest import ingest
+    from newswire.cli.demo_server import send
+    from newswire.flows.ingest import ingest
 
     sample_server.routes["/bad/500"] = lambda h: send(h, 500, b"internal error")
     sample_server.routes["/bad/slow"] = lambda h: (time.sleep(3), send(h, 200, b"<rss/>"))
@@ -131,7 +131,7 @@ def test_failing_feeds_are_per_feed_errors_and_the_run_goes_on(
     )
     assert health == dict.fromkeys(errors, "failing")
     # `newswire stats` counts them in its runs table.
-    from warehouse.queries import RECENT_RUNS_QUERY
+    from newswire.warehouse.queries import RECENT_RUNS_QUERY
 
     last_run = con.execute(RECENT_RUNS_QUERY).fetchone()
     assert last_run[-1] == len(errors)

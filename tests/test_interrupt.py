@@ -88,7 +88,7 @@ def test_a_signal_stops_fetching_commits_and_exits(prefect_server, tmp_path, sig
         NEWSWIRE_FETCH_PER_HOST_CONCURRENCY=str(IN_FLIGHT),
     )
     data = tmp_path / "data"
-    command = [sys.executable, "-m", "cli.app", "ingest", "--force", "--data-dir", str(data)]
+    command = [sys.executable, "-m", "newswire", "ingest", "--force", "--data-dir", str(data)]
     process = subprocess.Popen(
         [*command, "--catalog", str(_catalog(tmp_path / "slow.toml", base))],
         env=env,
@@ -120,7 +120,7 @@ def test_a_signal_stops_fetching_commits_and_exits(prefect_server, tmp_path, sig
     assert "fetching no more feeds" in stderr
     assert f"{IN_FLIGHT} feeds polled" in stdout and "Stopped before the end" in stdout
     committed = subprocess.run(
-        [sys.executable, "-m", "cli.app", "sql", "--data-dir", str(data), "--format", "csv",
+        [sys.executable, "-m", "newswire", "sql", "--data-dir", str(data), "--format", "csv",
          "SELECT count(DISTINCT feed_id) FROM appearances"],
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip

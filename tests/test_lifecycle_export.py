@@ -10,12 +10,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
-from cli.app import app
 from conftest import ingest_sample
-from warehouse.export import EXPORTABLE
-from warehouse.schema import SCHEMA_VERSION
-from warehouse.versions import VERSION_KEY
-from warehouse.views import open_reader
+from newswire.cli.app import app
+from newswire.warehouse.export import EXPORTABLE
+from newswire.warehouse.schema import SCHEMA_VERSION
+from newswire.warehouse.versions import VERSION_KEY
+from newswire.warehouse.views import open_reader
 
 runner = CliRunner()
 

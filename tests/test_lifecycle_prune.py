@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 from typer.testing import CliRunner
 
-from cli.app import app
 from conftest import ingest_sample, sql_in_subprocess
-from flows.run import new_run_id
-from tasks.fetch import FetchResult
-from tasks.records import fetch_row
-from warehouse.raw_store import RawStore
-from warehouse.writer import CommitBatch, Warehouse
+from newswire.cli.app import app
+from newswire.flows.run import new_run_id
+from newswire.tasks.fetch import FetchResult
+from newswire.tasks.records import fetch_row
+from newswire.warehouse.raw_store import RawStore
+from newswire.warehouse.writer import CommitBatch, Warehouse
 
 runner = CliRunner()
 OLD = datetime.now(UTC) - timedelta(days=40)

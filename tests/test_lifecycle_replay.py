@@ -7,10 +7,10 @@ from __future__ import annotations
 import duckdb
 from typer.testing import CliRunner
 
-from cli.app import app
-from cli.demo_server import FeedServer
 from conftest import SAMPLE_CATALOG, SAMPLE_DIR, ingest_sample
-from warehouse.views import open_reader
+from newswire.cli.app import app
+from newswire.cli.demo_server import FeedServer
+from newswire.warehouse.views import open_reader
 
 runner = CliRunner()
 FULLTEXT_CATALOG = SAMPLE_DIR / "catalog-fulltext.toml"
@@ -32,7 +32,7 @@ def _backfill(catalog, data_dir, *feeds: str):
 
 
 def test_archive_replay_with_the_site_down_keeps_the_bodies(prefect_server, data_dir, tmp_path, monkeypatch):
-    from flows.ingest import ingest
+    from newswire.flows.ingest import ingest
 
     with FeedServer(SAMPLE_DIR) as server:
         catalog = _catalog_for(server, FULLTEXT_CATALOG, tmp_path)

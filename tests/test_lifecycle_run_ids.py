@@ -8,10 +8,10 @@ import time
 from datetime import UTC, datetime
 
 from conftest import ingest_sample
-from flows.run import new_run_id
-from warehouse import lake
-from warehouse.views import open_reader
-from warehouse.writer import Warehouse
+from newswire.flows.run import new_run_id
+from newswire.warehouse import lake
+from newswire.warehouse.views import open_reader
+from newswire.warehouse.writer import Warehouse
 
 
 def test_run_ids_of_one_second_differ():

@@ -12,10 +12,10 @@ import duckdb
 from lifecycle_helpers import stamp_parquet, state_version, to_previous_layout
 from typer.testing import CliRunner
 
-from cli.app import app
 from conftest import REPO_ROOT, ingest_sample
-from warehouse.migrations import migrations
-from warehouse.schema import SCHEMA_VERSION
+from newswire.cli.app import app
+from newswire.warehouse.migrations import migrations
+from newswire.warehouse.schema import SCHEMA_VERSION
 
 runner = CliRunner()
 COUNT = "SELECT count(*) AS n FROM stories"
@@ -61,7 +61,7 @@ def test_an_older_warehouse_is_refused_then_migrated(prefect_server, sample_serv
 def test_a_migration_killed_mid_step_is_finished_by_running_it_again(prefect_server, sample_server, data_dir):
     ingest_sample(data_dir, sample_server, feed_ids=["24kg-en"])
     to_previous_layout(data_dir)
-    command = [sys.executable, "-m", "cli.app", "migrate", "--data-dir", str(data_dir)]
+    command = [sys.executable, "-m", "newswire", "migrate", "--data-dir", str(data_dir)]
     killed = subprocess.run(
         command,
         env={**os.environ, "NEWSWIRE_FAILPOINT": "migrating"},

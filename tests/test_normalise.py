@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tasks.catalog import Feed
-from tasks.normalise import IDENTITY_COLLISION, count_warnings, normalise_document
-from tasks.parse import ParsedDocument, ParsedEntry, parse_document
-from tasks.settings import NormalisePolicy
-from tasks.text import comparison_form, content_hash, html_to_text
-from tasks.urls import canonical_url
+from newswire.tasks.catalog import Feed
+from newswire.tasks.normalise import IDENTITY_COLLISION, count_warnings, normalise_document
+from newswire.tasks.parse import ParsedDocument, ParsedEntry, parse_document
+from newswire.tasks.settings import NormalisePolicy
+from newswire.tasks.text import comparison_form, content_hash, html_to_text
+from newswire.tasks.urls import canonical_url
 
 FEED = Feed(id="f", name="F", url="https://f.example/rss", kind="outlet", language="en-GB", country="KZ")
 NOW = datetime(2025, 10, 9, 12, 0, tzinfo=UTC)
@@ -70,11 +70,11 @@ def test_entry_identity_falls_back_from_guid_to_link_to_hash():
 
 
 def test_an_entry_that_breaks_normalising_costs_that_entry_only(monkeypatch):
-    import tasks.normalise
+    from newswire.tasks import normalise as tasks_normalise
 
-    real = tasks.normalise.canonical_url
+    real = tasks_normalise.canonical_url
     monkeypatch.setattr(
-        tasks.normalise,
+        tasks_normalise,
         "canonical_url",
         lambda url, base=None: (_ for _ in ()).throw(ValueError("boom")) if url == "bad" else real(url, base),
     )
@@ -145,7 +145,7 @@ def test_not_a_feed_is_a_clear_error():
 def test_aggregator_items_are_credited_to_the_publisher_they_name():
     from dataclasses import replace
 
-    from tasks.normalise import outlet_of
+    from newswire.tasks.normalise import outlet_of
 
     aggregator = replace(FEED, id="gnews", kind="aggregator")
     body = (

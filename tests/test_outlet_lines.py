@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from warehouse.writer import CommitBatch, Warehouse
+from newswire.warehouse.writer import CommitBatch, Warehouse
 
 
 def test_sightings_are_written_with_the_commit_and_add_up(tmp_path):

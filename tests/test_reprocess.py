@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLE_CATALOG, ingest_sample
-from tasks.reprocess import enrichment_digest, mark_enrichment_changes
-from warehouse.views import open_reader
+from newswire.tasks.reprocess import enrichment_digest, mark_enrichment_changes
+from newswire.warehouse.views import open_reader
 
 pytestmark = pytest.mark.slow
 CAUCASUS = Path(__file__).parent.parent / "feeds" / "regions" / "south-caucasus.toml"
@@ -33,7 +33,7 @@ def _rows(data_dir: Path) -> dict[str, tuple]:
 
 
 def test_archive_replay_revises_what_new_rules_change(prefect_server, sample_server, data_dir, monkeypatch):
-    from flows.backfill import backfill
+    from newswire.flows.backfill import backfill
 
     first = ingest_sample(data_dir, sample_server)
     assert first.new_appearances > 0
@@ -62,7 +62,7 @@ def test_archive_replay_revises_what_new_rules_change(prefect_server, sample_ser
 
 
 def test_digest_ignores_how_a_value_came_back_from_parquet():
-    from tasks.enrich import draft_entry
+    from newswire.tasks.enrich import draft_entry
 
     entry = draft_entry("t", body="b", language="en", entry_id="e1")
     entry.feed_id = "f"

@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 import feedparser
 import jsonschema
 
-from tasks.parse import parse_document
-from tasks.republish import FeedMeta, alert_message, atom_entry_id, atom_feed, json_feed
-from warehouse.desk_queries import DeskStory, OutletLink
-from warehouse.outputs import write_if_changed
+from newswire.tasks.parse import parse_document
+from newswire.tasks.republish import FeedMeta, alert_message, atom_entry_id, atom_feed, json_feed
+from newswire.warehouse.desk_queries import DeskStory, OutletLink
+from newswire.warehouse.outputs import write_if_changed
 
 SCHEMA = Path(__file__).parent / "fixtures" / "outputs" / "jsonfeed-1.1.schema.json"
 META = FeedMeta(name="tajikistan", title="Tajikistan", base_url="http://127.0.0.1:8787")
@@ -148,7 +148,7 @@ def test_alert_message_names_agency_countries_outlets_and_a_link():
 
 
 def test_a_wire_item_without_links_gets_the_story_page_instead():
-    from cli.story_html import story_card
+    from newswire.cli.story_html import story_card
 
     wire = replace(REUTERS, url=None, outlets=(OutletLink("reuters.com", None),))
     page_url = META.story_page_url(wire.story_id)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks.desk import DEFAULT_DESK
-from tasks.saved_queries import AlertRule, SavedQueryError, load_outputs
+from newswire.tasks.desk import DEFAULT_DESK
+from newswire.tasks.saved_queries import AlertRule, SavedQueryError, load_outputs
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -128,7 +128,7 @@ def test_an_alert_goes_once_per_story_and_again_on_revision_only_when_asked():
 def test_newswire_ingest_refuses_a_bad_saved_queries_file_before_anything_runs(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from cli.app import app
+    from newswire.cli.app import app
 
     path = write(tmp_path, '[[query]]\nname = "a"\ncountries = ["Tajikistan"]\n')
     monkeypatch.setenv("NEWSWIRE_OUTPUTS", str(path))

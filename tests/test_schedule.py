@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sites import PAGE_SIZE, NewsSite, write_catalog
 
-from cli.demo_server import FeedServer, send
-from tasks.catalog import load_catalog
-from tasks.fetch import FetchRequest, fetch_feeds
-from tasks.schedule import freshness_hint_minutes, is_due, next_feed_state, poll_interval
-from tasks.settings import FetchLimits, PollPolicy
-from warehouse.queries import feed_health
-from warehouse.writer import CommitBatch, Warehouse
+from newswire.cli.demo_server import FeedServer, send
+from newswire.tasks.catalog import load_catalog
+from newswire.tasks.fetch import FetchRequest, fetch_feeds
+from newswire.tasks.schedule import freshness_hint_minutes, is_due, next_feed_state, poll_interval
+from newswire.tasks.settings import FetchLimits, PollPolicy
+from newswire.warehouse.queries import feed_health
+from newswire.warehouse.writer import CommitBatch, Warehouse
 
 POLICY = PollPolicy()
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -79,7 +79,7 @@ def test_permanent_redirect_updates_the_stored_url(tmp_path):
 
 @pytest.mark.slow
 def test_rhythm_dormancy_and_recovery_through_the_flow(prefect_server, tmp_path):
-    from flows.ingest import ingest
+    from newswire.flows.ingest import ingest
 
     data_dir = tmp_path / "data"
     with FeedServer() as server:
@@ -141,7 +141,7 @@ def test_rhythm_dormancy_and_recovery_through_the_flow(prefect_server, tmp_path)
         dormant = [r for r in feed_health(data_dir) if r["feed_id"] == "flaky"]
         assert dormant and dormant[0]["health"] == "dormant" and "503" in dormant[0]["last_error"]
         cli = subprocess.run(
-            [sys.executable, "-m", "cli.app", "feeds", "health", "--data-dir", str(data_dir)],
+            [sys.executable, "-m", "newswire", "feeds", "health", "--data-dir", str(data_dir)],
             capture_output=True,
             text=True,
         )

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def warehouse(prefect_server, tmp_path_factory) -> Path:
     """The offline sample, ingested once for the module."""
-    from cli.demo_server import FeedServer
-    from tasks.desk import SAMPLE_DIR
+    from newswire.cli.demo_server import FeedServer
+    from newswire.tasks.desk import SAMPLE_DIR
 
     data_dir = tmp_path_factory.mktemp("sql") / "data"
     with FeedServer(SAMPLE_DIR) as server:

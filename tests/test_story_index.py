@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from warehouse import story_index
-from warehouse.writer import CommitBatch, Warehouse
+from newswire.warehouse import story_index
+from newswire.warehouse.writer import CommitBatch, Warehouse
 
 SEEN = datetime(2025, 10, 9, tzinfo=UTC)
 

@@ -14,10 +14,10 @@ import pytest
 from lxml import etree
 from typer.testing import CliRunner
 
-from cli.app import app
-from cli.demo_server import FeedServer
 from conftest import CORPUS_DIR
-from warehouse.views import open_reader
+from newswire.cli.app import app
+from newswire.cli.demo_server import FeedServer
+from newswire.warehouse.views import open_reader
 
 pytestmark = pytest.mark.slow
 
@@ -184,7 +184,7 @@ def test_every_wire_file_and_json_feed_through_the_cli_then_versions_and_a_kill(
 
 
 def test_a_drop_of_100_ninjs_files_is_picked_up_once(prefect_server, tmp_path, data_dir):
-    from flows.ingest import ingest
+    from newswire.flows.ingest import ingest
 
     drop = tmp_path / "drop"
     drop.mkdir()

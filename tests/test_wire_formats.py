@@ -15,8 +15,8 @@ import pytest
 from lxml import etree
 
 from conftest import CORPUS_DIR
-from tasks.formats.detect import detect_family
-from tasks.parse import parse_document
+from newswire.tasks.formats.detect import detect_family
+from newswire.tasks.parse import parse_document
 
 WIRE = CORPUS_DIR / "wire"
 FEEDS = CORPUS_DIR / "feeds"

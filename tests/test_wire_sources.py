@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from conftest import CORPUS_DIR
-from tasks.catalog import CatalogError, parse_catalog
-from tasks.dedupe import History, plan_batch
-from tasks.drop import pick_up_drop
-from tasks.normalise import NormalisedEntry
-from tasks.settings import DropPolicy, Settings
-from tasks.wire_versions import change_hash, drop_superseded, loaded_versions, newer_version_rule
+from newswire.tasks.catalog import CatalogError, parse_catalog
+from newswire.tasks.dedupe import History, plan_batch
+from newswire.tasks.drop import pick_up_drop
+from newswire.tasks.normalise import NormalisedEntry
+from newswire.tasks.settings import DropPolicy, Settings
+from newswire.tasks.wire_versions import change_hash, drop_superseded, loaded_versions, newer_version_rule
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -193,7 +193,7 @@ def test_missing_drop_directory_is_a_feed_error_that_says_what_to_do(tmp_path: P
 def test_feeds_check_reads_a_drop_directory_without_storing(tmp_path: Path):
     from typer.testing import CliRunner
 
-    from cli.app import app
+    from newswire.cli.app import app
 
     drop = tmp_path / "drop"
     drop.mkdir()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.views import open_reader
+from newswire.warehouse.views import open_reader
 
 
 class QueryRefused(ValueError):

@@ -23,10 +23,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from warehouse import lake
-from warehouse.failpoints import failpoint
-from warehouse.schema import TABLES, TableSpec
-from warehouse.writer import Warehouse
+from newswire.warehouse import lake
+from newswire.warehouse.failpoints import failpoint
+from newswire.warehouse.schema import TABLES, TableSpec
+from newswire.warehouse.writer import Warehouse
 
 RETIRED = "_retired"
 # A partition with up to this many files is left alone: after one compaction a day's

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import duckdb
 
-from warehouse.views import open_reader
+from newswire.warehouse.views import open_reader
 
 
 class StoryFilterSpec(Protocol):

@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from warehouse.schema import SCHEMA_VERSION
-from warehouse.versions import VERSION_KEY
-from warehouse.views import open_reader
+from newswire.warehouse.schema import SCHEMA_VERSION
+from newswire.warehouse.versions import VERSION_KEY
+from newswire.warehouse.views import open_reader
 
 # Exportable views and the order their rows are written in (stable across exports).
 EXPORTABLE = {

@@ -16,8 +16,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse import wire_state
-from warehouse.records import StoredAppearance, StoredHistory, StoryState
+from newswire.warehouse import wire_state
+from newswire.warehouse.records import StoredAppearance, StoredHistory, StoryState
 
 
 def feed_states(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:

@@ -21,9 +21,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from warehouse.failpoints import failpoint
-from warehouse.schema import SCHEMA_VERSION, TableSpec
-from warehouse.versions import VERSION_KEY
+from newswire.warehouse.failpoints import failpoint
+from newswire.warehouse.schema import SCHEMA_VERSION, TableSpec
+from newswire.warehouse.versions import VERSION_KEY
 
 STAGING = "_staging"
 # Row groups of ~128k rows keep files scannable in parallel without tiny groups.

@@ -23,8 +23,8 @@ from importlib import resources
 
 import duckdb
 
-from warehouse.failpoints import failpoint
-from warehouse.schema import SCHEMA_VERSION
+from newswire.warehouse.failpoints import failpoint
+from newswire.warehouse.schema import SCHEMA_VERSION
 
 BASELINE_VERSION = 1
 
@@ -38,7 +38,7 @@ class Migration:
 
 def migrations() -> list[Migration]:
     """Every step, in order; their versions run 2, 3, ... up to ``SCHEMA_VERSION``."""
-    folder = resources.files("warehouse").joinpath("sql/migrations")
+    folder = resources.files("newswire.warehouse").joinpath("sql/migrations")
     steps = sorted(
         (
             Migration(int(entry.name[:3]), entry.name[4:-4].replace("_", " "), entry.read_text())
@@ -54,7 +54,7 @@ def migrations() -> list[Migration]:
 
 
 def baseline_sql() -> str:
-    return resources.files("warehouse").joinpath("sql/state.sql").read_text()
+    return resources.files("newswire.warehouse").joinpath("sql/state.sql").read_text()
 
 
 def create_state(con: duckdb.DuckDBPyConnection) -> None:

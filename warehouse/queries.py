@@ -14,8 +14,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from warehouse.records import ArchivedPayload, StoryState
-from warehouse.views import open_reader
+from newswire.warehouse.records import ArchivedPayload, StoryState
+from newswire.warehouse.views import open_reader
 
 HEALTH_QUERY = """
 SELECT feed_id, health, consecutive_failures AS failures, last_status AS status,

@@ -27,11 +27,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from warehouse import lake
-from warehouse.compact import RETIRED
-from warehouse.raw_store import RawStore
-from warehouse.views import open_reader
-from warehouse.writer import Warehouse
+from newswire.warehouse import lake
+from newswire.warehouse.compact import RETIRED
+from newswire.warehouse.raw_store import RawStore
+from newswire.warehouse.views import open_reader
+from newswire.warehouse.writer import Warehouse
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse.records import BandKey
+from newswire.warehouse.records import BandKey
 
 # A key shared by more appearances than this is not evidence of anything: a headline a
 # desk reuses every day ("Currency exchange rates"), or a band of a boilerplate-only text.

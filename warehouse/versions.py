@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from warehouse.schema import SCHEMA_VERSION
+from newswire.warehouse.schema import SCHEMA_VERSION
 
 VERSION_KEY = b"newswire.schema_version"
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from warehouse import versions
-from warehouse.lake import has_files, table_glob
-from warehouse.schema import TABLES
+from newswire.warehouse import versions
+from newswire.warehouse.lake import has_files, table_glob
+from newswire.warehouse.schema import TABLES
 
 CATALOG_FILE = "newswire.duckdb"
 STATE_SNAPSHOTS = ("feed_state", "runs")

@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse.records import PickedUpFile
+from newswire.warehouse.records import PickedUpFile
 
 DROP_FILE_COLUMNS = ("path", "sha256", "feed_id", "size", "mtime_ns", "fetch_id", "picked_up_at", "run_id")
 

@@ -29,9 +29,18 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse import history, lake, migrations, outlet_lines, queries, story_index, versions, wire_state
-from warehouse.failpoints import failpoint
-from warehouse.records import (
+from newswire.warehouse import (
+    history,
+    lake,
+    migrations,
+    outlet_lines,
+    queries,
+    story_index,
+    versions,
+    wire_state,
+)
+from newswire.warehouse.failpoints import failpoint
+from newswire.warehouse.records import (
     AppearanceKey,
     AppearanceState,
     ArticlePage,
@@ -41,8 +50,8 @@ from warehouse.records import (
     StoryKey,
     StoryState,
 )
-from warehouse.schema import APPEARANCES, ENRICHMENT_COLUMNS, FETCHES, SCHEMA_VERSION, STORIES
-from warehouse.views import write_catalog
+from newswire.warehouse.schema import APPEARANCES, ENRICHMENT_COLUMNS, FETCHES, SCHEMA_VERSION, STORIES
+from newswire.warehouse.views import write_catalog
 
 log = logging.getLogger("newswire.warehouse")
 

@@ -24,7 +24,7 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from flows.runtime.local_server import STOP_TIMEOUT_S, LocalPrefectServer
+from newswire.flows.runtime.local_server import STOP_TIMEOUT_S, LocalPrefectServer
 
 RECORD_FILE = "server.json"
 LOCK_FILE = "server.lock"

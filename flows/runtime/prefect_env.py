@@ -38,7 +38,7 @@ def connect_prefect(data_dir: Path, announce: Callable[[str], None]) -> None:
     configure_prefect_environment(data_dir)
     if os.environ.get("PREFECT_API_URL") or _api_url_already_configured():
         return
-    from flows.runtime.background_server import ensure_server, running_server
+    from newswire.flows.runtime.background_server import ensure_server, running_server
 
     home = Path(os.environ["PREFECT_HOME"])
     if running_server(home) is None:

@@ -23,8 +23,8 @@ import logging
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
-from tasks.settings import Settings
-from warehouse.writer import Warehouse
+from newswire.tasks.settings import Settings
+from newswire.warehouse.writer import Warehouse
 
 WRITER_LIMIT_PREFIX = "newswire-writer"
 

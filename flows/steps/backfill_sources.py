@@ -21,19 +21,26 @@ from datetime import UTC, datetime
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.run import FeedOutcome
-from flows.steps.collect import fetch_and_land, parse_and_normalise
-from tasks.backfill_pages import PageWalk, in_range
-from tasks.backfill_request import BackfillRequest
-from tasks.catalog import Feed
-from tasks.documents import ParsedDocument
-from tasks.fetch import FetchRequest, FetchResult
-from tasks.normalise import NormalisedEntry, normalise_document, normalise_entry
-from tasks.parse import parse_document
-from tasks.settings import Settings
-from tasks.sitemap import SitemapEntry, article_entry, parse_sitemap, robots_sitemaps, site_root, wanted
-from warehouse.queries import archived_payloads
-from warehouse.raw_store import RawStore
+from newswire.flows.run import FeedOutcome
+from newswire.flows.steps.collect import fetch_and_land, parse_and_normalise
+from newswire.tasks.backfill_pages import PageWalk, in_range
+from newswire.tasks.backfill_request import BackfillRequest
+from newswire.tasks.catalog import Feed
+from newswire.tasks.documents import ParsedDocument
+from newswire.tasks.fetch import FetchRequest, FetchResult
+from newswire.tasks.normalise import NormalisedEntry, normalise_document, normalise_entry
+from newswire.tasks.parse import parse_document
+from newswire.tasks.settings import Settings
+from newswire.tasks.sitemap import (
+    SitemapEntry,
+    article_entry,
+    parse_sitemap,
+    robots_sitemaps,
+    site_root,
+    wanted,
+)
+from newswire.warehouse.queries import archived_payloads
+from newswire.warehouse.raw_store import RawStore
 
 # -- progress ------------------------------------------------------------------------
 

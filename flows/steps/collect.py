@@ -14,19 +14,19 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.run import FeedOutcome
-from flows.runtime import stop
-from tasks.catalog import Feed
-from tasks.drop import DropPickup, pick_up_drop
-from tasks.fetch import FetchRequest, FetchResult, fetch_feeds
-from tasks.normalise import normalise_document
-from tasks.parse import parse_document
-from tasks.schedule import request_url
-from tasks.settings import Settings
-from warehouse.failpoints import failpoint
-from warehouse.raw_store import RawStore
-from warehouse.records import PickedUpFile
-from warehouse.writer import Warehouse
+from newswire.flows.run import FeedOutcome
+from newswire.flows.runtime import stop
+from newswire.tasks.catalog import Feed
+from newswire.tasks.drop import DropPickup, pick_up_drop
+from newswire.tasks.fetch import FetchRequest, FetchResult, fetch_feeds
+from newswire.tasks.normalise import normalise_document
+from newswire.tasks.parse import parse_document
+from newswire.tasks.schedule import request_url
+from newswire.tasks.settings import Settings
+from newswire.warehouse.failpoints import failpoint
+from newswire.warehouse.raw_store import RawStore
+from newswire.warehouse.records import PickedUpFile
+from newswire.warehouse.writer import Warehouse
 
 
 def land_raw(results: Iterable[FetchResult], settings: Settings) -> None:

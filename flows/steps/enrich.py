@@ -17,18 +17,24 @@ from dataclasses import replace
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.steps.collect import fetch_and_land
-from tasks.enrich import count_sightings, enrich_entries, enrich_entry, entry_line_prints, needs_full_text
-from tasks.extract import extract_article
-from tasks.fetch import FetchRequest, FetchResult
-from tasks.furniture import OutletHistory
-from tasks.normalise import NormalisedEntry
-from tasks.reprocess import DIGEST_COLUMNS, mark_enrichment_changes
-from tasks.settings import Settings
-from warehouse.queries import stored_appearance_columns
-from warehouse.raw_store import RawStore
-from warehouse.records import ArticlePage
-from warehouse.writer import Warehouse
+from newswire.flows.steps.collect import fetch_and_land
+from newswire.tasks.enrich import (
+    count_sightings,
+    enrich_entries,
+    enrich_entry,
+    entry_line_prints,
+    needs_full_text,
+)
+from newswire.tasks.extract import extract_article
+from newswire.tasks.fetch import FetchRequest, FetchResult
+from newswire.tasks.furniture import OutletHistory
+from newswire.tasks.normalise import NormalisedEntry
+from newswire.tasks.reprocess import DIGEST_COLUMNS, mark_enrichment_changes
+from newswire.tasks.settings import Settings
+from newswire.warehouse.queries import stored_appearance_columns
+from newswire.warehouse.raw_store import RawStore
+from newswire.warehouse.records import ArticlePage
+from newswire.warehouse.writer import Warehouse
 
 
 def _already_stored(entries: list[NormalisedEntry], warehouse: Warehouse) -> set[int]:

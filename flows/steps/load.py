@@ -16,18 +16,18 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.run import FeedOutcome, RunSummary, new_per_feed, summarise
-from tasks import recluster, story_plan
-from tasks.cluster import DedupePolicy
-from tasks.dedupe import DedupePlan, History, KnownAppearance, KnownStory
-from tasks.drop import DropPickup
-from tasks.normalise import NormalisedEntry
-from tasks.recluster import ClusterPlan
-from tasks.records import fetch_row
-from tasks.schedule import next_feed_state
-from tasks.settings import Settings
-from tasks.wire_versions import drop_superseded, loaded_versions, newer_version_rule
-from warehouse.records import (
+from newswire.flows.run import FeedOutcome, RunSummary, new_per_feed, summarise
+from newswire.tasks import recluster, story_plan
+from newswire.tasks.cluster import DedupePolicy
+from newswire.tasks.dedupe import DedupePlan, History, KnownAppearance, KnownStory
+from newswire.tasks.drop import DropPickup
+from newswire.tasks.normalise import NormalisedEntry
+from newswire.tasks.recluster import ClusterPlan
+from newswire.tasks.records import fetch_row
+from newswire.tasks.schedule import next_feed_state
+from newswire.tasks.settings import Settings
+from newswire.tasks.wire_versions import drop_superseded, loaded_versions, newer_version_rule
+from newswire.warehouse.records import (
     AppearanceKey,
     AppearanceState,
     BandKey,
@@ -35,7 +35,7 @@ from warehouse.records import (
     StoryKey,
     StoryState,
 )
-from warehouse.writer import CommitBatch, Warehouse
+from newswire.warehouse.writer import CommitBatch, Warehouse
 
 # -- history -----------------------------------------------------------------------------
 

@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.republish import FeedMeta, alert_message, atom_feed, json_feed
-from tasks.saved_queries import AlertRule, OutputsConfig, SavedQuery
-from tasks.settings import Settings
-from warehouse.alert_ledger import AlertLedger
-from warehouse.desk_queries import SavedQueryRefused, stories_matching
-from warehouse.outputs import outputs_dir, write_if_changed
+from newswire.tasks.republish import FeedMeta, alert_message, atom_feed, json_feed
+from newswire.tasks.saved_queries import AlertRule, OutputsConfig, SavedQuery
+from newswire.tasks.settings import Settings
+from newswire.warehouse.alert_ledger import AlertLedger
+from newswire.warehouse.desk_queries import SavedQueryRefused, stories_matching
+from newswire.warehouse.outputs import outputs_dir, write_if_changed
 
 
 @dataclass

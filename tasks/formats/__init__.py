@@ -8,11 +8,11 @@ exception, and a document with no usable item carries ``error``.
 
 from __future__ import annotations
 
-from tasks.formats.detect import detect_family
-from tasks.formats.jsonfeed import parse_jsonfeed
-from tasks.formats.newsml_g2 import parse_newsml_g2
-from tasks.formats.ninjs import parse_ninjs
-from tasks.formats.unsupported import parse_newsml_1, parse_unknown_json
+from newswire.tasks.formats.detect import detect_family
+from newswire.tasks.formats.jsonfeed import parse_jsonfeed
+from newswire.tasks.formats.newsml_g2 import parse_newsml_g2
+from newswire.tasks.formats.ninjs import parse_ninjs
+from newswire.tasks.formats.unsupported import parse_newsml_1, parse_unknown_json
 
 FORMAT_PARSERS = {
     "jsonfeed": parse_jsonfeed,

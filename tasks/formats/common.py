@@ -12,7 +12,7 @@ from typing import Any
 import lxml.html
 from lxml import etree
 
-from tasks.dates import date_text_problem
+from newswire.tasks.dates import date_text_problem
 
 # IPTC publication status (ninjs `pubstatus`, NewsML-G2 `stat:` qcodes): "withheld" means
 # do not use until further notice, "canceled" means kill the story. Both take it out of

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tasks.documents import ParsedDocument, ParsedEntry
-from tasks.formats.common import as_text, read_items, stated_date
+from newswire.tasks.documents import ParsedDocument, ParsedEntry
+from newswire.tasks.formats.common import as_text, read_items, stated_date
 
 
 def _authors(container: dict[str, Any]) -> list[str]:

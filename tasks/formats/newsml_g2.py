@@ -19,10 +19,17 @@ from typing import Any
 
 from lxml import etree
 
-from tasks.documents import ParsedDocument, ParsedEntry
-from tasks.formats.common import as_int, parse_datetime, read_items, split_qcode, subject, wire_status
-from tasks.formats.nitf import nitf_body, nitf_byline
-from tasks.formats.xml_tree import (
+from newswire.tasks.documents import ParsedDocument, ParsedEntry
+from newswire.tasks.formats.common import (
+    as_int,
+    parse_datetime,
+    read_items,
+    split_qcode,
+    subject,
+    wire_status,
+)
+from newswire.tasks.formats.nitf import nitf_body, nitf_byline
+from newswire.tasks.formats.xml_tree import (
     child,
     children,
     descendants,

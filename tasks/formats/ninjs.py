@@ -25,8 +25,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tasks.documents import ParsedDocument, ParsedEntry
-from tasks.formats.common import (
+from newswire.tasks.documents import ParsedDocument, ParsedEntry
+from newswire.tasks.formats.common import (
     as_int,
     as_text,
     parse_datetime,
@@ -35,7 +35,7 @@ from tasks.formats.common import (
     wire_status,
     without_figures,
 )
-from tasks.formats.nitf import nitf_body_html
+from newswire.tasks.formats.nitf import nitf_body_html
 
 # Body representations, most useful first. NITF and plain text come after HTML because
 # HTML keeps the paragraph structure and NITF needs reducing to its body.content.

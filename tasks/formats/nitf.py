@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from tasks.formats.xml_tree import descendants, paragraphs_html, parse_xml, text_of
+from newswire.tasks.formats.xml_tree import descendants, paragraphs_html, parse_xml, text_of
 
 
 def nitf_body(nitf: etree._Element) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tasks.documents import ParsedDocument
+from newswire.tasks.documents import ParsedDocument
 
 
 def parse_newsml_1(body: bytes, headers: dict[str, str], url: str) -> ParsedDocument:

@@ -15,7 +15,7 @@ from html import escape
 
 from lxml import etree
 
-from tasks.xml_safety import hardened_parser
+from newswire.tasks.xml_safety import hardened_parser
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 

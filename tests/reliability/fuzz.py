@@ -24,15 +24,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tasks.catalog import Feed
-from tasks.dedupe import History, plan_batch
-from tasks.enrich import EnrichmentRules, enrich_entries
-from tasks.fetch import FetchResult
-from tasks.normalise import ITEM_SKIPPED, normalise_document
-from tasks.parse import parse_document
-from tasks.records import appearance_row, fetch_row, story_row
-from tasks.settings import NormalisePolicy
-from warehouse.schema import APPEARANCES, FETCHES, STORIES
+from newswire.tasks.catalog import Feed
+from newswire.tasks.dedupe import History, plan_batch
+from newswire.tasks.enrich import EnrichmentRules, enrich_entries
+from newswire.tasks.fetch import FetchResult
+from newswire.tasks.normalise import ITEM_SKIPPED, normalise_document
+from newswire.tasks.parse import parse_document
+from newswire.tasks.records import appearance_row, fetch_row, story_row
+from newswire.tasks.settings import NormalisePolicy
+from newswire.warehouse.schema import APPEARANCES, FETCHES, STORIES
 
 CORPUS_FEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "feeds"
 FEED = Feed(

@@ -18,8 +18,8 @@ from functools import cache
 
 import brotli
 
-from cli.demo_server import FeedServer, send
-from tasks.settings import FetchLimits
+from newswire.cli.demo_server import FeedServer, send
+from newswire.tasks.settings import FetchLimits
 
 # Short limits so every fault resolves in seconds; the loopback server needs private access.
 FAULT_LIMITS = FetchLimits(

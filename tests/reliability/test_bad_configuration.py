@@ -27,7 +27,7 @@ def test_bad_configuration_is_refused_with_a_clear_message_and_nothing_applied(n
     env.update(case.get("env", {}), COLUMNS="1000")
     done = subprocess.run(
         [
-            *(sys.executable, "-m", "cli.app", "ingest"),
+            *(sys.executable, "-m", "newswire", "ingest"),
             *("--catalog", str(catalog), "--data-dir", str(data_dir)),
             *case.get("options", []),
         ],

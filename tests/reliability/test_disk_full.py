@@ -27,8 +27,8 @@ from warehouse_checks import (
     write_catalog_for,
 )
 
-from cli.demo_server import FeedServer
-from tasks.desk import SAMPLE_DIR
+from newswire.cli.demo_server import FeedServer
+from newswire.tasks.desk import SAMPLE_DIR
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hostile_cases import MAX_BODY_BYTES, case_names, check_case, load_cases
 
-from cli.demo_server import FeedServer
-from tasks.catalog import Feed
-from tasks.normalise import normalise_document
-from tasks.parse import parse_document
-from tasks.settings import NormalisePolicy
-from tasks.xml_safety import defuse_xml, exceeds_depth
+from newswire.cli.demo_server import FeedServer
+from newswire.tasks.catalog import Feed
+from newswire.tasks.normalise import normalise_document
+from newswire.tasks.parse import parse_document
+from newswire.tasks.settings import NormalisePolicy
+from newswire.tasks.xml_safety import defuse_xml, exceeds_depth
 
 FEED = Feed(
     id="hostile", name="Hostile", url="https://example.org/feed", kind="outlet", language="en", country="KG"
@@ -91,7 +91,7 @@ def test_utf16_document_with_a_utf16_charset_header_still_parses_after_transcodi
 def test_gzip_members_decode_whatever_the_chunking_and_within_the_budget():
     import gzip
 
-    from tasks.content_decoding import BodyTooLarge, BoundedDecoder
+    from newswire.tasks.content_decoding import BodyTooLarge, BoundedDecoder
 
     body = gzip.compress(b"first member;", mtime=0) + gzip.compress(b"second member", mtime=0) + b"\0" * 8
     for size in (1, 2, 7, len(body)):

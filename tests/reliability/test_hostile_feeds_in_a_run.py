@@ -9,9 +9,9 @@ import pytest
 from hostile_cases import load_cases
 from warehouse_checks import SAMPLE_CATALOG, debris, duplicates
 
-from cli.demo_server import FeedServer, send
-from tasks.desk import SAMPLE_DIR
-from warehouse.views import open_reader
+from newswire.cli.demo_server import FeedServer, send
+from newswire.tasks.desk import SAMPLE_DIR
+from newswire.warehouse.views import open_reader
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -38,7 +38,7 @@ def _feed_toml(feed_id: str, url: str) -> str:
 def test_hostile_feeds_cost_one_error_each_and_the_rest_of_the_run_is_unaffected(
     prefect_server, tmp_path, monkeypatch
 ):
-    from flows.ingest import ingest
+    from newswire.flows.ingest import ingest
 
     monkeypatch.setenv("NEWSWIRE_FETCH_TOTAL_TIMEOUT_S", "4")
     monkeypatch.setenv("NEWSWIRE_FETCH_READ_TIMEOUT_S", "2")

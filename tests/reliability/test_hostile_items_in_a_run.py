@@ -9,9 +9,9 @@ import pytest
 from hostile_cases import load_cases
 from warehouse_checks import SAMPLE_CATALOG, debris, duplicates
 
-from cli.demo_server import FeedServer, send
-from tasks.desk import SAMPLE_DIR
-from warehouse.views import open_reader
+from newswire.cli.demo_server import FeedServer, send
+from newswire.tasks.desk import SAMPLE_DIR
+from newswire.warehouse.views import open_reader
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
 
@@ -34,7 +34,7 @@ def _feed_toml(feed_id: str, url: str) -> str:
 
 
 def _run(tmp_path, server):
-    from flows.ingest import ingest
+    from newswire.flows.ingest import ingest
 
     return ingest(
         catalog=str(tmp_path / "catalog.toml"),

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import misbehaving
 import pytest
 
-from cli.demo_server import FeedServer
-from tasks.catalog import Feed
-from tasks.fetch import FetchRequest, fetch_feeds
-from tasks.schedule import next_feed_state
-from tasks.settings import FetchLimits, PollPolicy
+from newswire.cli.demo_server import FeedServer
+from newswire.tasks.catalog import Feed
+from newswire.tasks.fetch import FetchRequest, fetch_feeds
+from newswire.tasks.schedule import next_feed_state
+from newswire.tasks.settings import FetchLimits, PollPolicy
 
 LIMITS = misbehaving.FAULT_LIMITS
 

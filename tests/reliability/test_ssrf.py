@@ -9,9 +9,9 @@ import socket
 import misbehaving
 import pytest
 
-from cli.demo_server import FeedServer
-from tasks.fetch import FetchRequest, fetch_feeds
-from tasks.settings import FetchLimits
+from newswire.cli.demo_server import FeedServer
+from newswire.tasks.fetch import FetchRequest, fetch_feeds
+from newswire.tasks.settings import FetchLimits
 
 STRICT = misbehaving.STRICT_LIMITS
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from warehouse.views import open_reader
+from newswire.warehouse.views import open_reader
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_CATALOG = REPO_ROOT / "feeds" / "sample" / "catalog.toml"
@@ -152,7 +152,7 @@ def cli_ingest_command(catalog: Path, data_dir: Path) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "cli.app",
+        "newswire",
         "ingest",
         "--force",
         "--catalog",
