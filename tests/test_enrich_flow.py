@@ -135,6 +135,7 @@ def test_full_text_feeds_get_clean_page_text_canonical_urls_and_tags(prefect_ser
     assert shares["TM"] == (2, 1.0) and shares["KZ"] == (3, 1.0)
 
 
+@pytest.mark.sweep
 def test_every_corpus_feed_ingests_through_the_flow_without_mojibake(prefect_server, data_dir, tmp_path):
     """The real corpus served over HTTP and ingested by the real flow: broken documents are
     recorded errors, nothing raises, and Cyrillic titles (windows-1251, KOI8-R) read right."""

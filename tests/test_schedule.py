@@ -78,6 +78,7 @@ def test_permanent_redirect_updates_the_stored_url(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.sweep
 def test_rhythm_dormancy_and_recovery_through_the_flow(prefect_server, tmp_path):
     from newswire.flows.ingest import ingest
 

@@ -101,6 +101,7 @@ def _dpa_history(data_dir: Path) -> list[tuple]:
     return rows
 
 
+@pytest.mark.sweep
 def test_every_wire_file_and_json_feed_through_the_cli_then_versions_and_a_kill(
     prefect_server, tmp_path, data_dir
 ):
