@@ -13,6 +13,10 @@ from newswire.tasks.datafiles import DataFileError
 from newswire.tasks.desk import DEFAULT_DESK
 from newswire.tasks.settings import Settings, SettingsError, load_settings
 
+# The story page of ``newswire serve`` (cli/story_site.py), here so the command's option
+# default needs no import of the site (which imports DuckDB) when the CLI starts.
+DEFAULT_WEB_PORT = 8787
+
 DataDirOption = Annotated[
     Path | None,
     typer.Option("--data-dir", help="Warehouse directory (default: $NEWSWIRE_HOME or ./data)."),
