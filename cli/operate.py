@@ -23,8 +23,8 @@ from newswire.cli.desk import start_story_site
 from newswire.cli.exit_codes import run_exit_code
 from newswire.cli.options import DEFAULT_WEB_PORT, CatalogOption, DataDirOption, reader_settings, settings_for
 from newswire.cli.output import console, errors, fail, print_summary
+from newswire.cli.run_lines import RunLines
 from newswire.flows.runtime.prefect_env import (
-    configure_prefect_environment,
     connect_prefect,
     run_flow_for,
     warehouse_tags,
@@ -176,8 +176,9 @@ def serve(
     """Run ingest every --interval minutes and maintain nightly, until Ctrl-C; serve the
     story page and the saved queries' feeds on --web-port meanwhile.
 
-    Without PREFECT_API_URL a local Prefect server is started on loopback (in the Prefect
-    home, one per user by default) and stopped on exit: schedules need a real server.
+    Schedules need a real Prefect server: without PREFECT_API_URL, the user's background
+    server (started if need be, left running on exit like after any command; `newswire
+    server stop`). Prints one line per committed run and the UI address.
     """
     settings = settings_for(data_dir)
     catalog_path = str(Path(catalog or settings.desk.catalog).resolve())
@@ -185,44 +186,24 @@ def serve(
         select_feeds(load_catalog(catalog_path))
     except CatalogError as error:
         fail(str(error))
-    configure_prefect_environment()
-    site = start_story_site(settings, web_port) if web_port else None
-    server = None if os.environ.get("PREFECT_API_URL") else _start_local_server()
-    # A service manager stops us with SIGTERM: unwind like Ctrl-C so the server stops too.
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    try:
-        _serve_deployments(catalog_path, str(settings.data_dir.resolve()), interval, maintain_cron, timezone)
-    finally:
-        if server is not None:
-            from newswire.flows.runtime.background_server import forget_server
-
-            forget_server(server.home)
-            server.stop()
-        if site is not None:
-            site.stop()
-
-
-def _start_local_server():
-    """serve's own supervised server (stopped when serve stops), after stopping the data
-    dir's background one: one server per Prefect home. Recorded, so an ingest from another
-    shell meanwhile reuses it."""
-    from newswire.flows.runtime.background_server import record_server, stop_server
-    from newswire.flows.runtime.local_server import LocalPrefectServer
-
-    home = Path(os.environ["PREFECT_HOME"])
-    if stop_server(home):
-        console.print("Stopped the background Prefect server; serve runs its own until it exits.")
-    server = LocalPrefectServer(home, ui=True)
-    console.print(f"Starting a local Prefect server (log: {server.log_path}); ~30 s the first time...")
-    server.start()
-    record_server(home, server)
-    os.environ["PREFECT_API_URL"] = server.api_url
-    console.print(f"Prefect UI: {server.ui_url}   API: {server.api_url}")
+    connect_prefect(console.print)  # the operator's server, else the user's background one
+    api_url = os.environ["PREFECT_API_URL"]
+    console.print(f"Prefect UI: {api_url.removesuffix('/').removesuffix('/api')}   API: {api_url}")
     console.print(
-        f"From another shell: PREFECT_API_URL={server.api_url} "
+        f"From another shell: PREFECT_API_URL={api_url} "
         "prefect deployment run 'backfill/backfill' --param start=YYYY-MM-DD --param end=YYYY-MM-DD"
     )
-    return server
+    site = start_story_site(settings, web_port) if web_port else None
+    # A service manager stops us with SIGTERM: unwind like Ctrl-C.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        with RunLines(settings.data_dir, lambda line: console.print(escape(line), highlight=False)):
+            _serve_deployments(
+                catalog_path, str(settings.data_dir.resolve()), interval, maintain_cron, timezone
+            )
+    finally:
+        if site is not None:
+            site.stop()
 
 
 def _exit_on_sigterm(signum, frame) -> None:
