@@ -352,7 +352,7 @@ def resolve_desk() -> DeskProfile:
 
 # NEWSWIRE_* variables that are not limits in ``Settings`` but are read by name elsewhere:
 # the data dir and desk (above), crash-test failpoints (warehouse/failpoints.py) and the
-# checkout a Prefect worker runs from (prefect.yaml's pull step).
+# package a Prefect worker installs (prefect.yaml's pull step).
 OTHER_VARIABLES = frozenset(
     {
         "NEWSWIRE_HOME",
@@ -361,7 +361,8 @@ OTHER_VARIABLES = frozenset(
         "NEWSWIRE_FAILPOINT",
         "NEWSWIRE_FAILPOINT_REACHED",
         "NEWSWIRE_FAILPOINT_RELEASE",
-        "NEWSWIRE_REPO",
+        # What prefect.yaml's pull step installs on a worker (a wheel, git URL or version).
+        "NEWSWIRE_PACKAGE",
         # Where the sample's alerting saved query notifies (feeds/sample/outputs.toml
         # reads it as ${NEWSWIRE_ALERT_URL}); the demo points it at a loopback receiver.
         "NEWSWIRE_ALERT_URL",
