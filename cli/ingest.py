@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from newswire.cli.exit_codes import EXIT_NOTHING_DONE, run_exit_code
-from newswire.cli.options import CatalogOption, DataDirOption, settings_for
+from newswire.cli.options import CatalogOption, DataDirOption, first_line_inputs, settings_for
 from newswire.cli.output import console, errors, fail, is_disk_full, print_query, print_summary
 from newswire.tasks.catalog import CatalogError, load_catalog, select_feeds
 from newswire.tasks.datafiles import DataFileError
@@ -47,17 +47,19 @@ def ingest(
     data_dir: DataDirOption = None,
 ) -> None:
     """Poll the feeds that are due and load new stories."""
-    settings = settings_for(data_dir)
-    catalog_path = catalog or settings.desk.catalog
+    data_path, desk = first_line_inputs(data_dir)
+    catalog_path = catalog or desk.catalog
     try:
         selected = select_feeds(load_catalog(catalog_path), feed, tag)
     except CatalogError as error:
         fail(str(error))
-    # The first line, before anything slow (the desk's data files, Prefect): what is polled.
+    # The first line, before anything slow (settings validation, the desk's data files,
+    # Prefect): what is polled.
     console.print(
         f"{'Polling' if force else 'Checking'} {len(selected)} feeds from {catalog_path} "
-        f"({'all of them' if force else 'those that are due'}) into {settings.data_dir}"
+        f"({'all of them' if force else 'those that are due'}) into {data_path}"
     )
+    settings = settings_for(data_dir)
     try:
         # The desk's data files (agencies, boilerplate, region gazetteer): a typo there is
         # refused here, before Prefect starts or any feed is fetched.
