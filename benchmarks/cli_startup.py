@@ -14,7 +14,7 @@ line on stdout and its exit. Cases:
 
 ``--ref REF`` (repeatable) measures a git revision too (e.g. the branch point), exported into
 a temporary package layout and run with this venv, so before and after are measured in the
-same session; without it, only the working tree. Prints one table of medians per code.
+same session (``--refs-only``: not the working tree). Prints one table of medians per code.
 """
 
 from __future__ import annotations
@@ -135,6 +135,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--ref", action="append", default=[], help="git revision to measure too")
+    parser.add_argument("--refs-only", action="store_true", help="leave the working tree out")
     args = parser.parse_args()
     from newswire.cli.demo_server import FeedServer
     from newswire.tasks.desk import SAMPLE_DIR
@@ -143,7 +144,8 @@ def main() -> None:
         catalog = Path(tmp) / "one.toml"
         catalog.write_text(CATALOG.format(base=server.base_url), encoding="utf-8")
         codes = [(ref, export_revision(ref, Path(tmp) / f"code-{i}")) for i, ref in enumerate(args.ref)]
-        codes.append(("working tree", REPO))
+        if not args.refs_only:
+            codes.append(("working tree", REPO))
         load_before = os.getloadavg()[0]
         started = time.monotonic()
         results = measure(codes, catalog, Path(tmp) / "work", args.runs)
