@@ -87,7 +87,9 @@ def _peak_rss_mb() -> float:
 def worker_newswire(catalog: Path, base: str, data_dir: Path) -> dict:
     from newswire.flows.runtime.prefect_env import configure_prefect_environment
 
-    configure_prefect_environment(data_dir)
+    # The test harness's own temporary server, its home beside the run's data.
+    os.environ.setdefault("PREFECT_HOME", str(data_dir / "prefect"))
+    configure_prefect_environment()
     from prefect.testing.utilities import prefect_test_harness
 
     from newswire.flows.ingest import ingest

@@ -33,7 +33,7 @@ from newswire.flows.runtime.prefect_env import configure_prefect_environment  # 
 
 _PREFECT_HOME = Path(tempfile.mkdtemp(prefix="newswire-reliability-prefect-"))
 os.environ["PREFECT_HOME"] = str(_PREFECT_HOME)
-configure_prefect_environment(_PREFECT_HOME)
+configure_prefect_environment()
 
 import misbehaving  # noqa: E402
 from fuzz import fuzz  # noqa: E402

@@ -10,7 +10,6 @@ from rich.table import Table
 from newswire.cli.options import DataDirOption, settings_for
 from newswire.cli.output import console, fail
 from newswire.tasks.datafiles import DataFileError
-from newswire.warehouse.desk_queries import SavedQueryRefused, stories_matching
 from newswire.warehouse.outputs import outputs_dir
 
 
@@ -37,6 +36,10 @@ def start_story_site(settings, port: int):
 
 
 def print_outputs(data_dir: Path, config) -> None:
+    # Imported here: DuckDB and pyarrow cost ~1 s to import under load, and every command
+    # (ingest's first line too) imports this module to register it.
+    from newswire.warehouse.desk_queries import SavedQueryRefused, stories_matching
+
     target = outputs_dir(data_dir)
     table = Table(title=f"saved queries ({config.path.name}) -> {target}", title_justify="left")
     for column in ("query", "stories", "atom", "json feed", "alerts"):

@@ -15,27 +15,26 @@ import typer
 from rich.markup import escape
 
 from newswire.cli.exit_codes import EXIT_NOTHING_DONE, run_exit_code
-from newswire.cli.options import CatalogOption, DataDirOption, settings_for
+from newswire.cli.options import CatalogOption, DataDirOption, first_line_inputs, settings_for
 from newswire.cli.output import console, errors, fail, is_disk_full, print_query, print_summary
 from newswire.tasks.catalog import CatalogError, load_catalog, select_feeds
 from newswire.tasks.datafiles import DataFileError
 from newswire.tasks.desk import SAMPLE_DIR
-from newswire.warehouse.queries import DEMO_ENRICHMENT_QUERY, DEMO_QUERY, TOTALS_QUERY
 
 
 def run_ingest(data_dir: Path, **parameters):
-    """The ingest flow in this process, against PREFECT_API_URL or the data directory's
-    background Prefect server (started by the first command that needs it)."""
+    """The ingest flow in this process, against PREFECT_API_URL or the user's background
+    Prefect server (started by the first command that needs it)."""
     from newswire.flows.runtime import stop
-    from newswire.flows.runtime.prefect_env import connect_prefect
+    from newswire.flows.runtime.prefect_env import connect_prefect, run_flow_for
 
     stop.enable(lambda message: errors.print(f"[yellow]{escape(message)}[/]"))
-    connect_prefect(data_dir, console.print)
+    connect_prefect(console.print)
     if stop.requested():
         fail("stopped before the run started; nothing was done", code=stop.exit_code())
     from newswire.flows.ingest import ingest as ingest_flow
 
-    return ingest_flow(data_dir=str(data_dir), **parameters)
+    return run_flow_for(data_dir, ingest_flow, **parameters)
 
 
 def ingest(
@@ -48,20 +47,26 @@ def ingest(
     data_dir: DataDirOption = None,
 ) -> None:
     """Poll the feeds that are due and load new stories."""
-    settings = settings_for(data_dir)
-    catalog_path = catalog or settings.desk.catalog
+    data_path, desk = first_line_inputs(data_dir)
+    catalog_path = catalog or desk.catalog
     try:
         selected = select_feeds(load_catalog(catalog_path), feed, tag)
+    except CatalogError as error:
+        fail(str(error))
+    # The first line, before anything slow (settings validation, the desk's data files,
+    # Prefect): what is polled.
+    console.print(
+        f"{'Polling' if force else 'Checking'} {len(selected)} feeds from {catalog_path} "
+        f"({'all of them' if force else 'those that are due'}) into {data_path}"
+    )
+    settings = settings_for(data_dir)
+    try:
         # The desk's data files (agencies, boilerplate, region gazetteer): a typo there is
         # refused here, before Prefect starts or any feed is fetched.
         settings.desk.enrichment_rules()
         settings.desk.saved_queries()
-    except (CatalogError, DataFileError) as error:
+    except DataFileError as error:
         fail(str(error))
-    console.print(
-        f"{'Polling' if force else 'Checking'} {len(selected)} feeds from {catalog_path} "
-        f"({'all of them' if force else 'those that are due'}) into {settings.data_dir}"
-    )
     summary = _run_or_fail(
         settings.data_dir, catalog=str(catalog_path), feed_ids=feed or None, tags=tag or None, force=force
     )
@@ -105,6 +110,7 @@ def demo(data_dir: DataDirOption = None) -> None:
     from newswire.cli.alert_receiver import AlertReceiver
     from newswire.cli.demo_server import FeedServer
     from newswire.cli.desk import print_outputs
+    from newswire.warehouse.queries import DEMO_ENRICHMENT_QUERY, DEMO_QUERY, TOTALS_QUERY
 
     # The sample's saved queries (unless NEWSWIRE_OUTPUTS names others).
     os.environ.setdefault("NEWSWIRE_OUTPUTS", str(SAMPLE_DIR / "outputs.toml"))

@@ -7,6 +7,7 @@ naming both versions; ``migrate`` upgrades an older one in place (warehouse/migr
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +17,6 @@ import typer
 
 from newswire.cli.options import DataDirOption, settings_for
 from newswire.cli.output import console, fail
-from newswire.warehouse.versions import SchemaVersionError
 
 
 def refuse_other_schema_versions(command: Callable) -> Callable:
@@ -27,7 +27,12 @@ def refuse_other_schema_versions(command: Callable) -> Callable:
     def run(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except SchemaVersionError as error:
+        except Exception as error:
+            # Not imported up front: the module imports DuckDB (~1 s under load), which a
+            # command's first line must not wait for; a command that raised it has it loaded.
+            versions = sys.modules.get("newswire.warehouse.versions")
+            if versions is None or not isinstance(error, versions.SchemaVersionError):
+                raise
             fail(str(error))
 
     return run

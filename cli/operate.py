@@ -21,11 +21,14 @@ from rich.table import Table
 
 from newswire.cli.desk import start_story_site
 from newswire.cli.exit_codes import run_exit_code
-from newswire.cli.options import CatalogOption, DataDirOption, reader_settings, settings_for
+from newswire.cli.options import DEFAULT_WEB_PORT, CatalogOption, DataDirOption, reader_settings, settings_for
 from newswire.cli.output import console, errors, fail, print_summary
-from newswire.cli.story_site import DEFAULT_WEB_PORT
-from newswire.flows.runtime.prefect_env import configure_prefect_environment, connect_prefect
-from newswire.tasks.backfill_request import BackfillRefused, validate_request
+from newswire.cli.run_lines import RunLines
+from newswire.flows.runtime.prefect_env import (
+    connect_prefect,
+    run_flow_for,
+    warehouse_tags,
+)
 from newswire.tasks.catalog import CatalogError, load_catalog, select_feeds
 
 # Ten minutes: most outlets publish a few items an hour, and adaptive polling decides per
@@ -63,6 +66,8 @@ def backfill(
     archive replays stored raw payloads with today's code; pages walks older feed pages
     (RFC 5005 links, ?paged=N / ?page=N); sitemap walks sitemap indexes and news sitemaps.
     """
+    from newswire.tasks.backfill_request import BackfillRefused, validate_request
+
     settings = settings_for(data_dir)
     catalog_path = catalog or settings.desk.catalog
     parameters = dict(
@@ -78,13 +83,13 @@ def backfill(
         _, feeds = validate_request(load_catalog(catalog_path), **parameters)
     except (BackfillRefused, CatalogError) as error:
         fail(str(error))
-    connect_prefect(settings.data_dir, console.print)
+    connect_prefect(console.print)
     from newswire.flows.backfill import backfill as backfill_flow
 
     with Progress(*PROGRESS_COLUMNS, console=console) as progress:
         bar = progress.add_task(f"backfill {source}", total=len(feeds), pages=0, items=0, rate=0.0)
         with _BarListener(progress, bar):
-            summary = backfill_flow(catalog=str(catalog_path), data_dir=str(settings.data_dir), **parameters)
+            summary = run_flow_for(settings.data_dir, backfill_flow, catalog=str(catalog_path), **parameters)
         progress.update(bar, completed=len(feeds))
     print_summary(summary)
     raise typer.Exit(code=run_exit_code(summary))
@@ -122,10 +127,10 @@ class _BarListener:
 def maintain(data_dir: DataDirOption = None) -> None:
     """Compact small Parquet files per partition and refresh the views catalogue."""
     data_dir = reader_settings(data_dir).data_dir
-    connect_prefect(data_dir, console.print)
+    connect_prefect(console.print)
     from newswire.flows.maintain import maintain as maintain_flow
 
-    report = maintain_flow(data_dir=str(data_dir))
+    report = run_flow_for(data_dir, maintain_flow)
     table = Table(title=f"maintain {report.run_id}", title_justify="left")
     for column in ("table", "partition", "files before", "files after", "rows"):
         table.add_column(column)
@@ -171,8 +176,9 @@ def serve(
     """Run ingest every --interval minutes and maintain nightly, until Ctrl-C; serve the
     story page and the saved queries' feeds on --web-port meanwhile.
 
-    Without PREFECT_API_URL a local Prefect server is started on loopback (home under the
-    data directory) and stopped on exit: schedules need a real server.
+    Schedules need a real Prefect server: without PREFECT_API_URL, the user's background
+    server (started if need be, left running on exit like after any command; `newswire
+    server stop`). Prints one line per committed run and the UI address.
     """
     settings = settings_for(data_dir)
     catalog_path = str(Path(catalog or settings.desk.catalog).resolve())
@@ -180,44 +186,24 @@ def serve(
         select_feeds(load_catalog(catalog_path))
     except CatalogError as error:
         fail(str(error))
-    configure_prefect_environment(settings.data_dir)
-    site = start_story_site(settings, web_port) if web_port else None
-    server = None if os.environ.get("PREFECT_API_URL") else _start_local_server()
-    # A service manager stops us with SIGTERM: unwind like Ctrl-C so the server stops too.
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    try:
-        _serve_deployments(catalog_path, str(settings.data_dir.resolve()), interval, maintain_cron, timezone)
-    finally:
-        if server is not None:
-            from newswire.flows.runtime.background_server import forget_server
-
-            forget_server(server.home)
-            server.stop()
-        if site is not None:
-            site.stop()
-
-
-def _start_local_server():
-    """serve's own supervised server (stopped when serve stops), after stopping the data
-    dir's background one: one server per Prefect home. Recorded, so an ingest from another
-    shell meanwhile reuses it."""
-    from newswire.flows.runtime.background_server import record_server, stop_server
-    from newswire.flows.runtime.local_server import LocalPrefectServer
-
-    home = Path(os.environ["PREFECT_HOME"])
-    if stop_server(home):
-        console.print("Stopped the background Prefect server; serve runs its own until it exits.")
-    server = LocalPrefectServer(home, ui=True)
-    console.print(f"Starting a local Prefect server (log: {server.log_path}); ~30 s the first time...")
-    server.start()
-    record_server(home, server)
-    os.environ["PREFECT_API_URL"] = server.api_url
-    console.print(f"Prefect UI: {server.ui_url}   API: {server.api_url}")
+    connect_prefect(console.print)  # the operator's server, else the user's background one
+    api_url = os.environ["PREFECT_API_URL"]
+    console.print(f"Prefect UI: {api_url.removesuffix('/').removesuffix('/api')}   API: {api_url}")
     console.print(
-        f"From another shell: PREFECT_API_URL={server.api_url} "
+        f"From another shell: PREFECT_API_URL={api_url} "
         "prefect deployment run 'backfill/backfill' --param start=YYYY-MM-DD --param end=YYYY-MM-DD"
     )
-    return server
+    site = start_story_site(settings, web_port) if web_port else None
+    # A service manager stops us with SIGTERM: unwind like Ctrl-C.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        with RunLines(settings.data_dir, lambda line: console.print(escape(line), highlight=False)):
+            _serve_deployments(
+                catalog_path, str(settings.data_dir.resolve()), interval, maintain_cron, timezone
+            )
+    finally:
+        if site is not None:
+            site.stop()
 
 
 def _exit_on_sigterm(signum, frame) -> None:
@@ -232,17 +218,22 @@ def _serve_deployments(catalog: str, data_dir: str, interval: int, maintain_cron
     from newswire.flows.ingest import ingest
     from newswire.flows.maintain import maintain
 
+    tags = list(warehouse_tags(Path(data_dir)))
     prefect_serve(
         ingest.to_deployment(
             name="ingest",
             schedules=[Interval(timedelta(minutes=interval))],
             parameters={"catalog": catalog, "data_dir": data_dir},
+            tags=tags,
         ),
         maintain.to_deployment(
             name="maintain",
             schedules=[Cron(maintain_cron, timezone=timezone)],
             parameters={"data_dir": data_dir},
+            tags=tags,
         ),
         # By hand only: `prefect deployment run 'backfill/backfill' --param start=...`.
-        backfill.to_deployment(name="backfill", parameters={"catalog": catalog, "data_dir": data_dir}),
+        backfill.to_deployment(
+            name="backfill", parameters={"catalog": catalog, "data_dir": data_dir}, tags=tags
+        ),
     )

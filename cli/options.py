@@ -10,8 +10,12 @@ import typer
 
 from newswire.cli.output import fail
 from newswire.tasks.datafiles import DataFileError
-from newswire.tasks.desk import DEFAULT_DESK
-from newswire.tasks.settings import Settings, SettingsError, load_settings
+from newswire.tasks.desk import DEFAULT_DESK, DeskProfile
+from newswire.tasks.settings import Settings, SettingsError, load_settings, resolve_data_dir, resolve_desk
+
+# The story page of ``newswire serve`` (cli/story_site.py), here so the command's option
+# default needs no import of the site (which imports DuckDB) when the CLI starts.
+DEFAULT_WEB_PORT = 8787
 
 DataDirOption = Annotated[
     Path | None,
@@ -29,6 +33,16 @@ def settings_for(data_dir: Path | None) -> Settings:
     """Settings for this command (data directory, desk profile, limits), or a clear refusal."""
     try:
         return load_settings(data_dir)
+    except (SettingsError, DataFileError) as error:
+        fail(str(error))
+
+
+def first_line_inputs(data_dir: Path | None) -> tuple[Path, DeskProfile]:
+    """The data directory and desk profile, without validating the limits: what a
+    command's first line names. ``settings_for`` validates them next (pydantic-settings,
+    0.3 s to import on an idle machine, seconds under load, must not delay that line)."""
+    try:
+        return resolve_data_dir(data_dir), resolve_desk()
     except (SettingsError, DataFileError) as error:
         fail(str(error))
 

@@ -14,13 +14,6 @@ import typer
 
 from newswire.cli.options import DataDirOption, reader_settings
 from newswire.cli.output import console, fail, print_query, print_result
-from newswire.warehouse.queries import (
-    CLUSTER_STATS_QUERY,
-    FAILING_FEEDS_QUERY,
-    RECENT_RUNS_QUERY,
-    WAREHOUSE_STATS_QUERY,
-    has_state_snapshots,
-)
 
 
 def sql(
@@ -75,6 +68,14 @@ def _sql_text(query: str | None, file: Path | None) -> str:
 
 def stats(data_dir: DataDirOption = None) -> None:
     """What the warehouse holds, and how the last runs and feeds went."""
+    # warehouse.queries imports DuckDB and pyarrow: only the commands that query pay for it.
+    from newswire.warehouse.queries import (
+        FAILING_FEEDS_QUERY,
+        RECENT_RUNS_QUERY,
+        WAREHOUSE_STATS_QUERY,
+        has_state_snapshots,
+    )
+
     data_dir = reader_settings(data_dir).data_dir
     print_query(data_dir, WAREHOUSE_STATS_QUERY)
     if has_state_snapshots(data_dir):
@@ -113,4 +114,6 @@ def dedupe(
             f"{report.reassigned_appearances} appearances moved, {report.stories_written} stories rewritten, "
             f"{report.stories_retired} stories retired."
         )
+    from newswire.warehouse.queries import CLUSTER_STATS_QUERY
+
     print_query(settings.data_dir, CLUSTER_STATS_QUERY)

@@ -1,43 +1,34 @@
 """``newswire server status | stop``: the background Prefect server that ingest, backfill
-and maintain start once per data directory and reuse (flows/runtime/background_server.py)."""
+and maintain start once per Prefect home (one per user unless PREFECT_HOME says otherwise)
+and reuse, for every data directory (flows/runtime/background_server.py)."""
 
 from __future__ import annotations
 
-import os
-
 import typer
 
-from newswire.cli.options import DataDirOption, settings_for
 from newswire.cli.output import console
 
 
-def _home(data_dir) -> os.PathLike:
+def server_status() -> None:
+    """Is the background Prefect server running, and where (exit 3 if not)."""
+    from newswire.flows.runtime.background_server import running_server
     from newswire.flows.runtime.prefect_env import configure_prefect_environment
 
-    configure_prefect_environment(settings_for(data_dir).data_dir)
-    from pathlib import Path
-
-    return Path(os.environ["PREFECT_HOME"])
-
-
-def server_status(data_dir: DataDirOption = None) -> None:
-    """Is the data directory's background Prefect server running, and where (exit 3 if not)."""
-    from newswire.flows.runtime.background_server import running_server
-
-    home = _home(data_dir)
+    home = configure_prefect_environment()
     record = running_server(home)
     if record is None:
         console.print(f"No background Prefect server is running for {home}.")
         raise typer.Exit(code=3)
     console.print(f"Prefect server running (pid {record.pid}): UI {record.ui_url}   API {record.api_url}")
-    console.print(f"log: {record.log_path}")
+    console.print(f"home: {home}   log: {record.log_path}")
 
 
-def server_stop(data_dir: DataDirOption = None) -> None:
-    """Stop the data directory's background Prefect server (the next flow starts it again)."""
+def server_stop() -> None:
+    """Stop the background Prefect server (the next flow command starts it again)."""
     from newswire.flows.runtime.background_server import stop_server
+    from newswire.flows.runtime.prefect_env import configure_prefect_environment
 
-    home = _home(data_dir)
+    home = configure_prefect_environment()
     record = stop_server(home)
     if record is None:
         console.print(f"No background Prefect server was running for {home}.")

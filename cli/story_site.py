@@ -17,13 +17,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from newswire.cli.options import DEFAULT_WEB_PORT
 from newswire.cli.story_html import FRONT_PAGE_STORIES, error_section, page, query_section, story_page
 from newswire.tasks.datafiles import DataFileError
 from newswire.tasks.desk import DeskProfile
 from newswire.warehouse.desk_queries import SavedQueryRefused, stories_matching, story_detail
 from newswire.warehouse.outputs import outputs_dir
 
-DEFAULT_WEB_PORT = 8787
 FEED_FILE = re.compile(r"^/feeds/([a-z0-9][a-z0-9-]*)\.(atom\.xml|json)$")
 FEED_TYPES = {
     "atom.xml": "application/atom+xml; charset=utf-8",

@@ -11,10 +11,16 @@ worked out once per run into ``Settings`` and passed down.
 from __future__ import annotations
 
 import difflib
+import functools
 import ipaddress
 import os
-from dataclasses import dataclass, field, fields, replace
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field, ValidationError, create_model
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from newswire.tasks.desk import DEFAULT_DESK, DeskProfile, load_desk, with_file
 
@@ -183,54 +189,115 @@ class SettingsError(ValueError):
     """An environment setting has a value newswire cannot use; the message names it."""
 
 
+# -- the environment, validated by pydantic-settings ------------------------------------
+# The dataclasses above are the interface every module uses (frozen, cheap to pass to
+# Prefect tasks, ``dataclasses.replace``-able); the BaseSettings model that reads and
+# validates NEWSWIRE_* is generated from them, so a limit added as a dataclass field is a
+# validated, documented setting without a second list to keep in step (docs/decisions.md).
+
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
-
-
-def _coerce(raw: str, current: object) -> object:
-    if isinstance(current, bool):
-        # Strict: a typo ("ture") must not silently mean false.
-        word = raw.strip().lower()
-        if word not in TRUE_WORDS | FALSE_WORDS:
-            raise ValueError(raw)
-        return word in TRUE_WORDS
-    if isinstance(current, int):
-        return int(raw)
-    if isinstance(current, float):
-        return float(raw)
-    if isinstance(current, Path):
-        return Path(raw)
-    return raw
 
 
 # Resolved by their own functions below, not as NEWSWIRE_<NAME> values.
 _RESOLVED_APART = {"data_dir", "desk"}
 
 
-def _from_env(cls, prefix: str = ""):
-    values = {}
+@dataclass(frozen=True)
+class SettingField:
+    """One NEWSWIRE_<GROUP>_<NAME> limit: where it lives in ``Settings`` and its default."""
+
+    variable: str
+    path: tuple[str, ...]
+    annotation: object
+    default: object
+    group: type
+
+
+def setting_fields(cls: type | None = None, path: tuple[str, ...] = ()) -> list[SettingField]:
+    """Every limit of ``Settings`` (nested groups flattened), in declaration order."""
+    cls = cls or Settings
+    hints = typing.get_type_hints(cls)
     defaults = cls()
+    found: list[SettingField] = []
     for f in fields(cls):
-        if not prefix and f.name in _RESOLVED_APART:
+        if not path and f.name in _RESOLVED_APART:
             continue
         current = getattr(defaults, f.name)
-        if hasattr(current, "__dataclass_fields__"):
-            values[f.name] = _from_env(type(current), prefix=f"{prefix}{f.name}_")
-            continue
-        name = _env_name(prefix + f.name)
-        raw = os.environ.get(name)
-        if raw is None:
-            continue
-        try:
-            values[f.name] = _coerce(raw, current)
-        except ValueError:
-            expected = {"bool": "true or false", "int": "an integer", "float": "a number"}.get(
-                type(current).__name__, type(current).__name__
-            )
-            raise SettingsError(f"{name}={raw!r}: expected {expected}") from None
-        if isinstance(current, int | float) and not isinstance(current, bool) and values[f.name] < 0:
-            raise SettingsError(f"{name}={raw!r}: must not be negative")
-    return cls(**values)
+        if is_dataclass(current):
+            found += setting_fields(type(current), (*path, f.name))
+        else:
+            variable = _env_name("_".join((*path, f.name)))
+            found.append(SettingField(variable, (*path, f.name), hints[f.name], current, cls))
+    return found
+
+
+def _strict_bool(raw: object) -> object:
+    """Only the words an operator means: a typo ("ture") must not silently mean false."""
+    if isinstance(raw, str):
+        word = raw.strip().lower()
+        if word not in TRUE_WORDS | FALSE_WORDS:
+            raise ValueError("expected true or false (also 1/0, yes/no, on/off)")
+        return word in TRUE_WORDS
+    return raw
+
+
+def _field_type(annotation: object) -> object:
+    if annotation is bool:
+        return Annotated[bool, BeforeValidator(_strict_bool)]
+    if annotation is int:
+        return Annotated[int, Field(ge=0)]
+    if annotation is float:
+        return Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    return annotation
+
+
+@functools.cache
+def environment_model() -> type[BaseSettings]:
+    """The pydantic-settings model of the NEWSWIRE_* limits (one field per ``SettingField``,
+    named by its variable without the prefix)."""
+    config = SettingsConfigDict(env_prefix="NEWSWIRE_", case_sensitive=False, extra="ignore")
+    definitions = {
+        f.variable.removeprefix("NEWSWIRE_").lower(): (_field_type(f.annotation), f.default)
+        for f in setting_fields()
+    }
+    base = type("NewswireEnvironmentBase", (BaseSettings,), {"model_config": config})
+    return create_model("NewswireEnvironment", __base__=base, **definitions)
+
+
+_EXPECTED = {
+    "int_parsing": "expected an integer",
+    "int_from_float": "expected an integer",
+    "float_parsing": "expected a number",
+    "finite_number": "expected a finite number",
+    "greater_than_equal": "must not be negative",
+}
+
+
+def _one_line(error: ValidationError) -> str:
+    """``NEWSWIRE_X='raw': what is wrong`` for each invalid variable, on one line."""
+    parts = []
+    for item in error.errors():
+        variable = "NEWSWIRE_" + str(item["loc"][0]).upper()
+        reason = _EXPECTED.get(item["type"]) or str(item["msg"]).removeprefix("Value error, ")
+        parts.append(f"{variable}={item.get('input')!r}: {reason}")
+    return "; ".join(parts)
+
+
+def _from_env() -> tuple[Settings, frozenset[str]]:
+    """``Settings`` limits from the environment, validated; and the variables that were set."""
+    try:
+        values = environment_model()()
+    except ValidationError as error:
+        raise SettingsError(_one_line(error)) from None
+    by_group: dict[tuple[str, ...], dict[str, object]] = {}
+    for f in setting_fields():
+        value = getattr(values, f.variable.removeprefix("NEWSWIRE_").lower())
+        by_group.setdefault(f.path[:-1], {})[f.path[-1]] = value
+    groups = {name[0]: type(getattr(Settings(), name[0]))(**v) for name, v in by_group.items() if name}
+    settings = Settings(**by_group.get((), {}), **groups)
+    from_environment = frozenset("NEWSWIRE_" + name.upper() for name in values.model_fields_set)
+    return settings, from_environment
 
 
 def _check_networks(limits: FetchLimits) -> None:
@@ -285,7 +352,7 @@ def resolve_desk() -> DeskProfile:
 
 # NEWSWIRE_* variables that are not limits in ``Settings`` but are read by name elsewhere:
 # the data dir and desk (above), crash-test failpoints (warehouse/failpoints.py) and the
-# checkout a Prefect worker runs from (prefect.yaml's pull step).
+# package a Prefect worker installs (prefect.yaml's pull step).
 OTHER_VARIABLES = frozenset(
     {
         "NEWSWIRE_HOME",
@@ -294,7 +361,8 @@ OTHER_VARIABLES = frozenset(
         "NEWSWIRE_FAILPOINT",
         "NEWSWIRE_FAILPOINT_REACHED",
         "NEWSWIRE_FAILPOINT_RELEASE",
-        "NEWSWIRE_REPO",
+        # What prefect.yaml's pull step installs on a worker (a wheel, git URL or version).
+        "NEWSWIRE_PACKAGE",
         # Where the sample's alerting saved query notifies (feeds/sample/outputs.toml
         # reads it as ${NEWSWIRE_ALERT_URL}); the demo points it at a loopback receiver.
         "NEWSWIRE_ALERT_URL",
@@ -304,7 +372,7 @@ OTHER_VARIABLES = frozenset(
 
 def setting_defaults() -> dict[str, object]:
     """NEWSWIRE_<NAME> -> default, for every limit in ``Settings``."""
-    return _leaf_values(Settings())
+    return {f.variable: f.default for f in setting_fields()}
 
 
 def check_variable_names(environ=os.environ) -> None:
@@ -324,7 +392,7 @@ def load_settings(data_dir: str | Path | None = None) -> Settings:
     desk profile (``resolve_desk``), resolved once for a run or a command."""
     resolved_dir = resolve_data_dir(data_dir)
     check_variable_names()
-    settings = _from_env(Settings)
+    settings, _ = _from_env()
     _check_networks(settings.fetch)
     return replace(settings, data_dir=resolved_dir, desk=resolve_desk())
 
@@ -338,17 +406,11 @@ class EffectiveSetting:
     source: str
 
 
-def _leaf_values(obj, prefix: str = "") -> dict[str, object]:
-    values: dict[str, object] = {}
-    for f in fields(obj):
-        if not prefix and f.name in _RESOLVED_APART:
-            continue
-        current = getattr(obj, f.name)
-        if hasattr(current, "__dataclass_fields__"):
-            values |= _leaf_values(current, prefix=f"{prefix}{f.name}_")
-        else:
-            values[_env_name(prefix + f.name)] = current
-    return values
+def _value_at(settings: Settings, path: tuple[str, ...]) -> object:
+    value: object = settings
+    for name in path:
+        value = getattr(value, name)
+    return value
 
 
 def effective_settings(
@@ -368,7 +430,8 @@ def effective_settings(
         rows.append(
             EffectiveSetting(variable or f"desk.{f.name}", str(getattr(settings.desk, f.name)), source)
         )
-    for name, value in _leaf_values(settings).items():
-        source = "environment" if name in os.environ else "default"
-        rows.append(EffectiveSetting(name, str(value), source))
+    _, from_environment = _from_env()
+    for f in setting_fields():
+        source = "environment" if f.variable in from_environment else "default"
+        rows.append(EffectiveSetting(f.variable, str(_value_at(settings, f.path)), source))
     return rows

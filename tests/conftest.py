@@ -14,7 +14,7 @@ from newswire.flows.runtime.prefect_env import configure_prefect_environment
 # Before anything imports Prefect: its home in a throwaway directory, quiet and offline.
 _PREFECT_HOME = Path(tempfile.mkdtemp(prefix="newswire-test-prefect-"))
 os.environ["PREFECT_HOME"] = str(_PREFECT_HOME)
-configure_prefect_environment(_PREFECT_HOME)
+configure_prefect_environment()
 
 from newswire.cli.demo_server import FeedServer  # noqa: E402
 from newswire.tasks.desk import SAMPLE_DIR  # noqa: E402
@@ -78,14 +78,16 @@ def sql_in_subprocess(data_dir: Path, query: str) -> list[dict]:
     return json.loads(result.stdout)
 
 
-def run_newswire(*args: str, cwd: Path, stdin: str | None = None, timeout: float = 300, **env: str):
+def run_newswire(*args: str, cwd: Path, stdin: str | None = None, timeout: float = 300, **env: str | None):
     """The real ``newswire`` command line in a subprocess, as an operator runs it: this
-    checkout's code, no NEWSWIRE_* from the test environment unless given, a wide terminal."""
+    checkout's code, no NEWSWIRE_* from the test environment unless given, a wide terminal.
+    A variable given as None is removed (e.g. ``PREFECT_HOME=None``: Prefect's default)."""
     import subprocess
     import sys
 
     environment = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWIRE_")}
     environment.update(PYTHONPATH=str(REPO_ROOT), COLUMNS="200", **env)
+    environment = {k: v for k, v in environment.items() if v is not None}
     return subprocess.run(
         [sys.executable, "-m", "newswire", *args],
         cwd=cwd,

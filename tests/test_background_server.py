@@ -1,6 +1,7 @@
 """The embedded default through the real CLI: the first flow command starts one background
-Prefect server for the data directory, later ones reuse it, ``newswire server stop`` ends
-it; commands that only read never import Prefect."""
+Prefect server per user (per Prefect home), later ones reuse it whatever their data
+directory, with each warehouse's runs tagged apart; ``newswire server stop`` ends it;
+commands that only read never import Prefect."""
 
 from __future__ import annotations
 
@@ -35,33 +36,53 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def test_first_ingest_starts_a_server_the_next_reuses_and_stop_ends_it(sample_server, tmp_path):
+def _flow_runs_tagged(api_url: str, tag: str) -> list[dict]:
+    import httpx
+
+    body = {"flow_runs": {"tags": {"all_": [tag]}}}
+    return httpx.post(f"{api_url}/flow_runs/filter", json=body, timeout=30).json()
+
+
+def test_one_background_server_per_user_for_every_data_dir(sample_server, tmp_path):
     catalog = tmp_path / "one.toml"
     catalog.write_text(CATALOG.format(base=sample_server.base_url), encoding="utf-8")
-    data = tmp_path / "data"
-    # No PREFECT_API_URL, and Prefect's home from the data dir (not the test session's).
-    env = {"PREFECT_API_URL": "", "PREFECT_HOME": str(data / "prefect")}
-    ingest = ("ingest", "--force", "--catalog", str(catalog), "--data-dir", str(data))
+    first_dir, second_dir = tmp_path / "desk-a" / "data", tmp_path / "desk-b" / "data"
+    # No PREFECT_API_URL and no PREFECT_HOME: the user's (XDG_STATE_HOME/newswire/prefect).
+    env = {"PREFECT_API_URL": None, "PREFECT_HOME": None, "XDG_STATE_HOME": str(tmp_path / "state")}
+    home = tmp_path / "state" / "newswire" / "prefect"
+
+    def ingest(data_dir):
+        done = run_newswire("ingest", "--force", "--catalog", str(catalog), "--data-dir", str(data_dir),
+                            cwd=tmp_path, **env)  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stdout.splitlines()[0].startswith("Polling 1 feeds")
+        return done
+
     try:
-        first = run_newswire(*ingest, cwd=tmp_path, **env)
-        assert first.returncode == 0, first.stdout + first.stderr
-        assert first.stdout.splitlines()[0].startswith("Polling 1 feeds")
+        first = ingest(first_dir)
         assert "Starting a background Prefect server" in first.stdout
-        record = json.loads((data / "prefect" / "server.json").read_text())
+        record = json.loads((home / "server.json").read_text())
         assert _alive(record["pid"])
+        assert not (first_dir / "prefect").exists()  # nothing of Prefect's in the warehouse
 
-        second = run_newswire(*ingest, cwd=tmp_path, **env)
-        assert second.returncode == 0, second.stdout + second.stderr
+        # A fresh data dir reuses the running server: no start, the same pid.
+        second = ingest(second_dir)
         assert "Starting a background Prefect server" not in second.stdout
-        assert json.loads((data / "prefect" / "server.json").read_text())["pid"] == record["pid"]
+        assert json.loads((home / "server.json").read_text())["pid"] == record["pid"]
 
-        status = run_newswire("server", "status", "--data-dir", str(data), cwd=tmp_path, **env)
+        # Each warehouse's runs are apart by their tag.
+        for data_dir in (first_dir, second_dir):
+            runs = _flow_runs_tagged(record["api_url"], f"warehouse:{data_dir.resolve()}")
+            assert [r["name"] for r in runs] and {r["state_type"] for r in runs} == {"COMPLETED"}
+            assert len(runs) == 1, runs
+
+        status = run_newswire("server", "status", cwd=tmp_path, **env)
         assert status.returncode == 0 and record["api_url"] in " ".join(status.stdout.split())
     finally:
-        stop = run_newswire("server", "stop", "--data-dir", str(data), cwd=tmp_path, **env)
+        stop = run_newswire("server", "stop", cwd=tmp_path, **env)
     assert stop.returncode == 0 and "Stopped" in stop.stdout
     assert not _alive(record["pid"])
-    status = run_newswire("server", "status", "--data-dir", str(data), cwd=tmp_path, **env)
+    status = run_newswire("server", "status", cwd=tmp_path, **env)
     assert status.returncode == 3
 
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from conftest import SEED_PAGE
@@ -179,3 +180,13 @@ def test_wire_copies_become_one_story_and_stay_so(prefect_server, data_dir, tmp_
     con = open_reader(data_dir)
     assert con.execute("SELECT count(*) FROM stories").fetchone()[0] == 2
     con.close()
+    # The README's count over the raw files agrees: the stories the split made and the
+    # merge retired are marked in the Parquet (a revision with merged_into set).
+    files = str(data_dir / "lake" / "stories" / "**" / "*.parquet")
+    raw = duckdb.sql(
+        "SELECT count(*) FROM (SELECT arg_max_null(merged_into, revision) AS m, "
+        "arg_max_null(withdrawn, revision) AS w "
+        f"FROM read_parquet('{files}', hive_partitioning = true) GROUP BY story_id) "
+        "WHERE m IS NULL AND w IS NOT TRUE"
+    ).fetchall()[0][0]
+    assert raw == 2

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -33,9 +34,12 @@ def deployed(tmp_path_factory):
     """Server + pool + deployments + worker; yields (data_dir, run-the-prefect-CLI)."""
     root = tmp_path_factory.mktemp("deployments")
     server = LocalPrefectServer(root / "prefect")
+    # The deployments are made from a folder holding only prefect.yaml, not the checkout.
+    project = root / "project"
+    project.mkdir()
+    shutil.copy(REPO_ROOT / "prefect.yaml", project / "prefect.yaml")
     with server:
         environment = server.environment() | {
-            "NEWSWIRE_REPO": str(REPO_ROOT),
             "NEWSWIRE_HOME": str(root / "data"),
             "PREFECT_LOGGING_LEVEL": "INFO",
             "COLUMNS": "250",  # rich tables of the prefect CLI, untruncated
@@ -45,7 +49,7 @@ def deployed(tmp_path_factory):
             return subprocess.run(
                 [PREFECT, *arguments],
                 env=environment,
-                cwd=REPO_ROOT,
+                cwd=project,
                 capture_output=True,
                 text=True,
                 timeout=timeout,
@@ -118,48 +122,39 @@ def test_backfill_deployment_through_a_process_worker(deployed, tmp_path):
     assert "backfill-report" in artifacts.stdout and "backfill-summary" in artifacts.stdout, artifacts.stdout
 
 
-def test_serve_supervises_its_own_server(tmp_path):
-    """`newswire serve` with no PREFECT_API_URL: starts a loopback server under the data
-    directory, serves the three deployments (a run triggered from another shell executes
-    in it), and on SIGTERM stops the server it started."""
+def test_serve_runs_on_the_background_server_and_prints_a_line_per_run(tmp_path):
+    """`newswire serve` with no PREFECT_API_URL: uses the Prefect home's background server
+    (started now), prints the UI address, serves the three deployments (a run triggered from
+    another shell executes in it) and prints one line per committed run; on SIGTERM it
+    exits and leaves the server to `newswire server stop`, like any other command."""
     data_dir = tmp_path / "data"
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    environment |= {"COLUMNS": "250", "PREFECT_HOME": str(data_dir / "prefect")}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSWIRE_"))}
+    environment |= {"COLUMNS": "250", "PREFECT_HOME": str(tmp_path / "prefect"), "PYTHONPATH": str(REPO_ROOT)}
     with FeedServer() as feeds:
         site = NewsSite(feeds, "/wire", NEWEST, 12, timedelta(days=1))
         catalog = write_catalog(
             tmp_path / "catalog.toml", [{"id": "wire", "name": "Wire", "url": site.url("/archive/feed.xml")}]
         )
         log_path = tmp_path / "serve.log"
+        command = [sys.executable, "-m", "newswire", "serve", "--catalog", catalog]
+        command += ["--data-dir", str(data_dir)]
         with open(log_path, "wb") as log:
             serve = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "newswire",
-                    "serve",
-                    "--catalog",
-                    catalog,
-                    "--data-dir",
-                    str(data_dir),
-                ],
-                env=environment,
-                cwd=REPO_ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                command, env=environment, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
-            )
-        try:
-            deadline = time.monotonic() + 240
-            while "being served" not in log_path.read_text() and time.monotonic() < deadline:
+            )  # fmt: skip
+
+        def wait_for(text: str, seconds: float = 240) -> str:
+            deadline = time.monotonic() + seconds
+            while text not in log_path.read_text() and time.monotonic() < deadline:
                 assert serve.poll() is None, log_path.read_text()
                 time.sleep(0.5)
-            output = log_path.read_text()
+            return log_path.read_text()
+
+        try:
+            output = wait_for("being served")
             api_url = re.search(r"API: (http://127\.0\.0\.1:\d+/api)", output).group(1)
-            server_pid = int(
-                subprocess.run(["pgrep", "-f", f"prefect server start .*{api_url.split(':')[2][:-4]}"],
-                               capture_output=True, text=True).stdout.split()[0]
-            )  # fmt: skip
+            assert f"Prefect UI: {api_url.removesuffix('/api')}" in output
             for name in ("ingest/ingest", "maintain/maintain", "backfill/backfill"):
                 assert name in output
             run = subprocess.run(
@@ -173,10 +168,14 @@ def test_serve_supervises_its_own_server(tmp_path):
             con = open_reader(data_dir)
             assert con.execute("SELECT count(*) FROM appearances").fetchone()[0] == 10
             con.close()
+            output = wait_for("feeds polled", 60)
+            assert re.search(r"ingest: 1 feeds polled, 10 new stories, 0 feeds with errors", output), output
         finally:
-            stop_process_group(serve, 60)  # SIGTERM first: serve must stop its server itself
+            stop_process_group(serve, 60)
     assert serve.returncode is not None
-    with pytest.raises(ProcessLookupError):  # the server it started is gone too
-        for _ in range(100):
-            os.kill(server_pid, 0)
-            time.sleep(0.2)
+    status = subprocess.run([sys.executable, "-m", "newswire", "server", "status"], env=environment,
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert status.returncode == 0 and api_url in " ".join(status.stdout.split()), status.stdout
+    stopped = subprocess.run([sys.executable, "-m", "newswire", "server", "stop"], env=environment,
+                             capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert stopped.returncode == 0 and "Stopped" in stopped.stdout, stopped.stdout + stopped.stderr

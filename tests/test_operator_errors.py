@@ -42,3 +42,40 @@ def test_catalogue_errors_are_printed_verbatim(tmp_path):
     done = run_newswire("feeds", "list", "--catalog", str(catalog), cwd=tmp_path)
     assert done.returncode == 2
     assert "no [[feed]] entries" in done.stderr  # Rich markup would have eaten the brackets
+
+
+def test_invalid_values_are_one_line_naming_each_variable(tmp_path):
+    done = run_newswire(
+        "ingest",
+        cwd=tmp_path,
+        NEWSWIRE_FETCH_ALLOW_PRIVATE_NETWORKS="ture",
+        NEWSWIRE_FETCH_MAX_RETRIES="-1",
+        NEWSWIRE_POLL_ENTRY_GAP_FRACTION="half",
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    message = " ".join(done.stderr.split())
+    assert "NEWSWIRE_FETCH_ALLOW_PRIVATE_NETWORKS='ture': expected true or false" in message
+    assert "NEWSWIRE_FETCH_MAX_RETRIES='-1': must not be negative" in message
+    assert "NEWSWIRE_POLL_ENTRY_GAP_FRACTION='half': expected a number" in message
+    assert not (tmp_path / "data").exists()  # refused before anything was created
+
+
+def test_strict_bools_accept_the_usual_words_only(tmp_path):
+    for word, shown in (("yes", "True"), ("OFF", "False"), ("1", "True")):
+        done = run_newswire("config", cwd=tmp_path, NEWSWIRE_FETCH_ALLOW_PRIVATE_NETWORKS=word)
+        assert done.returncode == 0, done.stderr
+        line = next(x for x in done.stdout.splitlines() if "NEWSWIRE_FETCH_ALLOW_PRIVATE" in x)
+        assert shown in line and "environment" in line
+
+
+def test_settings_reference_in_the_docs_is_the_generated_one():
+    """docs/settings.md is `newswire config --markdown`'s output: regenerate it after
+    changing a setting or its comment in tasks/settings.py."""
+    from conftest import REPO_ROOT
+    from newswire.cli.settings_doc import settings_reference
+    from newswire.tasks.settings import setting_fields
+
+    reference = settings_reference()
+    assert (REPO_ROOT / "docs" / "settings.md").read_text(encoding="utf-8") == reference
+    for field in setting_fields():
+        assert f"`{field.variable}`" in reference

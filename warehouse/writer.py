@@ -463,7 +463,7 @@ class Warehouse:
                 "FROM runs ORDER BY started_at",
             ),
         ):
-            table = con.sql(query).to_arrow_table()
+            table = _utc_spelled(con.sql(query).to_arrow_table())
             lake.write_parquet_atomically(table, self.lake_dir / "state" / f"{name}.parquet")
 
     def recover(self) -> RecoveryReport:
@@ -492,6 +492,19 @@ class Warehouse:
                 self._export_snapshots(con)
             write_catalog(self.data_dir)
         return report
+
+
+def _utc_spelled(table: pa.Table) -> pa.Table:
+    """Timestamps as the lake spells them (``tz=UTC``): DuckDB exports TIMESTAMPTZ in its
+    session's zone name (``Etc/UTC`` here), and polars, for one, refuses to compare the two
+    spellings of one zone."""
+    fields = [
+        field.with_type(pa.timestamp(field.type.unit, tz="UTC"))
+        if pa.types.is_timestamp(field.type) and field.type.tz
+        else field
+        for field in table.schema
+    ]
+    return table.cast(pa.schema(fields, metadata=table.schema.metadata))
 
 
 def _insert(

@@ -2,7 +2,8 @@
 
 Without a server Prefect starts a temporary one per process; on 2 cores that takes 15-28 s
 and the default 20 s start-up timeout fails about two runs in three (STACK-NOTES.md).
-Anything the operator already set (e.g. PREFECT_API_URL for a real server) wins.
+Anything the operator already set (e.g. PREFECT_API_URL for a real server, PREFECT_HOME)
+wins.
 """
 
 from __future__ import annotations
@@ -21,30 +22,55 @@ DEFAULTS = {
 }
 
 
-def configure_prefect_environment(data_dir: Path) -> None:
-    """Keep Prefect's home (its SQLite database, settings) inside our data directory
-    unless the operator chose one."""
+def default_prefect_home() -> Path:
+    """Prefect's home when the operator set none: one per user (``$XDG_STATE_HOME``, else
+    ``~/.local/state``, then ``newswire/prefect``), the way ``prefect server start`` keeps
+    one server per ``PREFECT_HOME``. Every warehouse of the user shares its server, so a
+    new data directory costs no server start (~30 s cold on 2 cores); runs stay apart per
+    warehouse by their tag (``warehouse_tags``) and writer limit (flows/runtime/writer_slot.py)."""
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "newswire" / "prefect"
+
+
+def configure_prefect_environment() -> Path:
+    """Quiet, offline Prefect settings and its home (the operator's PREFECT_HOME, else
+    ``default_prefect_home()``), created; returns the home."""
     for name, value in DEFAULTS.items():
         os.environ.setdefault(name, value)
-    os.environ.setdefault("PREFECT_HOME", str(Path(data_dir).resolve() / "prefect"))
-    # Prefect creates its home without parents and fails on a fresh data directory.
-    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_HOME", str(default_prefect_home()))
+    home = Path(os.environ["PREFECT_HOME"])
+    # Prefect creates its home without parents and fails on a fresh one.
+    home.mkdir(parents=True, exist_ok=True)
+    return home
 
 
-def connect_prefect(data_dir: Path, announce: Callable[[str], None]) -> None:
+def warehouse_tags(data_dir: Path) -> tuple[str, ...]:
+    """The Prefect tag of a warehouse's runs (``warehouse:<absolute data dir>``): several
+    warehouses share one server, and the UI filters runs and their artifacts by it."""
+    return (f"warehouse:{Path(data_dir).resolve()}",)
+
+
+def run_flow_for(data_dir: Path, flow, **parameters):
+    """Call ``flow`` in this process with its runs tagged by the warehouse they write."""
+    from prefect import tags
+
+    with tags(*warehouse_tags(data_dir)):
+        return flow(data_dir=str(data_dir), **parameters)
+
+
+def connect_prefect(announce: Callable[[str], None]) -> None:
     """Point this process at a Prefect API before Prefect is imported: the operator's
-    (PREFECT_API_URL), else the data directory's background server, started now if it is
-    not running (flows/runtime/background_server.py). ``announce`` says what is waited for."""
-    configure_prefect_environment(data_dir)
+    (PREFECT_API_URL), else the user's background server, started now if it is not
+    running (flows/runtime/background_server.py). ``announce`` says what is waited for."""
+    home = configure_prefect_environment()
     if os.environ.get("PREFECT_API_URL") or _api_url_already_configured():
         return
     from newswire.flows.runtime.background_server import ensure_server, running_server
 
-    home = Path(os.environ["PREFECT_HOME"])
     if running_server(home) is None:
         announce(
-            f"Starting a background Prefect server for {Path(data_dir).resolve()} (once; later "
-            "commands reuse it; `newswire server stop` stops it). ~10-30 s..."
+            f"Starting a background Prefect server in {home} (once; later commands, for any "
+            "data dir, reuse it; `newswire server stop` stops it). ~10-30 s..."
         )
     record, _ = ensure_server(home)
     os.environ["PREFECT_API_URL"] = record.api_url
