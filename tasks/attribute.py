@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from newswire.tasks.datafiles import DataFileError, compile_pattern, load_data_file
-from newswire.tasks.datelines import Dateline, DatelineGrammar
+from newswire.tasks.datelines import WORD_AFTER, WORD_BEFORE, Dateline, DatelineGrammar
 from newswire.tasks.desk import DEFAULT_DESK
 from newswire.tasks.patterns import trie_pattern
 from newswire.tasks.text import fold_whitespace
@@ -72,7 +72,7 @@ class AgencyRules:
 
     def agency_in(self, text: str) -> str | None:
         """The agency named anywhere in ``text`` as a whole word (for outlet names)."""
-        match = re.search(rf"(?<!\w)(?:{self.agency_pattern})(?!\w)", text)
+        match = re.search(rf"{WORD_BEFORE}(?:{self.agency_pattern}){WORD_AFTER}", text)
         return self.agency_named(match.group(0)) if match else None
 
 
@@ -164,11 +164,15 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
         bare_agencies=re.compile(
             rf"[(\[/—–>»-]*\s*(?P<agencies>{agency}(?:\s*[/,;&]\s*{agency})*)\s*[)\]/]*\.?"
         ),
-        cited_plain=re.compile(rf"(?<![\w.@/-])(?:{'(?i:' + trie_pattern(plain) + ')'})(?![\w@-]|\.\w)"),
-        cited_ambiguous=re.compile(
-            rf"(?<![\w.@/-])(?:{trie_pattern(ambiguous, fold_case=False)})(?![\w@-]|\.\w)"
-        ),
+        cited_plain=re.compile(_mention("(?i:" + trie_pattern(plain) + ")")),
+        cited_ambiguous=re.compile(_mention(trie_pattern(ambiguous, fold_case=False))),
     )
+
+
+def _mention(names: str) -> str:
+    """A name in running text as a whole word, not inside an address or a domain
+    ("kazinform@", "www.trend.az/...")."""
+    return rf"{WORD_BEFORE}(?<![.@/-])(?:{names}){WORD_AFTER}(?![@-]|\.\w)"
 
 
 def _is_everyday(alias: str) -> bool:
@@ -179,9 +183,10 @@ def _is_everyday(alias: str) -> bool:
 
 
 def _source_line(labels: list[str]) -> str:
-    """A "Source: X" line in any of the labels given (Source, Источник, Manba, Kaynak...)."""
+    """A "Source: X" line in any of the labels given (Source, Источник, Manba, Kaynak, 来源...),
+    after a colon as any script writes it (":", full-width "：", "丨")."""
     names = "|".join(re.escape(label) for label in labels) or "(?!)"
-    return rf"(?:{names})\s*:\s*(?P<source>.{{1,120}})"
+    return rf"(?:{names})\s*[:：丨]\s*(?P<source>.{{1,120}})"
 
 
 @dataclass
@@ -555,7 +560,8 @@ def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> 
 _CITING = re.compile(
     r"(?i:according\s+to|citing|cited|quoted|reported|reports|reporting|told|said|says|news\s+agency|"
     r"agency|сообща\w*|переда\w*|пишет|по\s+данным|со\s+ссылкой|агентств\w*|заявил\w*|"
-    r"xabar\w*|ma'lum|habar\w*|bildir\w*|göre|haber\w*|ajans\w*)"
+    r"xabar\w*|ma'lum|habar\w*|bildir\w*|göre|haber\w*|ajans\w*|interview|интервью|сұхбат|suhbat|"
+    r"агенттиг\w*|агенттіг\w*|agentlig\w*|報道|报道|援引|據|据)"
 )
 _CITING_WINDOW = 40
 

@@ -48,10 +48,14 @@ _PARTICLE = r"(?:de|da|do|del|la|le|of|on|upon|am|an|der|el|al)"
 # A hyphen separates only with a space before it ("Kassym-Jomart" is one word).
 _SEP = r"(?:\s+-+\s*|\s*[–—]+\s*|\s*:\s+)"
 # Words that say "agency" before or after its name: "ИА «Фергана»", "НИАТ «Ховар»", "Dunyo IA".
-_AGENCY_KIND = r"(?:ИА|НИАТ|МИА|АН|IA|NIAT)"
+_AGENCY_KIND = r"(?:ИА|НИАТ|МИА|АН|КНИА|IA|NIAT)"
 _OPEN_QUOTE, _CLOSE_QUOTE = r"[«\"“„]", r"[»\"”“]"
 # Chinese agencies' dateline: 新华社阿斯塔纳10月6日电（记者 ...）
 _CJK = r"\u3400-\u9fff"
+# Whole-word edges of a name: Chinese writes no spaces, so an ideograph next to a name
+# ("塔斯社等媒体") is no part of it.
+WORD_BEFORE = rf"(?<![^\W{_CJK}])"
+WORD_AFTER = rf"(?![^\W{_CJK}])"
 
 
 _HEAD_CHARS = 160
@@ -165,7 +169,7 @@ class DatelineGrammar:
             rf"(?P<a1>{ag})(?P<place>[{_CJK}]{{2,10}}?)(?P<date>\d{{1,2}}月\d{{1,2}}日)[电電]"
             rf"(?:\s*[（(][^）)\n]{{1,40}}[）)])?\s*"
         )
-        self._agency_alias = re.compile(rf"(?<!\w){ag}(?!\w)")
+        self._agency_alias = re.compile(rf"{WORD_BEFORE}{ag}{WORD_AFTER}")
         self._seen: dict[str, Dateline | None] = {}
 
     def agencies_in(self, text: str) -> tuple[str, ...]:
