@@ -378,6 +378,8 @@ def _take_dateline(
     leads = 0
     for index in range(min(_DATELINE_PARAGRAPHS, len(paragraphs))):
         paragraph = paragraphs[index]
+        if is_photo_credit(paragraph):
+            continue  # a caption's place and agency are the picture's
         found = next(
             (
                 candidate
@@ -411,6 +413,15 @@ def _take_dateline(
                 return
 
 
+# A lead paragraph after "Place:" is prose: this many words and a sentence's end (a
+# headline label, "Kremlin: Putin to visit Astana", is short and ends without a period).
+_LEAD_SENTENCE_WORDS = 15
+
+
+def _is_lead_sentence(text: str) -> bool:
+    return len(text.split()) >= _LEAD_SENTENCE_WORDS and bool(re.search(r"[.!?][\"”»’)]?\s*$", text))
+
+
 def _unnamed_ideographs(place: str, place_namer: PlaceNamer | None) -> bool:
     """A place in Chinese characters the gazetteer has no English name for: the column
     holds English exonyms, and a transliteration nobody queries by is worse than none."""
@@ -435,10 +446,12 @@ def _credible(found, paragraph: str, rules: AgencyRules, place_namer: PlaceNamer
         found.separator in (":", ".", " ")
         and not found.date
         and not (known and (found.place.isupper() or found.region))
+        and not (known and found.separator == ":" and _is_lead_sentence(rest))
     ):
-        # "BACKGROUND:", "МИД:", "New Delhi: The embassy said": a colon or a period after a
-        # word reads as a label or prose unless the place is known (in capitals, or with
-        # its country: "Ashgabat, Turkmenistan:").
+        # "BACKGROUND:", "МИД:", "Kremlin: Putin to visit": a colon or a period after a word
+        # reads as a label or prose unless the place is known (in capitals, or with its
+        # country: "Ashgabat, Turkmenistan:"), or is a known place opening the story's lead
+        # ("New Delhi: The third meeting of ... will take place today in ...").
         return False
     if found.date and found.separator == "-":
         return True  # "Stockholm, April 2, 2024 — ": a place, a date and a dash
@@ -605,7 +618,7 @@ def attribute(
     name (the gazetteer's), else None."""
     clean, flags, title_agency = clean_title(title, rules, aggregator)
     result = Attribution(title=clean, text=text, title_flags=flags)
-    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
     agencies: list[str] = []
     kept: list[str] = []
     for paragraph in paragraphs:
