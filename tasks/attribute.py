@@ -413,15 +413,6 @@ def _take_dateline(
                 return
 
 
-# A lead paragraph after "Place:" is prose: this many words and a sentence's end (a
-# headline label, "Kremlin: Putin to visit Astana", is short and ends without a period).
-_LEAD_SENTENCE_WORDS = 15
-
-
-def _is_lead_sentence(text: str) -> bool:
-    return len(text.split()) >= _LEAD_SENTENCE_WORDS and bool(re.search(r"[.!?][\"”»’)]?\s*$", text))
-
-
 def _unnamed_ideographs(place: str, place_namer: PlaceNamer | None) -> bool:
     """A place in Chinese characters the gazetteer has no English name for: the column
     holds English exonyms, and a transliteration nobody queries by is worse than none."""
@@ -446,12 +437,10 @@ def _credible(found, paragraph: str, rules: AgencyRules, place_namer: PlaceNamer
         found.separator in (":", ".", " ")
         and not found.date
         and not (known and (found.place.isupper() or found.region))
-        and not (known and found.separator == ":" and _is_lead_sentence(rest))
     ):
-        # "BACKGROUND:", "МИД:", "Kremlin: Putin to visit": a colon or a period after a word
-        # reads as a label or prose unless the place is known (in capitals, or with its
-        # country: "Ashgabat, Turkmenistan:"), or is a known place opening the story's lead
-        # ("New Delhi: The third meeting of ... will take place today in ...").
+        # "BACKGROUND:", "МИД:", "New Delhi: The embassy said": a colon or a period after a
+        # word reads as a label or prose unless the place is known (in capitals, or with
+        # its country: "Ashgabat, Turkmenistan:").
         return False
     if found.date and found.separator == "-":
         return True  # "Stockholm, April 2, 2024 — ": a place, a date and a dash
