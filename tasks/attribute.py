@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from newswire.tasks.datafiles import DataFileError, compile_pattern, load_data_file
-from newswire.tasks.datelines import Dateline, DatelineGrammar
+from newswire.tasks.datelines import WORD_AFTER, WORD_BEFORE, Dateline, DatelineGrammar
 from newswire.tasks.desk import DEFAULT_DESK
 from newswire.tasks.patterns import trie_pattern
 from newswire.tasks.text import fold_whitespace
@@ -72,7 +72,7 @@ class AgencyRules:
 
     def agency_in(self, text: str) -> str | None:
         """The agency named anywhere in ``text`` as a whole word (for outlet names)."""
-        match = re.search(rf"(?<!\w)(?:{self.agency_pattern})(?!\w)", text)
+        match = re.search(rf"{WORD_BEFORE}(?:{self.agency_pattern}){WORD_AFTER}", text)
         return self.agency_named(match.group(0)) if match else None
 
 
@@ -94,7 +94,7 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
         # An agency credits itself by its domain too ("AKIPRESS.COM -", "Source: Kun.uz").
         for alias in [name, *agency.get("aliases", []), *agency.get("domains", [])]:
             names_by_alias[fold_whitespace(alias).casefold()] = name
-            (ambiguous if agency.get("ambiguous") else plain).append(alias)
+            (ambiguous if agency.get("ambiguous") and _is_everyday(alias) else plain).append(alias)
         for domain in agency.get("domains", []):
             names_by_domain[domain.casefold().removeprefix("www.")] = name
     aliases = sorted({a for a in names_by_alias}, key=len, reverse=True)
@@ -164,17 +164,29 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
         bare_agencies=re.compile(
             rf"[(\[/—–>»-]*\s*(?P<agencies>{agency}(?:\s*[/,;&]\s*{agency})*)\s*[)\]/]*\.?"
         ),
-        cited_plain=re.compile(rf"(?<![\w.@/-])(?:{'(?i:' + trie_pattern(plain) + ')'})(?![\w@-]|\.\w)"),
-        cited_ambiguous=re.compile(
-            rf"(?<![\w.@/-])(?:{trie_pattern(ambiguous, fold_case=False)})(?![\w@-]|\.\w)"
-        ),
+        cited_plain=re.compile(_mention("(?i:" + trie_pattern(plain) + ")")),
+        cited_ambiguous=re.compile(_mention(trie_pattern(ambiguous, fold_case=False))),
     )
 
 
+def _mention(names: str) -> str:
+    """A name in running text as a whole word, not inside an address or a domain
+    ("kazinform@", "www.trend.az/...")."""
+    return rf"{WORD_BEFORE}(?<![.@/-])(?:{names}){WORD_AFTER}(?![@-]|\.\w)"
+
+
+def _is_everyday(alias: str) -> bool:
+    """Whether an alias of an ``ambiguous`` agency can be an everyday word or code: one
+    word without a dot ("AP", "Trend", "Sputnik"). "Associated Press", "Trend News Agency"
+    and "Trend.az" name the agency wherever they stand."""
+    return len(alias.split()) == 1 and "." not in alias
+
+
 def _source_line(labels: list[str]) -> str:
-    """A "Source: X" line in any of the labels given (Source, Источник, Manba, Kaynak...)."""
+    """A "Source: X" line in any of the labels given (Source, Источник, Manba, Kaynak, 来源...),
+    after a colon as any script writes it (":", full-width "：", "丨")."""
     names = "|".join(re.escape(label) for label in labels) or "(?!)"
-    return rf"(?:{names})\s*:\s*(?P<source>.{{1,120}})"
+    return rf"(?:{names})\s*[:：丨]\s*(?P<source>.{{1,120}})"
 
 
 @dataclass
@@ -366,6 +378,8 @@ def _take_dateline(
     leads = 0
     for index in range(min(_DATELINE_PARAGRAPHS, len(paragraphs))):
         paragraph = paragraphs[index]
+        if is_photo_credit(paragraph):
+            continue  # a caption's place and agency are the picture's
         found = next(
             (
                 candidate
@@ -382,7 +396,7 @@ def _take_dateline(
             if not place_namer(found.place) and place_namer(region):
                 found = replace(found, place=region)
         if found is not None:
-            if found.place:
+            if found.place and not _unnamed_ideographs(found.place, place_namer):
                 # BISHKEK/MOSCOW: Reuters files from two cities at once.
                 result.dateline_place = "/".join(
                     (place_namer(part) if place_namer else None) or _place_name(part) or part
@@ -397,6 +411,12 @@ def _take_dateline(
             leads += 1
             if leads >= _LEADS_BEFORE_GIVING_UP:
                 return
+
+
+def _unnamed_ideographs(place: str, place_namer: PlaceNamer | None) -> bool:
+    """A place in Chinese characters the gazetteer has no English name for: the column
+    holds English exonyms, and a transliteration nobody queries by is worse than none."""
+    return bool(re.search(r"[\u3400-\u9fff]", place)) and not (place_namer and place_namer(place))
 
 
 def _credible(found, paragraph: str, rules: AgencyRules, place_namer: PlaceNamer | None) -> bool:
@@ -449,15 +469,43 @@ _SIGNOFF_PARAGRAPHS = 3
 
 
 # Paragraphs at the top looked at for a credit line of its own ("Associated Press",
-# "Source: Xinhua", "(AFP)") between the headline and the story.
-_TOP_CREDIT_PARAGRAPHS = 6
+# "Source: Xinhua", "(AFP)") between the headline and the story: chrome may come first
+# (captions, section names, decks), but not more than this, and not past the lead.
+_TOP_CREDIT_PARAGRAPHS = 12
+# A section kicker after the agency's name on its byline line: "Anadolu Agency WORLD".
+_SECTION_KICKER = re.compile(r"\s+[A-Z]{3,}(?:\s+[A-Z]{3,})?$")
+# A photo caption or credit names the photographer's agency, not the copy's:
+# "Фото Сарвара Урмонова (УзА).", "Photo: AFP", "Foto: AP/dpa".
+_PHOTO_CREDIT = re.compile(
+    r"^\W*(?:photo|photos|file photo|фото|фотография|foto|fotoğraf|surat|сурет|сурат|суреттер|illustration)"
+    r"(?![^\W\d_])|(?:photo|фото|foto)\s*(?:by|:)\s*\S+\s*$",
+    re.IGNORECASE,
+)
+
+
+def is_photo_credit(paragraph: str) -> bool:
+    """A caption or photo credit: the agency it names took the picture, not the story."""
+    return _PHOTO_CREDIT.search(paragraph) is not None
 
 
 def _take_top_credits(kept: list[str], rules: AgencyRules, agencies: list[str]) -> None:
     """An agency named on a line of its own above the story (where a byline goes)."""
+    leads = 0
     for index in range(min(_TOP_CREDIT_PARAGRAPHS, len(kept) - 1)):
         paragraph = fold_whitespace(kept[index])
+        if len(paragraph.split()) >= _LEAD_WORDS:
+            leads += 1
+            if leads >= _LEADS_BEFORE_GIVING_UP:
+                return
+        if is_photo_credit(paragraph):
+            continue
         found = rules.source_line.fullmatch(paragraph) or rules.bare_agencies.fullmatch(paragraph)
+        if found is None and (kicker := _SECTION_KICKER.search(paragraph)):
+            found = rules.bare_agencies.fullmatch(paragraph[: kicker.start()])
+            if found is not None and all(
+                rules.cited_ambiguous.fullmatch(a) for a in rules.grammar.agencies_in(found.group(0))
+            ):
+                found = None
         if found is None:
             continue
         named = found.groupdict().get("source") or found.groupdict().get("agencies") or ""
@@ -478,6 +526,8 @@ def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> 
     signed: list[str] = []
     for index in range(len(kept) - 1, max(-1, len(kept) - 1 - _SIGNOFF_PARAGRAPHS), -1):
         paragraph = fold_whitespace(kept[index])
+        if is_photo_credit(paragraph):
+            continue
         source = rules.source_line.fullmatch(paragraph)
         bare = rules.bare_agencies.fullmatch(paragraph)
         if source is not None:
@@ -496,7 +546,7 @@ def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> 
             signed.append(rules.agency_named(glued.group("agency")) or glued.group("agency"))
             kept[index] = paragraph[: glued.start()].rstrip()
     last = next((i for i in range(len(kept) - 1, -1, -1) if kept[i]), None)
-    if last is not None:
+    if last is not None and not is_photo_credit(kept[last]):
         for pattern in rules.signoffs:
             match = pattern.search(kept[last])
             # A sign-off ends the last paragraph ("... on Thursday. — AFP") or is one ("AFP").
@@ -512,7 +562,8 @@ def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> 
 _CITING = re.compile(
     r"(?i:according\s+to|citing|cited|quoted|reported|reports|reporting|told|said|says|news\s+agency|"
     r"agency|сообща\w*|переда\w*|пишет|по\s+данным|со\s+ссылкой|агентств\w*|заявил\w*|"
-    r"xabar\w*|ma'lum|habar\w*|bildir\w*|göre|haber\w*|ajans\w*)"
+    r"xabar\w*|ma'lum|habar\w*|bildir\w*|göre|haber\w*|ajans\w*|interview|интервью|сұхбат|suhbat|"
+    r"агенттиг\w*|агенттіг\w*|agentlig\w*|報道|报道|援引|據|据)"
 )
 _CITING_WINDOW = 40
 
@@ -521,6 +572,8 @@ def cited_agencies(text: str, rules: AgencyRules, exclude: set[str]) -> list[str
     """Agencies running text names (the story quotes them), in order of first mention.
     Names that are also everyday words count only next to a citing word."""
     found: dict[str, None] = {}
+    # A photo credit names who took the picture ("Фото: © Xinhua / Global Look Press").
+    text = "\n".join(line for line in text.split("\n") if not is_photo_credit(line))
     for match in rules.cited_plain.finditer(text):
         name = rules.agency_named(match.group(0))
         if name and name not in exclude:
@@ -554,7 +607,7 @@ def attribute(
     name (the gazetteer's), else None."""
     clean, flags, title_agency = clean_title(title, rules, aggregator)
     result = Attribution(title=clean, text=text, title_flags=flags)
-    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
     agencies: list[str] = []
     kept: list[str] = []
     for paragraph in paragraphs:

@@ -3,19 +3,26 @@ by which agency.
 
 The region's agencies write one grammar in many house styles:
 
-    PLACE [, REGION | [COUNTRY]]* [,|. DATE] [. ]( (AGENCY[/AGENCY]) | /AGENCY/ | AGENCY - | - AGENCY. ) SEP
+    [CHROME] PLACE [, REGION | [COUNTRY] | (COUNTRY)]* [,|.|/ DATE [, TIME]] [.,] AGENCY-SLOT SEP
+
+    AGENCY-SLOT:  (AGENCY[/AGENCY])   /AGENCY/   AGENCY -   - AGENCY.   , AGENCY --   AGENCY.
+                  (Outlet Name) -     (an outlet's own name: a staff dateline, no agency)
+    AGENCY:       an alias of feeds/agencies.toml, optionally in quotes and after an agency-kind
+                  word ("ИА «Фергана»", "НИАТ «Ховар»", "ИА REGNUM")
 
     ALMATY, Oct 6 (Reuters) -            New Delhi [India], Oct 9 (ANI):
     TASHKENT, Uzbekistan, Oct. 9 (Trend):   Bishkek (AKIpress) -       (Kyodo/AFP) -
     МОСКВА, 9 октября. /ТАСС/.           ДУШАНБЕ, 9 окт — РИА Новости.
     Астана. 9 октября. INTERFAX.RU -     ASTANA. KAZINFORM -        Toshkent, 9 oktabr – UzA.
-    DUSHANBE, October 9 —  (staff)       MOSCOW:  (staff)
+    Tehran, IRNA --                      YEREVAN, OCTOBER 6, ARMENPRESS.     Madrid, 6 oct (EFE).-
+    Almaty (Kazakhstan) (AFP) -          Berlin, 6. Oktober (dpa) -          (ANSA) - ROMA, 6 OTT -
+    新华社阿斯塔纳10月6日电              DUSHANBE, October 9 —  (staff)       MOSCOW:  (staff)
 
 So the pattern is composed here from its parts — place shapes, the agency aliases of
 ``feeds/agencies.toml``, month names of every language the region writes in (CLDR, via
 babel, so "9 oktabr", "9 қазан", "9 Ekim" need no list of ours) — instead of one regular
 expression per house style. A dateline without an agency is only taken where a false one
-is unlikely: a place in capitals, or a place the gazetteer knows.
+is unlikely: a place in capitals, or a place the gazetteer knows (attribute.py decides).
 """
 
 from __future__ import annotations
@@ -26,20 +33,29 @@ from functools import lru_cache
 
 from newswire.tasks.patterns import trie_pattern
 
-# Languages whose month names a dateline may use (babel locale ids).
-DATE_LOCALES = ("en", "ru", "uz", "uz_Cyrl", "kk", "ky", "tg", "tk", "tr", "az", "de", "fr", "uk", "be")
+# Languages whose month names a dateline may use (babel locale ids): the region's, and
+# those of the agencies that carry it (dpa, AFP, EFE, ANSA, Anadolu).
+DATE_LOCALES = (
+    "en", "ru", "uz", "uz_Cyrl", "kk", "ky", "tg", "tk", "tr", "az", "de", "fr", "uk", "be", "it", "es",
+)  # fmt: skip
 # A dot only inside a word (U.S.A), so "ASTANA. KAZINFORM -" stays two parts.
 # Uzbek writes its digraphs half in capitals ("TOShKENT").
 _CAPS_WORD = (
     r"[A-ZÀ-ÖØ-ÞİŞĞ](?:[A-ZÀ-ÖØ-ÞİŞĞ'’ʻ‘-]|Sh|Ch|Ng|\.(?=[A-Z]))+|[А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ][А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ'-]+"
 )
-_TITLE_WORD = r"[A-Z][a-zà-ÿ'’ʻ‘-]+|[А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ][а-яёәғқңөұүһіўҳҷ'-]+|O[ʻ‘'’]z[a-z]+|Oʻ[a-z]+"
+_TITLE_WORD = r"[A-ZİŞ][a-zà-ÿışğ'’ʻ‘-]+|[А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ][а-яёәғқңөұүһіўҳҷ'-]+|O[ʻ‘'’]z[a-z]+|Oʻ[a-z]+"
 _PARTICLE = r"(?:de|da|do|del|la|le|of|on|upon|am|an|der|el|al)"
-# One to four words, all in capitals or all in title case; two places at once with "/".
-_CAPS_PLACE = rf"(?:(?:ST|MT|FT)\. )?(?:{_CAPS_WORD})(?:[ /-](?:{_CAPS_WORD})){{0,3}}"
-_TITLE_PLACE = rf"(?:{_TITLE_WORD})(?:[ -](?:{_PARTICLE} )?(?:{_TITLE_WORD})){{0,2}}(?:/(?:{_TITLE_WORD}))?"
 # A hyphen separates only with a space before it ("Kassym-Jomart" is one word).
 _SEP = r"(?:\s+-+\s*|\s*[–—]+\s*|\s*:\s+)"
+# Words that say "agency" before or after its name: "ИА «Фергана»", "НИАТ «Ховар»", "Dunyo IA".
+_AGENCY_KIND = r"(?:ИА|НИАТ|МИА|АН|КНИА|IA|NIAT)"
+_OPEN_QUOTE, _CLOSE_QUOTE = r"[«\"“„]", r"[»\"”“]"
+# Chinese agencies' dateline: 新华社阿斯塔纳10月6日电（记者 ...）
+_CJK = r"\u3400-\u9fff"
+# Whole-word edges of a name: Chinese writes no spaces, so an ideograph next to a name
+# ("塔斯社等媒体") is no part of it.
+WORD_BEFORE = rf"(?<![^\W{_CJK}])"
+WORD_AFTER = rf"(?![^\W{_CJK}])"
 
 
 _HEAD_CHARS = 160
@@ -68,12 +84,16 @@ def month_names() -> tuple[str, ...]:
 
 
 def _date_pattern() -> str:
+    """A date as datelines write it: "Oct. 9", "October 9, 2024", "9 октября 2024 г.",
+    "9-oktabr", "6. Oktober", "6th October, 2020", "09.10.2024"; a time may follow
+    ("9 октября 2024, 10:35")."""
     month = "(?i:" + trie_pattern(month_names()) + r")\.?"
     year = r"(?:,?\s*\d{4}(?:\s*(?:г\.|года|yil|йил|жыл|ж\.|yılı))?)"
+    time = r"(?:,?\s*\d{1,2}:\d{2}(?![\d:]))?"
     return (
-        rf"(?:{month}\s*\d{{1,2}}(?:st|nd|rd|th)?{year}?"
-        rf"|\d{{1,2}}(?:-|\s*)(?:{month}){year}?"
-        rf"|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}})"
+        rf"(?:(?:{month}\s*\d{{1,2}}(?:st|nd|rd|th)?{year}?"
+        rf"|\d{{1,2}}(?:st|nd|rd|th|\.)?(?:-|\s*)(?:{month}){year}?"
+        rf"|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}){time})"
     )
 
 
@@ -101,35 +121,55 @@ class DatelineGrammar:
 
     def __init__(self, agency_pattern: str):
         ag = agency_pattern
-        ags = rf"{ag}(?:\s*/\s*{ag})*"
+        # One agency as a slot writes it: quoted, after or before an agency-kind word.
+        one = rf"(?:{_AGENCY_KIND}\s+)?{_OPEN_QUOTE}?(?:{ag}){_CLOSE_QUOTE}?(?:\s+{_AGENCY_KIND}(?!\w))?"
+        ags = rf"{one}(?:\s*/\s*{one})*"
         date = _date_pattern()
-        place = rf"(?P<place>{_CAPS_PLACE}|{_TITLE_PLACE})(?![\w'’])"
         not_month = "(?!(?i:" + trie_pattern(month_names()) + r")\b)"
+        # One to four words, all in capitals or all in title case; two places at once with
+        # "/" ("BISHKEK/MOSCOW"), but not a month after a slash ("BISHKEK/JUNE 1 2021").
+        caps_place = (
+            rf"(?:(?:ST|MT|FT)\. )?(?:{_CAPS_WORD})(?:(?:[ -]|/\s?{not_month})(?:{_CAPS_WORD})){{0,3}}"
+        )
+        title_place = (
+            rf"(?:{_TITLE_WORD})(?:[ -](?:{_PARTICLE} )?(?:{_TITLE_WORD})){{0,2}}"
+            rf"(?:/{not_month}(?:{_TITLE_WORD}))?"
+        )
+        place = rf"(?P<place>{caps_place}|{title_place})(?![\w'’])"
+        not_agency = rf"(?!{one}(?!\w))"
         region = (
-            rf"(?:\s*,\s*{not_month}(?:{_TITLE_PLACE}|{_CAPS_PLACE}|[A-Z]\.[A-Z]\.?))"
+            rf"(?:\s*,\s*{not_month}{not_agency}(?:{title_place}|{caps_place}|[A-Z]\.[A-Z]\.?)(?![\w'’]))"
             r"|(?:\s*\[[^\]\n]{2,40}\])"
+            rf"|(?:\s*\({not_agency}(?:{title_place})\)(?=\s*\())"
         )
         # Chrome the page glued to the dateline: a time and date ("11:35, 10 января 2022, ",
-        # "date 2025-10-23 ").
+        # "date 2025-10-23 ", "date 2020-10 ").
         chrome = (
-            rf"(?:(?:date\s+)?\d{{4}}-\d{{2}}-\d{{2}}(?:[ T]\d{{2}}:\d{{2}}(?::\d{{2}})?)?[,\s]+)?"
+            rf"(?:(?:date\s+)?\d{{4}}-\d{{2}}(?:-\d{{2}})?(?:[ T]\d{{2}}:\d{{2}}(?::\d{{2}})?)?[,\s]+)?"
             rf"(?:\d{{1,2}}:\d{{2}}[,\s]+)?(?:{date}[,\s]+(?=\w))?"
         )
         lead = (
-            rf"\s*{chrome}{place}(?P<region>(?:{region}){{0,2}})(?:\s*[,.]?\s*(?P<date>{date}))?\s*[.,]?\s*"
+            rf"\s*{chrome}{place}(?P<region>(?:{region}){{0,2}})"
+            rf"(?:\s*[,./]?\s*(?P<date>{date}))?\s*[.,]?\s*"
         )
+        after_paren = r"\s*[.,]?\s*(?:[-–—]+|:)?\s*"
         self._with_place = re.compile(
-            lead + rf"(?:\((?P<a1>{ags})\)\s*(?:[-–—]+|:)?\s*"
+            lead + rf"(?:\((?P<a1>{ags})\){after_paren}"
             rf"|/\s*(?P<a2>{ags})\s*/\.?(?:{_SEP})?"
             rf"|\((?P<code>[A-ZА-Я]{{2,6}})\)\s*[-–—:]+\s*"
-            rf"|(?<!\w)(?P<a3>{ag})(?:{_SEP}|\s+(?=[A-ZА-ЯЁ]))"
-            rf"|[-–—]+\s*(?P<a4>{ag})(?:\s*[.,]\s*|{_SEP})"
+            rf"|(?<!\w)(?P<a3>{ags})(?:{_SEP}|\s*/\s*|\.\s+|\s+(?=[A-ZА-ЯЁ]))"
+            rf"|[-–—]+\s*(?P<a4>{ags})(?:\s*[.,]\s*|{_SEP})"
+            rf"|\((?P<outlet>[A-Z][\w.'’&]*(?: [\w.'’&]+){{0,3}})\)\s*[-–—]+\s*"
             rf"|(?P<sep>{_SEP}|\.\s+|$|\s+(?=[A-ZА-ЯЁ])))"
         )
         # "(AP) —", and an agency's own name as the dateline: "AKIPRESS.COM - ", "KABAR - ".
         # (A colon after a bare agency name is a headline label: "AP: Kyrgyz chief warns".)
         self._bare = re.compile(rf"\((?P<a1>{ags})\)\s*[-–—:]+\s*|(?P<a0>{ag})(?:\s+-+\s*|\s*[–—]+\s*)")
-        self._agency_alias = re.compile(rf"(?<!\w){ag}(?!\w)")
+        self._cjk = re.compile(
+            rf"(?P<a1>{ag})(?P<place>[{_CJK}]{{2,10}}?)(?P<date>\d{{1,2}}月\d{{1,2}}日)[电電]"
+            rf"(?:\s*[（(][^）)\n]{{1,40}}[）)])?\s*"
+        )
+        self._agency_alias = re.compile(rf"{WORD_BEFORE}{ag}{WORD_AFTER}")
         self._seen: dict[str, Dateline | None] = {}
 
     def agencies_in(self, text: str) -> tuple[str, ...]:
@@ -155,20 +195,33 @@ class DatelineGrammar:
             return None
         bare = self._bare.match(paragraph)
         if bare:
-            return Dateline(
-                None, None, None, self.agencies_in(bare.group("a1") or bare.group("a0")), bare.end()
-            )
+            agencies = self.agencies_in(bare.group("a1") or bare.group("a0"))
+            # The agency first, then the place: "(ANSA) - ROMA, 6 OTT - ".
+            then = self._with_place.match(paragraph, bare.end())
+            if then and then.group("date") and _separator_kind(then.group("sep")) == "-":
+                return self._dateline(then, agencies)
+            return Dateline(None, None, None, agencies, bare.end())
+        cjk = self._cjk.match(paragraph)
+        if cjk:
+            agencies = self.agencies_in(cjk.group("a1"))
+            return Dateline(cjk.group("place"), None, cjk.group("date"), agencies, cjk.end())
         found = self._with_place.match(paragraph)
         if not found:
             return None
         groups = found.groupdict()
         named = next((groups[k] for k in ("a1", "a2", "a3", "a4") if groups.get(k)), None)
-        region = (groups.get("region") or "").strip(" ,[]") or None
+        return self._dateline(found, self.agencies_in(named) if named else ())
+
+    @staticmethod
+    def _dateline(found: re.Match[str], agencies: tuple[str, ...]) -> Dateline:
+        groups = found.groupdict()
+        region = (groups.get("region") or "").strip(" ,[]()") or None
+        separator = "-" if groups.get("outlet") else _separator_kind(groups.get("sep"))
         return Dateline(
             place=groups["place"],
             region=region,
             date=(groups.get("date") or "").rstrip(".") or None,
-            agencies=self.agencies_in(named) if named else (),
+            agencies=agencies,
             end=found.end(),
-            separator=_separator_kind(groups.get("sep")),
+            separator=separator,
         )
