@@ -58,9 +58,12 @@ STORED_MIN_ITEMS = 3
 STORED_MIN_ITEMS_LONG = 5
 # A last line this long, cut off after the story, is the story's own words broken off.
 CUT_OFF_WORDS = 5
+# A line of a sentence the page wrapped continues one this long at least.
+WRAPPED_WORDS = 3
 # A caption or a "Read more" pointer is at most this long.
 CAPTION_WORDS = 40
 SEE_ALSO_WORDS = 30
+CAPTION_ABOVE_WORDS = 25
 # The label over a list of other stories ("Other materials of «Topics of the day»").
 LABEL_WORDS = 8
 # Texts with fewer paragraphs are feed summaries: no zones to speak of.
@@ -238,7 +241,7 @@ _RIGHTS = re.compile(
 )
 # A sentence ends inside the paragraph: ". Next", ".Next" (a glued credit), "? Next".
 _SENTENCE_BREAK = re.compile(r"[.!?…][»”\"]?\s*(?=[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ])")
-_FULL_STOP = re.compile(r"[.!?…][»”\"')]?\s*$")
+_FULL_STOP = re.compile(r"[.!?…。！？][»”\"')]?\s*$")
 _INNER_PUNCTUATION = re.compile(r"[,.;:!?()«»“”\"]")
 # A stamp the page glued in front of a line: "date 2024-03-03 ", "12:11, 19 March 2014 | ".
 _LEADING_STAMP = re.compile(r"\s*date\s+\d{4}-\d{2}-\d{2}\s+")
@@ -284,13 +287,22 @@ def has_stamp_words(paragraph: str) -> bool:
     return bool(_RIGHTS.search(paragraph))
 
 
+# A photo caption's credit: "Photo: AFP", "Image Credit: AP", "© Name, AFP", "[File: X/Reuters]",
+# "(Sputnik via Reuters)", "新华社记者 X 摄", "... / AP".
+_PHOTO_AGENCIES = r"(?:AP|AFP|Reuters|EPA|Getty Images|TASS|ТАСС|Xinhua|Sputnik|РИА Новости|Anadolu)"
 _CAPTION = re.compile(
-    r"(?:\b(?:photo|photos|фото|foto|surat|сурет|image|picture|pictured)\s*(?:by|:|/|©)"
+    r"(?:\b(?:photo|photos|фото|foto|surat|сурет|image|picture|pictured)\s*(?:by|credit|:|/|©)"
+    r"|\b(?:photo|image)\s+credit\b"
     r"|(?:记者|記者)\s*\S{1,4}\s*(?:摄|攝)\s*$"
-    r"|\s/\s*(?:AP|AFP|Reuters|EPA|Getty Images|TASS|ТАСС|Xinhua|Sputnik|РИА Новости)\s*$"
+    r"|\s/\s*" + _PHOTO_AGENCIES + r"\s*$"
+    r"|\((?:[\w .'-]{1,40}\s+via\s+)?" + _PHOTO_AGENCIES + r"\)\s*$"
+    r"|\[(?:file|photo|фото)\s*:[^\]]{1,80}\]\s*$"
+    r"|©\s*[^.©]{1,60},\s*" + _PHOTO_AGENCIES + r"\s*$"
     r"|^\s*(?:\(?(?:photo|фото)\)?\b))",
     re.IGNORECASE,
 )
+# A teaser of the lead printed above it, cut off with an ellipsis.
+_ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)\s*$")
 _STARTS_HEADLINE = re.compile(r"[«\"“‘'>(]*\s*(?:[^\W\d_](?<![a-zа-яёәғқңөұүһіўҳ])|\d)")
 # A pointer to another story: "READ MORE: ...", ">> ...", "Читайте также: ...", "Mavzuga doir: ...".
 _SEE_ALSO = re.compile(
@@ -301,6 +313,19 @@ _SEE_ALSO = re.compile(
     re.IGNORECASE,
 )
 _HEADLINE_END = re.compile(r"[.,;:]\s*$")
+
+
+def _teasers(paragraphs: list[str], protected: set[int]) -> set[int]:
+    """A line ending in an ellipsis whose text opens the next line: the page's teaser of
+    the lead printed above the lead itself."""
+    found = set()
+    for i in range(len(paragraphs) - 1):
+        if i in protected or not _ELLIPSIS.search(paragraphs[i]):
+            continue
+        head = comparison_form(_ELLIPSIS.sub("", paragraphs[i]))
+        if len(head) >= 20 and comparison_form(paragraphs[i + 1]).startswith(head[: len(head) - 8]):
+            found.add(i)
+    return found
 
 
 def _footer_headlines(
@@ -383,14 +408,27 @@ def furniture_positions(
         and (i in beside or not (scored[i].near_good or scored[i].good))
     }
     # A pointer to another story and a photo caption are never this story's words.
+    captions = {
+        i
+        for i, p in enumerate(paragraphs)
+        if i not in protected and scored[i].words < CAPTION_WORDS and _CAPTION.search(p)
+    }
+    # The caption line over its credit line ("Burnt-out building on Republic Square" / "Image by ...").
+    captions |= {
+        i - 1
+        for i in captions
+        if i > 0
+        and i - 1 not in protected
+        and not scored[i - 1].full_stop
+        and scored[i - 1].words <= CAPTION_ABOVE_WORDS
+        and not scored[i - 1].good
+    }
+    drop |= captions
+    drop |= _teasers(paragraphs, protected)
     drop |= {
         i
         for i, p in enumerate(paragraphs)
-        if i not in protected
-        and (
-            (scored[i].words <= SEE_ALSO_WORDS and _SEE_ALSO.match(p))
-            or (scored[i].words < CAPTION_WORDS and _CAPTION.search(p))
-        )
+        if i not in protected and (scored[i].words <= SEE_ALSO_WORDS and _SEE_ALSO.match(p))
     }
     if history is not None:
         # A sentence needs more of the outlet's items than a menu line: two copies of
@@ -435,7 +473,12 @@ def furniture_positions(
         if f.good or f.prose or f.sentence_like or _part_of_a_sentence(i, paragraphs, scored):
             continue
         header = i < first
-        footer = i > last and not _cut_off_ending(i, paragraphs, scored) and not _continues(i, scored, drop)
+        footer = (
+            i > last
+            and not _cut_off_ending(i, paragraphs, scored)
+            and not _continues(i, scored, drop)
+            and not _heads_more_story(i, scored, drop, next_item)
+        )
         if f.bad or header or footer:
             drop.add(i)
     # Headlines of other stories listed under this one.
@@ -444,9 +487,30 @@ def furniture_positions(
 
 
 def _continues(i: int, scored: list[ParagraphFeatures], drop: set[int]) -> bool:
-    """The line goes on with a kept sentence the page wrapped ("... 1.473 million bpd in" / "April.")."""
+    """The line goes on with a kept sentence the page wrapped ("... 1.473 million bpd in" /
+    "April.", "to almost $60 billion,” Russia’s" / "President said.")."""
     before = scored[i - 1]
-    return i - 1 not in drop and before.words >= 5 and not before.ends_sentence and before.stop_density > 0
+    return (
+        i - 1 not in drop
+        and before.words >= WRAPPED_WORDS
+        and not before.ends_sentence
+        and before.stop_density > 0
+    )
+
+
+def _heads_more_story(i: int, scored: list[ParagraphFeatures], drop: set[int], next_item: int | None) -> bool:
+    """A short line the story's own sentences follow (a subheading over the next part,
+    even when that part was cut off before it made a whole paragraph): jusText keeps a
+    short paragraph between prose."""
+    after = next((j for j in range(i + 1, len(scored)) if j not in drop), None)
+    if after is None or (next_item is not None and after >= next_item):
+        return False
+    following = scored[after]
+    return (
+        not scored[i].bad
+        and (following.sentence_like or following.prose)
+        and following.words >= NEAR_GOOD_WORDS
+    )
 
 
 def _part_of_a_sentence(i: int, paragraphs: list[str], scored: list[ParagraphFeatures]) -> bool:
