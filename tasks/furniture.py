@@ -309,7 +309,7 @@ _SEE_ALSO = re.compile(
     r"\s*(?:>>|»\s|(?:(?:also\s+)?read(?:\s+(?:more|also))?|see\s+also|related|читайте(?:\s+также)?|"
     r"смотрите(?:\s+также)?|по\s+теме|подробнее(?:\s+читайте)?|mavzuga\s+doir|shuningdek\s+o.qing|"
     r"eləcə\s+də\s+bax|ayrıca\s+bakınız|sondan\s+okuň|lesen\s+sie\s+auch|weiterlesen|lire\s+aussi|"
-    r"à\s+lire\s+aussi)\s*(?::|\.\.\.|…|$))",
+    r"à\s+lire\s+aussi)(?:\s+(?:на|at|on|в|in))?\s*(?::|\.\.\.|…|$))",
     re.IGNORECASE,
 )
 _HEADLINE_END = re.compile(r"[.,;:]\s*$")
