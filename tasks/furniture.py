@@ -419,9 +419,15 @@ def furniture_positions(
         for i in captions
         if i > 0
         and i - 1 not in protected
-        and not scored[i - 1].full_stop
-        and scored[i - 1].words <= CAPTION_ABOVE_WORDS
-        and not scored[i - 1].good
+        and (
+            (
+                not scored[i - 1].full_stop
+                and scored[i - 1].words <= CAPTION_ABOVE_WORDS
+                and not scored[i - 1].good
+            )
+            # or the same caption printed once without its credit
+            or (len(paragraphs[i - 1]) >= 20 and paragraphs[i].startswith(paragraphs[i - 1]))
+        )
     }
     drop |= captions
     drop |= _teasers(paragraphs, protected)

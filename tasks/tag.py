@@ -63,7 +63,6 @@ _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
 # A lead of N words is about 2N characters of Chinese.
 _UNSPACED_CHARS_PER_WORD = 2
 _UNSPACED_ETHNIC = frozenset("族")
-_UNSPACED_INNER = frozenset("内內")
 
 
 def tokens(text: str) -> list[str]:
@@ -255,14 +254,13 @@ class Gazetteer:
     def _unspaced_mentions(
         self, text: str, lead_chars: int, counts: Counter[str], lead: Counter[str]
     ) -> None:
-        """Chinese names found as substrings (longest first). "内蒙古" (Inner Mongolia) is
-        China, and "哈薩克族" (the Kazakh people) is an ethnic group, not the country."""
+        """Chinese names found as substrings, longest first (so "内蒙古", Inner Mongolia, a
+        place of China in world.toml, is not "蒙古", Mongolia). "哈薩克族" (the Kazakh
+        people) is an ethnic group, not the country."""
         assert self.unspaced_pattern is not None
         for match in self.unspaced_pattern.finditer(text):
             code = self.unspaced[match.group()]
-            before = text[match.start() - 1 : match.start()]
-            after = text[match.end() : match.end() + 1]
-            if after in _UNSPACED_ETHNIC or before in _UNSPACED_INNER:
+            if text[match.end() : match.end() + 1] in _UNSPACED_ETHNIC:
                 continue
             counts[code] += 1
             if match.start() < lead_chars:
