@@ -198,7 +198,7 @@ def enrich_entry(
     entry.language = detect_language(f"{entry.title}\n{text}", entry.language, script)
     # The dateline place counts as a mention: a story filed from Dushanbe is about Tajikistan
     # even when the text goes on to say only "the summit".
-    tags = tag_region(entry.title, f"{main.dateline_place or ''}\n{text}", rules.gazetteer)
+    tags = tag_region(entry.title, text, rules.gazetteer, dateline=main.dateline_place)
     entry.enrichment.update({"script": script, **main.as_columns(), **tags.as_columns()})
     entry.content_hash = content_hash(entry.title, feed_text)
     entry.word_count = len(entry.title.split()) + len(feed_text.split())

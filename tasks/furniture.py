@@ -56,6 +56,16 @@ HISTORY_MIN_ITEMS_LONG = 2
 HISTORY_LONG_WORDS = 15
 STORED_MIN_ITEMS = 3
 STORED_MIN_ITEMS_LONG = 5
+# A last line this long, cut off after the story, is the story's own words broken off.
+CUT_OFF_WORDS = 5
+# A line of a sentence the page wrapped continues one this long at least.
+WRAPPED_WORDS = 3
+# A caption or a "Read more" pointer is at most this long.
+CAPTION_WORDS = 40
+SEE_ALSO_WORDS = 30
+CAPTION_ABOVE_WORDS = 25
+# The label over a list of other stories ("Other materials of «Topics of the day»").
+LABEL_WORDS = 8
 # Texts with fewer paragraphs are feed summaries: no zones to speak of.
 MIN_PARAGRAPHS = 3
 
@@ -231,6 +241,7 @@ _RIGHTS = re.compile(
 )
 # A sentence ends inside the paragraph: ". Next", ".Next" (a glued credit), "? Next".
 _SENTENCE_BREAK = re.compile(r"[.!?…][»”\"]?\s*(?=[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ])")
+_FULL_STOP = re.compile(r"[.!?…。！？][»”\"')]?\s*$")
 _INNER_PUNCTUATION = re.compile(r"[,.;:!?()«»“”\"]")
 # A stamp the page glued in front of a line: "date 2024-03-03 ", "12:11, 19 March 2014 | ".
 _LEADING_STAMP = re.compile(r"\s*date\s+\d{4}-\d{2}-\d{2}\s+")
@@ -249,7 +260,8 @@ def features(paragraph: str) -> ParagraphFeatures:
     words = _WORD.findall(head)
     stops = stop_words()
     stop_count = sum(1 for w in _WORD.findall(head.casefold()) if w in stops)
-    characters = sum(1 for ch in paragraph if not ch.isspace()) or 1
+    # (Paragraphs come whitespace-folded: spaces are the only blanks left.)
+    characters = (len(paragraph) - paragraph.count(" ")) or 1
     capitals = sum(1 for w in words if w[:1].isupper())
     return ParagraphFeatures(
         words=len(words) if len(paragraph) <= _SAMPLE_CHARS else len(paragraph.split()),
@@ -262,7 +274,7 @@ def features(paragraph: str) -> ParagraphFeatures:
         or (len(words) < _SHORT_WITH_DOMAIN and bool(_DOMAIN.search(paragraph))),
         inner_punctuation=bool(_INNER_PUNCTUATION.search(paragraph.rstrip(".!?…"))),
         sentences=1 + len(_SENTENCE_BREAK.findall(paragraph.rstrip())),
-        full_stop=bool(re.search(r"[.!?…][»”\"')]?\s*$", paragraph)) and not has_stamp_words(paragraph),
+        full_stop=bool(_FULL_STOP.search(paragraph)) and not has_stamp_words(paragraph),
         lower_words=round(
             sum(1 for w in words if w[:1].islower())
             * (1 if len(paragraph) <= _SAMPLE_CHARS else len(paragraph.split()) / max(len(words), 1))
@@ -273,6 +285,84 @@ def features(paragraph: str) -> ParagraphFeatures:
 def has_stamp_words(paragraph: str) -> bool:
     """Copyright and rights lines end with a period too; they are no sentence of the story."""
     return bool(_RIGHTS.search(paragraph))
+
+
+# A photo caption's credit: "Photo: AFP", "Image Credit: AP", "© Name, AFP", "[File: X/Reuters]",
+# "(Sputnik via Reuters)", "新华社记者 X 摄", "... / AP".
+_PHOTO_AGENCIES = r"(?:AP|AFP|Reuters|EPA|Getty Images|TASS|ТАСС|Xinhua|Sputnik|РИА Новости|Anadolu)"
+_CAPTION = re.compile(
+    r"(?:\b(?:photo|photos|фото|foto|surat|сурет|image|picture|pictured)\s*(?:by|credit|:|/|©)"
+    r"|\b(?:photo|image)\s+credit\b"
+    r"|(?:记者|記者)\s*\S{1,4}\s*(?:摄|攝)\s*$"
+    r"|\s/\s*" + _PHOTO_AGENCIES + r"\s*$"
+    r"|\((?:[\w .'-]{1,40}\s+via\s+)?" + _PHOTO_AGENCIES + r"\)\s*$"
+    r"|\[(?:file|photo|фото)\s*:[^\]]{1,80}\]\s*$"
+    r"|©\s*[^.©]{1,60},\s*" + _PHOTO_AGENCIES + r"\s*$"
+    r"|^\s*(?:\(?(?:photo|фото)\)?\b))",
+    re.IGNORECASE,
+)
+# A teaser of the lead printed above it, cut off with an ellipsis.
+_ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)\s*$")
+_STARTS_HEADLINE = re.compile(r"[«\"“‘'>(]*\s*(?:[^\W\d_](?<![a-zа-яёәғқңөұүһіўҳ])|\d)")
+# A pointer to another story: "READ MORE: ...", ">> ...", "Читайте также: ...", "Mavzuga doir: ...".
+_SEE_ALSO = re.compile(
+    r"\s*(?:>>|»\s|(?:(?:also\s+)?read(?:\s+(?:more|also))?|see\s+also|related|читайте(?:\s+также)?|"
+    r"смотрите(?:\s+также)?|по\s+теме|подробнее(?:\s+читайте)?|mavzuga\s+doir|shuningdek\s+o.qing|"
+    r"eləcə\s+də\s+bax|ayrıca\s+bakınız|sondan\s+okuň|lesen\s+sie\s+auch|weiterlesen|lire\s+aussi|"
+    r"à\s+lire\s+aussi)(?:\s+(?:на|at|on|в|in))?\s*(?::|\.\.\.|…|$))",
+    re.IGNORECASE,
+)
+_HEADLINE_END = re.compile(r"[.,;:]\s*$")
+
+
+def _teasers(paragraphs: list[str], protected: set[int]) -> set[int]:
+    """A line ending in an ellipsis whose text opens the next line: the page's teaser of
+    the lead printed above the lead itself."""
+    found = set()
+    for i in range(len(paragraphs) - 1):
+        if i in protected or not _ELLIPSIS.search(paragraphs[i]):
+            continue
+        head = comparison_form(_ELLIPSIS.sub("", paragraphs[i]))
+        if len(head) >= 20 and comparison_form(paragraphs[i + 1]).startswith(head[: len(head) - 8]):
+            found.add(i)
+    return found
+
+
+def _footer_headlines(
+    paragraphs: list[str], scored: list[ParagraphFeatures], last: int, drop: set[int], protected: set[int]
+) -> set[int]:
+    """Runs of three or more headline-shaped lines after the story's last paragraph (a
+    capital, at most 20 words, no full stop, comma or colon at the end): the outlet's list
+    of other stories, with the short label above it ("Other materials", "Популярное").
+    A line starting in lower case breaks the run: that is a sentence the page wrapped."""
+    found: set[int] = set()
+    run: list[int] = []
+
+    def close() -> None:
+        if len(run) >= 3:
+            found.update(run)
+            lead = run[0] - 1
+            label = scored[lead] if lead > last and lead not in protected else None
+            if label is not None and label.words <= LABEL_WORDS and not label.full_stop:
+                found.add(lead)
+        run.clear()
+
+    for i in range(last + 1, len(paragraphs)):
+        if i in drop:
+            continue
+        f = scored[i]
+        if (
+            i not in protected
+            and _STARTS_HEADLINE.match(paragraphs[i])
+            and 1 <= f.words <= 20
+            and f.digit_share < 0.2
+            and not _HEADLINE_END.search(paragraphs[i])
+        ):
+            run.append(i)
+        else:
+            close()
+    close()
+    return found
 
 
 def furniture_positions(
@@ -317,6 +407,35 @@ def furniture_positions(
         and i not in protected
         and (i in beside or not (scored[i].near_good or scored[i].good))
     }
+    # A pointer to another story and a photo caption are never this story's words.
+    captions = {
+        i
+        for i, p in enumerate(paragraphs)
+        if i not in protected and scored[i].words < CAPTION_WORDS and _CAPTION.search(p)
+    }
+    # The caption line over its credit line ("Burnt-out building on Republic Square" / "Image by ...").
+    captions |= {
+        i - 1
+        for i in captions
+        if i > 0
+        and i - 1 not in protected
+        and (
+            (
+                not scored[i - 1].full_stop
+                and scored[i - 1].words <= CAPTION_ABOVE_WORDS
+                and not scored[i - 1].good
+            )
+            # or the same caption printed once without its credit
+            or (len(paragraphs[i - 1]) >= 20 and paragraphs[i].startswith(paragraphs[i - 1]))
+        )
+    }
+    drop |= captions
+    drop |= _teasers(paragraphs, protected)
+    drop |= {
+        i
+        for i, p in enumerate(paragraphs)
+        if i not in protected and (scored[i].words <= SEE_ALSO_WORDS and _SEE_ALSO.match(p))
+    }
     if history is not None:
         # A sentence needs more of the outlet's items than a menu line: two copies of
         # one story share their sentences.
@@ -353,22 +472,51 @@ def furniture_positions(
     for i, f in enumerate(scored):
         if i in protected or i in drop:
             continue
-        if next_item is not None and i >= next_item and not (f.good or f.prose):
+        if next_item is not None and i >= next_item:
+            # Everything after it is that item, prose or not.
             drop.add(i)
             continue
         if f.good or f.prose or f.sentence_like or _part_of_a_sentence(i, paragraphs, scored):
             continue
         header = i < first
-        footer = i > last and not _cut_off_ending(i, paragraphs, scored) and not _continues(i, scored, drop)
+        footer = (
+            i > last
+            and not _cut_off_ending(i, paragraphs, scored)
+            and not _continues(i, scored, drop)
+            and not _heads_more_story(i, scored, drop, next_item)
+        )
         if f.bad or header or footer:
             drop.add(i)
+    # Headlines of other stories listed under this one.
+    drop |= _footer_headlines(paragraphs, scored, last, drop, protected)
     return drop
 
 
 def _continues(i: int, scored: list[ParagraphFeatures], drop: set[int]) -> bool:
-    """The line goes on with a kept sentence the page wrapped ("... 1.473 million bpd in" / "April.")."""
+    """The line goes on with a kept sentence the page wrapped ("... 1.473 million bpd in" /
+    "April.", "to almost $60 billion,” Russia’s" / "President said.")."""
     before = scored[i - 1]
-    return i - 1 not in drop and before.words >= 5 and not before.ends_sentence and before.stop_density > 0
+    return (
+        i - 1 not in drop
+        and before.words >= WRAPPED_WORDS
+        and not before.ends_sentence
+        and before.stop_density > 0
+    )
+
+
+def _heads_more_story(i: int, scored: list[ParagraphFeatures], drop: set[int], next_item: int | None) -> bool:
+    """A short line the story's own sentences follow (a subheading over the next part,
+    even when that part was cut off before it made a whole paragraph): jusText keeps a
+    short paragraph between prose."""
+    after = next((j for j in range(i + 1, len(scored)) if j not in drop), None)
+    if after is None or (next_item is not None and after >= next_item):
+        return False
+    following = scored[after]
+    return (
+        not scored[i].bad
+        and (following.sentence_like or following.prose)
+        and following.words >= NEAR_GOOD_WORDS
+    )
 
 
 def _part_of_a_sentence(i: int, paragraphs: list[str], scored: list[ParagraphFeatures]) -> bool:
@@ -398,4 +546,6 @@ def _cut_off_ending(i: int, paragraphs: list[str], scored: list[ParagraphFeature
         and (scored[i - 1].good or scored[i].words >= NEAR_GOOD_WORDS)
         and not scored[i].ends_sentence
         and scored[i].words >= 2
+        # A sentence broken off, not a "Leave a Comment" / "Latest in Finances" button.
+        and (scored[i].lower_words >= 0.5 * scored[i].words or scored[i].words >= CUT_OFF_WORDS)
     )

@@ -59,6 +59,11 @@ def _identifier():
 # language after its lead, and classifying whole bodies cost more than all other
 # enrichment together (benchmarks/ingest.py, 25,000 entries).
 SAMPLE_CHARS = 2_000
+# When the feed's declared language is written in the script the text is in, the identifier
+# only has to confirm it (or catch a confident other language of that script): the lead's
+# first this-many characters do that as well as 2,000 (same answers on the real-page
+# corpus) at a quarter of the cost, which was the largest single cost of enrichment.
+CONFIRM_CHARS = 500
 
 
 @lru_cache(maxsize=8192)
@@ -78,13 +83,16 @@ def detect_script(text: str) -> str | None:
 def detect_language(text: str, declared: str | None = None, script: str | None = None) -> str | None:
     """ISO 639-1 code of the text; ``declared`` is what the feed or page says."""
     text = text[:SAMPLE_CHARS]
+    usual = _USUAL_SCRIPT.get(declared) if declared else None
+    script = script or detect_script(text)
+    if usual is not None and script == usual:
+        text = text[:CONFIRM_CHARS]
     letters = sum(ch.isalpha() for ch in text)
     if letters < MIN_LETTERS:
         return declared
     language, probability = _identifier().classify(text)
     if declared is None or language == declared or probability >= CONFIDENT:
         return language
-    usual = _USUAL_SCRIPT.get(declared)
-    if usual and (script or detect_script(text)) not in (None, usual):
+    if usual and script not in (None, usual):
         return language
     return declared

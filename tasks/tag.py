@@ -29,6 +29,11 @@ LEAD_WEIGHT = 1
 FIRST_IN_TITLE = 3
 # A regional desk reads "Japan smiles at Kazakhstan" as a Kazakhstan story.
 REGION_IN_TITLE = 8
+# Many pages show no headline apart from the text: the filing place and the desk's region
+# then say what a story is about (a Samarkand dateline over a summit story, a lead naming
+# Russia and Uzbekistan alike).
+DATELINE_WEIGHT = 2
+REGION_FACTOR = 1.5
 _TERM_KEYS = ("names", "demonyms", "places", "leaders")
 # Stem matching: a stem this long at least, followed by at most this many letters.
 MIN_STEM = 5
@@ -51,6 +56,13 @@ def fold(text: str) -> str:
     and the text are compared in (ё and е, й and и fold together, as Russian writers do)."""
     text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES).casefold())
     return text.translate(_DROP_COMBINING)
+
+
+# Scripts written without spaces between words: CJK ideographs, kana.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# A lead of N words is about 2N characters of Chinese.
+_UNSPACED_CHARS_PER_WORD = 2
+_UNSPACED_ETHNIC = frozenset("族")
 
 
 def tokens(text: str) -> list[str]:
@@ -168,6 +180,10 @@ class Gazetteer:
     # "Kazachstánu", Serbian "Ruskoj", Armenian "Ադրբեջանի"): stem -> (code, CLDR-only).
     stems: dict[str, tuple[str, bool]] = field(default_factory=dict)
     stem_heads: frozenset[str] = frozenset()
+    # Names in scripts written without spaces between words (Chinese, Japanese): found as
+    # substrings, since a whole run of characters is one token. name -> code.
+    unspaced: dict[str, str] = field(default_factory=dict)
+    unspaced_pattern: re.Pattern[str] | None = None
     # first word of a term -> the lengths (in words) of terms starting with it, longest first
     sizes_by_first: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
@@ -184,6 +200,8 @@ class Gazetteer:
         words, capitals = cased_tokens(text)
         counts: Counter[str] = Counter()
         lead: Counter[str] = Counter()
+        if self.unspaced_pattern is not None and _UNSPACED.search(text):
+            self._unspaced_mentions(text, lead_words * _UNSPACED_CHARS_PER_WORD, counts, lead)
         sizes_by_first = self.sizes_by_first
         i = 0
         while i < len(words):
@@ -232,6 +250,21 @@ class Gazetteer:
             if found and (capital or not found[1]):
                 return found[0]
         return None
+
+    def _unspaced_mentions(
+        self, text: str, lead_chars: int, counts: Counter[str], lead: Counter[str]
+    ) -> None:
+        """Chinese names found as substrings, longest first (so "内蒙古", Inner Mongolia, a
+        place of China in world.toml, is not "蒙古", Mongolia). "哈薩克族" (the Kazakh
+        people) is an ethnic group, not the country."""
+        assert self.unspaced_pattern is not None
+        for match in self.unspaced_pattern.finditer(text):
+            code = self.unspaced[match.group()]
+            if text[match.end() : match.end() + 1] in _UNSPACED_ETHNIC:
+                continue
+            counts[code] += 1
+            if match.start() < lead_chars:
+                lead[code] += 1
 
     _WINDOW = 4
 
@@ -396,7 +429,12 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     demonyms: set[tuple[str, ...]] = set()
     capital_only: set[tuple[str, ...]] = set()
 
+    unspaced: dict[str, str] = {}
+
     def add(code: str, name: str, from_cldr: bool, demonym: bool) -> None:
+        if _UNSPACED.search(name):
+            unspaced.setdefault(name, code)
+            return
         words = tuple(tokens(name))
         if not words:
             return
@@ -424,6 +462,12 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
         for name in names:
             add(code, name, True, False)
     gazetteer.terms = {**inflected, **exact}
+    gazetteer.unspaced = unspaced
+    gazetteer.unspaced_pattern = (
+        re.compile("|".join(re.escape(n) for n in sorted(unspaced, key=len, reverse=True)))
+        if unspaced
+        else None
+    )
     stems: dict[str, tuple[str, bool]] = {}
     for words, code in exact.items():
         if len(words) != 1 or len(words[0]) < MIN_STEM:
@@ -467,12 +511,15 @@ class RegionTags:
         }
 
 
-def tag_region(title: str, text: str, gazetteer: Gazetteer) -> RegionTags:
-    """Countries with mention counts (title and text), the primary one (title mentions
-    weigh ``TITLE_WEIGHT``; ties go to in-region countries), whether any in-region
-    country is mentioned, and the in-region share of the weighted mentions."""
+def tag_region(title: str, text: str, gazetteer: Gazetteer, dateline: str | None = None) -> RegionTags:
+    """Countries with mention counts (title, text and the ``dateline`` place), the primary
+    one (title mentions weigh ``TITLE_WEIGHT``, the lead and the dateline add to it, the
+    desk's region weighs ``REGION_FACTOR``; ties go to in-region countries), whether any
+    in-region country is mentioned, and the in-region share of the weighted mentions."""
     in_title = gazetteer.mentions(title)
     in_text, in_lead = gazetteer.mentions_and_lead(text, LEAD_WORDS)
+    in_dateline = gazetteer.mentions(dateline) if dateline else Counter()
+    in_text = in_text + in_dateline
     counts = in_title + in_text
     weights = Counter({code: TITLE_WEIGHT * in_title[code] + in_text[code] for code in counts})
     # What a story is about: its headline names it first, its lead names it early.
@@ -483,9 +530,13 @@ def tag_region(title: str, text: str, gazetteer: Gazetteer) -> RegionTags:
             + LEAD_WEIGHT * in_lead[code]
             + (FIRST_IN_TITLE if code == first_in_title else 0)
             + (REGION_IN_TITLE if code in in_title and code in gazetteer.in_region else 0)
+            + (DATELINE_WEIGHT if code in in_dateline else 0)
             for code in counts
         }
     )
+    # The desk's own region weighs more: "Russia and Kazakhstan sign ..." is, for a Central
+    # Asia desk, a Kazakhstan story unless Russia clearly dominates.
+    about = Counter({c: v * (REGION_FACTOR if c in gazetteer.in_region else 1) for c, v in about.items()})
     ranked = sorted(counts, key=lambda c: (-about[c], c not in gazetteer.in_region, c))
     total = sum(weights.values())
     regional = sum(weight for code, weight in weights.items() if code in gazetteer.in_region)
