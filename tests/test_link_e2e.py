@@ -4,7 +4,6 @@ by Prefect into a real warehouse; links read back through the reader views."""
 from __future__ import annotations
 
 from conftest import ingest_sample
-
 from newswire.warehouse.views import open_reader
 
 REUTERS = "Putin urges Central Asian states to step up trade with Russia"
@@ -28,14 +27,16 @@ def test_the_reuters_story_links_to_its_russian_versions_and_the_summit_stories_
     russian = [
         row[0]
         for row in con.execute(
-            "SELECT story_id FROM stories WHERE title ILIKE 'Путин призвал страны Центральной Азии%' AND language = 'ru'"
+            "SELECT story_id FROM stories WHERE language = 'ru' "
+            "AND title ILIKE 'Путин призвал страны Центральной Азии%'"
         ).fetchall()
     ]
     assert russian, "the sample's Russian versions of the Reuters story are missing"
     translations = {
         row[0]: row[1]
         for row in con.execute(
-            "SELECT translation_id, translation_language FROM story_translations WHERE story_id = ?", [reuters]
+            "SELECT translation_id, translation_language FROM story_translations WHERE story_id = ?",
+            [reuters],
         ).fetchall()
     }
     assert set(russian) <= set(translations), (translations, russian)

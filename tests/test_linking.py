@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from newswire.tasks.link_evidence import day_months, figures, name_key, profile_of
-from newswire.tasks.linking import SAME_EVENT, TRANSLATION, LinkPolicy, StoryLink, assign_events, decide, key_weights
+from newswire.tasks.linking import (
+    SAME_EVENT,
+    TRANSLATION,
+    LinkPolicy,
+    StoryLink,
+    assign_events,
+    decide,
+    key_weights,
+)
 
 ITEMS = Path(__file__).parent / "fixtures" / "real" / "links" / "items"
 

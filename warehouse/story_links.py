@@ -87,12 +87,16 @@ class LinkIndex:
         ).fetchall()[0][0]
         version = 0
         if has_meta:
-            version = int(self.con.execute("SELECT value FROM link_index_meta WHERE name = 'version'").fetchall()[0][0])
+            version = int(
+                self.con.execute("SELECT value FROM link_index_meta WHERE name = 'version'").fetchall()[0][0]
+            )
         for number, sql in _migrations():
             if number > version:
                 self.con.execute("BEGIN")
                 self.con.execute(sql)
-                self.con.execute("INSERT OR REPLACE INTO link_index_meta VALUES ('version', ?)", [str(number)])
+                self.con.execute(
+                    "INSERT OR REPLACE INTO link_index_meta VALUES ('version', ?)", [str(number)]
+                )
                 self.con.execute("COMMIT")
 
     # -- reads ---------------------------------------------------------------------------
@@ -140,7 +144,9 @@ class LinkIndex:
                 ),
                 ranked AS (
                     SELECT h.batch_id, h.story_id, count(DISTINCT h.key) AS shared,
-                           row_number() OVER (PARTITION BY h.batch_id ORDER BY count(DISTINCT h.key) DESC, h.story_id) AS rank
+                           row_number() OVER (
+                               PARTITION BY h.batch_id ORDER BY count(DISTINCT h.key) DESC, h.story_id
+                           ) AS rank
                     FROM hits AS h ANTI JOIN common AS c ON h.batch_id = c.batch_id AND h.key = c.key
                     WHERE h.story_id <> h.batch_id
                     GROUP BY h.batch_id, h.story_id
@@ -148,7 +154,8 @@ class LinkIndex:
                 SELECT p.* FROM (
                     SELECT * FROM link_profiles WHERE day BETWEEN ? AND ?
                     UNION ALL SELECT * FROM link_profiles WHERE day = {UNKNOWN_DAY}
-                    UNION ALL SELECT * FROM link_profiles WHERE ? AND day <> {UNKNOWN_DAY} AND NOT (day BETWEEN ? AND ?)
+                    UNION ALL SELECT * FROM link_profiles
+                    WHERE ? AND day <> {UNKNOWN_DAY} AND NOT (day BETWEEN ? AND ?)
                 ) AS p
                 WHERE p.story_id IN (SELECT story_id FROM ranked WHERE rank <= {MAX_CANDIDATES})
                 """,
@@ -202,12 +209,23 @@ class LinkIndex:
                 con.executemany(
                     """INSERT OR REPLACE INTO story_links VALUES (?, ?, ?, ?, ?, ?, ?)""",
                     [
-                        (x["story_id"], x["other_story_id"], x["kind"], x["score"], json.dumps(x["evidence"], ensure_ascii=False), run_id, now)
+                        (
+                            x["story_id"],
+                            x["other_story_id"],
+                            x["kind"],
+                            x["score"],
+                            json.dumps(x["evidence"], ensure_ascii=False),
+                            run_id,
+                            now,
+                        )
                         for x in links
                     ],
                 )
             for old, new in merge.items():
-                con.execute("UPDATE story_events SET event_id = ?, run_id = ?, assigned_at = ? WHERE event_id = ?", [new, run_id, now, old])
+                con.execute(
+                    "UPDATE story_events SET event_id = ?, run_id = ?, assigned_at = ? WHERE event_id = ?",
+                    [new, run_id, now, old],
+                )
             if assign:
                 con.executemany(
                     "INSERT OR REPLACE INTO story_events VALUES (?, ?, ?, ?)",
@@ -232,7 +250,8 @@ class LinkIndex:
         self.con.execute("BEGIN")
         self._append("link_profiles", {c: [p[c] for p in profiles] for c in PROFILE_COLUMNS})
         self._append(
-            "link_keys", {"key": [k[0] for k in keys], "day": [k[1] for k in keys], "story_id": [k[2] for k in keys]}
+            "link_keys",
+            {"key": [k[0] for k in keys], "day": [k[1] for k in keys], "story_id": [k[2] for k in keys]},
         )
         self.con.execute("COMMIT")
 
@@ -256,8 +275,9 @@ class LinkIndex:
 # -- reader views (warehouse/views.py creates them over the snapshots) --------------------
 
 _EMPTY = {
-    "story_links": "SELECT NULL::VARCHAR AS story_id, NULL::VARCHAR AS other_story_id, NULL::VARCHAR AS kind, "
-    "NULL::DOUBLE AS score, NULL::JSON AS evidence, NULL::VARCHAR AS run_id, NULL::TIMESTAMPTZ AS linked_at WHERE false",
+    "story_links": "SELECT NULL::VARCHAR AS story_id, NULL::VARCHAR AS other_story_id, "
+    "NULL::VARCHAR AS kind, NULL::DOUBLE AS score, NULL::JSON AS evidence, NULL::VARCHAR AS run_id, "
+    "NULL::TIMESTAMPTZ AS linked_at WHERE false",
     "story_events": "SELECT NULL::VARCHAR AS story_id, NULL::VARCHAR AS event_id, NULL::VARCHAR AS run_id, "
     "NULL::TIMESTAMPTZ AS assigned_at WHERE false",
 }
@@ -279,7 +299,8 @@ def reader_views(lake_dir: Path) -> dict[str, str]:
             SELECT other_story_id, story_id, score, evidence FROM story_links WHERE kind = 'translation'
         )
         SELECT b.story_id, s.language, b.other_story_id AS translation_id, o.language AS translation_language,
-               o.title AS translation_title, o.url AS translation_url, o.published_at AS translation_published_at,
+               o.title AS translation_title, o.url AS translation_url,
+               o.published_at AS translation_published_at,
                b.score, b.evidence
         FROM both_ways AS b
         JOIN stories AS s ON s.story_id = b.story_id

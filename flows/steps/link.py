@@ -75,7 +75,9 @@ def profile_from_row(row: dict[str, Any]) -> LinkProfile:
     )
 
 
-def link_profiles(index: LinkIndex, profiles: list[LinkProfile], run_id: str, policy: LinkPolicy) -> list[StoryLink]:
+def link_profiles(
+    index: LinkIndex, profiles: list[LinkProfile], run_id: str, policy: LinkPolicy
+) -> list[StoryLink]:
     """One batch: candidates from the index, links, event ids, stored in one transaction."""
     if not profiles:
         return []
@@ -109,7 +111,8 @@ def run_story_rows(lake_dir: Path, run_id: str) -> list[dict[str, Any]]:
     con = duckdb.connect(":memory:")
     try:
         result = con.execute(
-            f"SELECT {_STORY_COLUMNS} FROM read_parquet(?, union_by_name = true) ORDER BY published_at, story_id",
+            f"SELECT {_STORY_COLUMNS} FROM read_parquet(?, union_by_name = true) "
+            "ORDER BY published_at, story_id",
             [files],
         )
         columns = [d[0] for d in result.description]
@@ -158,7 +161,7 @@ def link_stories(settings: Settings, run_id: str) -> tuple[int, int]:
     logger = get_run_logger()
     try:
         profiled, made = link_run(settings.data_dir, run_id)
-    except Exception as error:  # noqa: BLE001 — the run is committed; links can wait
+    except Exception as error:
         logger.warning("linking the stories of run %s failed: %s", run_id, error)
         return 0, 0
     if profiled:
