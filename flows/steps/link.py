@@ -6,7 +6,7 @@ the history), profiles them (tasks/link_evidence.py), asks the link index for th
 stories of nearby days that share a key with them, decides the links and event ids
 (tasks/linking.py) and stores them, in batches; then exports the reader snapshots and
 refreshes the views catalogue. A failure here costs only the links of this run, never
-the run: the next run or ``newswire maintain`` links what is missing.
+the run; those stories stay unlinked (nothing re-links a past run yet: docs/linking.md).
 """
 
 from __future__ import annotations
