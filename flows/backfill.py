@@ -29,6 +29,7 @@ from newswire.flows.run import RunSummary, new_run_id, publish_backfill_report
 from newswire.flows.runtime.writer_slot import writer_slot
 from newswire.flows.steps.backfill_sources import BackfillProgress, replay_archive_task, walk_feeds
 from newswire.flows.steps.enrich import enrich_batch, mark_replayed_changes
+from newswire.flows.steps.link import link_stories
 from newswire.flows.steps.load import dedupe_and_load
 from newswire.tasks.backfill_request import (
     DEFAULT_DAYS,
@@ -88,6 +89,7 @@ def backfill(
             # Today's rules may change columns, not text: those entries get a revision too.
             mark_replayed_changes(outcomes, settings)
             summary = dedupe_and_load(quote(outcomes), {}, record_fetches=False, **load)
+            link_stories(settings, run_id)
     else:
         # Fetching needs no lock: a scheduled ingest keeps running while we walk pages.
         step = settings.feeds_per_task
@@ -99,4 +101,5 @@ def backfill(
         outcomes = enrich_batch(quote(outcomes), warehouse, settings)
         with writer_slot(warehouse, settings, logger):
             summary = dedupe_and_load(quote(outcomes), {}, **load)
+            link_stories(settings, run_id)
     return publish_backfill_report(request, summary, feeds)

@@ -19,6 +19,7 @@ from newswire.flows.runtime import stop
 from newswire.flows.runtime.writer_slot import writer_slot
 from newswire.flows.steps.collect import fetch_parse_normalise, known_drop_files, pick_up_drops
 from newswire.flows.steps.enrich import enrich_batch
+from newswire.flows.steps.link import link_stories
 from newswire.flows.steps.load import dedupe_and_load
 from newswire.flows.steps.publish import publish_outputs
 from newswire.tasks.catalog import load_catalog, select_feeds
@@ -68,6 +69,8 @@ def ingest(
         # 6. enrich; 7-8. dedupe against the whole history and load in one commit
         outcomes = enrich_batch(quote(outcomes), warehouse, settings)
         summary = dedupe_and_load(quote(outcomes), quote(states), warehouse, run_id, started_at, settings)
+        # 8b. link the run's stories to their translations and events (docs/linking.md)
+        link_stories(settings, run_id)
         # 9. what the desk reads: the saved queries' feeds and alerts, from what was committed
         publish_outputs(settings)
     # 10. report

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from newswire.warehouse import versions
+from newswire.warehouse import story_links, versions
 from newswire.warehouse.lake import has_files, table_glob
 from newswire.warehouse.schema import TABLES
 
@@ -135,6 +135,9 @@ def _create_views(con: duckdb.DuckDBPyConnection, lake_dir: Path, empty_as_table
         if snapshot.exists():
             path = str(snapshot).replace("'", "''")
             con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
+    # Cross-language and event links (docs/linking.md): over the link index's snapshots.
+    for name, select in story_links.reader_views(lake_dir).items():
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {select}")
 
 
 def open_reader(data_dir: Path) -> duckdb.DuckDBPyConnection:

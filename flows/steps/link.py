@@ -1,0 +1,169 @@
+"""After the commit: link the run's new and revised stories to their translations and to
+the other stories of their event (docs/linking.md).
+
+Reads the story rows the run wrote (its own Parquet files, so the cost does not depend on
+the history), profiles them (tasks/link_evidence.py), asks the link index for the stored
+stories of nearby days that share a key with them, decides the links and event ids
+(tasks/linking.py) and stores them, in batches; then exports the reader snapshots and
+refreshes the views catalogue. A failure here costs only the links of this run, never
+the run; those stories stay unlinked (nothing re-links a past run yet: docs/linking.md).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from prefect import get_run_logger, task
+
+from newswire.tasks.link_evidence import LinkProfile, profile_of
+from newswire.tasks.linking import LinkPolicy, StoryLink, assign_events, link_batch
+from newswire.tasks.settings import Settings
+from newswire.warehouse.story_links import UNKNOWN_DAY, KeyLookup, LinkIndex
+from newswire.warehouse.views import write_catalog
+
+# Stories profiled and looked up together: one candidate query per batch.
+BATCH_SIZE = 1000
+_STORY_COLUMNS = (
+    "story_id, title, body, summary, language, published_at, canonical_url, countries, "
+    "dateline_place, wire_agency, merged_into, withdrawn"
+)
+
+
+def keys_of(profile: LinkProfile) -> list[tuple[str, int, str]]:
+    """The candidate keys a story is found by: its names and its figures, on its day."""
+    day = UNKNOWN_DAY if profile.day is None else profile.day
+    return [(f"n:{k}", day, profile.story_id) for k in profile.names] + [
+        (f"f:{f}", day, profile.story_id) for f in sorted(profile.figures)
+    ]
+
+
+def lookup_of(profile: LinkProfile, policy: LinkPolicy) -> KeyLookup:
+    keys = [key for key, _, _ in keys_of(profile)]
+    if profile.day is None:
+        return KeyLookup(profile.story_id, keys, None, None)
+    reach = math.ceil(policy.event_window_hours / 24)
+    return KeyLookup(profile.story_id, keys, profile.day - reach, profile.day + reach)
+
+
+def profile_row(profile: LinkProfile) -> dict[str, Any]:
+    row = asdict(profile)
+    row["day"] = UNKNOWN_DAY if profile.day is None else profile.day
+    for column in ("names", "terms", "figures", "dates", "countries"):
+        row[column] = sorted(row[column]) if column != "names" else list(row[column])
+    return row
+
+
+def profile_from_row(row: dict[str, Any]) -> LinkProfile:
+    return LinkProfile(
+        story_id=row["story_id"],
+        language=row["language"],
+        outlet_id=row["outlet_id"],
+        published_at=row["published_at"],
+        names=tuple(row["names"] or ()),
+        terms=frozenset(row["terms"] or ()),
+        figures=frozenset(row["figures"] or ()),
+        dates=frozenset(row["dates"] or ()),
+        countries=frozenset(row["countries"] or ()),
+        place=row["place"],
+        agency=row["agency"],
+        length=row["length"] or 0,
+    )
+
+
+def link_profiles(
+    index: LinkIndex, profiles: list[LinkProfile], run_id: str, policy: LinkPolicy
+) -> list[StoryLink]:
+    """One batch: candidates from the index, links, event ids, stored in one transaction."""
+    if not profiles:
+        return []
+    candidates = [profile_from_row(row) for row in index.candidates([lookup_of(p, policy) for p in profiles])]
+    links = link_batch(profiles, candidates, policy)
+    touched = {p.story_id for p in profiles} | {x.story_id for x in links} | {x.other_story_id for x in links}
+    plan = assign_events([p.story_id for p in profiles], links, index.events_of(sorted(touched)))
+    index.store(
+        [profile_row(p) for p in profiles],
+        [key for p in profiles for key in keys_of(p)],
+        [asdict(x) for x in links],
+        plan.assign,
+        plan.merge,
+        run_id,
+    )
+    return links
+
+
+def _outlet(url: str | None) -> str | None:
+    if not url:
+        return None
+    host = url.split("/")[2] if "//" in url else url
+    return host.removeprefix("www.")
+
+
+def run_story_rows(lake_dir: Path, run_id: str) -> list[dict[str, Any]]:
+    """The story rows ``run_id`` wrote (its own files: nothing of the history is read)."""
+    files = sorted(str(p) for p in (Path(lake_dir) / "stories").glob(f"date=*/part-{run_id}.parquet"))
+    if not files:
+        return []
+    con = duckdb.connect(":memory:")
+    try:
+        result = con.execute(
+            f"SELECT {_STORY_COLUMNS} FROM read_parquet(?, union_by_name = true) "
+            "ORDER BY published_at, story_id",
+            [files],
+        )
+        columns = [d[0] for d in result.description]
+        return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+    finally:
+        con.close()
+
+
+def story_profile(row: dict[str, Any]) -> LinkProfile:
+    published: datetime | None = row["published_at"]
+    return profile_of(
+        row["story_id"],
+        row["title"] or "",
+        row["body"] or row["summary"] or "",
+        language=row["language"],
+        outlet_id=_outlet(row["canonical_url"]),
+        published_at=published,
+        enrichment={
+            "countries": row["countries"],
+            "dateline_place": row["dateline_place"],
+            "wire_agency": row["wire_agency"],
+        },
+    )
+
+
+def link_run(data_dir: Path, run_id: str, policy: LinkPolicy | None = None) -> tuple[int, int]:
+    """Link the stories ``run_id`` wrote; returns (stories profiled, links made)."""
+    policy = policy or LinkPolicy()
+    lake_dir = Path(data_dir) / "lake"
+    rows = [r for r in run_story_rows(lake_dir, run_id) if not r["merged_into"] and not r["withdrawn"]]
+    if not rows:
+        return 0, 0
+    made = 0
+    with LinkIndex(data_dir) as index:
+        for start in range(0, len(rows), BATCH_SIZE):
+            profiles = [story_profile(r) for r in rows[start : start + BATCH_SIZE]]
+            made += len(link_profiles(index, profiles, run_id, policy))
+        index.export_snapshots(lake_dir)
+    write_catalog(data_dir)
+    return len(rows), made
+
+
+@task(name="link-stories")
+def link_stories(settings: Settings, run_id: str) -> tuple[int, int]:
+    """The flow's link step; a failure is logged and costs only this run's links."""
+    logger = get_run_logger()
+    try:
+        profiled, made = link_run(settings.data_dir, run_id)
+    except Exception as error:
+        logger.warning("linking the stories of run %s failed: %s", run_id, error)
+        return 0, 0
+    if profiled:
+        logger.info("linked %d stories of run %s: %d links", profiled, run_id, made)
+    return profiled, made

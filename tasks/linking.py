@@ -1,0 +1,313 @@
+"""Link stories that are not the same text: translations and independent reports of one
+event (docs/linking.md). Link, never merge: each story keeps its own row.
+
+``link_batch`` compares a batch of new stories with each other and with the candidates
+the index found for them (stories of nearby days sharing a name, figure or place key),
+and returns the links it believes, each with its score and the evidence behind it.
+``assign_events`` turns the links into event ids: connected stories share one, and two
+events joined by a new link become the older one. Pure functions; the index and its
+storage are warehouse/story_links.py, the step that runs them flows/steps/link.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from newswire.tasks.link_evidence import LinkProfile
+
+TRANSLATION = "translation"
+# The weight of a name every story around has (inverse document frequency, 0..1, floored).
+MIN_WEIGHT = 0.05
+# A name is telling when its weight is at least this: held by under a third of the stories.
+TELLING_WEIGHT = 0.35
+SAME_EVENT = "same_event"
+
+
+@dataclass(frozen=True)
+class LinkPolicy:
+    """The thresholds, each with its reason (tuned on the dev part of the real-page set,
+    tests/fixtures/real/links; docs/linking.md gives the figures)."""
+
+    # Reports of one event come out within a few days of each other (a summit's preview,
+    # the day itself, the follow-ups); a weekly briefing a week later is another event.
+    event_window_hours: float = 72.0
+    # An agency's other-language edition, or another outlet's rendering of a press
+    # release, comes out the same day or the next.
+    translation_window_hours: float = 48.0
+    # Two stories of one event name at least this many of the same people and places.
+    min_shared_names: int = 3
+    # The combined score (0..1) a pair needs to count as one event.
+    event_score: float = 0.4
+    # A translation keeps nearly every name of its original, in the same order.
+    translation_overlap: float = 0.3
+    translation_order: float = 0.5
+    # ... and about its length (a translation runs 0.6-1.6x its original; a cut page
+    # less): lengths further apart than this factor are a summary or a longer report.
+    translation_length_ratio: float = 2.2
+    # ... unless the shorter is a feed summary: a wire story's lead in another language
+    # (a 200-character Russian item of a 1,700-character Reuters story) is its version too.
+    summary_length: int = 600
+    # A summary's names are few and a summit's are everywhere: a summary counts as a
+    # version only when it came out within hours of the story (the sample's Russian
+    # items of the Reuters story: 0-3 h; other Putin summaries that day: 16-26 h).
+    summary_window_hours: float = 6.0
+    # A translation shares the cognates of its original ("стратегического партнерства",
+    # "strategic partnership"): this much of the rarer text's term weight.
+    translation_terms: float = 0.2
+    # Weights of the score: names, terms, figures, dates, countries, dateline place, and
+    # time (1 within a day, 0.5 within two): the day itself is strong evidence — on the dev
+    # part, "same day and a shared country" alone is right for 99 % of the pairs it makes.
+    weights: tuple[float, ...] = (0.35, 0.2, 0.1, 0.1, 0.05, 0.05, 0.15)
+
+
+@dataclass(frozen=True)
+class StoryLink:
+    """One link, stored once per pair with ``story_id`` < ``other_story_id``."""
+
+    story_id: str
+    other_story_id: str
+    kind: str
+    score: float
+    evidence: dict[str, Any]
+
+
+@dataclass
+class PairEvidence:
+    """What two profiles share and where they disagree; kept with the link."""
+
+    shared_names: list[str]
+    shared_count: int
+    telling_names: int  # shared names of weight >= TELLING_WEIGHT
+    name_overlap: float
+    term_overlap: float
+    name_order: float
+    shared_figures: list[str]
+    figure_conflict: bool
+    shared_dates: list[str]
+    date_conflict: bool
+    hours_apart: float | None
+    shared_countries: list[str]
+    same_place: bool
+    same_agency: bool
+    length_ratio: float
+    languages: tuple[str | None, str | None] = field(default=(None, None))
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "names": self.shared_names,
+            "telling_names": self.telling_names,
+            "name_overlap": round(self.name_overlap, 3),
+            "term_overlap": round(self.term_overlap, 3),
+            "name_order": round(self.name_order, 3),
+            "figures": self.shared_figures,
+            "dates": self.shared_dates,
+            "date_conflict": self.date_conflict,
+            "hours_apart": None if self.hours_apart is None else round(self.hours_apart, 1),
+            "countries": self.shared_countries,
+            "same_place": self.same_place,
+            "same_agency": self.same_agency,
+            "length_ratio": round(self.length_ratio, 2),
+            "languages": list(self.languages),
+        }
+
+
+def key_weights(profiles: Iterable[LinkProfile]) -> dict[str, float]:
+    """A name's weight falls with the number of stories around that name it: "Президент"
+    and "Kazakhstan" are on every page of the region, "Сардоба" on one event's."""
+    counts: dict[str, int] = defaultdict(int)
+    total = 0
+    for profile in profiles:
+        total += 1
+        for key in profile.names:
+            counts[key] += 1
+        for key in profile.terms:
+            counts["t:" + key] += 1
+    scale = math.log(total + 1)
+    return {key: max(MIN_WEIGHT, math.log((total + 1) / count) / scale) for key, count in counts.items()}
+
+
+def _ordered_share(a: tuple[str, ...], b: tuple[str, ...], shared: set[str]) -> float:
+    """Longest common subsequence of the shared names in both orders, over their count."""
+    left = [k for k in a if k in shared]
+    right = [k for k in b if k in shared]
+    if not left:
+        return 0.0
+    previous = [0] * (len(right) + 1)
+    for x in left:
+        current = [0]
+        for j, y in enumerate(right):
+            current.append(previous[j] + 1 if x == y else max(previous[j + 1], current[j]))
+        previous = current
+    return previous[-1] / len(left)
+
+
+def compare(a: LinkProfile, b: LinkProfile, weights: dict[str, float]) -> PairEvidence:
+    shared = set(a.names) & set(b.names)
+    weight_a = sum(weights.get(k, 1.0) for k in a.names)
+    weight_b = sum(weights.get(k, 1.0) for k in b.names)
+    overlap = sum(weights.get(k, 1.0) for k in shared) / min(weight_a, weight_b) if shared else 0.0
+    terms = a.terms & b.terms
+    term_a = sum(weights.get("t:" + k, 1.0) for k in a.terms)
+    term_b = sum(weights.get("t:" + k, 1.0) for k in b.terms)
+    term_overlap = sum(weights.get("t:" + k, 1.0) for k in terms) / min(term_a, term_b) if terms else 0.0
+    hours = (
+        abs((a.published_at - b.published_at).total_seconds()) / 3600
+        if a.published_at is not None and b.published_at is not None
+        else None
+    )
+    shared_figures = a.figures & b.figures
+    shared_dates = a.dates & b.dates
+    return PairEvidence(
+        shared_names=sorted(shared, key=lambda k: -weights.get(k, 1.0))[:12],
+        shared_count=len(shared),
+        telling_names=sum(weights.get(k, 1.0) >= TELLING_WEIGHT for k in shared),
+        name_overlap=overlap,
+        term_overlap=term_overlap,
+        name_order=_ordered_share(a.names, b.names, shared),
+        shared_figures=sorted(shared_figures),
+        figure_conflict=min(len(a.figures), len(b.figures)) >= 2 and not shared_figures,
+        shared_dates=sorted(shared_dates),
+        date_conflict=bool(a.dates) and bool(b.dates) and not shared_dates,
+        hours_apart=hours,
+        shared_countries=sorted(a.countries & b.countries),
+        same_place=a.place is not None and a.place == b.place,
+        same_agency=a.agency is not None and a.agency == b.agency,
+        length_ratio=max(a.length, b.length) / max(1, min(a.length, b.length)),
+        languages=(a.language, b.language),
+    )
+
+
+def event_score(evidence: PairEvidence, a: LinkProfile, b: LinkProfile, policy: LinkPolicy) -> float:
+    """The explainable combination: names, figures, dates, countries, place (0..1)."""
+    w_names, w_terms, w_figures, w_dates, w_countries, w_place, w_time = policy.weights
+    countries = a.countries | b.countries
+    hours = evidence.hours_apart
+    closeness = 0.0 if hours is None else 1.0 if hours <= 24 else 0.5 if hours <= 48 else 0.0
+    score = (
+        w_names * evidence.name_overlap
+        + w_terms * min(1.0, 2 * evidence.term_overlap)
+        + w_figures * min(len(evidence.shared_figures), 2) / 2
+        + w_dates * (1.0 if evidence.shared_dates else -1.0 if evidence.date_conflict else 0.0)
+        + w_countries * (len(evidence.shared_countries) / len(countries) if countries else 0.0)
+        + w_place * evidence.same_place
+        + w_time * closeness
+    )
+    return max(0.0, min(1.0, score))
+
+
+def decide(a: LinkProfile, b: LinkProfile, weights: dict[str, float], policy: LinkPolicy) -> StoryLink | None:
+    """The link between two stories, or None."""
+    evidence = compare(a, b, weights)
+    hours = evidence.hours_apart
+    if hours is not None and hours > policy.event_window_hours:
+        return None
+    if (evidence.shared_count < policy.min_shared_names or evidence.telling_names < 1) and len(
+        evidence.shared_figures
+    ) < 2:
+        return None
+    score = event_score(evidence, a, b, policy)
+    first, second = sorted((a.story_id, b.story_id))
+    if (
+        a.language
+        and b.language
+        and a.language != b.language
+        and (hours is None or hours <= policy.translation_window_hours)
+        and evidence.name_overlap >= policy.translation_overlap
+        and evidence.name_order >= policy.translation_order
+        and evidence.term_overlap >= policy.translation_terms
+        and (
+            evidence.length_ratio <= policy.translation_length_ratio
+            or (
+                min(a.length, b.length) < policy.summary_length
+                and hours is not None
+                and hours <= policy.summary_window_hours
+            )
+        )
+        and not evidence.date_conflict
+        and not evidence.figure_conflict
+    ):
+        return StoryLink(first, second, TRANSLATION, round(score, 4), evidence.as_json())
+    if score >= policy.event_score:
+        return StoryLink(first, second, SAME_EVENT, round(score, 4), evidence.as_json())
+    return None
+
+
+def link_batch(
+    batch: list[LinkProfile], candidates: list[LinkProfile], policy: LinkPolicy | None = None
+) -> list[StoryLink]:
+    """Links of each batch story to the other batch stories and to the candidates."""
+    policy = policy or LinkPolicy()
+    pool = {p.story_id: p for p in candidates} | {p.story_id: p for p in batch}
+    weights = key_weights(pool.values())
+    by_name: dict[str, list[str]] = defaultdict(list)
+    for profile in pool.values():
+        for key in profile.names:
+            by_name[key].append(profile.story_id)
+    links: dict[tuple[str, str], StoryLink] = {}
+    for profile in batch:
+        shared_counts: dict[str, int] = defaultdict(int)
+        for key in profile.names:
+            for other in by_name[key]:
+                shared_counts[other] += 1
+        for other_id, count in shared_counts.items():
+            pair = tuple(sorted((profile.story_id, other_id)))
+            if other_id == profile.story_id or pair in links:
+                continue
+            other = pool[other_id]
+            if count < policy.min_shared_names and len(profile.figures & other.figures) < 2:
+                continue
+            link = decide(profile, other, weights, policy)
+            if link is not None:
+                links[pair] = link
+    return list(links.values())
+
+
+@dataclass(frozen=True)
+class EventPlan:
+    """``assign``: story -> event id for the batch's stories; ``merge``: old event id ->
+    the id that absorbs it (every member of the old event moves)."""
+
+    assign: dict[str, str]
+    merge: dict[str, str]
+
+
+def new_event_id(story_id: str) -> str:
+    return "e" + hashlib.sha1(story_id.encode("utf-8")).hexdigest()[:16]
+
+
+def assign_events(story_ids: list[str], links: list[StoryLink], known: dict[str, str]) -> EventPlan:
+    """Event ids after ``links``: ``known`` holds the stored event of every story a link
+    reaches. Linked stories share an event; when a link joins two stored events the
+    smaller id survives (ids are stable: a story's event changes only by such a join)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for story_id in story_ids:
+        find(story_id)
+    for link in links:
+        parent[find(link.story_id)] = find(link.other_story_id)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for story_id in list(parent):
+        groups[find(story_id)].append(story_id)
+    assign: dict[str, str] = {}
+    merge: dict[str, str] = {}
+    for members in groups.values():
+        stored = sorted({known[m] for m in members if m in known})
+        event_id = stored[0] if stored else new_event_id(min(members))
+        for old in stored[1:]:
+            merge[old] = event_id
+        for member in members:
+            if known.get(member) != event_id:
+                assign[member] = event_id
+    return EventPlan(assign=assign, merge=merge)
