@@ -37,8 +37,9 @@ class FetchLimits:
     # some CMSs render the feed on request and take 10+ s under load.
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 30.0
-    # Wall-clock budget for one request including a slow-drip body: a server sending one
-    # byte per second would otherwise hold a slot forever.
+    # Wall-clock budget for one fetch: every attempt (slow headers, a slow-drip body) and
+    # the waits between retries; a server sending one byte per second would otherwise hold
+    # a slot forever, and retries would multiply it (tasks/fetch.py FetchBudget).
     total_timeout_s: float = 60.0
     # The largest real feed we know of is ~5 MB (full-text Atom with 500 entries). 10 MB
     # caps memory and stops an endless body or a decompression bomb (the cap applies to

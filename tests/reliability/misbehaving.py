@@ -90,6 +90,19 @@ def slow_drip(handler) -> None:
         time.sleep(1.0)
 
 
+def slow_headers(handler) -> None:
+    """The status line and headers one byte per 0.5 s (within any read timeout), then the feed."""
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+        b"Content-Length: %d\r\nX-Padding: %s\r\n\r\n" % (len(GOOD_FEED), b"." * 40)
+    )
+    for byte in head:
+        handler.wfile.write(bytes([byte]))
+        handler.wfile.flush()
+        time.sleep(0.5)
+    handler.wfile.write(GOOD_FEED)
+
+
 def never_answers(handler) -> None:
     time.sleep(30)
 
@@ -182,6 +195,7 @@ def install(server: FeedServer) -> dict[str, str]:
         "/good": good,
         "/reset-mid-body": reset_mid_body,
         "/slow-drip": slow_drip,
+        "/slow-headers": slow_headers,
         "/never-answers": never_answers,
         "/endless": endless_body,
         "/fifty-mb-declared": fifty_mb_declared,
