@@ -12,12 +12,16 @@ from newswire.cli.output import console
 
 
 def _home(data_dir) -> os.PathLike:
-    from newswire.flows.runtime.prefect_env import configure_prefect_environment
+    """The data directory's Prefect home, after stopping temporary servers that a killed
+    run left there (they are no background server, and nothing else would stop them)."""
+    from newswire.flows.runtime.prefect_env import configure_prefect_environment, reap_orphans
 
     configure_prefect_environment(settings_for(data_dir).data_dir)
     from pathlib import Path
 
-    return Path(os.environ["PREFECT_HOME"])
+    home = Path(os.environ["PREFECT_HOME"])
+    reap_orphans(home, console.print)
+    return home
 
 
 def server_status(data_dir: DataDirOption = None) -> None:

@@ -75,7 +75,11 @@ def ensure_server(home: Path) -> tuple[ServerRecord, bool]:
         if record:
             return record, False
         _stop_recorded(home)  # a stale record's process, if it still lingers
-        return record_server(home, LocalPrefectServer(home, ui=True).start()), True
+        # Recorded the moment it is spawned: a command killed during the start-up wait
+        # leaves a server that `newswire server status|stop` and the next command find.
+        server = LocalPrefectServer(home, ui=True, outlive_parent=True)
+        server.start(on_spawned=lambda spawned: record_server(home, spawned))
+        return record_server(home, server), True
 
 
 def record_server(home: Path, server: LocalPrefectServer) -> ServerRecord:
