@@ -165,6 +165,10 @@ class Settings:
     drop: DropPolicy = field(default_factory=DropPolicy)
     enrich: EnrichPolicy = field(default_factory=EnrichPolicy)
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    # Entries read per document (tasks/entry_cap.py): the body cap bounds bytes, not items,
+    # and feedparser spends ~10 KB per item (200,000 tiny items in 10 MB took 2.8 GB). The
+    # largest real feeds list a few thousand; 5,000 keeps them whole.
+    max_entries_per_feed: int = 5_000
     # One Prefect task per batch of this many feeds (never one per story): every task run
     # costs the Prefect server ~3 event writes, and hundreds stall its SQLite store
     # (STACK-NOTES.md).

@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from email.utils import formatdate
 from functools import cache
+from pathlib import Path
 
 import brotli
 
@@ -222,6 +223,29 @@ def install(server: FeedServer) -> dict[str, str]:
         routes[f"/chain/{hop}"] = redirect(302, f"/chain/{hop - 1}" if hop > 1 else "/good")
     server.routes.update(routes)
     return {path: server.url(path) for path in routes}
+
+
+def feed_toml(feed_id: str, path: str, country: str = "KG") -> str:
+    """One catalogue entry for a route of the loopback server (``{base}`` substituted by the run)."""
+    return (
+        f'[[feed]]\nid = "{feed_id}"\nname = "{feed_id}"\nurl = "{{base}}{path}"\nkind = "outlet"\n'
+        f'language = "en"\ncountry = "{country}"\nallow_private_network = true\n\n'
+    )
+
+
+def ingest_routes(server: FeedServer, feeds: dict[str, str], work_dir: Path):
+    """One real ingest (the Prefect flow) of ``feeds`` (feed id -> path on ``server``),
+    into ``work_dir``/data; returns the run summary."""
+    from newswire.flows.ingest import ingest
+
+    catalog = work_dir / "catalog.toml"
+    catalog.write_text("".join(feed_toml(feed_id, path) for feed_id, path in feeds.items()))
+    return ingest(
+        catalog=str(catalog),
+        catalog_substitutions={"base": server.base_url},
+        data_dir=str(work_dir / "data"),
+        force=True,
+    )
 
 
 def refused_url() -> str:
