@@ -46,21 +46,40 @@ def huge_feed(entries: int) -> bytes:
     )
 
 
-def run_ingest(catalog: Path, data_dir: Path, env: dict[str, str]) -> tuple[int, float, float, str]:
-    """(exit code, peak RSS in MB, wall seconds, last line of output) of one CLI ingest."""
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run_ingest(
+    catalog: Path, data_dir: Path, env: dict[str, str], timeout_s: float
+) -> tuple[str, float, float, str]:
+    """(exit code or "killed at the time limit", peak RSS in MB, wall seconds, last lines
+    of output) of one CLI ingest; one that outruns ``timeout_s`` is killed and its peak
+    so far reported."""
     started = time.monotonic()
-    process = subprocess.Popen(
-        cli_ingest_command(catalog, data_dir),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    lines = [line for line in output.splitlines() if line.strip()]
-    return process.returncode, usage.ru_maxrss / 1024, time.monotonic() - started, "\n".join(lines[-3:])
+    log_path = data_dir.with_suffix(".log")
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            cli_ingest_command(catalog, data_dir), env=env, stdout=log, stderr=subprocess.STDOUT, text=True
+        )
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            code, peak = str(os.waitstatus_to_exitcode(status)), usage.ru_maxrss / 1024
+            break
+        if time.monotonic() - started > timeout_s:
+            peak = _peak_rss_mb(process.pid)
+            process.kill()
+            os.wait4(process.pid, 0)
+            code = f"killed after {timeout_s:.0f} s"
+            break
+        time.sleep(0.5)
+    lines = [line for line in log_path.read_text().splitlines() if line.strip()]
+    return code, peak, time.monotonic() - started, "\n".join(lines[-3:])
 
 
 def main() -> None:
@@ -68,6 +87,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--entries", type=int, default=200_000)
+    parser.add_argument(
+        "--run-timeout", type=float, default=1800, help="seconds per ingest before it is killed"
+    )
     parser.add_argument(
         "--caps", default="5000,0", help="comma-separated NEWSWIRE_MAX_ENTRIES_PER_FEED values"
     )
@@ -89,13 +111,20 @@ def main() -> None:
             (root / "site" / "warm.xml").write_bytes(huge_feed(10))
             warm = root / "warm.toml"
             warm.write_text(CATALOG.format(base=server.base_url).replace("huge.xml", "warm.xml"))
-            run_ingest(warm, root / "data-warm", env)
-            baseline = run_ingest(warm, root / "data-warm-2", env)
+            run_ingest(warm, root / "data-warm", env, args.run_timeout)
+            baseline = run_ingest(warm, root / "data-warm-2", env, args.run_timeout)
             rows.append(("10-entry feed (baseline)", "5000", *baseline))
             try:
                 for cap in args.caps.split(","):
                     result = run_ingest(
-                        catalog, root / f"data-{cap}", {**env, "NEWSWIRE_MAX_ENTRIES_PER_FEED": cap}
+                        catalog,
+                        root / f"data-{cap}",
+                        {**env, "NEWSWIRE_MAX_ENTRIES_PER_FEED": cap},
+                        args.run_timeout,
+                    )
+                    print(
+                        f"cap {cap}: exit {result[0]}, peak {result[1]:,.0f} MB, {result[2]:.0f} s",
+                        flush=True,
                     )
                     rows.append((f"{args.entries:,} entries, {len(body):,} B", cap, *result))
             finally:
