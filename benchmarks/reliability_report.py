@@ -393,6 +393,33 @@ def soak(work: Path, feeds: int = 2_500, rounds: int = 4, failure_rate: float = 
     }
 
 
+def feedparser_differential(work: Path) -> list[str]:
+    """Every feedparser fixture (tests/fixtures/feedparser/) through one real ingest;
+    prints the counts, returns the unexplained losses (differential.py)."""
+    import differential
+
+    fixtures = differential.load_fixtures()
+    started = time.monotonic()
+    outcomes = differential.run_differential(fixtures, work / "differential")
+    seconds = time.monotonic() - started
+    expectations = differential.load_expectations()
+    problems = differential.unexplained(outcomes, expectations)
+    print("\n### Differential against feedparser (its own fixtures, one real ingest)\n")
+    print(
+        "| fixtures | entries feedparser finds | appearances stored | fixtures losing an entry "
+        "| of them listed with a reason | unexplained | time |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    losing = [o for o in outcomes if o.lost or o.missing_ids]
+    found, stored = sum(o.feedparser_entries for o in outcomes), sum(o.stored for o in outcomes)
+    listed = sum(o.fixture in expectations for o in losing)
+    cells = [len(outcomes), found, stored, len(losing), listed, len(problems), f"{seconds:.0f} s"]
+    print("| " + " | ".join(map(str, cells)) + " |")
+    for problem in problems:
+        print(f"- unexplained: {problem}")
+    return problems
+
+
 def _machine() -> str:
     model = platform.processor() or platform.machine()
     try:
@@ -447,6 +474,11 @@ def main() -> None:
     parser.add_argument("--soak-rounds", type=int, default=4, help="polls of every feed (default 4)")
     parser.add_argument("--fuzz-inputs", type=int, default=20_000, help="hostile inputs (default 20,000)")
     parser.add_argument("--fuzz-seconds", type=float, default=300, help="fuzzing time cap (default 300 s)")
+    parser.add_argument(
+        "--no-differential",
+        action="store_true",
+        help="skip the 611 feedparser fixtures through a real ingest",
+    )
     arguments = parser.parse_args()
     print(f"Reliability report — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {_machine()}")
 
@@ -474,7 +506,7 @@ def main() -> None:
     print_fuzz(fuzz_report)
 
     soak_result = None
-    if not (arguments.no_crash and arguments.no_soak):
+    if not (arguments.no_crash and arguments.no_soak and arguments.no_differential):
         from prefect.testing.utilities import prefect_test_harness
 
         with prefect_test_harness(server_startup_timeout=120), tempfile.TemporaryDirectory() as work:
@@ -491,6 +523,8 @@ def main() -> None:
                 all_rows += rows
             if not arguments.no_soak:
                 soak_result = soak(Path(work), arguments.soak_feeds, arguments.soak_rounds)
+            if not arguments.no_differential:
+                feedparser_differential(Path(work))
 
     survived = sum(row.survived for row in all_rows)
     print(f"\n**Cases tried: {len(all_rows)}; survived: {survived}; failed: {len(all_rows) - survived}.**")

@@ -66,6 +66,7 @@ def feeds_check(
                 result.final_url or f.url,
                 settings.fetch.max_body_bytes,
                 f.format,
+                settings.max_entries_per_feed,
             )
         problem = result.error or (document.error if document else None)
         if result.permanent_redirect_url and not problem:

@@ -61,6 +61,11 @@ def print_summary(summary) -> None:
         f"{summary.updated_appearances} updated, [bold]{summary.new_stories}[/] new stories, "
         f"{summary.duplicates_merged} duplicates merged, [bold]{len(summary.errors)}[/] feeds with errors."
     )
+    for feed_id, not_read in summary.entries_not_read.items():
+        console.print(
+            f"feed {feed_id}: {not_read:,} entries past the per-document cap were not read "
+            "(NEWSWIRE_MAX_ENTRIES_PER_FEED; the fetch's parse_warnings say more)."
+        )
     if summary.text_repaired or summary.identity_collisions:
         console.print(
             f"{summary.text_repaired} entries had text that cannot be stored (repaired, see entry_warnings), "

@@ -78,6 +78,8 @@ class RunSummary:
     # entries kept apart from another entry of their document with the same id.
     text_repaired: int = 0
     identity_collisions: int = 0
+    # Entries past NEWSWIRE_MAX_ENTRIES_PER_FEED that were not read, per feed.
+    entries_not_read: dict[str, int] = field(default_factory=dict)
     feeds: list[FeedReport] = field(default_factory=list)
 
     @property
@@ -97,6 +99,7 @@ class RunSummary:
             "duplicates_merged": self.duplicates_merged,
             "text_repaired": self.text_repaired,
             "identity_collisions": self.identity_collisions,
+            "entries_not_read": self.entries_not_read,
             "errors": {report.feed_id: report.error for report in self.errors},
         }
 
@@ -155,6 +158,8 @@ def summarise(
         result, feed_id = outcome.result, outcome.feed.id
         summary.not_modified += result.not_modified
         summary.unchanged += result.unchanged and not result.not_modified
+        if outcome.document is not None and outcome.document.entries_not_read:
+            summary.entries_not_read[feed_id] = outcome.document.entries_not_read
         summary.feeds.append(
             FeedReport(
                 feed_id=feed_id,

@@ -58,3 +58,5 @@ class ParsedDocument:
     # What relative links resolve against: the response's Content-Location, else the URL
     # fetched (xml:base inside the document is applied by the parser itself).
     base_url: str | None = None
+    # Entries past NEWSWIRE_MAX_ENTRIES_PER_FEED, not read (tasks/entry_cap.py).
+    entries_not_read: int = 0

@@ -163,6 +163,34 @@ def describe_network_error(error: BaseException, url: str) -> str:
     return f"{type(error).__name__} to {parts.hostname}:{port}: {detail}"
 
 
+@dataclass
+class FetchBudget:
+    """One fetch's wall-clock budget (``FetchLimits.total_timeout_s``) over all its
+    attempts, slow headers and slow-drip bodies included, and the waits between attempts.
+    Time spent queueing for a politeness slot is not counted: a feed waiting behind its
+    host's other feeds has not been slow."""
+
+    total_s: float
+    spent_s: float = 0.0
+
+    @property
+    def left_s(self) -> float:
+        return max(0.0, self.total_s - self.spent_s)
+
+    def spend(self, seconds: float) -> None:
+        self.spent_s += seconds
+
+    def allows_wait(self, seconds: float) -> bool:
+        """A retry after ``seconds`` leaves time for the attempt itself."""
+        return seconds < self.left_s
+
+    def exceeded_message(self, attempts: int) -> str:
+        return (
+            f"fetch budget of {self.total_s:g} s exceeded ({attempts} attempt(s); headers or body "
+            "too slow); NEWSWIRE_FETCH_TOTAL_TIMEOUT_S sets it"
+        )
+
+
 def _backoff_delay(limits: FetchLimits, attempt: int) -> float:
     base = limits.backoff_base_s * (2 ** (attempt - 1))
     return base + random.uniform(0, limits.backoff_base_s)
@@ -228,20 +256,28 @@ class Fetcher:
             previous_body_sha256=request.previous_body_sha256,
         )
         started = time.monotonic()
+        budget = FetchBudget(self.limits.total_timeout_s)
         policy = self.policy(request.allow_private_network)
         try:
             for attempt in range(1, self.limits.max_retries + 2):
                 result.attempts = attempt
-                retry_in = await self._attempt(request, result, policy)
+                retry_in = await self._attempt(request, result, policy, budget)
                 if retry_in is None or attempt > self.limits.max_retries:
                     break
+                if not budget.allows_wait(retry_in):
+                    result.error += (
+                        f"; not retried: a wait of {retry_in:.1f} s would exceed the fetch budget "
+                        f"of {budget.total_s:g} s ({budget.spent_s:.1f} s spent over {attempt} attempt(s))"
+                    )
+                    break
                 await asyncio.sleep(retry_in)
+                budget.spend(retry_in)
         finally:
             result.elapsed_s = round(time.monotonic() - started, 4)
         return result
 
     async def _attempt(
-        self, request: FetchRequest, result: FetchResult, policy: DestinationPolicy
+        self, request: FetchRequest, result: FetchResult, policy: DestinationPolicy, budget: FetchBudget
     ) -> float | None:
         """One try including redirects. Returns seconds to wait before retrying, or None
         when the outcome is final (success or a non-retryable error)."""
@@ -252,8 +288,12 @@ class Fetcher:
                 if self._should_stop():
                     result.skipped = True
                     return None
-                async with asyncio.timeout(self.limits.total_timeout_s):
-                    await self._get_following_redirects(request, result, policy)
+                started = time.monotonic()
+                try:
+                    async with asyncio.timeout(budget.left_s):
+                        await self._get_following_redirects(request, result, policy)
+                finally:
+                    budget.spend(time.monotonic() - started)
         except FetchRefused as error:
             return self._final_error(result, "refused", str(error))
         except BodyTooLarge:
@@ -264,11 +304,8 @@ class Fetcher:
                 "raise NEWSWIRE_FETCH_MAX_BODY_BYTES if this feed is really that large",
             )
         except TimeoutError:
-            result.error_kind, result.error = (
-                "timeout",
-                (f"no complete response within {self.limits.total_timeout_s:g} s"),
-            )
-            return _backoff_delay(self.limits, result.attempts)
+            # The budget covers every attempt and the waits between them: nothing is left.
+            return self._final_error(result, "timeout", budget.exceeded_message(result.attempts))
         except httpx.TimeoutException as error:
             detail = str(error) or (
                 f"no answer within {self.limits.connect_timeout_s:g} s (connect) / "

@@ -22,6 +22,7 @@ from newswire.tasks.content_decoding import BodyTooLarge, BoundedDecoder
 from newswire.tasks.dates import date_text_problem
 from newswire.tasks.documents import ParsedDocument, ParsedEntry
 from newswire.tasks.encoding import to_utf8
+from newswire.tasks.entry_cap import ENTRY_CAP_SETTING, cap_entries, cap_xml_items
 from newswire.tasks.formats import FORMAT_PARSERS, detect_family
 from newswire.tasks.text import valid_unicode
 from newswire.tasks.xml_safety import (
@@ -164,14 +165,17 @@ def parse_document(
     url: str,
     max_bytes: int,
     forced_format: str = "auto",
+    max_entries: int = 0,
 ) -> ParsedDocument:
-    """Parse one fetched payload; never raises for bad input."""
+    """Parse one fetched payload; never raises for bad input. ``max_entries`` (> 0) keeps
+    the first that many entries and warns about the rest (tasks/entry_cap.py)."""
     base_url = _base_url(headers, url)
     if any(k.lower() == "content-location" for k in headers):
         # The parser resolves links against it too: give it the vetted, absolute form.
         headers = {k: v for k, v in headers.items() if k.lower() != "content-location"}
         headers["content-location"] = base_url
-    document = _parse_document(body, headers, url, max_bytes, forced_format)
+    document = _parse_document(body, headers, url, max_bytes, forced_format, max_entries)
+    cap_entries(document, max_entries)
     document.base_url = base_url
     # Messages quote the document (feedparser's errors do); they are stored with the fetch.
     document.error = valid_unicode(document.error)[0] if document.error else None
@@ -193,7 +197,7 @@ def _base_url(headers: dict[str, str], url: str) -> str:
 
 
 def _parse_document(
-    body: bytes, headers: dict[str, str], url: str, max_bytes: int, forced_format: str
+    body: bytes, headers: dict[str, str], url: str, max_bytes: int, forced_format: str, max_entries: int
 ) -> ParsedDocument:
     try:
         body = maybe_gunzip(body, max_bytes)
@@ -226,15 +230,20 @@ def _parse_document(
             format="unknown",
             error=f"not a feed: the body does not start like XML or JSON ({snippet!r}...)",
         )
-    encoding_note = None
+    encoding_note, capped = None, None
     try:
         if family == "xml-feed":
             decision = to_utf8(body, headers)
             body, headers, encoding_note = decision.body, decision.headers, decision.note
+            capped = cap_xml_items(body, max_entries)
+            body = capped.body
         document = parser(body, headers, url)
     except Exception as error:  # a parser bug must cost one feed, not the run
         return ParsedDocument(format=family, error=f"parser failed: {type(error).__name__}: {error}")
     document.warnings.extend(defused_warnings)
+    if capped is not None and capped.items_cut:
+        document.warnings.append(capped.warning(ENTRY_CAP_SETTING))
+        document.entries_not_read = capped.items_cut
     if encoding_note:
         document.warnings.append(f"character encoding: {encoding_note}")
     return document

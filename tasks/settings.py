@@ -43,8 +43,9 @@ class FetchLimits:
     # some CMSs render the feed on request and take 10+ s under load.
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 30.0
-    # Wall-clock budget for one request including a slow-drip body: a server sending one
-    # byte per second would otherwise hold a slot forever.
+    # Wall-clock budget for one fetch: every attempt (slow headers, a slow-drip body) and
+    # the waits between retries; a server sending one byte per second would otherwise hold
+    # a slot forever, and retries would multiply it (tasks/fetch.py FetchBudget).
     total_timeout_s: float = 60.0
     # The largest real feed we know of is ~5 MB (full-text Atom with 500 entries). 10 MB
     # caps memory and stops an endless body or a decompression bomb (the cap applies to
@@ -170,6 +171,10 @@ class Settings:
     drop: DropPolicy = field(default_factory=DropPolicy)
     enrich: EnrichPolicy = field(default_factory=EnrichPolicy)
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    # Entries read per document (tasks/entry_cap.py): the body cap bounds bytes, not items,
+    # and feedparser spends ~10 KB per item (200,000 tiny items in 10 MB took 2.8 GB). The
+    # largest real feeds list a few thousand; 5,000 keeps them whole.
+    max_entries_per_feed: int = 5_000
     # One Prefect task per batch of this many feeds (never one per story): every task run
     # costs the Prefect server ~3 event writes, and hundreds stall its SQLite store
     # (STACK-NOTES.md).

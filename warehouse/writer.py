@@ -17,8 +17,6 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
-import os
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,6 +50,7 @@ from newswire.warehouse.records import (
 )
 from newswire.warehouse.schema import APPEARANCES, ENRICHMENT_COLUMNS, FETCHES, SCHEMA_VERSION, STORIES
 from newswire.warehouse.views import write_catalog
+from newswire.warehouse.writer_lock import take_writer_lock
 
 log = logging.getLogger("newswire.warehouse")
 
@@ -168,25 +167,7 @@ class Warehouse:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _acquire(self, handle, on_wait: Callable[[str], None] | None) -> None:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            pass
-        handle.seek(0)
-        holder = handle.read().strip() or "another run"
-        message = f"waiting for the warehouse at {self.data_dir}: {holder} is writing (one writer at a time)"
-        (on_wait or log.warning)(message)
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                time.sleep(0.2)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}\n")
-        handle.flush()
+        take_writer_lock(handle, self.data_dir, on_wait or log.warning)
 
     # -- state database ------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from newswire.flows.runtime.local_server import STOP_TIMEOUT_S, LocalPrefectServer
+from newswire.warehouse.writer_lock import pid_alive
 
 RECORD_FILE = "server.json"
 LOCK_FILE = "server.lock"
@@ -48,16 +49,6 @@ def _read_record(home: Path) -> ServerRecord | None:
         return None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def healthy(api_url: str, timeout_s: float = 2.0) -> bool:
     try:
         with urllib.request.urlopen(f"{api_url}/health", timeout=timeout_s) as response:
@@ -69,7 +60,7 @@ def healthy(api_url: str, timeout_s: float = 2.0) -> bool:
 def running_server(home: Path) -> ServerRecord | None:
     """The background server of this Prefect home if it is up and answering."""
     record = _read_record(Path(home))
-    if record and _alive(record.pid) and healthy(record.api_url):
+    if record and pid_alive(record.pid) and healthy(record.api_url):
         return record
     return None
 
@@ -84,7 +75,11 @@ def ensure_server(home: Path) -> tuple[ServerRecord, bool]:
         if record:
             return record, False
         _stop_recorded(home)  # a stale record's process, if it still lingers
-        return record_server(home, LocalPrefectServer(home, ui=True).start()), True
+        # Recorded the moment it is spawned: a command killed during the start-up wait
+        # leaves a server that `newswire server status|stop` and the next command find.
+        server = LocalPrefectServer(home, ui=True, outlive_parent=True)
+        server.start(on_spawned=lambda spawned: record_server(home, spawned))
+        return record_server(home, server), True
 
 
 def record_server(home: Path, server: LocalPrefectServer) -> ServerRecord:
@@ -111,17 +106,17 @@ def forget_server(home: Path) -> None:
 def _stop_recorded(home: Path) -> ServerRecord | None:
     record = _read_record(home)
     (home / RECORD_FILE).unlink(missing_ok=True)
-    if record is None or not _alive(record.pid):
+    if record is None or not pid_alive(record.pid):
         return None
     try:
         os.killpg(record.pid, signal.SIGTERM)  # its own session: the server and its workers
     except ProcessLookupError:
         return record
     deadline = time.monotonic() + STOP_TIMEOUT_S
-    while _alive(record.pid) and time.monotonic() < deadline:
+    while pid_alive(record.pid) and time.monotonic() < deadline:
         _reap(record.pid)
         time.sleep(0.2)
-    if _alive(record.pid):
+    if pid_alive(record.pid):
         os.killpg(record.pid, signal.SIGKILL)
     return record
 

@@ -20,7 +20,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+
+from newswire.flows.runtime.server_guard import guarded_command
 
 # 180 s: a cold start measured ~31 s alone on 2 cores, and several times that while the
 # machine is busy; past that something is wrong and the log says what.
@@ -48,13 +51,27 @@ def stop_process_group(process: subprocess.Popen, timeout_s: float) -> None:
 
 
 class LocalPrefectServer:
-    """``with LocalPrefectServer(home) as server: server.api_url``"""
+    """``with LocalPrefectServer(home) as server: server.api_url``
 
-    def __init__(self, home: Path, port: int | None = None, log_path: Path | None = None, ui: bool = False):
+    Temporary by default: the server runs under a parent-death guard
+    (flows/runtime/server_guard.py) and ends when this process ends, however it ends
+    (SIGKILL included). ``outlive_parent=True`` is for the data directory's background
+    server (flows/runtime/background_server.py), which later commands reuse and
+    ``newswire server stop`` ends."""
+
+    def __init__(
+        self,
+        home: Path,
+        port: int | None = None,
+        log_path: Path | None = None,
+        ui: bool = False,
+        outlive_parent: bool = False,
+    ):
         self.home = Path(home)
         self.port = port or free_loopback_port()
         self.log_path = log_path or self.home / "server.log"
         self.ui = ui
+        self.outlive_parent = outlive_parent
         self.process: subprocess.Popen | None = None
 
     @property
@@ -68,7 +85,10 @@ class LocalPrefectServer:
     def environment(self) -> dict[str, str]:
         return {**os.environ, "PREFECT_HOME": str(self.home), "PREFECT_API_URL": self.api_url}
 
-    def start(self) -> LocalPrefectServer:
+    def start(self, on_spawned: Callable[[LocalPrefectServer], None] | None = None) -> LocalPrefectServer:
+        """Start the server and wait until it answers; ``on_spawned`` is called as soon as
+        the process exists (before the health wait), so it can be recorded and found even
+        if this process is killed while waiting."""
         self.home.mkdir(parents=True, exist_ok=True)
         environment = self.environment()
         environment.pop("PREFECT_API_URL")  # the server itself must not look for one
@@ -77,11 +97,15 @@ class LocalPrefectServer:
         prefect = Path(sys.executable).with_name("prefect")
         command = [str(prefect) if prefect.exists() else "prefect", "server", "start"]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--ui" if self.ui else "--no-ui"]
+        if not self.outlive_parent:
+            command = guarded_command(os.getpid(), command)
         with open(self.log_path, "ab") as log:
             # Own session: stopping it stops the uvicorn workers it spawns, nothing else.
             self.process = subprocess.Popen(
                 command, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
+        if on_spawned is not None:
+            on_spawned(self)
         self._wait_healthy()
         return self
 

@@ -63,6 +63,7 @@ def connect_prefect(announce: Callable[[str], None]) -> None:
     (PREFECT_API_URL), else the user's background server, started now if it is not
     running (flows/runtime/background_server.py). ``announce`` says what is waited for."""
     home = configure_prefect_environment()
+    reap_orphans(home, announce)
     if os.environ.get("PREFECT_API_URL") or _api_url_already_configured():
         return
     from newswire.flows.runtime.background_server import ensure_server, running_server
@@ -74,6 +75,17 @@ def connect_prefect(announce: Callable[[str], None]) -> None:
         )
     record, _ = ensure_server(home)
     os.environ["PREFECT_API_URL"] = record.api_url
+
+
+def reap_orphans(home: Path, announce: Callable[[str], None]) -> None:
+    """Stop Prefect temporary servers of this home that a killed process left running
+    (flows/runtime/orphans.py), and say so."""
+    from newswire.flows.runtime.orphans import reap_orphaned_ephemeral_servers
+
+    reaped = reap_orphaned_ephemeral_servers(home)
+    if reaped:
+        pids = ", ".join(map(str, reaped))
+        announce(f"Stopped {len(reaped)} temporary Prefect server(s) a killed run left behind (pid {pids}).")
 
 
 def _api_url_already_configured() -> bool:

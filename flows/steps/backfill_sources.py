@@ -248,7 +248,14 @@ def replay_archive(
             continue
         headers = {"content-type": payload.content_type} if payload.content_type else {}
         body = raw.read(payload.body_sha256)
-        document = parse_document(body, headers, payload.url, settings.fetch.max_body_bytes, feed.format)
+        document = parse_document(
+            body,
+            headers,
+            payload.url,
+            settings.fetch.max_body_bytes,
+            feed.format,
+            settings.max_entries_per_feed,
+        )
         if document.error:
             # Reported like a poll reports it: in the feed's row of the run summary.
             outcome.content_error = (

@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from email.utils import formatdate
 from functools import cache
+from pathlib import Path
 
 import brotli
 
@@ -88,6 +89,19 @@ def slow_drip(handler) -> None:
         handler.wfile.write(bytes([byte]))
         handler.wfile.flush()
         time.sleep(1.0)
+
+
+def slow_headers(handler) -> None:
+    """The status line and headers one byte per 0.5 s (within any read timeout), then the feed."""
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+        b"Content-Length: %d\r\nX-Padding: %s\r\n\r\n" % (len(GOOD_FEED), b"." * 40)
+    )
+    for byte in head:
+        handler.wfile.write(bytes([byte]))
+        handler.wfile.flush()
+        time.sleep(0.5)
+    handler.wfile.write(GOOD_FEED)
 
 
 def never_answers(handler) -> None:
@@ -182,6 +196,7 @@ def install(server: FeedServer) -> dict[str, str]:
         "/good": good,
         "/reset-mid-body": reset_mid_body,
         "/slow-drip": slow_drip,
+        "/slow-headers": slow_headers,
         "/never-answers": never_answers,
         "/endless": endless_body,
         "/fifty-mb-declared": fifty_mb_declared,
@@ -208,6 +223,29 @@ def install(server: FeedServer) -> dict[str, str]:
         routes[f"/chain/{hop}"] = redirect(302, f"/chain/{hop - 1}" if hop > 1 else "/good")
     server.routes.update(routes)
     return {path: server.url(path) for path in routes}
+
+
+def feed_toml(feed_id: str, path: str, country: str = "KG") -> str:
+    """One catalogue entry for a route of the loopback server (``{base}`` substituted by the run)."""
+    return (
+        f'[[feed]]\nid = "{feed_id}"\nname = "{feed_id}"\nurl = "{{base}}{path}"\nkind = "outlet"\n'
+        f'language = "en"\ncountry = "{country}"\nallow_private_network = true\n\n'
+    )
+
+
+def ingest_routes(server: FeedServer, feeds: dict[str, str], work_dir: Path):
+    """One real ingest (the Prefect flow) of ``feeds`` (feed id -> path on ``server``),
+    into ``work_dir``/data; returns the run summary."""
+    from newswire.flows.ingest import ingest
+
+    catalog = work_dir / "catalog.toml"
+    catalog.write_text("".join(feed_toml(feed_id, path) for feed_id, path in feeds.items()))
+    return ingest(
+        catalog=str(catalog),
+        catalog_substitutions={"base": server.base_url},
+        data_dir=str(work_dir / "data"),
+        force=True,
+    )
 
 
 def refused_url() -> str:

@@ -35,7 +35,8 @@ def fetch(url: str, limits: FetchLimits = LIMITS, **request):
     ("path", "kind", "message"),
     [
         ("/reset-mid-body", "network", ""),
-        ("/slow-drip", "timeout", "no complete response within 3 s"),
+        ("/slow-drip", "timeout", "fetch budget of 3 s exceeded"),
+        ("/slow-headers", "timeout", "fetch budget of 3 s exceeded"),
         ("/never-answers", "timeout", "ReadTimeout"),
         ("/endless", "too_large", "after decompression"),
         ("/fifty-mb-declared", "too_large", ""),
@@ -134,3 +135,23 @@ def test_one_broken_server_does_not_hold_up_the_others(server):
     results = fetch_feeds([FetchRequest(p, server.url(p)) for p in paths], LIMITS)
     assert [r.ok for r in results] == [False, False, False, False, True]
     assert results[-1].body == misbehaving.GOOD_FEED
+
+
+@pytest.mark.parametrize("path", ["/slow-drip", "/slow-headers", "/never-answers"])
+def test_one_budget_covers_every_attempt(server, path):
+    """Three retries allowed, 3 s budget: the fetch ends at ~3 s, not 4 x 3 s."""
+    limits = FetchLimits(**{**LIMITS.__dict__, "max_retries": 3})
+    result = fetch(server.url(path), limits)
+    assert result.error_kind == "timeout" and result.body is None
+    assert "fetch budget of 3 s exceeded" in result.error, result.error
+    # Not a speed claim: the old per-attempt timeout took 4 x 3 s here.
+    assert result.elapsed_s < 2 * limits.total_timeout_s, result.elapsed_s
+
+
+def test_a_retry_that_would_overrun_the_budget_is_not_waited_for(server):
+    server.routes["/always-503"] = lambda handler: misbehaving._headers(handler, 503, {"Content-Length": "0"})
+    limits = FetchLimits(**{**LIMITS.__dict__, "max_retries": 3, "backoff_base_s": 5})
+    result = fetch(server.url("/always-503"), limits)
+    assert result.status == 503 and result.attempts == 1
+    assert "not retried" in result.error and "fetch budget of 3 s" in result.error
+    assert result.elapsed_s < 1.5
