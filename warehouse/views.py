@@ -172,10 +172,17 @@ def _guard(store: LakeStore, version: int) -> str:
     )
 
 
-def _create_views(con: duckdb.DuckDBPyConnection, store: LakeStore, as_tables: bool, guard: bool) -> int:
-    """The views of the current manifest; returns its version (0: legacy or empty lake)."""
+def _create_views(
+    con: duckdb.DuckDBPyConnection,
+    store: LakeStore,
+    as_tables: bool,
+    guard: bool,
+    version: int | None = None,
+) -> int:
+    """The views of the current manifest (or of a kept older ``version``); returns its
+    version (0: legacy or empty lake)."""
     store.register(con)
-    manifest = manifests.read_current(store)
+    manifest = manifests.read_current(store) if version is None else manifests.read_version(store, version)
     if manifest is None:
         _create_legacy_views(con, store, as_tables)
         return 0
@@ -190,6 +197,11 @@ def _create_views(con: duckdb.DuckDBPyConnection, store: LakeStore, as_tables: b
             sources[name] = _empty_source(con, name, as_tables)
     for name, select in view_definitions(sources).items():
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {select}")
+    # Which committed state this connection reads (the stress test and operators ask).
+    con.execute(
+        f"CREATE OR REPLACE VIEW snapshot AS SELECT {manifest.version} AS version, "
+        f"CAST({_quote(manifest.written_at)} AS TIMESTAMPTZ) AS written_at"
+    )
     for name, path in manifest.state.items():
         con.execute(
             f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_quote(store.uri(path))}){where}"
@@ -233,15 +245,18 @@ def reader_version(store: LakeStore) -> int | None:
     return (differing or stamps or [None])[0]
 
 
-def open_reader(data_dir: Path, store: LakeStore | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory connection with the views of the lake's current manifest. Never
-    blocks on, or blocks, a writer. A lake of another schema version is refused
+def open_reader(
+    data_dir: Path, store: LakeStore | None = None, version: int | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with the views of the lake's current manifest (or of an
+    older one still kept, ``version``; view ``snapshot`` says which). Never blocks on, or
+    blocks, a writer. A lake of another schema version is refused
     (``versions.SchemaVersionError``)."""
     store = store or LakeStore.for_data_dir(data_dir)
     versions.check(data_dir, reader_version(store))
     _rebuild_misplaced_catalog(Path(data_dir), store)
     con = duckdb.connect(":memory:")
-    _create_views(con, store, as_tables=False, guard=False)
+    _create_views(con, store, as_tables=False, guard=False, version=version)
     return con
 
 
@@ -268,6 +283,11 @@ def write_catalog(data_dir: Path, store: LakeStore | Path | None = None) -> Path
     data_dir = Path(data_dir).resolve()
     store = as_store(store) if store is not None else LakeStore.for_data_dir(data_dir)
     target = data_dir / CATALOG_FILE
+    if not store.is_local:
+        # The DuckDB CLI cannot read an object store offline (no httpfs for DuckDB 2.0):
+        # an object-store lake is read through `newswire sql` or ``open_reader`` (README).
+        target.unlink(missing_ok=True)
+        return target
     temporary = data_dir / f".{CATALOG_FILE}.tmp-{os.getpid()}"
     temporary.unlink(missing_ok=True)
     try:
