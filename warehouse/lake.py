@@ -117,12 +117,6 @@ def write_parquet(lake, relative: str, table: pa.Table) -> tuple[int, str]:
     return len(data), sha256_of(data)
 
 
-def write_parquet_atomically(table: pa.Table, path: Path) -> None:
-    """A local file written whole or not at all (temp name, fsync, rename)."""
-    path = Path(path)
-    write_parquet(LakeStore(path.parent), path.name, table)
-
-
 def stage_table(lake, run_id: str, final: str, table: pa.Table) -> StagedFile:
     staged = f"{STAGING}/{run_id}/{final}"
     size, sha256 = write_parquet(lake, staged, table)
