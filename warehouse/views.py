@@ -26,6 +26,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import time
 from pathlib import Path
 
 import duckdb
@@ -132,9 +133,35 @@ def _empty_source(con: duckdb.DuckDBPyConnection, name: str, as_table: bool) -> 
     return empty_name
 
 
-def readable_files(store: LakeStore, manifest: manifests.Manifest) -> dict[str, list[str]]:
+def _pinned_manifest(store: LakeStore, version: int | None):
+    """The manifest to read (current, or ``version``) and its readable files. A file
+    missing from the current manifest because a writer has moved on since (a compaction
+    moved it out) is no damage: take the newer manifest instead, so a reader never gets
+    a partial state."""
+    for attempt in range(12):
+        manifest = (
+            manifests.read_current(store) if version is None else manifests.read_version(store, version)
+        )
+        if manifest is None:
+            return None, {}
+        files, problems = readable_files(store, manifest)
+        if not problems or version is not None:
+            break
+        if manifests.current_version(store) == manifest.version:
+            if attempt >= 8:
+                break  # still current after ~2 s: real damage, not a publish in progress
+            time.sleep(0.25)  # a compaction mid-publish swaps its manifest in milliseconds
+    for problem in problems:
+        log.warning("%s", problem)
+    for damage in manifest.quarantined:
+        log.warning("lake file %s is quarantined (%s): its rows are left out", damage.path, damage.reason)
+    return manifest, files
+
+
+def readable_files(store: LakeStore, manifest: manifests.Manifest) -> tuple[dict[str, list[str]], list[str]]:
     """table -> the manifest's files that are there at their committed size (one listing
-    per table); the others are named in a warning and left out."""
+    per table), and what is wrong with the others (left out)."""
+    problems: list[str] = []
     by_table: dict[str, list[str]] = {name: [] for name in TABLES}
     for table in by_table:
         listed = manifest.files_of(table)
@@ -147,14 +174,11 @@ def readable_files(store: LakeStore, manifest: manifests.Manifest) -> dict[str, 
                 by_table[table].append(file.path)
                 continue
             state = "missing" if size is None else f"{size} bytes, committed with {file.size}"
-            log.warning(
-                "lake file %s is %s: left out of the views (the next ingest or maintain quarantines it)",
-                file.path,
-                state,
+            problems.append(
+                f"lake file {file.path} is {state}: left out of the views "
+                "(the next ingest or maintain quarantines it)"
             )
-    for damage in manifest.quarantined:
-        log.warning("lake file %s is quarantined (%s): its rows are left out", damage.path, damage.reason)
-    return by_table
+    return by_table, problems
 
 
 def _guard(store: LakeStore, version: int) -> str:
@@ -182,11 +206,10 @@ def _create_views(
     """The views of the current manifest (or of a kept older ``version``); returns its
     version (0: legacy or empty lake)."""
     store.register(con)
-    manifest = manifests.read_current(store) if version is None else manifests.read_version(store, version)
+    manifest, files = _pinned_manifest(store, version)
     if manifest is None:
         _create_legacy_views(con, store, as_tables)
         return 0
-    files = readable_files(store, manifest)
     where = _guard(store, manifest.version) if guard else ""
     sources = {}
     for name in TABLES:
