@@ -157,7 +157,8 @@ def discard_staging(lake, run_id: str) -> None:
 
 
 def staged_run_ids(lake) -> list[str]:
-    return sorted({f.path.split("/")[1] for f in as_store(lake).list_files(STAGING)})
+    # Folders, not files: a run killed at its first temp file leaves only empty folders.
+    return as_store(lake).children(STAGING)
 
 
 def remove_temp_files(lake) -> int:

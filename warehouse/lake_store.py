@@ -178,6 +178,11 @@ class LakeStore:
             key=lambda stored: stored.path,
         )
 
+    def children(self, relative_dir: str) -> list[str]:
+        """Names directly under a folder, files and folders (none when it does not exist)."""
+        selector = pafs.FileSelector(self.full(relative_dir), recursive=False, allow_not_found=True)
+        return sorted(info.base_name for info in self.fs.get_file_info(selector))
+
     # -- writes --------------------------------------------------------------------------
 
     def write_bytes(
