@@ -183,12 +183,14 @@ def test_second_unchanged_poll_and_maintain_on_s3(demos, s3, prefect_server, tmp
     assert set(duplicates(s3_dir).values()) == {0}
 
 
-# The commit's steps on S3: staged (files PUT under _staging), before-commit (inside the
-# DuckDB transaction), publishing (one file copied into place, the others not), published.
-S3_FAILPOINTS = ("staged", "before-commit", "publishing", "published")
+# The commit's steps that differ on S3: before-commit (files PUT under _staging, the
+# DuckDB transaction open), publishing (one file copied into place, the others not). The
+# local crash tests cover every point; each S3 case costs two ingests.
+S3_FAILPOINTS = ("before-commit", "publishing")
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_sigkill_at_the_commit_failpoints_on_s3_then_rerun_loses_and_doubles_nothing(
     s3, prefect_server, tmp_path, monkeypatch
 ):
