@@ -11,7 +11,8 @@ EXIT_OK = 0
 # Refused before any work, the run could not start, or every selected feed failed.
 EXIT_NOTHING_DONE = 2
 # The run committed, but some feeds failed (ingest, backfill); or a check found failing,
-# dormant or broken feeds (feeds check, feeds health).
+# dormant or broken feeds (feeds check, feeds health); or maintain quarantined committed
+# lake files that are missing or damaged (warehouse/ledger.py).
 EXIT_SOME_FEEDS_FAILED = 3
 # Stopped by Ctrl-C (128 + SIGINT) or SIGTERM (128 + SIGTERM), the shell's convention.
 EXIT_INTERRUPTED = 130

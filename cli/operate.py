@@ -20,7 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from newswire.cli.desk import start_story_site
-from newswire.cli.exit_codes import run_exit_code
+from newswire.cli.exit_codes import EXIT_SOME_FEEDS_FAILED, run_exit_code
 from newswire.cli.options import DEFAULT_WEB_PORT, CatalogOption, DataDirOption, reader_settings, settings_for
 from newswire.cli.output import console, errors, fail, print_summary
 from newswire.cli.run_lines import RunLines
@@ -138,20 +138,31 @@ def maintain(data_dir: DataDirOption = None) -> None:
         table.add_row(p.table, p.partition, str(p.files_before), str(p.files_after), str(p.rows))
     console.print(table)
     console.print(
+        f"{report.files_checked} committed files checked against the ledger, "
         f"{len(report.partitions)} partitions compacted, {report.files_removed} files removed, "
         "views refreshed."
     )
     _report_foreign_files(data_dir)
+    if report.quarantined:
+        errors.print(
+            f"{len(report.quarantined)} committed lake files are missing or damaged and quarantined "
+            "(their rows are left out; put a good copy back at the path and the next run re-admits it):"
+        )
+        for damage in report.quarantined:
+            errors.print(f"  {escape(damage)}")
+        raise typer.Exit(EXIT_SOME_FEEDS_FAILED)
 
 
 def _report_foreign_files(data_dir: Path) -> None:
     from newswire.warehouse.lake import foreign_files
+    from newswire.warehouse.lake_store import LakeStore
     from newswire.warehouse.schema import TABLES
 
-    lake_dir = Path(data_dir) / "lake"
-    stray = foreign_files(lake_dir, TABLES)
+    lake = LakeStore.for_data_dir(Path(data_dir))
+    lake_dir = lake.url
+    stray = foreign_files(lake, TABLES)
     if stray:
-        names = ", ".join(str(path.relative_to(lake_dir)) for path in stray[:10])
+        names = ", ".join(stray[:10])
         more = f" and {len(stray) - 10} more" if len(stray) > 10 else ""
         errors.print(
             f"{len(stray)} files in {lake_dir} are not newswire's (only part-*.parquet are): "

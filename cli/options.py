@@ -31,9 +31,13 @@ CatalogOption = Annotated[
 
 def settings_for(data_dir: Path | None) -> Settings:
     """Settings for this command (data directory, desk profile, limits), or a clear refusal."""
+    from newswire.warehouse.lake_store import LakeLocationError, LakeStore
+
     try:
-        return load_settings(data_dir)
-    except (SettingsError, DataFileError) as error:
+        settings = load_settings(data_dir)
+        LakeStore.for_data_dir(settings.data_dir)  # a lake URL at odds with the data dir's
+        return settings
+    except (SettingsError, DataFileError, LakeLocationError) as error:
         fail(str(error))
 
 

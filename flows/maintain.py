@@ -1,9 +1,11 @@
 """The maintain flow: nightly housekeeping of the lake.
 
-Compacts each date partition's small Parquet files into a few large ones (same rows, same
-query results), applies the retention policy when one is configured (warehouse/retention.py),
-refreshes the DuckDB views catalogue, and reports what it did — as a
-Prefect table artifact and in the run ledger (``newswire stats``).
+First checks every committed file against the run ledger, hash included
+(warehouse/ledger.py): a missing or damaged one is reported by path and quarantined, never
+compacted away. Then compacts each date partition's small Parquet files into a few large
+ones (same rows, same query results), applies the retention policy when one is configured
+(warehouse/retention.py), refreshes the DuckDB views catalogue, and reports what it did —
+as a Prefect table artifact and in the run ledger (``newswire stats``).
 """
 
 from __future__ import annotations
@@ -53,7 +55,12 @@ def maintain(
     warehouse = Warehouse(settings.data_dir)
     run_id = new_run_id()
     with writer_slot(warehouse, settings, logger):
+        checked = warehouse.verify(deep=True)
         report = compact_partitions(warehouse, run_id, datetime.now(UTC), max_files_per_partition)
+        report.files_checked = checked.files_checked
+        report.quarantined = [str(d) for d in checked.quarantined + checked.still_quarantined]
+        for damage in report.quarantined:
+            logger.error("maintain: lake file quarantined: %s", damage)
         # Retention only when the operator configured it (NEWSWIRE_RETENTION_*_DAYS).
         if settings.retention.raw_days or settings.retention.fetches_days:
             pruned = prune_retention(warehouse, settings)

@@ -188,6 +188,12 @@ class Settings:
     # mid-run (OOM, SIGKILL, power cut) frees it when the lease runs out, so this bounds how
     # long the next run waits after such a crash. 60 s is the shortest lease Prefect accepts.
     writer_lease_seconds: float = 60.0
+    # Where the Parquet lake and the raw payloads live (NEWSWIRE_LAKE_URL): empty means
+    # <data dir>/lake; else a directory or s3://bucket/prefix, with the standard AWS
+    # settings (AWS_ENDPOINT_URL for an S3-compatible store, AWS_ACCESS_KEY_ID,
+    # AWS_SECRET_ACCESS_KEY, AWS_REGION). The writer's state stays in the data dir, which
+    # records the URL (warehouse/lake_store.py reads it, so readers need not repeat it).
+    lake_url: str = ""
 
 
 class SettingsError(ValueError):
@@ -305,6 +311,14 @@ def _from_env() -> tuple[Settings, frozenset[str]]:
     return settings, from_environment
 
 
+def _check_lake_url(url: str) -> None:
+    if "://" in url and not url.startswith("s3://"):
+        raise SettingsError(
+            f"NEWSWIRE_LAKE_URL={url!r}: expected a directory or s3://bucket/prefix "
+            "(an S3-compatible store is s3:// with AWS_ENDPOINT_URL)"
+        )
+
+
 def _check_networks(limits: FetchLimits) -> None:
     for part in limits.allowed_networks.replace(",", " ").split():
         try:
@@ -399,6 +413,7 @@ def load_settings(data_dir: str | Path | None = None) -> Settings:
     check_variable_names()
     settings, _ = _from_env()
     _check_networks(settings.fetch)
+    _check_lake_url(settings.lake_url)
     return replace(settings, data_dir=resolved_dir, desk=resolve_desk())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -21,7 +22,7 @@ def stamp_parquet(path: Path, version: int) -> None:
 # What version 1 did not have: lake columns added since, and state tables (the
 # near-duplicate index was per story then: story_profiles / story_bands).
 COLUMNS_SINCE_V1 = {"cited_agencies", "enrichment_digest", "entry_warnings", "merged_into"}
-TABLES_SINCE_V1 = ("article_pages", "appearance_profiles", "appearance_bands", "outlet_lines")
+TABLES_SINCE_V1 = ("article_pages", "appearance_profiles", "appearance_bands", "outlet_lines", "lake_files")
 
 
 def to_previous_layout(data_dir: Path) -> None:
@@ -33,6 +34,8 @@ def to_previous_layout(data_dir: Path) -> None:
         con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
+    # Nor the manifests readers go through now (warehouse/manifest.py).
+    shutil.rmtree(data_dir / "lake" / "_manifests")
     for path in (data_dir / "lake").rglob("*.parquet"):
         if "state" not in path.parts:
             table = pq.read_table(path)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from newswire.warehouse.lake_store import LakeStore
 from newswire.warehouse.views import open_reader
 
 
@@ -35,9 +36,9 @@ def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def lock_down(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> None:
+def lock_down(con: duckdb.DuckDBPyConnection, lake_url: str) -> None:
     """Only the lake is readable, nothing is writable, and it stays that way."""
-    con.execute(f"SET allowed_directories = [{_sql_literal(str(lake_dir) + '/')}]")
+    con.execute(f"SET allowed_directories = [{_sql_literal(str(lake_url).rstrip('/') + '/')}]")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
 
@@ -70,11 +71,11 @@ def query_statements(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
 def run_analyst_sql(data_dir: Path, sql: str) -> list[QueryResult]:
     """Every statement's result, in order. Raises ``QueryRefused`` before running anything
     if one is not a query, ``duckdb.Error`` for SQL DuckDB cannot run."""
-    lake_dir = Path(data_dir).resolve() / "lake"
-    con = open_reader(data_dir)
+    store = LakeStore.for_data_dir(Path(data_dir))
+    con = open_reader(data_dir, store)
     try:
         statements = query_statements(con, sql)
-        lock_down(con, lake_dir)
+        lock_down(con, store.url)
         results = []
         for statement in statements:
             cursor = con.execute(statement)

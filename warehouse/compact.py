@@ -5,30 +5,35 @@ their time opening files. Compaction reads a partition's files, writes their row
 them, every revision: the views pick the latest) into one file — or several of at most
 ``TARGET_FILE_BYTES`` — and retires the old ones.
 
+Compaction works from the ledger of committed files (warehouse/ledger.py), never from a
+directory listing: only live files are rewritten, so a file that is not the project's is
+never swept in, and a quarantined (missing or damaged) file is never compacted away — its
+ledger row stays, naming it, so the loss is never made permanent.
+
 Crash-safety is the writer's commit protocol (``warehouse/lake.py``): new files are staged
-under ``_staging/<run_id>/``; the run's ledger row lists the moves, including old file ->
-``_retired/<run_id>/...``; publication renames, and recovery finishes a committed run
-after a crash. ``_retired`` folders of published runs are deleted afterwards. Readers never
-lose a row; during the renames (milliseconds) the version views can see a row twice,
-the latest-row views (``stories``, ``appearances``) never do.
+under ``_staging/<run_id>/``; the run's row lists the moves, including old file ->
+``_retired/<run_id>/...``; publication moves, and recovery finishes a committed run
+after a crash. ``_retired`` folders of published runs are deleted afterwards. Readers go
+through the manifest, which switches from the old files to the new ones in one step.
 """
 
 from __future__ import annotations
 
+import io
 import math
-import shutil
+from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import PurePosixPath
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from newswire.warehouse import lake
+from newswire.warehouse import lake, ledger
 from newswire.warehouse.failpoints import failpoint
+from newswire.warehouse.lake import RETIRED
 from newswire.warehouse.schema import TABLES, TableSpec
 from newswire.warehouse.writer import Warehouse
 
-RETIRED = "_retired"
 # A partition with up to this many files is left alone: after one compaction a day's
 # partition is one file, plus at most one from a late run; rewriting it nightly would
 # rewrite the whole lake for nothing.
@@ -53,6 +58,10 @@ class CompactionReport:
     run_id: str
     partitions: list[PartitionCompaction] = field(default_factory=list)
     retired_folders_removed: int = 0
+    # The deep ledger check maintain makes first (warehouse/ledger.py): "path: reason" of
+    # every quarantined file, newly or still.
+    quarantined: list[str] = field(default_factory=list)
+    files_checked: int = 0
 
     @property
     def files_removed(self) -> int:
@@ -68,23 +77,26 @@ class CompactionReport:
         }
 
 
-def partitions_to_compact(lake_dir: Path, max_files: int = MAX_FILES_PER_PARTITION) -> list[tuple[str, Path]]:
-    found = []
-    for name in TABLES:
-        root = lake.table_dir(lake_dir, name)
-        if not root.exists():
-            continue
-        for partition in sorted(p for p in root.iterdir() if p.is_dir()):
-            if len(list(partition.glob(lake.PROJECT_FILE_PATTERN))) > max_files:
-                found.append((name, partition))
-    return found
+def partitions_to_compact(
+    warehouse: Warehouse, max_files: int = MAX_FILES_PER_PARTITION
+) -> list[tuple[str, str, list[ledger.LedgerFile]]]:
+    """(table, partition folder, its live files) for partitions with more than
+    ``max_files`` live files in the ledger."""
+    with warehouse.state() as con:
+        files = ledger.live_files(con)
+    by_partition: dict[tuple[str, str], list[ledger.LedgerFile]] = defaultdict(list)
+    for file in files:
+        if file.table in TABLES:
+            by_partition[(file.table, str(PurePosixPath(file.path).parent))].append(file)
+    return [(t, p, found) for (t, p), found in sorted(by_partition.items()) if len(found) > max_files]
 
 
-def _read_as(spec: TableSpec, files: list[Path]) -> pa.Table:
+def _read_as(spec: TableSpec, store, files: list[ledger.LedgerFile]) -> pa.Table:
     """All rows of the files, in the current schema (columns a file lacks are null)."""
     tables = []
-    for path in files:
-        table = pq.read_table(path)
+    for file in files:
+        table = pq.read_table(io.BytesIO(store.read_bytes(file.path)))
+        table = table.drop_columns([c for c in table.column_names if c == spec.partition])
         columns = [
             table.column(f.name).cast(f.type)
             if f.name in table.column_names
@@ -101,16 +113,16 @@ def remove_retired(warehouse: Warehouse) -> int:
     """Delete ``_retired/<run_id>`` folders of runs that are published (left by a crash
     between publication and clean-up). Folders of unpublished runs are kept: recovery
     still needs them."""
-    root = warehouse.lake_dir / RETIRED
-    if not root.exists():
+    store = warehouse.store
+    folders = {f.path.split("/")[1] for f in store.list_files(RETIRED)}
+    if not folders:
         return 0
     with warehouse.state() as con:
         published = {r[0] for r in con.execute("SELECT run_id FROM runs WHERE published").fetchall()}
     removed = 0
-    for folder in root.iterdir():
-        if folder.name in published:
-            shutil.rmtree(folder, ignore_errors=True)
-            removed += 1
+    for folder in sorted(folders & published):
+        store.delete_tree(f"{RETIRED}/{folder}")
+        removed += 1
     return removed
 
 
@@ -124,33 +136,26 @@ def compact(
     """Compact every partition with more than ``max_files`` files, as one committed run.
     The caller holds the writer lock."""
     report = CompactionReport(run_id=run_id, retired_folders_removed=remove_retired(warehouse))
-    lake_dir = warehouse.lake_dir
-    moves: list[tuple[str, str]] = []
+    store = warehouse.store
+    moves: list[lake.StagedFile] = []
     retire: list[tuple[str, str]] = []
-    for name, partition in partitions_to_compact(lake_dir, max_files):
+    for name, partition, files in partitions_to_compact(warehouse, max_files):
         spec = TABLES[name]
-        files = sorted(partition.glob(lake.PROJECT_FILE_PATTERN))
-        size = sum(f.stat().st_size for f in files)
-        table = _read_as(spec, files)
+        size = sum(f.size for f in files)
+        table = _read_as(spec, store, files)
         pieces = max(1, math.ceil(size / target_file_bytes))
         rows_per_piece = math.ceil(len(table) / pieces) if len(table) else 0
-        relative_partition = partition.relative_to(lake_dir)
         for index in range(pieces):
             chunk = table.slice(index * rows_per_piece, rows_per_piece) if rows_per_piece else table
-            final = relative_partition / f"part-compact-{run_id}-{index}.parquet"
-            staged = Path(lake.STAGING) / run_id / final
-            lake.write_parquet_atomically(chunk, lake_dir / staged)
-            moves.append((str(staged), str(final)))
-        for old in files:
-            relative = old.relative_to(lake_dir)
-            retire.append((str(relative), str(Path(RETIRED) / run_id / relative)))
+            final = f"{partition}/part-compact-{run_id}-{index}.parquet"
+            moves.append(lake.stage_table(store, run_id, final, chunk))
+        retire += [(f.path, f"{RETIRED}/{run_id}/{f.path}") for f in files]
         report.partitions.append(
-            PartitionCompaction(name, partition.name, len(files), pieces, len(table), size)
+            PartitionCompaction(name, PurePosixPath(partition).name, len(files), pieces, len(table), size)
         )
     if moves:
         failpoint("staged")
-        # New files first, then the old ones out: a reader can see a row twice for a
-        # moment, never miss one.
-        warehouse.commit_files(run_id, "maintain", started_at, moves + retire, report.as_dict())
-        shutil.rmtree(lake_dir / RETIRED / run_id, ignore_errors=True)
+        # New files first, then the old ones out (readers switch with the manifest).
+        warehouse.commit_files(run_id, "maintain", started_at, [*moves, *retire], report.as_dict())
+        store.delete_tree(f"{RETIRED}/{run_id}")
     return report

@@ -1,49 +1,87 @@
 """Bronze layer: every fetched payload, byte for byte, zstd-compressed and addressed by
-the SHA-256 of its bytes.
+the SHA-256 of its bytes, in the lake (``raw/objects/``; local or on an object store).
 
 Content addressing makes landing idempotent (a re-poll of unchanged bytes stores nothing
-new; a crash mid-write leaves only a temp file) and lets a later fix be applied by
-replaying payloads instead of re-fetching feeds that have since moved on.
+new; a crash mid-write leaves at most a temp file) and lets a later fix be applied by
+replaying payloads instead of re-fetching feeds that have since moved on. It also makes
+every object self-checking: ``read`` decompresses and compares the hash with the name, so
+a damaged payload is reported as ``CorruptPayload`` (by hash and path) and costs that
+payload in a replay, never the run.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import zstandard
 
+from newswire.warehouse.lake import as_store
+from newswire.warehouse.lake_store import LakeStore
+
 # Level 6: ~4x on feed XML at a few ms per MB; higher levels cost more CPU than the
 # disk they save for this kind of text.
 _COMPRESSION_LEVEL = 6
+OBJECTS = "raw/objects"
+
+
+class CorruptPayload(ValueError):
+    """A stored payload that does not decompress, or whose bytes are not its hash."""
+
+    def __init__(self, sha256: str, where: str, reason: str):
+        self.sha256 = sha256
+        super().__init__(f"raw payload {sha256} at {where} is damaged ({reason}); it cannot be replayed")
 
 
 class RawStore:
-    def __init__(self, lake_dir: Path):
-        self.root = Path(lake_dir) / "raw" / "objects"
+    def __init__(self, lake: LakeStore | Path):
+        self.store = as_store(lake)
+        # Where the objects are, for messages (a Path on a local lake).
+        self.root = self.store.local_path(OBJECTS) if self.store.is_local else self.store.uri(OBJECTS)
 
-    def path_for(self, sha256: str) -> Path:
-        return self.root / sha256[:2] / f"{sha256}.zst"
+    @classmethod
+    def for_data_dir(cls, data_dir: Path) -> RawStore:
+        return cls(LakeStore.for_data_dir(data_dir))
+
+    def relative_path(self, sha256: str) -> str:
+        return f"{OBJECTS}/{sha256[:2]}/{sha256}.zst"
+
+    def path_for(self, sha256: str) -> str:
+        """The object's path (local) or URL (object store)."""
+        return self.store.uri(self.relative_path(sha256))
 
     def land(self, body: bytes, sha256: str | None = None) -> str:
         """Store the payload if it is not there yet; returns its SHA-256."""
         sha256 = sha256 or hashlib.sha256(body).hexdigest()
-        target = self.path_for(sha256)
-        if target.exists():
+        relative = self.relative_path(sha256)
+        if self.store.exists(relative):
             return sha256
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(f".tmp-{os.getpid()}")
-        with open(temporary, "wb") as handle:
-            handle.write(zstandard.ZstdCompressor(level=_COMPRESSION_LEVEL).compress(body))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
+        compressed = zstandard.ZstdCompressor(level=_COMPRESSION_LEVEL).compress(body)
+        self.store.write_bytes(relative, compressed)
         return sha256
 
     def read(self, sha256: str) -> bytes:
-        with open(self.path_for(sha256), "rb") as handle:
-            return zstandard.ZstdDecompressor().decompress(handle.read())
+        """The payload's bytes, checked against its name (``CorruptPayload`` if not)."""
+        compressed = self.store.read_bytes(self.relative_path(sha256))
+        try:
+            body = zstandard.ZstdDecompressor().decompress(compressed)
+        except zstandard.ZstdError as error:
+            raise CorruptPayload(sha256, self.path_for(sha256), f"zstd: {error}") from error
+        if hashlib.sha256(body).hexdigest() != sha256:
+            raise CorruptPayload(sha256, self.path_for(sha256), "its bytes do not hash to its name")
+        return body
 
     def exists(self, sha256: str) -> bool:
-        return self.path_for(sha256).exists()
+        return self.store.exists(self.relative_path(sha256))
+
+    def objects(self) -> list[tuple[str, int, float]]:
+        """(sha256, stored size, modified at as a POSIX timestamp) of every object."""
+        found = []
+        for stored in self.store.list_files(OBJECTS):
+            name = stored.path.rsplit("/", 1)[-1]
+            if name.endswith(".zst") and not name.startswith("."):
+                found.append((name[: -len(".zst")], stored.size, stored.modified))
+        return found
+
+    def delete(self, sha256: str) -> None:
+        self.store.delete(self.relative_path(sha256))

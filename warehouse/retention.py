@@ -18,17 +18,16 @@ says what would be.
 
 from __future__ import annotations
 
-import os
-import shutil
+import io
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import PurePosixPath
 
 import pyarrow.parquet as pq
 
-from newswire.warehouse import lake
-from newswire.warehouse.compact import RETIRED
+from newswire.warehouse import ledger
+from newswire.warehouse.lake import RETIRED
 from newswire.warehouse.raw_store import RawStore
 from newswire.warehouse.views import open_reader
 from newswire.warehouse.writer import Warehouse
@@ -84,38 +83,42 @@ def prune_raw(
     cutoff: datetime,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    raw = RawStore(warehouse.lake_dir)
-    if not raw.root.exists():
+    raw = RawStore(warehouse.store)
+    objects = raw.objects()
+    if not objects:
         return
     needed, current = _last_needed(warehouse)
-    folders = sorted(p for p in raw.root.iterdir() if p.is_dir())
-    for done, folder in enumerate(folders, 1):
-        for entry in os.scandir(folder):
-            if not entry.name.endswith(".zst"):
-                continue  # a temp file of a landing in progress
-            sha = entry.name[: -len(".zst")]
+    by_folder: dict[str, list[tuple[str, int, float]]] = {}
+    for found in objects:
+        by_folder.setdefault(found[0][:2], []).append(found)
+    for done, folder in enumerate(sorted(by_folder), 1):
+        for sha, size, modified in by_folder[folder]:
             report.raw_objects_seen += 1
-            stat = entry.stat()
-            last = needed.get(sha) or datetime.fromtimestamp(stat.st_mtime, UTC)
+            last = needed.get(sha) or datetime.fromtimestamp(modified, UTC)
             if last >= cutoff:
                 continue
             if sha in current:
                 report.raw_kept_current += 1
                 continue
             report.raw_objects_pruned += 1
-            report.raw_bytes_pruned += stat.st_size
+            report.raw_bytes_pruned += size
             if not report.dry_run:
-                Path(entry.path).unlink(missing_ok=True)
+                raw.delete(sha)
         if on_progress:
-            on_progress(done, len(folders))
+            on_progress(done, len(by_folder))
 
 
-def fetch_partitions_before(lake_dir: Path, cutoff: datetime) -> list[Path]:
-    root = lake.table_dir(lake_dir, "fetches")
-    if not root.exists():
-        return []
+def fetch_files_before(warehouse: Warehouse, cutoff: datetime) -> dict[str, list[ledger.LedgerFile]]:
+    """Partition folder -> its committed fetches files, for partitions before ``cutoff``."""
     first_kept = cutoff.date().isoformat()
-    return sorted(p for p in root.iterdir() if p.is_dir() and p.name.split("=", 1)[-1] < first_kept)
+    with warehouse.state() as con:
+        files = ledger.live_files(con, "fetches")
+    partitions: dict[str, list[ledger.LedgerFile]] = {}
+    for file in files:
+        partition = str(PurePosixPath(file.path).parent)
+        if partition.split("=", 1)[-1] < first_kept:
+            partitions.setdefault(partition, []).append(file)
+    return dict(sorted(partitions.items()))
 
 
 def prune(
@@ -133,20 +136,20 @@ def prune(
     if raw_days:
         prune_raw(warehouse, report, now - timedelta(days=raw_days), on_progress)
     retire: list[tuple[str, str]] = []
-    partitions = []
-    if fetches_days:
-        partitions = fetch_partitions_before(warehouse.lake_dir, now - timedelta(days=fetches_days))
-    for partition in partitions:
-        report.fetch_partitions_pruned.append(partition.name)
-        for path in sorted(partition.glob("*.parquet")):
-            report.fetch_rows_pruned += pq.read_metadata(path).num_rows
-            report.fetch_bytes_pruned += path.stat().st_size
-            relative = path.relative_to(warehouse.lake_dir)
-            retire.append((str(relative), str(Path(RETIRED) / run_id / relative)))
+    partitions = fetch_files_before(warehouse, now - timedelta(days=fetches_days)) if fetches_days else {}
+    for partition, files in partitions.items():
+        report.fetch_partitions_pruned.append(PurePosixPath(partition).name)
+        for file in files:
+            footer = pq.read_metadata(io.BytesIO(warehouse.store.read_bytes(file.path)))
+            report.fetch_rows_pruned += footer.num_rows
+            report.fetch_bytes_pruned += file.size
+            retire.append((file.path, f"{RETIRED}/{run_id}/{file.path}"))
     if not dry_run and (raw_days or fetches_days):
         warehouse.commit_files(run_id, "prune", now, retire, report.as_dict())
-        shutil.rmtree(warehouse.lake_dir / RETIRED / run_id, ignore_errors=True)
-        for partition in partitions:
-            if partition.exists() and not any(partition.iterdir()):
-                partition.rmdir()
+        warehouse.store.delete_tree(f"{RETIRED}/{run_id}")
+        if warehouse.store.is_local:
+            for partition in partitions:
+                folder = warehouse.store.local_path(partition)
+                if folder.exists() and not any(folder.iterdir()):
+                    folder.rmdir()
     return report

@@ -23,6 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from newswire.warehouse import lake
+from newswire.warehouse.lake_store import LakeStore
 
 INDEX_FILE = "links.duckdb"
 SNAPSHOTS = ("story_links", "story_events")
@@ -283,15 +284,15 @@ _EMPTY = {
 }
 
 
-def reader_views(lake_dir: Path) -> dict[str, str]:
+def reader_views(store: LakeStore) -> dict[str, str]:
     """The link views, in creation order: the two snapshots (empty until a run linked
     anything), ``story_translations`` (each story's versions in other languages, both
     directions) and ``events`` (one row per event of two or more live stories)."""
     views = {}
     for name in SNAPSHOTS:
-        snapshot = Path(lake_dir) / "state" / f"{name}.parquet"
-        path = str(snapshot).replace("'", "''")
-        views[name] = f"SELECT * FROM read_parquet('{path}')" if snapshot.exists() else _EMPTY[name]
+        relative = f"state/{name}.parquet"
+        path = store.uri(relative).replace("'", "''")
+        views[name] = f"SELECT * FROM read_parquet('{path}')" if store.exists(relative) else _EMPTY[name]
     views["story_translations"] = """
         WITH both_ways AS (
             SELECT story_id, other_story_id, score, evidence FROM story_links WHERE kind = 'translation'

@@ -7,9 +7,22 @@ for the whole run (a second run waits, and says so). The state database
 process never sits on a DuckDB lock while it fetches.
 
 Commit protocol (see ``warehouse/lake.py``): stage Parquet -> one DuckDB transaction
-(state + run ledger with the file list) -> rename staged files into place -> mark the run
-published -> refresh reader snapshots. ``recover`` finishes or discards whatever a killed
-run left, so rerunning after a crash at any point neither loses nor doubles a row.
+(state + run row with the file moves + the ledger of committed files with size and hash,
+warehouse/ledger.py) -> move staged files into place -> mark the run published -> write
+the next manifest and swap it in (warehouse/manifest.py: the moment readers see the run).
+``recover`` finishes or discards whatever a killed run left, so rerunning after a crash at
+any point neither loses nor doubles a row, and checks the committed files against the
+ledger (missing or damaged ones are quarantined, the rest keeps working).
+
+The commit API other modules use: ``commit(CommitBatch)`` for a run's rows and state,
+``commit_files(run_id, flow, started_at, moves, summary)`` for a run that staged its own
+files (compaction, pruning). Both are one transaction and one publication; both stay.
+
+Every access to the state database goes through ``state()``, which holds
+``state/writer.duckdb.lock`` (an exclusive ``flock``) while the connection is open: DuckDB
+lets only one process open the file, so a process that reads the state outside the writer
+lock (a backfill's enrichment asks what is already stored) waits for the moment the
+writer's connection closes instead of failing with "Could not set lock on file".
 """
 
 from __future__ import annotations
@@ -17,6 +30,9 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +46,8 @@ import pyarrow as pa
 from newswire.warehouse import (
     history,
     lake,
+    ledger,
+    manifest,
     migrations,
     outlet_lines,
     queries,
@@ -38,6 +56,7 @@ from newswire.warehouse import (
     wire_state,
 )
 from newswire.warehouse.failpoints import failpoint
+from newswire.warehouse.lake_store import LakeStore
 from newswire.warehouse.records import (
     AppearanceKey,
     AppearanceState,
@@ -49,13 +68,14 @@ from newswire.warehouse.records import (
     StoryState,
 )
 from newswire.warehouse.schema import APPEARANCES, ENRICHMENT_COLUMNS, FETCHES, SCHEMA_VERSION, STORIES
-from newswire.warehouse.views import write_catalog
+from newswire.warehouse.views import CATALOG_FILE, WRITER_LOCK, catalog_is_misplaced, write_catalog
 from newswire.warehouse.writer_lock import take_writer_lock
 
 log = logging.getLogger("newswire.warehouse")
 
 STATE_DB = Path("state") / "writer.duckdb"
-LOCK_FILE = "writer.lock"
+LOCK_FILE = WRITER_LOCK
+STATE_LOCK = Path("state") / "writer.duckdb.lock"
 # DuckDB's buffer pool defaults to 80 % of RAM and keeps every block it has read: a batch's
 # join over a 10^8-row LSH band table (docs/dedupe.md) would then hold the whole table.
 # 512 MB keeps the writer's peak at ~1.3 GB with a million stories
@@ -112,11 +132,64 @@ class RecoveryReport:
     discarded_runs: list[str] = field(default_factory=list)
     temp_files_removed: int = 0
     stale_staging_removed: int = 0
+    ledger: ledger.LedgerCheck = field(default_factory=ledger.LedgerCheck)
 
     @property
     def anything(self) -> bool:
         removed = self.temp_files_removed + self.stale_staging_removed
-        return bool(self.published_runs or self.discarded_runs or removed)
+        return bool(self.published_runs or self.discarded_runs or removed or self.ledger.changed)
+
+
+class _ProcessStateLock:
+    """The state file's ``flock``, re-entrant within the process (a run opens the state a
+    dozen times, sometimes nested; threads of one process take turns)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.mutex = threading.RLock()
+        self.depth = 0
+        self.handle = None
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self.mutex:
+            if self.depth == 0:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.handle = open(self.path, "a+")  # noqa: SIM115 (held across the block)
+                _wait_for_flock(self.handle, f"the writer state at {self.path.parent}")
+            self.depth += 1
+            try:
+                yield
+            finally:
+                self.depth -= 1
+                if self.depth == 0:
+                    fcntl.flock(self.handle, fcntl.LOCK_UN)
+                    self.handle.close()
+                    self.handle = None
+
+
+_STATE_LOCKS: dict[Path, _ProcessStateLock] = {}
+_STATE_LOCKS_MUTEX = threading.Lock()
+
+
+def _state_lock(path: Path) -> _ProcessStateLock:
+    with _STATE_LOCKS_MUTEX:
+        return _STATE_LOCKS.setdefault(path.resolve(), _ProcessStateLock(path.resolve()))
+
+
+def _wait_for_flock(handle, what: str) -> None:
+    """Block until the exclusive lock is ours; say once, after a second, what we wait for."""
+    deadline = time.monotonic() + 1.0
+    told = False
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if not told and time.monotonic() > deadline:
+                log.warning("waiting for %s: another process has it open (one at a time)", what)
+                told = True
+            time.sleep(0.05)
 
 
 class Warehouse:
@@ -130,6 +203,8 @@ class Warehouse:
 
     def __init__(self, data_dir: Path):
         self.data_dir = Path(data_dir)
+        # The lake: local (``lake_dir``) or on an object store (``store``; lake_store.py).
+        self.store = LakeStore.for_data_dir(self.data_dir)
         self.lake_dir = self.data_dir / "lake"
         self.state_path = self.data_dir / STATE_DB
         self._schema_ready = False
@@ -161,6 +236,8 @@ class Warehouse:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.data_dir / LOCK_FILE, "a+") as handle:
             self._acquire(handle, on_wait)
+            # The first writer of an object-store lake notes its URL in the data dir.
+            self.store = LakeStore.for_data_dir(self.data_dir, record=True)
             try:
                 yield
             finally:
@@ -172,20 +249,28 @@ class Warehouse:
     # -- state database ------------------------------------------------------------------
 
     @contextmanager
+    def _state_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The state database under its process lock (module docstring)."""
+        with _state_lock(self.data_dir / STATE_LOCK).held():
+            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(str(self.state_path), config={"memory_limit": STATE_MEMORY_LIMIT})
+            try:
+                yield con
+            finally:
+                con.close()
+
+    @contextmanager
     def state(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.state_path), config={"memory_limit": STATE_MEMORY_LIMIT})
-        try:
+        with self._state_connection() as con:
             # A run opens the state a dozen times; the version is checked once per process.
             if not self._schema_ready:
                 found = versions.state_version(con)
                 if found is None:
                     migrations.create_state(con)
                 versions.check(self.data_dir, found)
+                ledger.ensure(con)
                 self._schema_ready = True
             yield con
-        finally:
-            con.close()
 
     def outlet_line_counts(self, outlet_ids: list[str]) -> dict[str, dict[str, int]] | None:
         """Each outlet's line fingerprints and on how many of its items each was seen; None
@@ -209,9 +294,7 @@ class Warehouse:
         migration is finished by running it again. A newer warehouse is refused."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self._locked(None):
-            self.state_path.parent.mkdir(parents=True, exist_ok=True)
-            con = duckdb.connect(str(self.state_path), config={"memory_limit": STATE_MEMORY_LIMIT})
-            try:
+            with self._state_connection() as con:
                 found = versions.state_version(con)
                 if found is None:
                     migrations.create_state(con)
@@ -219,15 +302,11 @@ class Warehouse:
                 if found > SCHEMA_VERSION:
                     raise versions.SchemaVersionError(self.data_dir, found)
                 steps = migrations.apply_pending(con, found, on_step)
-            finally:
-                con.close()
             self._schema_ready = False
             # Now at this version: finish what a killed run left, and restamp the reader
             # snapshots (readers check their version stamp).
             self.recover()
-            with self.state() as con:
-                self._export_snapshots(con)
-            write_catalog(self.data_dir)
+            self._write_manifest()
         return MigrationReport(from_version=found, to_version=SCHEMA_VERSION, steps=[s.name for s in steps])
 
     def feed_states(self) -> dict[str, dict[str, Any]]:
@@ -284,16 +363,20 @@ class Warehouse:
     # -- commit and recovery -------------------------------------------------------------
 
     def commit(self, batch: CommitBatch) -> None:
+        """A run's rows (staged as Parquet) and state changes, in one transaction, then
+        published. After a crash at any point, ``recover`` finishes or discards it."""
+
         def stage_and_commit() -> list[tuple[str, str]]:
-            moves: list[tuple[str, str]] = []
+            staged: list[lake.StagedFile] = []
             for spec, rows in (
                 (FETCHES, batch.fetch_rows),
                 (APPEARANCES, batch.appearance_rows),
                 (STORIES, batch.story_rows),
             ):
                 if rows:
-                    moves += lake.stage_rows(self.lake_dir, batch.run_id, spec, rows)
+                    staged += lake.stage_rows(self.store, batch.run_id, spec, rows)
             failpoint("staged")
+            moves = [file.move for file in staged]
             self._commit_ledger(
                 batch.run_id,
                 batch.flow,
@@ -301,6 +384,7 @@ class Warehouse:
                 moves,
                 batch.summary,
                 apply_state=lambda con: self._apply_state(con, batch),
+                staged=staged,
             )
             return moves
 
@@ -309,11 +393,15 @@ class Warehouse:
     def commit_files(
         self, run_id: str, flow: str, started_at: datetime, moves: list[tuple[str, str]], summary: dict
     ) -> None:
-        """Commit a run that staged its own files (compaction): the same ledger row and
-        publication, so recovery finishes it after a crash like any other run."""
+        """Commit a run that staged its own files (compaction, pruning): the same ledger row
+        and publication, so recovery finishes it after a crash like any other run.
+        ``moves`` are (staged, final) pairs, or ``lake.StagedFile``s (their size and hash
+        then need no second read); a move into ``_retired/`` takes a file out of the lake."""
+        staged = [m for m in moves if isinstance(m, lake.StagedFile)]
+        moves = [m.move if isinstance(m, lake.StagedFile) else tuple(m) for m in moves]
 
         def commit() -> list[tuple[str, str]]:
-            self._commit_ledger(run_id, flow, started_at, moves, summary)
+            self._commit_ledger(run_id, flow, started_at, moves, summary, staged=staged)
             return moves
 
         self._commit_then_publish(run_id, commit)
@@ -337,8 +425,8 @@ class Warehouse:
         except (duckdb.Error, OSError):
             return
         if not committed:
-            lake.discard_staging(self.lake_dir, run_id)
-            lake.remove_temp_files(self.lake_dir)
+            lake.discard_staging(self.store, run_id)
+            lake.remove_temp_files(self.store)
 
     def _commit_ledger(
         self,
@@ -348,12 +436,15 @@ class Warehouse:
         moves: list[tuple[str, str]],
         summary: dict,
         apply_state: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+        staged: list[lake.StagedFile] = (),
     ) -> None:
-        """State changes and the run's ledger row (with its file moves) in one transaction."""
+        """State changes, the run's row (with its file moves) and the ledger of its files,
+        in one transaction."""
         with self.state() as con:
             con.execute("BEGIN TRANSACTION")
             if apply_state is not None:
                 apply_state(con)
+            ledger.record_commit(con, self.store, run_id, moves, list(staged))
             con.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, false, ?, ?)",
                 [
@@ -426,66 +517,78 @@ class Warehouse:
             )
 
     def _publish(self, run_id: str, moves: list[tuple[str, str]]) -> None:
-        lake.publish(self.lake_dir, moves)
+        lake.publish(self.store, moves)
         failpoint("published")
-        lake.discard_staging(self.lake_dir, run_id)
+        lake.discard_staging(self.store, run_id)
         with self.state() as con:
             con.execute("UPDATE runs SET published = true WHERE run_id = ?", [run_id])
-            self._export_snapshots(con)
-        write_catalog(self.data_dir)
+        self._write_manifest()
 
-    def _export_snapshots(self, con: duckdb.DuckDBPyConnection) -> None:
-        """State tables as Parquet for readers (who must not open the state database)."""
-        for name, query in (
-            ("feed_state", "SELECT * FROM feed_state ORDER BY feed_id"),
-            (
-                "runs",
-                "SELECT run_id, flow, started_at, committed_at, published, summary "
-                "FROM runs ORDER BY started_at",
-            ),
-        ):
-            table = _utc_spelled(con.sql(query).to_arrow_table())
-            lake.write_parquet_atomically(table, self.lake_dir / "state" / f"{name}.parquet")
+    def _write_manifest(self) -> manifest.Manifest:
+        """The next manifest (readers see the published runs from now on) and the DuckDB
+        CLI's catalogue pinned to it."""
+        with self.state() as con:
+            written = manifest.write_next(con, self.store)
+        write_catalog(self.data_dir, self.store)
+        return written
+
+    def verify(self, deep: bool = False) -> ledger.LedgerCheck:
+        """Check every committed file against the ledger (``ledger.check``) and publish a
+        manifest without the ones quarantined. The caller holds the writer lock."""
+        with self.state() as con:
+            report = ledger.check(con, self.store, deep=deep)
+        if report.changed:
+            self._write_manifest()
+        return report
 
     def recover(self) -> RecoveryReport:
-        report = RecoveryReport(temp_files_removed=lake.remove_temp_files(self.lake_dir))
+        report = RecoveryReport(temp_files_removed=lake.remove_temp_files(self.store))
+        Path(self.data_dir, f".{CATALOG_FILE}.tmp-{os.getpid()}").unlink(missing_ok=True)
+        for leftover in self.data_dir.glob(f".{CATALOG_FILE}.tmp-*"):
+            leftover.unlink(missing_ok=True)
+            report.temp_files_removed += 1
         with self.state() as con:
             pending = con.execute(
                 "SELECT run_id, files FROM runs WHERE NOT published ORDER BY committed_at"
             ).fetchall()
             committed = {r[0] for r in con.execute("SELECT run_id FROM runs").fetchall()}
+            ledger.adopt_existing(con, self.store)
         for run_id, files in pending:
             self._publish(run_id, [tuple(m) for m in json.loads(files)])
             report.published_runs.append(run_id)
         # Every staging folder left now is not needed: either its run never committed (the
         # rows are discarded with it), or its run is published and the folder is what a
         # kill between publication and clean-up left (its files are already in the lake).
-        for run_id in lake.staged_run_ids(self.lake_dir):
-            lake.discard_staging(self.lake_dir, run_id)
+        for run_id in lake.staged_run_ids(self.store):
+            lake.discard_staging(self.store, run_id)
             if run_id not in committed:
                 report.discarded_runs.append(run_id)
             else:
                 report.stale_staging_removed += 1
-        if committed and not report.published_runs:
-            # A run killed after marking itself published but before exporting the reader
-            # snapshots leaves readers one run behind; re-export (milliseconds).
+        report.ledger = self.verify(deep=False)
+        if committed and not report.published_runs and not report.ledger.changed:
+            # A run killed after marking itself published but before writing the manifest
+            # leaves readers one run behind; write it (milliseconds). Also what the first
+            # start of this version does for a lake written before manifests existed.
+            latest = manifest.read_current(self.store)
             with self.state() as con:
-                self._export_snapshots(con)
-            write_catalog(self.data_dir)
+                ((published,),) = con.execute("SELECT count(*) FROM runs WHERE published").fetchall()
+            if latest is None or _published_in(latest, self.store) != published:
+                self._write_manifest()
+            elif not (self.data_dir / CATALOG_FILE).exists() or catalog_is_misplaced(self.data_dir):
+                write_catalog(self.data_dir, self.store)
         return report
 
 
-def _utc_spelled(table: pa.Table) -> pa.Table:
-    """Timestamps as the lake spells them (``tz=UTC``): DuckDB exports TIMESTAMPTZ in its
-    session's zone name (``Etc/UTC`` here), and polars, for one, refuses to compare the two
-    spellings of one zone."""
-    fields = [
-        field.with_type(pa.timestamp(field.type.unit, tz="UTC"))
-        if pa.types.is_timestamp(field.type) and field.type.tz
-        else field
-        for field in table.schema
-    ]
-    return table.cast(pa.schema(fields, metadata=table.schema.metadata))
+def _published_in(latest: manifest.Manifest, store: LakeStore) -> int:
+    """Published runs as the manifest's runs snapshot has them."""
+    con = duckdb.connect()
+    try:
+        store.register(con)
+        path = store.uri(latest.state["runs"]).replace("'", "''")
+        return con.execute(f"SELECT count(*) FROM read_parquet('{path}') WHERE published").fetchall()[0][0]
+    finally:
+        con.close()
 
 
 def _insert(

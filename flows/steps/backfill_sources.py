@@ -40,7 +40,7 @@ from newswire.tasks.sitemap import (
     wanted,
 )
 from newswire.warehouse.queries import archived_payloads
-from newswire.warehouse.raw_store import RawStore
+from newswire.warehouse.raw_store import CorruptPayload, RawStore
 
 # -- progress ------------------------------------------------------------------------
 
@@ -226,7 +226,7 @@ def replay_archive(
     (an entry published in range can only be in a payload fetched after it). When an entry
     is in several payloads, only its latest copy counts."""
     logger = get_run_logger()
-    raw = RawStore(settings.data_dir / "lake")
+    raw = RawStore.for_data_dir(settings.data_dir)
     by_id = {feed.id: feed for feed in feeds}
     since = datetime.combine(request.start, datetime.min.time(), UTC)
     latest: dict[tuple[str, str], NormalisedEntry] = {}
@@ -247,7 +247,13 @@ def replay_archive(
             logger.warning("feed %s: %s", feed.id, outcome.content_error)
             continue
         headers = {"content-type": payload.content_type} if payload.content_type else {}
-        body = raw.read(payload.body_sha256)
+        try:
+            body = raw.read(payload.body_sha256)
+        except CorruptPayload as error:
+            # A damaged payload costs that payload (reported in the feed's row), not the run.
+            outcome.content_error = f"{error} ({payload.url}, fetched {payload.fetched_at:%Y-%m-%d %H:%M})"
+            logger.warning("feed %s: %s", feed.id, outcome.content_error)
+            continue
         document = parse_document(
             body,
             headers,

@@ -31,7 +31,7 @@ from newswire.warehouse.writer import Warehouse
 
 def land_raw(results: Iterable[FetchResult], settings: Settings) -> None:
     """Keep every body received in the raw store (bronze), content-addressed."""
-    raw = RawStore(settings.data_dir / "lake")
+    raw = RawStore.for_data_dir(settings.data_dir)
     for result in results:
         if result.body is not None:
             raw.land(result.body, result.body_sha256)

@@ -32,7 +32,7 @@ from newswire.tasks.normalise import NormalisedEntry
 from newswire.tasks.reprocess import DIGEST_COLUMNS, mark_enrichment_changes
 from newswire.tasks.settings import Settings
 from newswire.warehouse.queries import stored_appearance_columns
-from newswire.warehouse.raw_store import RawStore
+from newswire.warehouse.raw_store import CorruptPayload, RawStore
 from newswire.warehouse.records import ArticlePage
 from newswire.warehouse.writer import Warehouse
 
@@ -109,13 +109,20 @@ def page_request(outcome, _position: int, original: NormalisedEntry) -> FetchReq
 
 def stored_pages(wanted: list, warehouse: Warehouse, settings: Settings) -> list[FetchResult | None]:
     """The wanted entries' article pages as the raw store holds them (None: not stored)."""
-    raw = RawStore(settings.data_dir / "lake")
+    raw = RawStore.for_data_dir(settings.data_dir)
     keys = {(outcome.feed.id, original.url) for outcome, _, original in wanted}
     pages = warehouse.article_pages(sorted(keys))
     results: list[FetchResult | None] = []
     for outcome, _, original in wanted:
         page = pages.get((outcome.feed.id, original.url))
         if page is None or not raw.exists(page.body_sha256):
+            results.append(None)
+            continue
+        try:
+            body = raw.read(page.body_sha256)
+        except CorruptPayload as error:
+            # A damaged stored page costs that page (the entry keeps its feed text).
+            get_run_logger().warning("%s", error)
             results.append(None)
             continue
         results.append(
@@ -125,7 +132,7 @@ def stored_pages(wanted: list, warehouse: Warehouse, settings: Settings) -> list
                 fetched_at=page.fetched_at,
                 final_url=page.final_url,
                 status=200,
-                body=raw.read(page.body_sha256),
+                body=body,
                 body_sha256=page.body_sha256,
                 headers={"content-type": page.content_type} if page.content_type else {},
             )
