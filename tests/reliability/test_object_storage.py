@@ -190,6 +190,7 @@ S3_FAILPOINTS = ("before-commit", "publishing")
 
 
 @pytest.mark.slow
+@pytest.mark.sweep
 @pytest.mark.timeout(1800)
 def test_sigkill_at_the_commit_failpoints_on_s3_then_rerun_loses_and_doubles_nothing(
     s3, prefect_server, tmp_path, monkeypatch

@@ -26,7 +26,7 @@ from newswire.warehouse.manifest import read_version
 from newswire.warehouse.schema import TABLES
 from newswire.warehouse.views import open_reader
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.slow, pytest.mark.sweep, pytest.mark.timeout(900)]
 
 FEEDS = ("--feed", "timesca-en", "--feed", "asiaplus-en", "--feed", "kaktus-ru")
 
