@@ -195,5 +195,7 @@ def _read(feed: Feed, path: str, stat: os.stat_result, settings: Settings, now: 
         result.error = f"{path} is larger than the {limit:,}-byte cap (NEWSWIRE_FETCH_MAX_BODY_BYTES)"
         return dropped
     result.status, result.body = 200, body
-    dropped.document = parse_document(body, {}, url, limit, forced_format=feed.format)
+    dropped.document = parse_document(
+        body, {}, url, limit, forced_format=feed.format, fast_path=settings.fast_parse
+    )
     return dropped

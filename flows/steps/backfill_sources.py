@@ -248,7 +248,9 @@ def replay_archive(
             continue
         headers = {"content-type": payload.content_type} if payload.content_type else {}
         body = raw.read(payload.body_sha256)
-        document = parse_document(body, headers, payload.url, settings.fetch.max_body_bytes, feed.format)
+        document = parse_document(
+            body, headers, payload.url, settings.fetch.max_body_bytes, feed.format, settings.fast_parse
+        )
         if document.error:
             # Reported like a poll reports it: in the feed's row of the run summary.
             outcome.content_error = (

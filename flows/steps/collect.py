@@ -67,7 +67,12 @@ def parse_and_normalise(outcome: FeedOutcome, settings: Settings) -> None:
     result, feed = outcome.result, outcome.feed
     base_url = result.final_url or result.url
     outcome.document = parse_document(
-        result.body, result.headers, base_url, settings.fetch.max_body_bytes, forced_format=feed.format
+        result.body,
+        result.headers,
+        base_url,
+        settings.fetch.max_body_bytes,
+        forced_format=feed.format,
+        fast_path=settings.fast_parse,
     )
     if not outcome.document.error:
         outcome.entries = normalise_document(
