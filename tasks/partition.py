@@ -237,8 +237,10 @@ def assign_story_ids(
     """(stories, merged): each cluster, leaders in rank order, keeps the oldest story id
     (by ``story_age[id]``, then id) among its members that no earlier cluster kept, else
     gets its leader's fresh id. ``merged`` maps every story id no cluster kept to the
-    story that holds most of its former members: the older story survives a merge."""
-    taken = set(taken or ())
+    story that holds most of its former members: the older story survives a merge.
+    ``taken`` (ids earlier groups kept) gets the ids kept here added in place: a copy per
+    group made a 25,000-story first poll quadratic."""
+    taken = taken if taken is not None else set()
     groups = []
     for cluster in clusters:
         current = sorted(

@@ -395,7 +395,6 @@ def _apply(
     stories: list[tuple[StoryGroup, Member]] = []
     for group in groups:
         story_groups, merged = assign_story_ids(partition(group, policy), age, taken)
-        taken |= {g.story_id for g in story_groups}
         result.merged.update(merged)
         for story in story_groups:
             rep = _representative(story, state.get(story.story_id), forced.get(story.story_id), policy)
