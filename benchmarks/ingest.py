@@ -1,17 +1,26 @@
-"""Ingest benchmark: newswire's flow vs a naive poller, on the same loopback feed server.
+"""Ingest benchmark: newswire's flow vs a naive poller and a day-one script, on one
+loopback feed server.
 
-    python benchmarks/ingest.py [--feeds 500] [--entries 50]
+    python benchmarks/ingest.py [--sizes 500x50,2000x50] [--runs 3] [--json]
+                                [--task-runner thread|dask] [--profile FILE]
 
 Generates N RSS feeds (a fifth of the entries are syndicated copies that appear in
-several feeds), serves them from one FeedServer (ETag, Last-Modified, gzip), and runs in
-separate processes so peak RSS is each side's own:
+several feeds), serves them from one FeedServer (ETag, Last-Modified, gzip), and runs
+every pass in its own process, so peak RSS is each side's own:
 
-- newswire: the real `ingest` flow (Prefect test server started first and not timed),
-  then an unchanged re-poll;
-- baseline: sequential `feedparser.parse(url)` per feed, append to a list, pandas
-  `drop_duplicates` on the link — then the same again for the re-poll.
+- naive: sequential ``feedparser.parse(url)`` per feed, a list, pandas
+  ``drop_duplicates`` on the link; the re-poll is the same again (it keeps nothing).
+- day-one: the script a competent engineer writes on day one — async httpx with 32
+  connections, conditional GET with persisted validators, feedparser, guid/URL dedupe
+  against a persisted seen-set, pyarrow append of the new rows to a Parquet file per run.
+- newswire: the real ``ingest`` flow (fetch, land raw, parse, normalise, enrich,
+  near-duplicate clustering, commit) against Prefect's test server. Work seconds are the
+  flow call; start-up (imports, the temporary Prefect server) is the rest of the
+  process's wall time, reported apart.
 
-Prints one table; ratios are newswire / baseline measured in this run.
+Each size runs ``--runs`` times on fresh directories; the table shows medians and the
+ratios are medians of the per-run ratios (each measured in the same run, so load swings
+mostly cancel). ``--json`` prints the same as one JSON object.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +46,8 @@ sys.path.insert(0, str(REPO))
 WORDS = """Kazakhstan Uzbekistan Kyrgyzstan Tajikistan Turkmenistan Astana Tashkent Bishkek Dushanbe
 Ashgabat trade energy water pipeline summit minister president tariff railway corridor cotton uranium
 remittances migrants border talks investment bank grain gas oil election parliament""".split()  # noqa: SIM905
+
+KINDS = ("naive", "dayone", "newswire")
 
 
 def _sentence(rng: random.Random, n: int) -> str:
@@ -84,7 +96,16 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worker_newswire(catalog: Path, base: str, data_dir: Path) -> dict:
+def _feed_urls(catalog: Path, base: str) -> list[str]:
+    import tomllib
+
+    return [f["url"].replace("{base}", base) for f in tomllib.loads(catalog.read_text())["feed"]]
+
+
+# -- the three pollers ---------------------------------------------------------------------
+
+
+def worker_newswire(catalog: Path, base: str, data_dir: Path, profile: Path | None) -> dict:
     from newswire.flows.runtime.prefect_env import configure_prefect_environment
 
     # The test harness's own temporary server, its home beside the run's data.
@@ -95,11 +116,20 @@ def worker_newswire(catalog: Path, base: str, data_dir: Path) -> dict:
     from newswire.flows.ingest import ingest
 
     with prefect_test_harness(server_startup_timeout=120):
+        profiler = None
+        if profile is not None:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         started = time.perf_counter()
         summary = ingest(
             catalog=str(catalog), catalog_substitutions={"base": base}, data_dir=str(data_dir), force=True
         )
         seconds = time.perf_counter() - started
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(str(profile))
     return {
         "seconds": seconds,
         "entries": summary.entries_seen,
@@ -109,13 +139,11 @@ def worker_newswire(catalog: Path, base: str, data_dir: Path) -> dict:
     }
 
 
-def worker_baseline(catalog: Path, base: str) -> dict:
-    import tomllib
-
+def worker_naive(catalog: Path, base: str, data_dir: Path) -> dict:
     import feedparser
     import pandas as pd
 
-    urls = [f["url"].replace("{base}", base) for f in tomllib.loads(catalog.read_text())["feed"]]
+    urls = _feed_urls(catalog, base)
     started = time.perf_counter()
     rows = []
     for url in urls:
@@ -130,99 +158,256 @@ def worker_baseline(catalog: Path, base: str) -> dict:
     }
 
 
-def _run_worker(kind: str, catalog: Path, base: str, data_dir: Path, server) -> dict:
+def worker_dayone(catalog: Path, base: str, data_dir: Path) -> dict:
+    """Async httpx (32 connections), conditional GET with persisted validators,
+    feedparser, guid/URL dedupe against a persisted seen-set, pyarrow append."""
+    import asyncio
+
+    import feedparser
+    import httpx
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    state_file = data_dir / "state.json"
+    urls = _feed_urls(catalog, base)
+    started = time.perf_counter()
+    state = json.loads(state_file.read_text()) if state_file.exists() else {"validators": {}, "seen": []}
+    validators: dict[str, dict[str, str]] = state["validators"]
+    seen = set(state["seen"])
+
+    async def fetch_all() -> list[tuple[str, httpx.Response]]:
+        limits = httpx.Limits(max_connections=32)
+        async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+            semaphore = asyncio.Semaphore(32)
+
+            async def one(url: str) -> tuple[str, httpx.Response]:
+                known = validators.get(url, {})
+                headers = {}
+                if "etag" in known:
+                    headers["If-None-Match"] = known["etag"]
+                if "last-modified" in known:
+                    headers["If-Modified-Since"] = known["last-modified"]
+                async with semaphore:
+                    return url, await client.get(url, headers=headers)
+
+            return await asyncio.gather(*(one(url) for url in urls))
+
+    entries, new_rows = 0, []
+    for url, response in asyncio.run(fetch_all()):
+        if response.status_code != 200:
+            continue
+        validators[url] = {k: response.headers[k] for k in ("etag", "last-modified") if k in response.headers}
+        parsed = feedparser.parse(response.content, response_headers=dict(response.headers))
+        for entry in parsed.entries:
+            entries += 1
+            key = entry.get("id") or entry.get("link")
+            if not key or key in seen:
+                continue
+            seen.add(key)
+            new_rows.append(
+                {
+                    "feed": url,
+                    "guid": key,
+                    "link": entry.get("link"),
+                    "title": entry.get("title"),
+                    "summary": entry.get("summary"),
+                    "published": entry.get("published"),
+                }
+            )
+    if new_rows:
+        pq.write_table(pa.Table.from_pylist(new_rows), data_dir / f"items-{time.time_ns()}.parquet")
+    state_file.write_text(json.dumps({"validators": validators, "seen": sorted(seen)}))
+    return {
+        "seconds": time.perf_counter() - started,
+        "entries": entries,
+        "rows": len(new_rows),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+WORKERS = {"naive": worker_naive, "dayone": worker_dayone}
+
+
+# -- the runs ------------------------------------------------------------------------------
+
+
+def _run_worker(kind: str, catalog: Path, base: str, data_dir: Path, server, env: dict, profile) -> dict:
     """One pass in its own process (its own peak RSS); bytes are what the server sent."""
     before = server.bytes_sent
+    command = [sys.executable, __file__, "--worker", kind, "--catalog", str(catalog), "--base", base]
+    command += ["--data-dir", str(data_dir)]
+    if profile is not None:
+        command += ["--profile", str(profile)]
+    started = time.perf_counter()
     output = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--worker",
-            kind,
-            "--catalog",
-            str(catalog),
-            "--base",
-            base,
-            "--data-dir",
-            str(data_dir),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PREFECT_LOGGING_LEVEL": "ERROR"},
+        command, capture_output=True, text=True, env={**os.environ, "PREFECT_LOGGING_LEVEL": "ERROR", **env}
     )
+    wall = time.perf_counter() - started
+    if output.returncode != 0:
+        raise SystemExit(f"{kind} worker failed ({output.returncode}):\n{output.stderr[-4000:]}")
     result = json.loads(output.stdout.strip().splitlines()[-1])
     result["bytes"] = server.bytes_sent - before
+    result["startup"] = wall - result["seconds"]
     return result
+
+
+def run_size(
+    feeds: int, entries: int, runs: int, env: dict, profile: Path | None, before: str | None = None
+) -> list[dict]:
+    """``runs`` rounds of (naive, day-one, newswire) x (full, re-poll), one dict per round;
+    with ``before`` also newswire imported from that directory ("before")."""
+    from newswire.cli.demo_server import FeedServer
+
+    rounds = []
+    with tempfile.TemporaryDirectory(prefix="newswire-bench-") as tmp:
+        tmp_path = Path(tmp)
+        catalog = generate_feeds(tmp_path / "gen", feeds, entries)
+        with FeedServer(tmp_path / "gen") as server:
+            for number in range(runs):
+                results = {}
+                for kind in (*KINDS, "before") if before else KINDS:
+                    extra = {**env, "PYTHONPATH": before} if kind == "before" else env
+                    for phase in ("full", "repoll"):
+                        wanted = profile if kind == "newswire" and phase == "full" and number == 0 else None
+                        results[kind, phase] = _run_worker(
+                            "newswire" if kind == "before" else kind,
+                            catalog,
+                            server.base_url,
+                            tmp_path / f"{kind}-{number}",
+                            server,
+                            extra,
+                            wanted,
+                        )
+                rounds.append(results)
+    return rounds
+
+
+def summarise(rounds: list[dict], feeds: int, entries: int) -> dict:
+    """Medians over the rounds, and the medians of the per-round ratios."""
+
+    def median(kind: str, phase: str, key: str) -> float:
+        return statistics.median(r[kind, phase][key] for r in rounds)
+
+    def ratio(kind: str, phase: str, base: str, key: str = "seconds") -> float:
+        return statistics.median(r[kind, phase][key] / r[base, phase][key] for r in rounds)
+
+    n = median("naive", "full", "entries")
+    figures = {
+        "feeds": feeds,
+        "entries_per_feed": entries,
+        "entries": int(n),
+        "runs": len(rounds),
+        "load_average": os.getloadavg()[0],
+    }
+    for kind in KINDS:
+        for phase in ("full", "repoll"):
+            figures[f"{kind}_{phase}_s"] = round(median(kind, phase, "seconds"), 3)
+            figures[f"{kind}_{phase}_peak_rss_mb"] = round(median(kind, phase, "peak_rss_mb"), 1)
+            figures[f"{kind}_{phase}_rows"] = int(median(kind, phase, "rows"))
+            figures[f"{kind}_{phase}_bytes"] = int(median(kind, phase, "bytes"))
+        figures[f"{kind}_full_entries_per_s"] = round(n / figures[f"{kind}_full_s"], 1)
+    figures["newswire_startup_s"] = round(median("newswire", "full", "startup"), 3)
+    figures["newswire_peak_rss_mb"] = figures["newswire_full_peak_rss_mb"]
+    figures["newswire_stories"] = int(median("newswire", "full", "stories"))
+    figures["newswire_over_naive_full"] = round(ratio("newswire", "full", "naive"), 3)
+    figures["newswire_over_dayone_full"] = round(ratio("newswire", "full", "dayone"), 3)
+    figures["newswire_over_dayone_repoll"] = round(ratio("newswire", "repoll", "dayone"), 3)
+    figures["dayone_over_naive_full"] = round(ratio("dayone", "full", "naive"), 3)
+    if ("before", "full") in rounds[0]:
+        for phase in ("full", "repoll"):
+            figures[f"before_{phase}_s"] = round(median("before", phase, "seconds"), 3)
+            figures[f"before_{phase}_peak_rss_mb"] = round(median("before", phase, "peak_rss_mb"), 1)
+        figures["before_over_naive_full"] = round(ratio("before", "full", "naive"), 3)
+        figures["before_over_dayone_repoll"] = round(ratio("before", "repoll", "dayone"), 3)
+        figures["newswire_over_before_full"] = round(ratio("newswire", "full", "before"), 3)
+    return figures
+
+
+def print_table(figures: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=f"Ingest: {figures['feeds']} feeds x {figures['entries_per_feed']} entries on loopback, "
+        f"{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, median of {figures['runs']}, "
+        f"load {figures['load_average']:.1f}"
+    )
+    for column in ("metric", "naive", "day-one", "newswire", "newswire / naive", "newswire / day-one"):
+        table.add_column(column, justify="right")
+
+    def row(metric: str, key: str, fmt: str = "{:,.1f}") -> None:
+        values = [figures[f"{kind}_{key}"] for kind in KINDS]
+        cells = [fmt.format(v) for v in values]
+        ratios = [f"{values[2] / v:.2f}x" if v else "" for v in values[:2]]
+        table.add_row(metric, *cells, *ratios)
+
+    row("full poll: work seconds", "full_s", "{:.2f}")
+    row("full poll: entries/s", "full_entries_per_s", "{:,.0f}")
+    row("full poll: peak RSS (MB)", "full_peak_rss_mb", "{:,.0f}")
+    row("full poll: rows kept", "full_rows", "{:,.0f}")
+    row("re-poll (unchanged): work seconds", "repoll_s", "{:.2f}")
+    row("re-poll: peak RSS (MB)", "repoll_peak_rss_mb", "{:,.0f}")
+    row("re-poll: bytes transferred", "repoll_bytes", "{:,.0f}")
+    row("re-poll: rows added", "repoll_rows", "{:,.0f}")
+    Console().print(table)
+    print(
+        f"newswire: {figures['newswire_stories']:,} stories from {figures['newswire_full_rows']:,} "
+        f"appearances; start-up (imports + temporary Prefect server, not in work seconds) "
+        f"{figures['newswire_startup_s']:.1f} s. Ratios are medians of per-run ratios: newswire/naive "
+        f"full {figures['newswire_over_naive_full']:.2f}x, newswire/day-one re-poll "
+        f"{figures['newswire_over_dayone_repoll']:.2f}x."
+    )
+    if "before_full_s" in figures:
+        f = figures
+        print(
+            f"before (--before): full {f['before_full_s']:.2f} s ({f['before_over_naive_full']:.2f}x naive), "
+            f"peak RSS {f['before_full_peak_rss_mb']:,.0f} MB, re-poll {f['before_repoll_s']:.2f} s "
+            f"({f['before_over_dayone_repoll']:.2f}x day-one); newswire / before full "
+            f"{f['newswire_over_before_full']:.2f}x."
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--feeds", type=int, default=500)
-    parser.add_argument("--entries", type=int, default=50)
-    parser.add_argument("--worker", choices=("newswire", "baseline"))
-    parser.add_argument("--catalog", type=Path)
-    parser.add_argument("--base")
-    parser.add_argument("--data-dir", type=Path)
+    parser.add_argument(
+        "--sizes", default="500x50", help="comma-separated FEEDSxENTRIES, e.g. 500x50,2000x50"
+    )
+    parser.add_argument("--runs", type=int, default=3, help="rounds per size (medians are reported)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parser.add_argument("--task-runner", choices=("thread", "dask"), help="NEWSWIRE_TASK_RUNNER for newswire")
+    parser.add_argument("--profile", type=Path, help="cProfile stats of the first newswire full poll")
+    parser.add_argument(
+        "--before",
+        help="also run newswire imported from this PYTHONPATH (an older version's package), same rounds",
+    )
+    parser.add_argument("--worker", choices=(*WORKERS, "newswire"), help=argparse.SUPPRESS)
+    parser.add_argument("--catalog", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--base", help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker == "newswire":
-        print(json.dumps(worker_newswire(args.catalog, args.base, args.data_dir)))
+        print(json.dumps(worker_newswire(args.catalog, args.base, args.data_dir, args.profile)))
         return
-    if args.worker == "baseline":
-        print(json.dumps(worker_baseline(args.catalog, args.base)))
+    if args.worker:
+        print(json.dumps(WORKERS[args.worker](args.catalog, args.base, args.data_dir)))
         return
 
-    from rich.console import Console
-    from rich.table import Table
-
-    from newswire.cli.demo_server import FeedServer
-
-    results: dict[tuple[str, str], dict] = {}
-    with tempfile.TemporaryDirectory(prefix="newswire-bench-") as tmp:
-        tmp_path = Path(tmp)
-        catalog = generate_feeds(tmp_path / "gen", args.feeds, args.entries)
-        with FeedServer(tmp_path / "gen") as server:
-            for kind in ("baseline", "newswire"):
-                for phase in ("full", "repoll"):
-                    results[kind, phase] = _run_worker(
-                        kind, catalog, server.base_url, tmp_path / kind, server
-                    )
-
-    n_feeds = args.feeds
-    table = Table(
-        title=f"Ingest benchmark: {n_feeds} feeds x {args.entries} entries on loopback, "
-        f"{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores"
-    )
-    for column in ("metric", "baseline (feedparser + pandas)", "newswire", "newswire / baseline"):
-        table.add_column(column, justify="right")
-
-    def row(metric: str, key: str, phase: str, fmt: str = "{:,.1f}", per_second: float | None = None) -> None:
-        values = []
-        for kind in ("baseline", "newswire"):
-            value = results[kind, phase][key]
-            values.append(per_second / value if per_second is not None else value)
-        ratio = values[1] / values[0] if values[0] else float("nan")
-        table.add_row(metric, fmt.format(values[0]), fmt.format(values[1]), f"{ratio:.2f}x")
-
-    entries = results["baseline", "full"]["entries"]
-    row("full poll: seconds", "seconds", "full", "{:.2f}")
-    row("full poll: feeds/s", "seconds", "full", per_second=n_feeds)
-    row("full poll: entries/s", "seconds", "full", per_second=entries)
-    row("full poll: peak RSS (MB)", "peak_rss_mb", "full")
-    row("full poll: rows after dedupe", "rows", "full", "{:,.0f}")
-    row("re-poll (unchanged): seconds", "seconds", "repoll", "{:.2f}")
-    row("re-poll: feeds/s", "seconds", "repoll", per_second=n_feeds)
-    row("re-poll: bytes transferred", "bytes", "repoll", "{:,.0f}")
-    row("re-poll: rows added", "rows", "repoll", "{:,.0f}")
-    Console().print(table)
-    ours = results["newswire", "full"]
-    print(
-        f"newswire kept {ours['stories']:,} stories from {ours['rows']:,} appearances; the baseline's "
-        "re-poll 'rows added' is what it would append again without history. newswire seconds exclude "
-        "Prefect's server start-up (15-28 s per process on this machine, STACK-NOTES.md)."
-    )
+    env = {"NEWSWIRE_TASK_RUNNER": args.task_runner} if args.task_runner else {}
+    results = {}
+    for size in args.sizes.split(","):
+        feeds, entries = (int(part) for part in size.lower().split("x"))
+        rounds = run_size(feeds, entries, args.runs, env, args.profile, args.before)
+        results[size] = summarise(rounds, feeds, entries)
+        if not args.json:
+            print_table(results[size])
+    if args.json:
+        # The first size's figures at the top level (the keys the performance issue names),
+        # every size under "sizes".
+        first = results[args.sizes.split(",")[0]]
+        print(json.dumps({**first, "sizes": results}, indent=2))
 
 
 if __name__ == "__main__":

@@ -160,6 +160,14 @@ def entry_profile(entry: NormalisedEntry) -> Profile:
     )
 
 
+def profile_key(entry: NormalisedEntry) -> tuple:
+    """What ``entry_profile`` depends on: equal keys give equal profiles."""
+    agency = entry.enrichment.get("wire_agency")
+    slug = _slug(agency)
+    own = bool(slug) and slug == _slug(entry.outlet_id)
+    return entry.title, entry.body or entry.summary, agency, own
+
+
 def index_keys(profile: Profile, policy: DedupePolicy) -> list[int]:
     """The LSH band keys of a profile, plus its headline key when the headline is specific.
     A profile too short to verify by containment gets no band keys: it can only match by

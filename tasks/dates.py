@@ -11,8 +11,9 @@ are the normaliser's decision, not this module's.
 
 from __future__ import annotations
 
+import calendar
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 # An ISO 8601 calendar date at the start of the string (extended or basic form).
 _ISO_DATE = re.compile(r"^\s*([+-]?)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
@@ -43,3 +44,13 @@ def date_text_problem(text: str | None) -> str | None:
             sign = offset.group(1)
             return f"{text.strip()[:40]!r} has an offset no time zone uses ({sign}{hours:02}{minutes:02})"
     return None
+
+
+def struct_to_datetime(value) -> datetime | None:
+    """A UTC ``time.struct_time`` (feedparser's parsed dates) as an aware datetime."""
+    if not value:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None

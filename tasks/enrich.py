@@ -11,10 +11,12 @@ The data files are loaded once per batch (``EnrichmentRules.load``), never per e
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -194,15 +196,50 @@ def enrich_entry(
     if page_text:
         apply_page_metadata(entry, article)
     text = entry.body or entry.summary
-    script = detect_script(f"{entry.title}\n{text}")
-    entry.language = detect_language(f"{entry.title}\n{text}", entry.language, script)
+    script, entry.language = script_and_language(f"{entry.title}\n{text}", entry.language)
     # The dateline place counts as a mention: a story filed from Dushanbe is about Tajikistan
     # even when the text goes on to say only "the summit".
-    tags = tag_region(entry.title, text, rules.gazetteer, dateline=main.dateline_place)
-    entry.enrichment.update({"script": script, **main.as_columns(), **tags.as_columns()})
+    tags = region_columns(entry.title, text, _Same(rules.gazetteer), main.dateline_place)
+    entry.enrichment.update({"script": script, **main.as_columns(), **copy.deepcopy(tags)})
     entry.content_hash = content_hash(entry.title, feed_text)
     entry.word_count = len(entry.title.split()) + len(feed_text.split())
     return entry
+
+
+# Syndicated copies reach language id and tagging with the same clean text: each distinct
+# text is classified and tagged once (both are pure functions of the text), which also
+# covers a feed re-listing its items. Bounded, so a long backfill cannot grow it.
+TEXT_MEMO_SIZE = 16_384
+
+
+@lru_cache(maxsize=TEXT_MEMO_SIZE)
+def script_and_language(text: str, declared: str | None) -> tuple[str | None, str | None]:
+    """(script, language) of a clean text, as ``detect_script`` and ``detect_language``."""
+    script = detect_script(text)
+    return script, detect_language(text, declared, script)
+
+
+class _Same:
+    """A cache key for an unhashable object (a gazetteer): equal only to a key of the same object."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.value is self.value
+
+
+@lru_cache(maxsize=TEXT_MEMO_SIZE)
+def region_columns(
+    title: str, text: str, gazetteer: _Same, dateline: str | None = None
+) -> dict[str, object]:
+    """``tag_region(...).as_columns()``; callers copy the result before changing it."""
+    return tag_region(title, text, gazetteer.value, dateline=dateline).as_columns()
 
 
 def apply_page_metadata(entry: NormalisedEntry, article: ArticlePage) -> None:

@@ -11,14 +11,24 @@ clustering over the whole history.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+import numpy as np
+
 from newswire.tasks import minhash
-from newswire.tasks.cluster import DedupePolicy, better_representative, entry_profile, profile_from_row
+from newswire.tasks.cluster import (
+    DedupePolicy,
+    Profile,
+    better_representative,
+    entry_profile,
+    profile_from_row,
+    profile_key,
+)
 from newswire.tasks.dedupe import (
     AppearanceWrite,
     DedupePlan,
@@ -32,6 +42,7 @@ from newswire.tasks.partition import (
     Member,
     StoryGroup,
     assign_story_ids,
+    fill_keys,
     group_components,
     keys_of,
     partition,
@@ -104,10 +115,28 @@ def member_row(member: Member) -> dict[str, Any]:
     }
 
 
-def member_of_entry(entry: NormalisedEntry, appearance_id: str, story_id: str | None) -> Member:
+class ProfileMemo:
+    """``entry_profile`` once per distinct text: syndicated copies carry the same title and
+    body, and a profile depends on nothing else but the agency and whether the outlet is
+    that agency (``profile_key``)."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple, Profile] = {}
+
+    def __call__(self, entry: NormalisedEntry) -> Profile:
+        key = profile_key(entry)
+        found = self._found.get(key)
+        if found is None:
+            found = self._found[key] = entry_profile(entry)
+        return found
+
+
+def member_of_entry(
+    entry: NormalisedEntry, appearance_id: str, story_id: str | None, profiles: ProfileMemo | None = None
+) -> Member:
     return Member(
         appearance_id=appearance_id,
-        profile=entry_profile(entry),
+        profile=(profiles or entry_profile)(entry),
         published_at=entry.published_at,
         feed_id=entry.feed_id,
         entry_id=entry.entry_id,
@@ -180,21 +209,61 @@ def _representative(group: StoryGroup, state: _StoryState | None, forced: str | 
 
 
 def _edges(members: list[Member], policy: DedupePolicy) -> list[tuple[str, str]]:
-    """Verified pairs among ``members``, found through shared LSH or exact keys."""
-    index: dict[Any, list[Member]] = defaultdict(list)
+    """Verified pairs among ``members``, found through shared LSH or exact keys.
+
+    The in-batch index is one flat array of (key, member) sorted by key, not a dict of
+    Python lists per key (1.6 M of them for a 25,000-entry first poll): members sharing a
+    key are neighbours in it, and each distinct pair is verified once."""
+    fill_keys(members, policy)
+    owners: list[np.ndarray] = []
+    flat: list[np.ndarray] = []
+    for position, member in enumerate(members):
+        keys = member.keys or []
+        extra = [_exact_key_code(key) for key in member.exact_keys]
+        if keys or extra:
+            flat.append(np.asarray(keys + extra, dtype=np.int64))
+            owners.append(np.full(len(keys) + len(extra), position, dtype=np.int64))
+    if not flat:
+        return []
+    pairs = _sharing_pairs(np.concatenate(flat), np.concatenate(owners))
     edges = []
-    for member in members:
-        seen = {member.appearance_id}
-        keys = [*keys_of(member, policy), *member.exact_keys]
-        for key in keys:
-            for other in index[key]:
-                if other.appearance_id not in seen:
-                    seen.add(other.appearance_id)
-                    if verified(member, other, policy):
-                        edges.append((member.appearance_id, other.appearance_id))
-        for key in keys:
-            index[key].append(member)
+    for first, second in pairs.tolist():
+        a, b = members[second], members[first]
+        if verified(a, b, policy):
+            edges.append((a.appearance_id, b.appearance_id))
     return edges
+
+
+def _exact_key_code(key: str) -> int:
+    """An exact story key in the int64 key space of the in-batch index; a collision with
+    an LSH key only proposes a pair that ``verified`` then checks."""
+    return int.from_bytes(
+        hashlib.blake2b(b"exact\x1f" + key.encode(), digest_size=8).digest(), "little", signed=True
+    )
+
+
+def _sharing_pairs(keys: np.ndarray, owners: np.ndarray) -> np.ndarray:
+    """Distinct (i, j), i < j, of owners that share at least one key: int64[n, 2]."""
+    order = np.lexsort((owners, keys))
+    keys, owners = keys[order], owners[order]
+    # Only runs of two or more equal keys propose pairs.
+    same_next = keys[1:] == keys[:-1]
+    in_run = np.zeros(len(keys), dtype=bool)
+    in_run[1:] |= same_next
+    in_run[:-1] |= same_next
+    keys, owners = keys[in_run], owners[in_run]
+    if not len(keys):
+        return np.empty((0, 2), dtype=np.int64)
+    # Each element pairs with the elements before it in its run of equal keys.
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    run_start = np.repeat(starts, np.diff(np.r_[starts, len(keys)]))
+    before = np.arange(len(keys)) - run_start
+    later = np.repeat(np.arange(len(keys)), before)
+    offsets = np.arange(len(later)) - np.repeat(np.cumsum(before) - before, before)
+    earlier = run_start[later] + offsets
+    pairs = np.stack([owners[earlier], owners[later]], axis=1)
+    pairs = np.sort(pairs[pairs[:, 0] != pairs[:, 1]], axis=1)
+    return np.unique(pairs, axis=0)
 
 
 def plan_stories(
@@ -211,17 +280,24 @@ def plan_stories(
     plan = plan_batch(entries, history, seen_at, takes_over=takes_over)
     new_stories = {w.story_id for w in plan.stories if w.is_new}
     forced = {w.story_id: w.representative.appearance_id for w in plan.stories if not w.is_new}
+    profiles = ProfileMemo()
     batch = [
-        member_of_entry(w.entry, w.appearance_id, None if w.story_id in new_stories else w.story_id)
+        member_of_entry(w.entry, w.appearance_id, None if w.story_id in new_stories else w.story_id, profiles)
         for w in plan.appearances
     ]
     writes = {w.appearance_id: w for w in plan.appearances}
-    keys = sorted({key for m in batch for key in keys_of(m, policy)})
+    fill_keys(batch, policy)
+    flat = [key for m in batch for key in keys_of(m, policy)]
+    keys = np.unique(np.asarray(flat, dtype=np.int64)).tolist() if flat else []
+    del flat
     hits = [member_of_row(row) for row in index.cluster_candidates(keys)] if keys else []
     by_key: dict[int, list[Member]] = defaultdict(list)
-    for member in batch:
-        for key in keys_of(member, policy):
-            by_key[key].append(member)
+    if hits:  # a first poll finds no history: no per-key lists to build
+        wanted = {key for hit in hits for key in keys_of(hit, policy)}
+        for member in batch:
+            for key in keys_of(member, policy):
+                if key in wanted:
+                    by_key[key].append(member)
     # Edges to the history: batch members that verify against a stored appearance.
     edges = []
     for hit in hits:
@@ -286,8 +362,9 @@ def plan_rebuild(
     same as entries) with ``policy``; ``stories`` maps story_id -> (revision,
     representative_appearance_id, first_seen_at). The same partition incremental ingest
     keeps; every member and band is returned, for a writer that starts the index afresh."""
+    profiles = ProfileMemo()
     members = [
-        member_of_entry(entry, row["appearance_id"], row["story_id"])
+        member_of_entry(entry, row["appearance_id"], row["story_id"], profiles)
         for entry, row in zip(entries, rows, strict=True)
     ]
     state = {sid: _StoryState(*value) for sid, value in stories.items()}
@@ -318,7 +395,6 @@ def _apply(
     stories: list[tuple[StoryGroup, Member]] = []
     for group in groups:
         story_groups, merged = assign_story_ids(partition(group, policy), age, taken)
-        taken |= {g.story_id for g in story_groups}
         result.merged.update(merged)
         for story in story_groups:
             rep = _representative(story, state.get(story.story_id), forced.get(story.story_id), policy)

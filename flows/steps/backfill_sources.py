@@ -261,6 +261,7 @@ def replay_archive(
             settings.fetch.max_body_bytes,
             feed.format,
             settings.max_entries_per_feed,
+            settings.fast_parse,
         )
         if document.error:
             # Reported like a poll reports it: in the feed's row of the run summary.

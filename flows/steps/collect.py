@@ -73,6 +73,7 @@ def parse_and_normalise(outcome: FeedOutcome, settings: Settings) -> None:
         settings.fetch.max_body_bytes,
         forced_format=feed.format,
         max_entries=settings.max_entries_per_feed,
+        fast_path=settings.fast_parse,
     )
     if not outcome.document.error:
         outcome.entries = normalise_document(
