@@ -256,12 +256,13 @@ class LinkIndex:
         )
         self.con.execute("COMMIT")
 
-    def export_snapshots(self, lake_dir: Path) -> None:
+    def export_snapshots(self, store: LakeStore) -> None:
         """``story_links`` and ``story_events`` as Parquet for readers (who must not open
-        the index): rewritten whole after each run that linked anything."""
+        the index): rewritten whole after each run that linked anything, atomically on
+        disk and on an object store alike."""
         for name in SNAPSHOTS:
             table = self.con.sql(f"SELECT * FROM {name} ORDER BY story_id").to_arrow_table()
-            lake.write_parquet_atomically(table, Path(lake_dir) / "state" / f"{name}.parquet")
+            store.write_bytes(f"state/{name}.parquet", lake.parquet_bytes(table))
 
     def close(self) -> None:
         self.con.close()

@@ -23,6 +23,7 @@ from prefect import get_run_logger, task
 from newswire.tasks.link_evidence import LinkProfile, profile_of
 from newswire.tasks.linking import LinkPolicy, StoryLink, assign_events, link_batch
 from newswire.tasks.settings import Settings
+from newswire.warehouse.lake_store import LakeStore
 from newswire.warehouse.story_links import UNKNOWN_DAY, KeyLookup, LinkIndex
 from newswire.warehouse.views import write_catalog
 
@@ -103,12 +104,14 @@ def _outlet(url: str | None) -> str | None:
     return host.removeprefix("www.")
 
 
-def run_story_rows(lake_dir: Path, run_id: str) -> list[dict[str, Any]]:
+def run_story_rows(store: LakeStore, run_id: str) -> list[dict[str, Any]]:
     """The story rows ``run_id`` wrote (its own files: nothing of the history is read)."""
-    files = sorted(str(p) for p in (Path(lake_dir) / "stories").glob(f"date=*/part-{run_id}.parquet"))
+    name = f"part-{run_id}.parquet"
+    files = [store.uri(f.path) for f in store.list_files("stories") if f.path.rsplit("/", 1)[-1] == name]
     if not files:
         return []
     con = duckdb.connect(":memory:")
+    store.register(con)
     try:
         result = con.execute(
             f"SELECT {_STORY_COLUMNS} FROM read_parquet(?, union_by_name = true) "
@@ -141,8 +144,8 @@ def story_profile(row: dict[str, Any]) -> LinkProfile:
 def link_run(data_dir: Path, run_id: str, policy: LinkPolicy | None = None) -> tuple[int, int]:
     """Link the stories ``run_id`` wrote; returns (stories profiled, links made)."""
     policy = policy or LinkPolicy()
-    lake_dir = Path(data_dir) / "lake"
-    rows = [r for r in run_story_rows(lake_dir, run_id) if not r["merged_into"] and not r["withdrawn"]]
+    store = LakeStore.for_data_dir(data_dir)
+    rows = [r for r in run_story_rows(store, run_id) if not r["merged_into"] and not r["withdrawn"]]
     if not rows:
         return 0, 0
     made = 0
@@ -150,8 +153,8 @@ def link_run(data_dir: Path, run_id: str, policy: LinkPolicy | None = None) -> t
         for start in range(0, len(rows), BATCH_SIZE):
             profiles = [story_profile(r) for r in rows[start : start + BATCH_SIZE]]
             made += len(link_profiles(index, profiles, run_id, policy))
-        index.export_snapshots(lake_dir)
-    write_catalog(data_dir)
+        index.export_snapshots(store)
+    write_catalog(data_dir, store)
     return len(rows), made
 
 
