@@ -33,6 +33,7 @@ def _partition(data_dir) -> tuple[set[frozenset[str]], int, list]:
     return {frozenset(members) for members in stories.values()}, live, merged
 
 
+@pytest.mark.sweep
 def test_feed_by_feed_in_any_order_gives_the_stories_of_one_run(prefect_server, sample_server, tmp_path):
     at_once = tmp_path / "at-once"
     ingest_sample(at_once, sample_server)

@@ -25,6 +25,7 @@ def _huge_feed() -> bytes:
     )
 
 
+@pytest.mark.sweep
 def test_a_feed_of_200000_entries_is_cut_at_the_cap_with_a_warning(prefect_server, tmp_path):
     body = _huge_feed()
     assert 9_000_000 < len(body) < Settings().fetch.max_body_bytes
