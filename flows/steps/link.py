@@ -23,6 +23,7 @@ from prefect import get_run_logger, task
 from newswire.tasks.link_evidence import LinkProfile, profile_of
 from newswire.tasks.linking import LinkPolicy, StoryLink, assign_events, link_batch
 from newswire.tasks.settings import Settings
+from newswire.warehouse import manifest as manifests
 from newswire.warehouse.lake_store import LakeStore
 from newswire.warehouse.story_links import UNKNOWN_DAY, KeyLookup, LinkIndex
 from newswire.warehouse.views import write_catalog
@@ -105,9 +106,14 @@ def _outlet(url: str | None) -> str | None:
 
 
 def run_story_rows(store: LakeStore, run_id: str) -> list[dict[str, Any]]:
-    """The story rows ``run_id`` wrote (its own files: nothing of the history is read)."""
+    """The story rows ``run_id`` wrote (its own files: nothing of the history is read).
+    The current manifest names them: one small read, where listing the ``stories`` tree
+    grew with the history (a recursive LIST per run on an object store)."""
+    current = manifests.read_current(store)
+    if current is None:
+        return []
     name = f"part-{run_id}.parquet"
-    files = [store.uri(f.path) for f in store.list_files("stories") if f.path.rsplit("/", 1)[-1] == name]
+    files = [store.uri(f.path) for f in current.files_of("stories") if f.path.rsplit("/", 1)[-1] == name]
     if not files:
         return []
     con = duckdb.connect(":memory:")
