@@ -173,12 +173,9 @@ def month_of(word: str) -> int | None:
 
 def day_months(text: str) -> frozenset[str]:
     """Day-and-month dates written in the text ("13 марта", "March 13", "15-noyabr")."""
+    pairs = [*_DAY_MONTH.findall(text), *((day, word) for word, day in _MONTH_DAY.findall(text))]
     found = set()
-    for day, word in _DAY_MONTH.findall(text):
-        month = month_of(word)
-        if month is not None and 1 <= int(day) <= 31:
-            found.add(f"{month:02d}-{int(day):02d}")
-    for word, day in _MONTH_DAY.findall(text):
+    for day, word in pairs:
         month = month_of(word)
         if month is not None and 1 <= int(day) <= 31:
             found.add(f"{month:02d}-{int(day):02d}")
