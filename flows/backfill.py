@@ -11,26 +11,28 @@ Three sources (``source``):
 
 Whatever the source (flows/steps/backfill_sources.py), entries are filtered to
 ``start..end`` (UTC dates, inclusive) and go through enrich and ``dedupe_and_load`` like
-live ones, so re-running a backfill adds nothing.
+live ones (on the CPU task runner, committed in bounded parts: flows/steps/pipeline.py),
+so re-running a backfill adds nothing.
 Parameters are validated before any work: end before start, an unknown feed id or source,
 and budgets out of range are refused with a message saying what to change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from prefect import flow, get_run_logger
-from prefect.utilities.annotations import quote
 from pydantic import Field
 
-from newswire.flows.run import RunSummary, new_run_id, publish_backfill_report
+from newswire.flows.run import FeedOutcome, RunSummary, new_run_id, publish_backfill_report
 from newswire.flows.runtime.writer_slot import writer_slot
 from newswire.flows.steps.backfill_sources import BackfillProgress, replay_archive_task, walk_feeds
-from newswire.flows.steps.enrich import enrich_batch, mark_replayed_changes
+from newswire.flows.steps.enrich import mark_replayed_changes
 from newswire.flows.steps.link import link_stories
-from newswire.flows.steps.load import dedupe_and_load
+from newswire.flows.steps.pipeline import LoadContext, prepare_and_load
+from newswire.flows.steps.prepare import CpuBatch
 from newswire.tasks.backfill_request import (
     DEFAULT_DAYS,
     DEFAULT_MAX_ITEMS,
@@ -39,7 +41,7 @@ from newswire.tasks.backfill_request import (
     validate_request,
 )
 from newswire.tasks.catalog import load_catalog
-from newswire.tasks.settings import load_settings
+from newswire.tasks.settings import Settings, load_settings
 from newswire.warehouse.writer import Warehouse
 
 
@@ -77,19 +79,17 @@ def backfill(
     started_at = datetime.now(UTC)
     progress = BackfillProgress()
     logger.info("backfill %s: %s for %d feed(s), %s .. %s", run_id, source, len(feeds), start, end)
-    load = dict(
-        warehouse=warehouse, run_id=run_id, started_at=started_at, settings=settings, flow_name="backfill"
-    )
+    context = LoadContext(warehouse, run_id, started_at, settings, flow_name="backfill")
     if request.source == "archive":
         # Replay reads the lake the writer is about to change: under the writer lock.
         with writer_slot(warehouse, settings, logger):
             outcomes = replay_archive_task(feeds, request, settings, progress)
             # Article pages too come from the raw store: a replay works with the sites down.
-            outcomes = enrich_batch(quote(outcomes), warehouse, settings, offline=True)
+            context.offline, context.record_fetches = True, False
             # Today's rules may change columns, not text: those entries get a revision too.
-            mark_replayed_changes(outcomes, settings)
-            summary = dedupe_and_load(quote(outcomes), {}, record_fetches=False, **load)
-            link_stories(settings, run_id)
+            context.before_load = lambda part: mark_replayed_changes(part, settings)
+            summary, commits = prepare_and_load(walked_batches(outcomes, warehouse, settings), context)
+            link_stories(settings, commits)
     else:
         # Fetching needs no lock: a scheduled ingest keeps running while we walk pages.
         step = settings.feeds_per_task
@@ -98,8 +98,23 @@ def backfill(
             for i in range(0, len(feeds), step)
         ]
         outcomes = [outcome for future in futures for outcome in future.result()]
-        outcomes = enrich_batch(quote(outcomes), warehouse, settings)
+        # Enrichment and the commits interleave (bounded parts): under the writer slot.
         with writer_slot(warehouse, settings, logger):
-            summary = dedupe_and_load(quote(outcomes), {}, **load)
-            link_stories(settings, run_id)
+            summary, commits = prepare_and_load(walked_batches(outcomes, warehouse, settings), context)
+            link_stories(settings, commits)
     return publish_backfill_report(request, summary, feeds)
+
+
+def walked_batches(
+    outcomes: list[FeedOutcome], warehouse: Warehouse, settings: Settings
+) -> Iterator[CpuBatch]:
+    """CPU batches (enrichment and profiles; the walk parsed already) of
+    ``feeds_per_task`` outcomes each, enriched against the outlets' history as it stood
+    before the backfill."""
+    histories = warehouse.outlet_line_counts(sorted({o.feed.outlet_id for o in outcomes}))
+    step = settings.feeds_per_task
+    for start in range(0, len(outcomes), step):
+        chunk = outcomes[start : start + step]
+        outlets = {o.feed.outlet_id for o in chunk}
+        wanted = None if histories is None else {k: v for k, v in histories.items() if k in outlets}
+        yield CpuBatch(chunk, settings, wanted, parse=False)

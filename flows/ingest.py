@@ -4,27 +4,38 @@ The body reads as DESIGN.md's data flow: select due feeds -> collect (fetch, lan
 parse, normalise) -> enrich -> dedupe and load -> publish (the saved queries' feeds and
 alerts) -> report. Prefect tasks wrap *batches* of feeds, never single stories: each task
 run costs the Prefect server several event writes, and a few hundred of them stall its
-SQLite store (STACK-NOTES.md).
+SQLite store (STACK-NOTES.md). Parse, normalise, enrichment and near-duplicate profiles
+run on the CPU task runner (``NEWSWIRE_TASK_RUNNER``: threads, processes or Dask);
+fetching and the writer stay in this process (flows/steps/pipeline.py).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 
-from newswire.flows.run import RunSummary, new_run_id, publish_feed_health, publish_run_summary
+from newswire.flows.run import (
+    FeedOutcome,
+    RunSummary,
+    new_run_id,
+    publish_feed_health,
+    publish_run_summary,
+)
 from newswire.flows.runtime import stop
 from newswire.flows.runtime.writer_slot import writer_slot
-from newswire.flows.steps.collect import fetch_parse_normalise, known_drop_files, pick_up_drops
-from newswire.flows.steps.enrich import enrich_batch
+from newswire.flows.steps.collect import fetch_feed_batch, known_drop_files, pick_up_drops
 from newswire.flows.steps.link import link_stories
-from newswire.flows.steps.load import dedupe_and_load
+from newswire.flows.steps.pipeline import LoadContext, prepare_and_load
+from newswire.flows.steps.prepare import CpuBatch
 from newswire.flows.steps.publish import publish_outputs
-from newswire.tasks.catalog import load_catalog, select_feeds
+from newswire.tasks.catalog import Feed, load_catalog, select_feeds
 from newswire.tasks.schedule import is_due
-from newswire.tasks.settings import load_settings
+from newswire.tasks.settings import Settings, load_settings
 from newswire.warehouse.writer import Warehouse
 
 
@@ -53,27 +64,55 @@ def ingest(
         due = [feed for feed in feeds if force or is_due(feed, states.get(feed.id), started_at)]
         logger.info("run %s: %d of %d feeds due", run_id, len(due), len(feeds))
         polled, drops = [f for f in due if not f.path], [f for f in due if f.path]
-        # 2-5. collect, one task per batch of feeds. quote(): Prefect would otherwise walk
-        # every entry of these large arguments looking for futures — measured at 19 s for
-        # 25,000 entries (benchmarks/ingest.py).
-        step = settings.feeds_per_task
-        futures = [
-            fetch_parse_normalise.submit(quote(polled[i : i + step]), quote(states), settings)
-            for i in range(0, len(polled), step)
-        ]
-        if drops:
-            futures.append(
-                pick_up_drops.submit(quote(drops), quote(known_drop_files(warehouse, drops)), settings)
-            )
-        outcomes = [outcome for future in futures for outcome in future.result()]
-        # 6. enrich; 7-8. dedupe against the whole history and load in one commit
-        outcomes = enrich_batch(quote(outcomes), warehouse, settings)
-        summary = dedupe_and_load(quote(outcomes), quote(states), warehouse, run_id, started_at, settings)
+        # The outlets' furniture history as it stood before this run: every batch is
+        # enriched against the same history, whatever runner or part it lands in.
+        histories = warehouse.outlet_line_counts(sorted({feed.outlet_id for feed in due}))
+        drop_outcomes = (
+            pick_up_drops(quote(drops), quote(known_drop_files(warehouse, drops)), settings) if drops else []
+        )
+        context = LoadContext(warehouse, run_id, started_at, settings, states=states)
+        # 2-8. fetch a batch of feeds, land raw; parse, normalise, enrich and profile it on
+        # the CPU task runner; dedupe against the whole history and commit, in bounded
+        # parts (flows/steps/pipeline.py)
+        batches = poll_batches(polled, drop_outcomes, states, histories, settings)
+        summary, commits = prepare_and_load(batches, context)
         # 8b. link the run's stories to their translations and events (docs/linking.md)
-        link_stories(settings, run_id)
+        link_stories(settings, commits)
         # 9. what the desk reads: the saved queries' feeds and alerts, from what was committed
         publish_outputs(settings)
     # 10. report
     publish_run_summary(summary)
     publish_feed_health(settings.data_dir)
     return summary
+
+
+def feeds_per_batch(feeds: int, settings: Settings) -> int:
+    """Feeds per CPU batch: ``feeds_per_task`` at most, but small enough that every worker
+    gets about four batches (a run of 500 feeds on 2 workers is 8 batches, not 5 that
+    leave one worker idle at the end); never one per story (STACK-NOTES.md)."""
+    workers = 1 if settings.task_runner == "thread" else settings.cpu_workers
+    return max(1, min(settings.feeds_per_task, math.ceil(feeds / (4 * workers))))
+
+
+def poll_batches(
+    polled: list[Feed],
+    drop_outcomes: list[FeedOutcome],
+    states: dict[str, dict[str, Any]],
+    histories: dict[str, dict[str, int]] | None,
+    settings: Settings,
+) -> Iterator[CpuBatch]:
+    """The poll's CPU batches, each fetched (and landed raw) only when asked for. quote():
+    Prefect would otherwise walk every entry of these large arguments looking for
+    futures — measured at 19 s for 25,000 entries (benchmarks/ingest.py)."""
+
+    def batch(outcomes: list[FeedOutcome], parse: bool) -> CpuBatch:
+        outlets = {o.feed.outlet_id for o in outcomes}
+        wanted = None if histories is None else {k: v for k, v in histories.items() if k in outlets}
+        return CpuBatch(outcomes, settings, wanted, parse=parse)
+
+    step = feeds_per_batch(len(polled), settings)
+    for start in range(0, len(polled), step):
+        chunk = polled[start : start + step]
+        yield batch(fetch_feed_batch(quote(chunk), quote(states), settings), parse=True)
+    if drop_outcomes:
+        yield batch(drop_outcomes, parse=False)

@@ -174,6 +174,30 @@ def summarise(
     return summary
 
 
+def merge_summaries(run_id: str, parts: list[RunSummary]) -> RunSummary:
+    """One run's summary from the summaries of its commits (a large run commits in
+    batches, flows/steps/pipeline.py): totals added, every feed's report kept."""
+    merged = RunSummary(run_id=run_id)
+    for part in parts:
+        for name in (
+            "feeds_polled",
+            "not_modified",
+            "unchanged",
+            "entries_seen",
+            "new_appearances",
+            "updated_appearances",
+            "new_stories",
+            "duplicates_merged",
+            "text_repaired",
+            "identity_collisions",
+        ):
+            setattr(merged, name, getattr(merged, name) + getattr(part, name))
+        for feed_id, count in part.entries_not_read.items():
+            merged.entries_not_read[feed_id] = merged.entries_not_read.get(feed_id, 0) + count
+        merged.feeds += part.feeds
+    return merged
+
+
 def per_feed_reports(reports: list[FeedReport]) -> list[FeedReport]:
     """One report row per feed (a backfill fetches many documents of each): entries summed,
     the status says how many documents, the first error is kept with a count of others."""

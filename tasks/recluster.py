@@ -130,6 +130,12 @@ class ProfileMemo:
             found = self._found[key] = entry_profile(entry)
         return found
 
+    def remember(self, entry: NormalisedEntry, profile: Profile) -> None:
+        """``profile`` is ``entry``'s, computed elsewhere (a CPU worker, as the entry was
+        then): kept under the entry's current key, so an entry changed since (its page's
+        full text) is profiled again rather than matched by a stale profile."""
+        self._found.setdefault(profile_key(entry), profile)
+
 
 def member_of_entry(
     entry: NormalisedEntry, appearance_id: str, story_id: str | None, profiles: ProfileMemo | None = None
@@ -273,14 +279,16 @@ def plan_stories(
     seen_at: datetime,
     policy: DedupePolicy,
     takes_over: Callable[[NormalisedEntry], bool] | None = None,
+    profiles: ProfileMemo | None = None,
 ) -> ClusterPlan:
     """The batch's appearances (``plan_batch``: exact keys, revisions, wire versions),
     then its stories: every component its appearances verify into is re-clustered with
-    them (``tasks.partition``), so the stories are those a rebuild would make."""
+    them (``tasks.partition``), so the stories are those a rebuild would make.
+    ``profiles``: the entries' profiles where the CPU stage made them already."""
     plan = plan_batch(entries, history, seen_at, takes_over=takes_over)
     new_stories = {w.story_id for w in plan.stories if w.is_new}
     forced = {w.story_id: w.representative.appearance_id for w in plan.stories if not w.is_new}
-    profiles = ProfileMemo()
+    profiles = profiles or ProfileMemo()
     batch = [
         member_of_entry(w.entry, w.appearance_id, None if w.story_id in new_stories else w.story_id, profiles)
         for w in plan.appearances

@@ -197,6 +197,28 @@ class Settings:
     # AWS_SECRET_ACCESS_KEY, AWS_REGION). The writer's state stays in the data dir, which
     # records the URL (warehouse/lake_store.py reads it, so readers need not repeat it).
     lake_url: str = ""
+    # Where the CPU stages (parse/normalise, enrichment, near-duplicate profiles) run, as
+    # Prefect tasks over batches of feeds: "thread" (threads of the flow's own process,
+    # one core), "process" (a pool of local processes) or "dask" (a Dask cluster: a local
+    # one of NEWSWIRE_CPU_WORKERS processes, or NEWSWIRE_DASK_ADDRESS). Fetching and the
+    # writer (dedupe against the history, the commit) stay in the flow's process
+    # (docs/running.md, docs/decisions.md).
+    task_runner: str = "thread"
+    # Worker processes of the "process" pool and of the local Dask cluster: one per core
+    # (the writer's share of a run is small next to enrichment, and a process per core
+    # more only makes them take turns).
+    cpu_workers: int = 2
+    # The address of a running Dask scheduler ("tcp://10.0.0.5:8786") for
+    # NEWSWIRE_TASK_RUNNER=dask; empty starts a local cluster for the run. Its workers
+    # need newswire installed (the same version) and the desk's data files at the same paths.
+    dask_address: str = ""
+    # Entries committed together at most (plus one feed's document, which is never split):
+    # a first poll or a backfill of any size is several commits of this size, each atomic,
+    # so the writer's memory follows this number, not the run's. ~36 KB per new entry are
+    # held while a batch is planned (benchmarks/ingest.py), so 5,000 is ~180 MB on top of
+    # the stack's own; a steady-state poll (a few hundred new entries) is one commit as
+    # before, and fewer, larger commits keep the lake's files few until maintain.
+    commit_batch_entries: int = 5_000
 
 
 class SettingsError(ValueError):
@@ -322,6 +344,25 @@ def _check_lake_url(url: str) -> None:
         )
 
 
+TASK_RUNNERS = ("thread", "process", "dask")
+
+
+def _check_task_runner(settings: Settings) -> None:
+    if settings.task_runner not in TASK_RUNNERS:
+        raise SettingsError(
+            f"NEWSWIRE_TASK_RUNNER={settings.task_runner!r}: expected one of {', '.join(TASK_RUNNERS)}"
+        )
+    if settings.cpu_workers < 1:
+        raise SettingsError("NEWSWIRE_CPU_WORKERS=0: at least one worker process is needed")
+    if settings.commit_batch_entries < 1:
+        raise SettingsError("NEWSWIRE_COMMIT_BATCH_ENTRIES=0: a commit needs room for at least one entry")
+    address = settings.dask_address
+    if address and "://" not in address:
+        raise SettingsError(
+            f"NEWSWIRE_DASK_ADDRESS={address!r}: expected a scheduler address such as tcp://host:8786"
+        )
+
+
 def _check_networks(limits: FetchLimits) -> None:
     for part in limits.allowed_networks.replace(",", " ").split():
         try:
@@ -417,6 +458,7 @@ def load_settings(data_dir: str | Path | None = None) -> Settings:
     settings, _ = _from_env()
     _check_networks(settings.fetch)
     _check_lake_url(settings.lake_url)
+    _check_task_runner(settings)
     return replace(settings, data_dir=resolved_dir, desk=resolve_desk())
 
 

@@ -19,7 +19,7 @@ from newswire.tasks import recluster
 from newswire.tasks.cluster import DedupePolicy
 from newswire.tasks.dedupe import History
 from newswire.tasks.normalise import NormalisedEntry, without_shared_url_keys
-from newswire.tasks.recluster import ClusterIndex, ClusterPlan
+from newswire.tasks.recluster import ClusterIndex, ClusterPlan, ProfileMemo
 from newswire.tasks.records import entry_from_row
 
 
@@ -31,10 +31,12 @@ def plan(
     index: ClusterIndex,
     policy: DedupePolicy,
     takes_over: Callable[[NormalisedEntry], bool] | None = None,
+    profiles: ProfileMemo | None = None,
 ) -> ClusterPlan:
     """Assign every entry to an appearance and a story: the stories are those a rebuild
-    of the components it touches would make, whatever order the items arrived in."""
-    return recluster.plan_stories(index, entries, history, seen_at, policy, takes_over)
+    of the components it touches would make, whatever order the items arrived in.
+    ``profiles``: near-duplicate profiles computed beforehand (the CPU stage's)."""
+    return recluster.plan_stories(index, entries, history, seen_at, policy, takes_over, profiles)
 
 
 def plan_rebuild(

@@ -1,5 +1,6 @@
 """Collect: fetch -> land raw -> parse -> normalise, for polled feeds and for directory
-drops. Every payload newswire reads (feeds, archive and sitemap pages, article pages, drop
+drops (a polled feed's parse runs with the other CPU stages, flows/steps/prepare.py).
+Every payload newswire reads (feeds, archive and sitemap pages, article pages, drop
 files) is landed by ``land_raw``, so nothing is read without being kept raw (bronze) for
 replay.
 
@@ -86,12 +87,34 @@ def parse_and_normalise(outcome: FeedOutcome, settings: Settings) -> None:
         )
 
 
-@task(name="fetch-parse-normalise", cache_policy=NO_CACHE, persist_result=False)
-def fetch_parse_normalise(
+def wants_parse(outcome: FeedOutcome) -> bool:
+    """A body fetched this run that changed: parse and normalise it (a failed fetch and
+    unchanged bytes have nothing new to read)."""
+    result = outcome.result
+    return not result.error and result.body is not None and not result.unchanged and outcome.document is None
+
+
+def parse_fetched(outcome: FeedOutcome, settings: Settings, logger) -> None:
+    """Parse and normalise a fetched body (``wants_parse``); a broken one is logged and
+    kept raw for replay."""
+    parse_and_normalise(outcome, settings)
+    if outcome.document.error:
+        result = outcome.result
+        logger.warning(
+            "feed %s (%s): %s; the raw payload is kept (sha256 %s) for replay",
+            outcome.feed.id,
+            result.url,
+            outcome.document.error,
+            result.body_sha256,
+        )
+
+
+@task(name="fetch-and-land", cache_policy=NO_CACHE, persist_result=False)
+def fetch_feed_batch(
     feeds: list[Feed], states: dict[str, dict[str, Any]], settings: Settings
 ) -> list[FeedOutcome]:
-    """One batch of feeds: fetch concurrently, land every payload raw, parse and
-    normalise what changed."""
+    """One batch of feeds: fetch concurrently and land every payload raw. Parsing is a CPU
+    stage (flows/steps/prepare.py): it runs on the CPU task runner, not here."""
     logger = get_run_logger()
     requests = [poll_request(feed, states.get(feed.id) or {}) for feed in feeds]
     results = fetch_and_land(requests, settings, should_stop=stop.requested)
@@ -104,16 +127,6 @@ def fetch_parse_normalise(
             logger.warning("feed %s (%s): fetch failed: %s", feed.id, result.url, result.error)
         elif result.unchanged and (states.get(feed.id) or {}).get("last_error_kind") == "parse":
             outcome.content_error = states[feed.id]["last_error"]
-        elif result.body is not None and not result.unchanged:
-            parse_and_normalise(outcome, settings)
-            if outcome.document.error:
-                logger.warning(
-                    "feed %s (%s): %s; the raw payload is kept (sha256 %s) for replay",
-                    feed.id,
-                    result.url,
-                    outcome.document.error,
-                    result.body_sha256,
-                )
         outcomes.append(outcome)
     failpoint("landed")
     return outcomes

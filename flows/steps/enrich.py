@@ -1,21 +1,25 @@
-"""The enrichment stage of ingest: full text for the entries that want it, then cleaning,
-attribution and tagging of every entry of the batch (tasks/enrich.py).
+"""The enrichment stage of ingest: cleaning, attribution and tagging of every entry of a
+batch (tasks/enrich.py), then full text for the entries that want it.
 
-One Prefect task per batch (never per story, STACK-NOTES.md). Article pages go through
-the same fetcher as feeds — same limits, same per-host politeness, same SSRF rule — and
-land in the raw store like feed payloads. An entry already stored with the same feed text
-is not fetched again: dedupe would find it unchanged and write nothing anyway. Every page
-fetched is recorded (``article_pages``) so an archive replay reads it from the raw store
-instead of the network: a replay with the site down keeps the bodies.
+Two halves. ``enrich_outcomes`` is pure CPU over one batch and runs wherever the CPU
+batches run (flows/steps/prepare.py: a thread, a process, a Dask worker), with the
+outlets' furniture history read beforehand by the writer. ``finish_enrichment`` runs in
+the writer's process: it records the line sightings of entries not stored before, and
+fetches, extracts and enriches the article pages (network and the state, so not on a
+worker). Article pages go through the same fetcher as feeds — same limits, same per-host
+politeness, same SSRF rule — and land in the raw store like feed payloads. An entry
+already stored with the same feed text is not fetched again: dedupe would find it
+unchanged and write nothing anyway. Every page fetched is recorded (``article_pages``)
+so an archive replay reads it from the raw store instead of the network: a replay with
+the site down keeps the bodies.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 
 from newswire.flows.steps.collect import fetch_and_land
 from newswire.tasks.enrich import (
@@ -77,23 +81,55 @@ def cap_per_feed(wanted: list, settings: Settings, logger) -> list:
     return capped
 
 
-def enrich_with_outlet_history(
-    outcomes: list, rules, warehouse: Warehouse, logger
-) -> set[tuple[int, int]] | None:
-    """Enrich every entry in place, each outlet's furniture learnt from its history (read
-    before); this run's line sightings are written with its commit. Without the state (another
-    process holds it: a backfill enriches outside the writer lock) nothing is learnt or recorded.
-    Returns the (outcome index, position) of entries stored before with the same content
-    (None without the state), so the full-text step does not read the history again."""
-    histories = warehouse.outlet_line_counts(sorted({o.feed.outlet_id for o in outcomes}))
-    prints = []  # per entry, its lines as printed (before cleaning)
+@dataclass
+class WantedPage:
+    """An entry that wants its article page: where it is in the batch, and a copy of it as
+    normalised (the page's text is enriched from that, not from the feed's cleaned text)."""
+
+    outcome_index: int
+    position: int
+    original: NormalisedEntry
+
+
+@dataclass
+class EnrichedBatch:
+    """What the CPU half of enrichment hands the writer besides the entries it enriched
+    in place: each entry's line fingerprints as the outlet printed them (None without
+    the outlets' history), and the entries that want their article page."""
+
+    prints: list[tuple[str, set[str]]] | None = None
+    wanted: list[WantedPage] = field(default_factory=list)
+
+
+def enrich_outcomes(
+    outcomes: list, rules, histories: dict[str, dict[str, int]] | None, settings: Settings, logger
+) -> EnrichedBatch:
+    """Enrich every entry of ``outcomes`` in place, each outlet's furniture learnt from
+    ``histories`` (its stored line counts, read by the writer before the run's batches;
+    None: another process holds the state, nothing is learnt or recorded). Pure CPU."""
+    enriched = EnrichedBatch(prints=None if histories is None else [])
+    for index, outcome in enumerate(outcomes):
+        for position, entry in enumerate(outcome.entries):
+            if needs_full_text(entry, outcome.feed, settings.enrich):
+                original = replace(entry, enrichment=dict(entry.enrichment))
+                enriched.wanted.append(WantedPage(index, position, original))
     for outcome in outcomes:
-        prints += [entry_line_prints(entry) for entry in outcome.entries]
+        if enriched.prints is not None:
+            enriched.prints += [entry_line_prints(entry) for entry in outcome.entries]
         history = OutletHistory.for_stored_history((histories or {}).get(outcome.feed.outlet_id, {}))
         outcome.entries, problems = enrich_entries(outcome.entries, outcome.feed, rules, history)
         for problem in problems:
             logger.warning("feed %s: %s", outcome.feed.id, problem)
-    if histories is None:
+    return enriched
+
+
+def record_sightings(
+    outcomes: list, prints: list | None, warehouse: Warehouse
+) -> set[tuple[int, int]] | None:
+    """Add the sightings of entries not stored before with the same content to the next
+    commit; returns the (outcome index, position) of those stored before (None without
+    the history), so the full-text step does not read the history again."""
+    if prints is None:
         return None
     places = [(index, position) for index, o in enumerate(outcomes) for position in range(len(o.entries))]
     stored = _already_stored([outcomes[i].entries[position] for i, position in places], warehouse)
@@ -174,25 +210,21 @@ def _article_pages(
     return wanted, results, stored, from_store
 
 
-@task(name="enrich", cache_policy=NO_CACHE, persist_result=False)
-def enrich_batch(outcomes: list, warehouse: Warehouse, settings: Settings, offline: bool = False) -> list:
-    """Enrich every entry of the batch's ``FeedOutcome``s in place; returns them.
-    ``offline`` (an archive replay): article pages come from the raw store when stored."""
+def finish_enrichment(
+    outcomes: list, enriched: EnrichedBatch, warehouse: Warehouse, settings: Settings, offline: bool = False
+) -> None:
+    """The writer's half: the batch's line sightings for the next commit, then the article
+    pages of the entries that want them, fetched (or on a replay read from the raw store),
+    extracted and enriched in place."""
     logger = get_run_logger()
+    known = record_sightings(outcomes, enriched.prints, warehouse)
+    if not enriched.wanted:
+        return
     rules = settings.desk.enrichment_rules()
-    # (outcome, position, the entry as normalised) for entries that want their page.
-    wanted: list[tuple[object, int, NormalisedEntry]] = []
-    for outcome in outcomes:
-        for position, entry in enumerate(outcome.entries):
-            if needs_full_text(entry, outcome.feed, settings.enrich):
-                wanted.append((outcome, position, replace(entry, enrichment=dict(entry.enrichment))))
-    known = enrich_with_outlet_history(outcomes, rules, warehouse, logger)
-    if not wanted:
-        return outcomes
-    index_of = {id(outcome): index for index, outcome in enumerate(outcomes)}
+    wanted = [(outcomes[w.outcome_index], w.position, w.original) for w in enriched.wanted]
     stored = None
     if known is not None:
-        stored = {n for n, (o, position, _) in enumerate(wanted) if (index_of[id(o)], position) in known}
+        stored = {n for n, w in enumerate(enriched.wanted) if (w.outcome_index, w.position) in known}
     wanted, results, stored, from_store = _article_pages(wanted, warehouse, settings, offline, stored, logger)
     for index, ((outcome, _, _), result) in enumerate(zip(wanted, results, strict=True)):
         if result.ok and result.body is not None and result.body_sha256 and index not in from_store:
@@ -235,7 +267,6 @@ def enrich_batch(outcomes: list, warehouse: Warehouse, settings: Settings, offli
         tally["failed"],
         tally["skipped"],
     )
-    return outcomes
 
 
 def mark_replayed_changes(outcomes: list, settings: Settings) -> None:

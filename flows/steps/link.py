@@ -165,14 +165,18 @@ def link_run(data_dir: Path, run_id: str, policy: LinkPolicy | None = None) -> t
 
 
 @task(name="link-stories")
-def link_stories(settings: Settings, run_id: str) -> tuple[int, int]:
-    """The flow's link step; a failure is logged and costs only this run's links."""
+def link_stories(settings: Settings, commit_ids: list[str]) -> tuple[int, int]:
+    """The flow's link step over the run's commits (one, or one per part of a large run);
+    a failure is logged and costs only this run's links."""
     logger = get_run_logger()
-    try:
-        profiled, made = link_run(settings.data_dir, run_id)
-    except Exception as error:
-        logger.warning("linking the stories of run %s failed: %s", run_id, error)
-        return 0, 0
-    if profiled:
-        logger.info("linked %d stories of run %s: %d links", profiled, run_id, made)
+    profiled = made = 0
+    for commit_id in commit_ids:
+        try:
+            stories, links = link_run(settings.data_dir, commit_id)
+        except Exception as error:
+            logger.warning("linking the stories of run %s failed: %s", commit_id, error)
+            continue
+        profiled, made = profiled + stories, made + links
+        if stories:
+            logger.info("linked %d stories of run %s: %d links", stories, commit_id, links)
     return profiled, made

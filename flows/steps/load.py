@@ -22,7 +22,7 @@ from newswire.tasks.cluster import DedupePolicy
 from newswire.tasks.dedupe import DedupePlan, History, KnownAppearance, KnownStory
 from newswire.tasks.drop import DropPickup
 from newswire.tasks.normalise import NormalisedEntry
-from newswire.tasks.recluster import ClusterPlan
+from newswire.tasks.recluster import ClusterPlan, ProfileMemo
 from newswire.tasks.records import fetch_row
 from newswire.tasks.schedule import next_feed_state
 from newswire.tasks.settings import Settings
@@ -84,11 +84,12 @@ def plan_stories(
     seen_at: datetime,
     policy: DedupePolicy,
     takes_over: Callable[[NormalisedEntry], bool] | None = None,
+    profiles: ProfileMemo | None = None,
 ) -> tuple[DedupePlan, ClusterPlan]:
     """The plan for a caller that holds its own exact-key history (the dedupe benchmark),
     with the warehouse as the near-duplicate index."""
     clustered = story_plan.plan(
-        entries, history, seen_at, index=warehouse, policy=policy, takes_over=takes_over
+        entries, history, seen_at, index=warehouse, policy=policy, takes_over=takes_over, profiles=profiles
     )
     return clustered.plan, clustered
 
@@ -193,14 +194,17 @@ def dedupe_and_load(
     settings: Settings,
     flow_name: str = "ingest",
     record_fetches: bool = True,
+    profiles: ProfileMemo | None = None,
 ) -> RunSummary:
     """Match the batch against the whole history and commit it in one atomic step.
     Backfills pass ``flow_name="backfill"``: their fetches are not polls of the feed, so
-    its poll state is left alone; an archive replay fetched nothing (``record_fetches``)."""
+    its poll state is left alone; an archive replay fetched nothing (``record_fetches``).
+    ``profiles``: the entries' near-duplicate profiles the CPU stage made."""
     now = datetime.now(UTC)
     entries = [entry for outcome in outcomes for entry in outcome.entries]
     entries, history, takes_over = read_batch_history(warehouse, entries)
-    plan, clustered = plan_stories(warehouse, entries, history, now, settings.desk.dedupe(), takes_over)
+    policy = settings.desk.dedupe()
+    plan, clustered = plan_stories(warehouse, entries, history, now, policy, takes_over, profiles)
 
     batch = CommitBatch(run_id=run_id, flow=flow_name, started_at=started_at)
     batch.fetch_rows = fetch_rows(outcomes, run_id) if record_fetches else []
