@@ -2,7 +2,8 @@
 loopback feed server.
 
     python benchmarks/ingest.py [--sizes 500x50,2000x50] [--runs 3] [--json]
-                                [--task-runner thread|dask] [--profile FILE]
+                                [--task-runner thread|process|dask] [--runners process,dask]
+                                [--profile FILE]
 
 Generates N RSS feeds (a fifth of the entries are syndicated copies that appear in
 several feeds), serves them from one FeedServer (ETag, Last-Modified, gzip), and runs
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import random
 import resource
@@ -115,7 +117,18 @@ def worker_newswire(catalog: Path, base: str, data_dir: Path, profile: Path | No
 
     from newswire.flows.ingest import ingest
 
+    # The writer's own account of its time (flows/steps/pipeline.py), whatever the log level.
+    writer_lines: list[str] = []
+
+    class WriterLine(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage().startswith(("writer: ", "linked ")):
+                writer_lines.append(record.getMessage().split(": ", 1)[-1])
+
     with prefect_test_harness(server_startup_timeout=120):
+        for name in ("prefect.flow_runs", "prefect.task_runs"):
+            logging.getLogger(name).setLevel(logging.INFO)
+            logging.getLogger(name).addHandler(WriterLine())
         profiler = None
         if profile is not None:
             import cProfile
@@ -136,6 +149,9 @@ def worker_newswire(catalog: Path, base: str, data_dir: Path, profile: Path | No
         "rows": summary.new_appearances,
         "stories": summary.new_stories,
         "peak_rss_mb": _peak_rss_mb(),
+        # The largest finished child: a process-pool or Dask worker of the run.
+        "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "writer": "; link: ".join(writer_lines),
     }
 
 
@@ -253,10 +269,17 @@ def _run_worker(kind: str, catalog: Path, base: str, data_dir: Path, server, env
 
 
 def run_size(
-    feeds: int, entries: int, runs: int, env: dict, profile: Path | None, before: str | None = None
+    feeds: int,
+    entries: int,
+    runs: int,
+    env: dict,
+    profile: Path | None,
+    before: str | None = None,
+    runners: tuple[str, ...] = (),
 ) -> list[dict]:
     """``runs`` rounds of (naive, day-one, newswire) x (full, re-poll), one dict per round;
-    with ``before`` also newswire imported from that directory ("before")."""
+    with ``before`` also newswire imported from that directory ("before"); with
+    ``runners`` also newswire with each of those NEWSWIRE_TASK_RUNNERs ("newswire-<runner>")."""
     from newswire.cli.demo_server import FeedServer
 
     rounds = []
@@ -266,12 +289,15 @@ def run_size(
         with FeedServer(tmp_path / "gen") as server:
             for number in range(runs):
                 results = {}
-                for kind in (*KINDS, "before") if before else KINDS:
+                kinds = (*KINDS, *(f"newswire-{r}" for r in runners), *(("before",) if before else ()))
+                for kind in kinds:
                     extra = {**env, "PYTHONPATH": before} if kind == "before" else env
+                    if kind.startswith("newswire-"):
+                        extra = {**env, "NEWSWIRE_TASK_RUNNER": kind.removeprefix("newswire-")}
                     for phase in ("full", "repoll"):
                         wanted = profile if kind == "newswire" and phase == "full" and number == 0 else None
                         results[kind, phase] = _run_worker(
-                            "newswire" if kind == "before" else kind,
+                            "newswire" if kind == "before" or kind.startswith("newswire-") else kind,
                             catalog,
                             server.base_url,
                             tmp_path / f"{kind}-{number}",
@@ -314,6 +340,19 @@ def summarise(rounds: list[dict], feeds: int, entries: int) -> dict:
     figures["newswire_over_dayone_full"] = round(ratio("newswire", "full", "dayone"), 3)
     figures["newswire_over_dayone_repoll"] = round(ratio("newswire", "repoll", "dayone"), 3)
     figures["dayone_over_naive_full"] = round(ratio("dayone", "full", "naive"), 3)
+    figures["newswire_writer"] = rounds[0]["newswire", "full"].get("writer", "")
+    for kind in sorted({k for k, _ in rounds[0] if k.startswith("newswire-")}):
+        name = kind.replace("-", "_")
+        figures[f"{name}_full_s"] = round(median(kind, "full", "seconds"), 3)
+        figures[f"{name}_repoll_s"] = round(median(kind, "repoll", "seconds"), 3)
+        figures[f"{name}_startup_s"] = round(median(kind, "full", "startup"), 3)
+        figures[f"{name}_peak_rss_mb"] = round(median(kind, "full", "peak_rss_mb"), 1)
+        figures[f"{name}_worker_peak_rss_mb"] = round(median(kind, "full", "worker_peak_rss_mb"), 1)
+        figures[f"{name}_rows"] = int(median(kind, "full", "rows"))
+        figures[f"{name}_stories"] = int(median(kind, "full", "stories"))
+        # > 1: faster than the default (thread) newswire of the same round.
+        figures[f"{name}_speedup_full"] = round(ratio("newswire", "full", kind), 3)
+        figures[f"{name}_writer"] = rounds[0][kind, "full"].get("writer", "")
     if ("before", "full") in rounds[0]:
         for phase in ("full", "repoll"):
             figures[f"before_{phase}_s"] = round(median("before", phase, "seconds"), 3)
@@ -358,6 +397,17 @@ def print_table(figures: dict) -> None:
         f"full {figures['newswire_over_naive_full']:.2f}x, newswire/day-one re-poll "
         f"{figures['newswire_over_dayone_repoll']:.2f}x."
     )
+    print(f"newswire (thread) {figures['newswire_writer']}")
+    for name in sorted(k.removesuffix("_speedup_full") for k in figures if k.endswith("_speedup_full")):
+        f = figures
+        print(
+            f"{name.replace('_', ' ', 1)}: full {f[name + '_full_s']:.2f} s "
+            f"({f[name + '_speedup_full']:.2f}x the thread runner's speed), "
+            f"re-poll {f[name + '_repoll_s']:.2f} s, "
+            f"start-up {f[name + '_startup_s']:.1f} s, peak RSS flow {f[name + '_peak_rss_mb']:,.0f} MB / "
+            f"largest worker {f[name + '_worker_peak_rss_mb']:,.0f} MB, {f[name + '_rows']:,} appearances, "
+            f"{f[name + '_stories']:,} stories; {f[name + '_writer']}"
+        )
     if "before_full_s" in figures:
         f = figures
         print(
@@ -377,7 +427,14 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=3, help="rounds per size (medians are reported)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    parser.add_argument("--task-runner", choices=("thread", "dask"), help="NEWSWIRE_TASK_RUNNER for newswire")
+    parser.add_argument(
+        "--task-runner", choices=("thread", "process", "dask"), help="NEWSWIRE_TASK_RUNNER for newswire"
+    )
+    parser.add_argument(
+        "--runners",
+        default="",
+        help="also run newswire with these NEWSWIRE_TASK_RUNNERs in the same rounds, e.g. process,dask",
+    )
     parser.add_argument("--profile", type=Path, help="cProfile stats of the first newswire full poll")
     parser.add_argument(
         "--before",
@@ -399,7 +456,8 @@ def main() -> None:
     results = {}
     for size in args.sizes.split(","):
         feeds, entries = (int(part) for part in size.lower().split("x"))
-        rounds = run_size(feeds, entries, args.runs, env, args.profile, args.before)
+        runners = tuple(r for r in args.runners.split(",") if r)
+        rounds = run_size(feeds, entries, args.runs, env, args.profile, args.before, runners)
         results[size] = summarise(rounds, feeds, entries)
         if not args.json:
             print_table(results[size])

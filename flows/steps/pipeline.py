@@ -18,19 +18,23 @@ which finds them unchanged or new like any re-poll (docs/decisions.md).
 
 from __future__ import annotations
 
-from collections import deque
+import time
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from prefect import get_run_logger
 from prefect.utilities.annotations import quote
 
 from newswire.flows.run import FeedOutcome, RunSummary, merge_summaries
 from newswire.flows.runtime.task_runners import cpu_task_runner, in_flight_batches
+from newswire.flows.steps.collect import wants_parse
 from newswire.flows.steps.enrich import finish_enrichment
 from newswire.flows.steps.load import dedupe_and_load
-from newswire.flows.steps.prepare import CpuBatch, PreparedBatch, prepare_batch
+from newswire.flows.steps.prepare import CpuBatch, PreparedBatch, prepare, prepare_batch
 from newswire.tasks.cluster import Profile
 from newswire.tasks.recluster import ProfileMemo
 from newswire.tasks.settings import Settings
@@ -142,16 +146,71 @@ class PartWriter:
 
 def prepare_and_load(batches: Iterable[CpuBatch], context: LoadContext) -> tuple[RunSummary, list[str]]:
     """Run ``batches`` through the CPU stages on the run's CPU task runner and commit
-    their outcomes in bounded parts. Returns the run's summary and its commit ids."""
+    their outcomes in bounded parts. Returns the run's summary and its commit ids.
+
+    The runner starts with the first batch that has work: an unchanged re-poll (every
+    feed 304 or the same bytes) prepares its empty batches here and starts no worker."""
     writer = PartWriter(context)
     window = in_flight_batches(context.settings)
-    with cpu_task_runner(context.settings) as runner:
+    clock = WriterClock()
+    with ExitStack() as stack:
+        runner = None
         running: deque = deque()
-        for batch in batches:
+        for batch in batches:  # a poll fetches the next batch of feeds here
+            clock.lap("fetching")
+            if not has_work(batch):
+                running.append(Prepared(prepare(batch, get_run_logger())))
+                continue
+            if runner is None:
+                runner = stack.enter_context(cpu_task_runner(context.settings))
+                clock.lap("starting the task runner")
             running.append(runner.submit(prepare_batch, {"batch": batch}))
             while len(running) >= window:
-                writer.add(running.popleft().result(raise_on_failure=True))
+                _take(running.popleft(), writer, clock)
         while running:
-            writer.add(running.popleft().result(raise_on_failure=True))
+            _take(running.popleft(), writer, clock)
     summary = writer.finish()
+    clock.lap("writing")
+    get_run_logger().info("writer: %s", clock.report(len(writer.summaries)))
     return summary, writer.commit_ids
+
+
+def has_work(batch: CpuBatch) -> bool:
+    """Whether the batch has anything to parse or enrich."""
+    return any(outcome.entries or (batch.parse and wants_parse(outcome)) for outcome in batch.outcomes)
+
+
+@dataclass
+class Prepared:
+    """A batch prepared in the writer's process, queued with the runner's futures."""
+
+    value: PreparedBatch
+
+    def result(self, raise_on_failure: bool = True) -> PreparedBatch:
+        return self.value
+
+
+def _take(future, writer: PartWriter, clock: WriterClock) -> None:
+    prepared = future.result(raise_on_failure=True)
+    clock.lap("waiting")
+    writer.add(prepared)
+    clock.lap("writing")
+
+
+class WriterClock:
+    """Where the writer's time goes: starting the runner, fetching batches, waiting for
+    the CPU stages, and its own work (finishing enrichment, dedupe, commits). Much
+    waiting means the workers are the bottleneck; little, the writer is."""
+
+    def __init__(self) -> None:
+        self.seconds: Counter[str] = Counter()
+        self._last = time.perf_counter()
+
+    def lap(self, what: str) -> None:
+        now = time.perf_counter()
+        self.seconds[what] += now - self._last
+        self._last = now
+
+    def report(self, commits: int) -> str:
+        parts = ", ".join(f"{what} {seconds:.1f} s" for what, seconds in self.seconds.items())
+        return f"{parts}; {commits} commit(s)"

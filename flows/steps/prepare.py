@@ -59,7 +59,10 @@ def prepare(batch: CpuBatch, logger) -> PreparedBatch:
         for outcome in batch.outcomes:
             if wants_parse(outcome):
                 parse_fetched(outcome, settings, logger)
-    rules = settings.desk.enrichment_rules()
+    if not any(outcome.entries for outcome in batch.outcomes):
+        nothing = EnrichedBatch(prints=None if batch.histories is None else [])
+        return PreparedBatch(batch.outcomes, nothing, [[] for _ in batch.outcomes])
+    rules = settings.desk.enrichment_rules()  # built once per process (tasks/desk.py)
     enriched = enrich_outcomes(batch.outcomes, rules, batch.histories, settings, logger)
     later = {(w.outcome_index, w.position) for w in enriched.wanted}
     memo = ProfileMemo()  # syndicated copies in one batch share one profile (and one pickle)
