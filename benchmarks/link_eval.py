@@ -270,6 +270,7 @@ def _synthetic_profile(rng: random.Random, number: int, day: int, names: list[st
         place=None,
         agency=None,
         length=2000,
+        sequence=chosen + tuple(f"t:{name}" for name in chosen) * 6,
     )
 
 
@@ -291,7 +292,8 @@ def _generate_history(index, size: int, per_day: int, vocabulary: int) -> None:
                list_transform(
                    range((random() * 4)::INT), lambda x: (32 + floor(random() * 100000)::INT)::VARCHAR
                ),
-               [], ['KZ', 'UZ'], NULL, NULL, 2000
+               [], ['KZ', 'UZ'], NULL, NULL, 2000,
+               list_transform(range(84), lambda x: {name})
         FROM range({size}) AS t(i)
         """
     )
