@@ -3,12 +3,13 @@ pages (tests/fixtures/real/links), and event ids that only ever merge."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from newswire.tasks.link_evidence import (
+    LinkProfile,
     day_months,
     figures,
     name_key,
@@ -164,6 +165,39 @@ def test_two_feed_summaries_need_a_shared_figure_to_be_versions_of_one_story(pai
     # Both were candidates whose names and cognates came in the same order.
     assert link is not None and link.evidence["alignment"] >= LinkPolicy().translation_alignment, link
     assert link.kind == kind, link
+
+
+def _event_page(story_id: str, language: str, hour: int, names: tuple[str, ...]) -> LinkProfile:
+    return LinkProfile(
+        story_id=story_id,
+        language=language,
+        outlet_id=f"{story_id}.example",
+        published_at=datetime(2025, 10, 9, tzinfo=UTC) + timedelta(hours=hour),
+        names=names,
+        terms=frozenset({"smt", "prz"}),
+        figures=frozenset(),
+        dates=frozenset(),
+        countries=frozenset({"TJ"}),
+        place=None,
+        agency=None,
+        length=1500,
+    )
+
+
+def test_on_a_day_one_event_fills_many_shared_names_are_enough_without_a_rare_one():
+    summit = ("ptn", "rmn", "dsn", "tkv", "mrz", "jpr", "srd")
+    # Every story around names the summit's people: none of them is telling.
+    pool = [_event_page(f"other{i}", "en", i, summit) for i in range(6)]
+    first, same_day, next_day = (
+        _event_page("a", "en", 1, summit[:6]),
+        _event_page("b", "ru", 9, summit[:6]),
+        _event_page("c", "ru", 31, summit[:6]),
+    )
+    weights = key_weights([*pool, first, same_day, next_day])
+    link = decide(first, same_day, weights, LinkPolicy())
+    assert link is not None and link.kind == SAME_EVENT and link.evidence["telling_names"] == 0, link
+    # A day later the same names could be the next day's other meeting.
+    assert decide(first, next_day, weights, LinkPolicy()) is None
 
 
 def test_an_index_of_the_first_version_gains_the_sequence_column(tmp_path):
