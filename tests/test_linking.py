@@ -30,6 +30,7 @@ from newswire.tasks.linking import (
 from newswire.warehouse.story_links import LinkIndex
 
 ITEMS = Path(__file__).parent / "fixtures" / "real" / "links" / "items"
+NEW_HELD_OUT = Path(__file__).parent / "fixtures" / "real" / "links_heldout"
 
 
 @pytest.mark.parametrize(
@@ -214,6 +215,26 @@ def test_an_index_of_the_first_version_gains_the_sequence_column(tmp_path):
         columns = {row[0] for row in index.con.execute("DESCRIBE link_profiles").fetchall()}
         version = index.con.execute("SELECT value FROM link_index_meta WHERE name = 'version'").fetchall()
     assert "sequence" in columns and version == [("2",)]
+
+
+def test_the_new_held_out_set_is_whole_and_has_its_twenty_translation_pairs():
+    import itertools
+    import tomllib
+
+    labels = tomllib.loads((NEW_HELD_OUT / "labels.toml").read_text(encoding="utf-8"))
+    items = labels["item"]
+    files = {path.stem for path in (NEW_HELD_OUT / "items").glob("*.txt")}
+    assert {item["id"] for item in items} == files
+    assert {item["event"] for item in items} <= {event["id"] for event in labels["event"]}
+    for item in items:
+        url = (NEW_HELD_OUT / "items" / f"{item['id']}.txt").read_text(encoding="utf-8").partition("\n")[0]
+        assert url.startswith(("http://", "https://")) and item["id"].endswith("-" + item["language"])
+    translations = [
+        (a["id"], b["id"])
+        for a, b in itertools.combinations(items, 2)
+        if a["story"] == b["story"] and a["language"] != b["language"]
+    ]
+    assert len(translations) == 20
 
 
 def test_events_only_merge_and_the_smaller_stored_id_survives():
