@@ -105,6 +105,9 @@ def thread_tables(prefect_server, tmp_path_factory, catalog, server):
     return tables
 
 
+# Sweeps (make test-all): each ingest starts its own pool or cluster (~10 s of worker
+# start-up each on 2 cores), ~100 s for the module; the cut rule below stays in make test.
+@pytest.mark.sweep
 @pytest.mark.parametrize("runner", ["process", "dask"])
 def test_every_runner_gives_the_thread_runners_tables(
     runner, thread_tables, server, catalog, data_dir, monkeypatch
@@ -122,6 +125,7 @@ def test_every_runner_gives_the_thread_runners_tables(
     _assert_same(_tables(data_dir), thread_tables)
 
 
+@pytest.mark.sweep
 def test_a_run_cut_into_parts_loses_and_doubles_nothing(
     thread_tables, server, catalog, data_dir, monkeypatch
 ):
