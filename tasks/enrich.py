@@ -25,6 +25,7 @@ from newswire.tasks.attribute import (
     AgencyRules,
     Attribution,
     attribute,
+    broken_off_datelines,
     is_attribution_paragraph,
     is_dateline_paragraph,
     load_agencies,
@@ -34,6 +35,7 @@ from newswire.tasks.boilerplate import (
     BoilerplateRules,
     load_boilerplate,
     remove_boilerplate,
+    split_paragraphs,
 )
 from newswire.tasks.catalog import Feed
 from newswire.tasks.encoding import repair_mojibake
@@ -164,8 +166,14 @@ def enrich_entry(
         )
 
     def clean(text: str) -> Attribution:
+        broken_off = broken_off_datelines(split_paragraphs(text), rules.gazetteer.place_name)
         stripped = remove_boilerplate(
-            text, rules.boilerplate, raw_title, is_attribution, history, own_item_counted
+            text,
+            rules.boilerplate,
+            raw_title,
+            (lambda p: p in broken_off or is_attribution(p)) if broken_off else is_attribution,
+            history,
+            own_item_counted,
         )
         return attribute(
             raw_title,
@@ -235,9 +243,7 @@ class _Same:
 
 
 @lru_cache(maxsize=TEXT_MEMO_SIZE)
-def region_columns(
-    title: str, text: str, gazetteer: _Same, dateline: str | None = None
-) -> dict[str, object]:
+def region_columns(title: str, text: str, gazetteer: _Same, dateline: str | None = None) -> dict[str, object]:
     """``tag_region(...).as_columns()``; callers copy the result before changing it."""
     return tag_region(title, text, gazetteer.value, dateline=dateline).as_columns()
 

@@ -326,6 +326,14 @@ def _kept_lines(item: RealItem, body: str) -> set[int]:
             tokens = set(line.split())
             return len(words & tokens) >= 0.6 * len(tokens) and len(form) <= 1.2 * len(line)
 
+        # The next line's tail: what is left of a line whose dateline went to the columns
+        # ("... (MENAFN- Trend News Agency) TASHKENT, Uzbekistan, January 16. Uzbekistan"
+        # leaves "Uzbekistan", a sentence the page wrapped onto the next lines).
+        following = next((i for i in range(cursor, len(forms)) if forms[i]), None)
+        if following is not None and forms[following].endswith(" " + form):
+            kept.add(following + 1)
+            cursor = following + 1
+            continue
         # The same text first (a headline repeat must not claim a dateline line), then
         # a line most of whose words it keeps (an inline pattern removed from it).
         for test in (same, similar):
@@ -337,10 +345,18 @@ def _kept_lines(item: RealItem, body: str) -> set[int]:
     return kept
 
 
-def _is_taken_dateline(line: str, columns: dict) -> bool:
-    """A short article line that is all dateline: attribution rightly moves it to columns."""
+def _is_taken_dateline(line: str, columns: dict, rules: EnrichmentRules) -> bool:
+    """A short article line that is all dateline: attribution rightly moves it to columns
+    (written as the place's exonym or as the page spells it: "Ashkhabad" for Ashgabat)."""
     place = columns.get("dateline_place")
-    return bool(place) and len(line.split()) <= 8 and translit_key(place)[:4] in translit_key(line)
+    return (
+        bool(place)
+        and len(line.split()) <= 8
+        and (
+            translit_key(place)[:4] in translit_key(line)
+            or rules.gazetteer.place_name(line.strip().rstrip(".,:-–— ")) == place
+        )
+    )
 
 
 def _agency_key(name: str | None, rules: EnrichmentRules) -> str:
@@ -542,7 +558,7 @@ def _score_real_item(
             continue
         tally.total += 1
         left = number in kept
-        if kind == "article" and not left and _is_taken_dateline(item.lines[number - 1], columns):
+        if kind == "article" and not left and _is_taken_dateline(item.lines[number - 1], columns, rules):
             left = True  # a dateline on a line of its own ("NUR SULTAN, Kazakhstan") went to columns
         if kind == "article" and not left:
             tally.counted += 1

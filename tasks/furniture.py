@@ -56,10 +56,20 @@ HISTORY_MIN_ITEMS_LONG = 2
 HISTORY_LONG_WORDS = 15
 STORED_MIN_ITEMS = 3
 STORED_MIN_ITEMS_LONG = 5
-# A last line this long, cut off after the story, is the story's own words broken off.
+# A last line this long, cut off after the story, is the story's own words broken off;
+# shorter than CUT_OFF_MIN_WORDS it is a button or label ("Currently reading").
 CUT_OFF_WORDS = 5
+CUT_OFF_MIN_WORDS = 3
+# A counter line: at most this many words around a number ("view-icon 753", "6148 рет").
+COUNTER_WORDS = 3
+# A social prompt: a handle or hashtag in a line shorter than this.
+SOCIAL_WORDS = 12
+# The label over a block of other items at the foot of the page ("Bu ham qiziq").
+FOOT_LABEL_WORDS = 5
 # A line of a sentence the page wrapped continues one this long at least.
 WRAPPED_WORDS = 3
+# A picture's source line under its caption is at most this long ("Quelle: AP/dpa").
+CREDIT_UNDER_CAPTION_WORDS = 6
 # A caption or a "Read more" pointer is at most this long.
 CAPTION_WORDS = 40
 SEE_ALSO_WORDS = 30
@@ -74,10 +84,11 @@ _DIGIT = re.compile(r"\d")
 _SENTENCE_END = re.compile(r"[.!?…:;»”\"')]\s*$")
 # A stamp on its own: "05.03.2026, 19:58 3996", "12:11, 19 March 2014 | GMT +5",
 # "Thursday, May 06, 2010", "date 2025-06-01 29.05.2025, 11:53 40011".
+_STAMP_PART = r"(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2})"
+# (time and date in either order, "/" between them as well: "12:17 / 18.03.2023")
 _STAMP = re.compile(
-    r"(?:date\s+)?(?:\d{4}-\d{2}-\d{2}\s*)?"
-    r"(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2})"
-    r"[\s,|]*(?:\d{1,2}:\d{2})?[\s,|]*(?:GMT\s*[+-]?\d+|UTC\s*[+-]?\d+)?[\s,|]*\d{0,7}\s*",
+    rf"(?:date\s+)?(?:\d{{4}}-\d{{2}}-\d{{2}}\s*)?{_STAMP_PART}(?:[\s,|/]*{_STAMP_PART})?"
+    r"[\s,|]*(?:GMT\s*[+-]?\d+|UTC\s*[+-]?\d+)?[\s,|]*\d{0,7}\s*",
     re.IGNORECASE,
 )
 
@@ -166,6 +177,24 @@ class ParagraphFeatures:
     sentences: int = 1
     full_stop: bool = False  # ends with . ! ? (not a colon or a quote)
     lower_words: int = 0
+    # A social handle or hashtag ("@sputnik_africa", "#USRussiaRelations") in a short line:
+    # a follow/subscribe prompt or a tag, whatever its punctuation.
+    social: bool = False
+    letters: bool = True
+
+    @property
+    def counter(self) -> bool:
+        """A line of no letters ("$", "0", "-5.38") or a few words around a number, with no
+        function word and no sentence end ("view-icon 753", "6148 рет", "Изоҳ (0)", "22 мин"):
+        a widget, a counter or a reading-time label. (A wrapped piece of a sentence, "by
+        2030 and", has function words.)"""
+        return not self.letters or (
+            self.words <= COUNTER_WORDS
+            and self.digit_share > 0
+            and self.stop_density == 0
+            and not self.full_stop
+            and not self.stamp
+        )
 
     @property
     def good(self) -> bool:
@@ -228,11 +257,14 @@ class ParagraphFeatures:
                 and not self.inner_punctuation
             )
             or (self.has_link and self.words < LONG_WORDS)
+            or self.counter
         )
 
 
 _SAMPLE_CHARS = 400
 _LINK = re.compile(r"https?://|www\.\w|\w@\w+\.\w")
+_SOCIAL = re.compile(r"(?<![\w.@])@[A-Za-z_][\w.]{2,}|(?<![\w&#])#[^\W\d_][\w]{2,}")
+_LETTER = re.compile(r"[^\W\d_]")
 # A site's name ("vesti.ru", "imag.one") in a short line: "Читать на vesti.ru".
 _DOMAIN = re.compile(r"\b\w+\.(?:ru|kz|uz|kg|tj|tm|az|com|org|net|info|one|news|tv)\b")
 _SHORT_WITH_DOMAIN = 8
@@ -279,6 +311,8 @@ def features(paragraph: str) -> ParagraphFeatures:
             sum(1 for w in words if w[:1].islower())
             * (1 if len(paragraph) <= _SAMPLE_CHARS else len(paragraph.split()) / max(len(words), 1))
         ),
+        social=len(words) < SOCIAL_WORDS and bool(_SOCIAL.search(head)),
+        letters=bool(_LETTER.search(head)),
     )
 
 
@@ -287,6 +321,11 @@ def has_stamp_words(paragraph: str) -> bool:
     return bool(_RIGHTS.search(paragraph))
 
 
+# A caption ends by saying it is one: "... Kassym-Jomart Tokayev. Archivbild", "(file photo)".
+_PICTURE_END = (
+    r"(?:Archivbild|Archivfoto|Symbolbild|file photo|archive photo|архивное фото|фото из архива)\)?\.?\s*$"
+)
+PICTURE_END = re.compile(_PICTURE_END, re.IGNORECASE)
 # A photo caption's credit: "Photo: AFP", "Image Credit: AP", "© Name, AFP", "[File: X/Reuters]",
 # "(Sputnik via Reuters)", "新华社记者 X 摄", "... / AP".
 _PHOTO_AGENCIES = r"(?:AP|AFP|Reuters|EPA|Getty Images|TASS|ТАСС|Xinhua|Sputnik|РИА Новости|Anadolu)"
@@ -298,7 +337,9 @@ _CAPTION = re.compile(
     r"|\((?:[\w .'-]{1,40}\s+via\s+)?" + _PHOTO_AGENCIES + r"\)\s*$"
     r"|\[(?:file|photo|фото)\s*:[^\]]{1,80}\]\s*$"
     r"|©\s*[^.©]{1,60},\s*" + _PHOTO_AGENCIES + r"\s*$"
-    r"|^\s*(?:\(?(?:photo|фото)\)?\b))",
+    r"|^\s*(?:\(?(?:photo|фото)\)?\b)"
+    # a caption that says it is one: "... Archivbild", "(file photo)"
+    r"|" + _PICTURE_END + ")",
     re.IGNORECASE,
 )
 # A teaser of the lead printed above it, cut off with an ellipsis.
@@ -383,12 +424,17 @@ def furniture_positions(
         protected = {i for i, p in enumerate(paragraphs) if keep(p)}
     drop: set[int] = set()
     if len(paragraphs) < MIN_PARAGRAPHS:
-        if history is not None:
-            drop |= {
-                i
-                for i, p in enumerate(paragraphs)
-                if i not in protected and history.is_furniture(p, own_item_counted)
-            }
+        # A feed summary or a short page: only what is furniture without context (the
+        # outlet's own lines, a hashtag or follow prompt).
+        drop |= {
+            i
+            for i, p in enumerate(paragraphs)
+            if i not in protected
+            and (
+                (history is not None and history.is_furniture(p, own_item_counted))
+                or (len(paragraphs) > 1 and features(p).social)
+            )
+        }
         return drop
     # A line the page prints twice (a caption under each picture, a headline in a share
     # box) is not the story, which says a thing once.
@@ -430,11 +476,21 @@ def furniture_positions(
         )
     }
     drop |= captions
+    # A source line under a caption that says it is one ("... Archivbild" / "Quelle: AP/dpa")
+    # is the picture's credit, though it reads like the copy's.
+    drop |= {
+        i + 1
+        for i in captions
+        if i + 1 in protected
+        and PICTURE_END.search(paragraphs[i])
+        and scored[i + 1].words <= CREDIT_UNDER_CAPTION_WORDS
+    }
     drop |= _teasers(paragraphs, protected)
     drop |= {
         i
         for i, p in enumerate(paragraphs)
-        if i not in protected and (scored[i].words <= SEE_ALSO_WORDS and _SEE_ALSO.match(p))
+        if i not in protected
+        and ((scored[i].words <= SEE_ALSO_WORDS and _SEE_ALSO.match(p)) or scored[i].social)
     }
     if history is not None:
         # A sentence needs more of the outlet's items than a menu line: two copies of
@@ -465,9 +521,11 @@ def furniture_positions(
         )
     ) is not None:
         last = edge
-    # A stamp after the story started opens the next item on the page.
+    # A stamp after the story started opens the next item on the page; that item's
+    # label, headline and teaser may stand above its stamp.
     next_item = next((i for i in range(first + 1, len(paragraphs)) if scored[i].stamp), None)
     if next_item is not None:
+        next_item = _next_item_start(paragraphs, scored, drop, protected, next_item, first)
         last = min(last, next_item - 1)
     for i, f in enumerate(scored):
         if i in protected or i in drop:
@@ -489,7 +547,69 @@ def furniture_positions(
             drop.add(i)
     # Headlines of other stories listed under this one.
     drop |= _footer_headlines(paragraphs, scored, last, drop, protected)
+    drop |= _foot_labels(paragraphs, scored, first, drop, protected)
     return drop
+
+
+def _is_label(f: ParagraphFeatures) -> bool:
+    """A short line that is no sentence: a section label or a block's heading."""
+    return 1 <= f.words <= FOOT_LABEL_WORDS and not f.full_stop and not (f.good or f.prose)
+
+
+def _headline_shaped(paragraph: str, f: ParagraphFeatures) -> bool:
+    return bool(_STARTS_HEADLINE.match(paragraph)) and 1 <= f.words <= 20 and not f.full_stop
+
+
+def _next_item_start(
+    paragraphs: list[str],
+    scored: list[ParagraphFeatures],
+    drop: set[int],
+    protected: set[int],
+    stamp: int,
+    first: int,
+) -> int:
+    """Where the next item on the page starts, given its stamp: going up from the stamp
+    over that item's headline (printed once or twice), its teaser under the headline and
+    the label over the block ("Bu ham qiziq", "Related"). Only when one of those lines is
+    furniture already (a repeated headline, a "read more" pointer, a teaser cut off with
+    "...") — otherwise the stamp itself is the start, and a last paragraph of the story
+    under a subheading stays."""
+    start, evidence = stamp, False
+    j = stamp - 1
+    while j > first and j not in protected:
+        f = scored[j]
+        above = j - 1
+        if j in drop or _ELLIPSIS.search(paragraphs[j]):
+            evidence = True
+        elif not f.good and _headline_shaped(paragraphs[j], f):
+            pass  # that item's headline (sentence case reads like a sentence, but ends in none)
+        elif f.good or f.prose or f.sentence_like:
+            # a teaser belongs to the next item only right under its headline
+            if not (above > first and (above in drop or _headline_shaped(paragraphs[above], scored[above]))):
+                break
+        elif f.full_stop:
+            break  # a sentence that is no teaser: the story's
+        start = j
+        j -= 1
+    return start if evidence else stamp
+
+
+def _foot_labels(
+    paragraphs: list[str], scored: list[ParagraphFeatures], first: int, drop: set[int], protected: set[int]
+) -> set[int]:
+    """Labels that head a block of furniture running to the end of the text ("Related
+    Posts" over other items, "Talk to us" over an appeal): with all that follows them gone,
+    they label nothing of the story."""
+    found: set[int] = set()
+    i = len(paragraphs) - 1
+    while i > first and (i in drop or i in found):
+        i -= 1
+    while i > first and i not in protected and _is_label(scored[i]) and i + 1 < len(paragraphs):
+        found.add(i)
+        i -= 1
+        while i > first and i in drop:
+            i -= 1
+    return found
 
 
 def _continues(i: int, scored: list[ParagraphFeatures], drop: set[int]) -> bool:
@@ -525,14 +645,15 @@ def _part_of_a_sentence(i: int, paragraphs: list[str], scored: list[ParagraphFea
     mid-sentence, the next one continues it, or it ends with a colon before prose."""
     text = paragraphs[i]
     before = scored[i - 1] if i > 0 else None
-    if scored[i].stamp:
+    if scored[i].stamp or scored[i].counter:
         return False
-    if text[:1].islower() and before is not None and not before.ends_sentence and before.words:
+    wrapped_before = before is not None and not before.ends_sentence and before.words >= WRAPPED_WORDS
+    if text[:1].islower() and wrapped_before:
         return True
     if before is not None and before.good and not before.ends_sentence:
         return True
     after = paragraphs[i + 1] if i + 1 < len(paragraphs) else ""
-    if after[:1].islower() and not scored[i].ends_sentence:
+    if after[:1].islower() and not scored[i].ends_sentence and scored[i].words >= WRAPPED_WORDS:
         return True
     return text.rstrip().endswith(":") and i + 1 < len(paragraphs) and scored[i + 1].good
 
@@ -545,7 +666,7 @@ def _cut_off_ending(i: int, paragraphs: list[str], scored: list[ParagraphFeature
         and i > 0
         and (scored[i - 1].good or scored[i].words >= NEAR_GOOD_WORDS)
         and not scored[i].ends_sentence
-        and scored[i].words >= 2
+        and scored[i].words >= CUT_OFF_MIN_WORDS
         # A sentence broken off, not a "Leave a Comment" / "Latest in Finances" button.
         and (scored[i].lower_words >= 0.5 * scored[i].words or scored[i].words >= CUT_OFF_WORDS)
     )
