@@ -551,9 +551,8 @@ def _take_top_credits(kept: list[str], rules: AgencyRules, agencies: list[str]) 
             found = rules.bare_agencies.fullmatch(_SECTION_KICKER.sub("", paragraph))
         if found is None:
             continue
-        above = next((kept[j] for j in range(index - 1, -1, -1) if kept[j]), "")
-        if found.re is rules.source_line and PICTURE_END.search(above):
-            continue  # "Quelle: AP/dpa" under "... Archivbild": the picture's source
+        if found.re is rules.source_line and _under_caption(kept, index):
+            continue
         named = found.groupdict().get("source") or found.groupdict().get("agencies") or ""
         # "AP" alone under a picture is its photo credit: a short or everyday name on its
         # own line at the top says nothing about the copy.
@@ -566,13 +565,20 @@ def _take_top_credits(kept: list[str], rules: AgencyRules, agencies: list[str]) 
             kept[index] = ""
 
 
+def _under_caption(kept: list[str], index: int) -> bool:
+    """The paragraph sits under a caption that says it is one ("... Archivbild" / "Quelle:
+    AP/dpa"): its source is the picture's."""
+    above = next((kept[j] for j in range(index - 1, -1, -1) if kept[j]), "")
+    return PICTURE_END.search(above) is not None
+
+
 def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> None:
     """Source lines ("Source: Kazinform", "Источник: ТАСС"), bare agency lines ("AKIpress",
     "(Xinhua)", "AFP/Reuters") and sign-offs ending the last paragraph ("... — AFP")."""
     signed: list[str] = []
     for index in range(len(kept) - 1, max(-1, len(kept) - 1 - _SIGNOFF_PARAGRAPHS), -1):
         paragraph = fold_whitespace(kept[index])
-        if is_photo_credit(paragraph):
+        if is_photo_credit(paragraph) or _under_caption(kept, index):
             continue
         source = rules.source_line.fullmatch(paragraph)
         bare = rules.bare_agencies.fullmatch(paragraph)

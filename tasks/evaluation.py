@@ -311,11 +311,25 @@ def _kept_lines(item: RealItem, body: str) -> set[int]:
     (a dateline or sign-off taken off, an inline pattern removed): a greedy in-order
     alignment finds each paragraph's source line."""
     forms = [comparison_form(fold_homoglyphs(line)) for line in item.lines]
+    body_forms = {comparison_form(fold_homoglyphs(p)) for p in body.split("\n") if p.strip()}
     kept: set[int] = set()
     cursor = 1  # index into forms (0 is the URL)
     for paragraph in (p for p in body.split("\n") if p.strip()):
         form = comparison_form(fold_homoglyphs(paragraph))
         if not form:
+            continue
+        # A text the page printed twice (a deck, then the same lead) is in the body once:
+        # it is the article line's when the lines between the copies are gone.
+        copies = [i for i in range(cursor, len(forms)) if forms[i] == form]
+        article = next((i for i in copies if item.line_kind(i + 1) == "article"), None)
+        if (
+            len(copies) > 1
+            and article is not None
+            and article != copies[0]
+            and not any(forms[j] in body_forms for j in range(copies[0] + 1, article) if forms[j])
+        ):
+            kept.add(article + 1)
+            cursor = article + 1
             continue
         words = set(form.split())
 

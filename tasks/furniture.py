@@ -62,6 +62,10 @@ CUT_OFF_WORDS = 5
 CUT_OFF_MIN_WORDS = 3
 # A counter line: at most this many words around a number ("view-icon 753", "6148 рет").
 COUNTER_WORDS = 3
+# A scan's noise is a short line ("M <v ^ X- A r*-").
+JUNK_WORDS = 6
+# A tag list glued by commas has at least this many "word,word" joints.
+GLUED_TAGS = 3
 # A social prompt: a handle or hashtag in a line shorter than this.
 SOCIAL_WORDS = 12
 # The label over a block of other items at the foot of the page ("Bu ham qiziq").
@@ -181,6 +185,9 @@ class ParagraphFeatures:
     # a follow/subscribe prompt or a tag, whatever its punctuation.
     social: bool = False
     letters: bool = True
+    # Symbols more than letters ("M <v ^ X- A r*-", a scan's noise) or words glued by
+    # commas without spaces (a scraped tag list: "политика,политические новости,мемы,").
+    junk: bool = False
 
     @property
     def counter(self) -> bool:
@@ -258,6 +265,7 @@ class ParagraphFeatures:
             )
             or (self.has_link and self.words < LONG_WORDS)
             or self.counter
+            or self.junk
         )
 
 
@@ -265,6 +273,8 @@ _SAMPLE_CHARS = 400
 _LINK = re.compile(r"https?://|www\.\w|\w@\w+\.\w")
 _SOCIAL = re.compile(r"(?<![\w.@])@[A-Za-z_][\w.]{2,}|(?<![\w&#])#[^\W\d_][\w]{2,}")
 _LETTER = re.compile(r"[^\W\d_]")
+_SYMBOL = re.compile(r"[^\w\s.,;:!?'’\"«»“”()\-–—]")
+_GLUED_TAGS = re.compile(r"[^\W\d_],[^\W\d_]")
 # A site's name ("vesti.ru", "imag.one") in a short line: "Читать на vesti.ru".
 _DOMAIN = re.compile(r"\b\w+\.(?:ru|kz|uz|kg|tj|tm|az|com|org|net|info|one|news|tv)\b")
 _SHORT_WITH_DOMAIN = 8
@@ -313,6 +323,24 @@ def features(paragraph: str) -> ParagraphFeatures:
         ),
         social=len(words) < SOCIAL_WORDS and bool(_SOCIAL.search(head)),
         letters=bool(_LETTER.search(head)),
+        junk=_is_junk(head, len(words), stop_count),
+    )
+
+
+def _is_junk(head: str, words: int, stop_count: int) -> bool:
+    """A scan's noise (a few letters among as many symbols, no function word) or a tag
+    list glued by commas."""
+    if len(_GLUED_TAGS.findall(head)) >= GLUED_TAGS:
+        return True
+    letters = len(_LETTER.findall(head))
+    # (single letters of the noise are no function words, whatever the stop-word lists say)
+    stops = stop_words()
+    real_stop = bool(stop_count) and any(len(w) > 1 and w in stops for w in _WORD.findall(head.casefold()))
+    return (
+        words <= JUNK_WORDS
+        and not real_stop
+        and not _DIGIT.search(head)
+        and 2 * len(_SYMBOL.findall(head)) >= letters
     )
 
 
@@ -354,6 +382,19 @@ _SEE_ALSO = re.compile(
     re.IGNORECASE,
 )
 _HEADLINE_END = re.compile(r"[.,;:]\s*$")
+
+
+def _teaser_copies(forms: list[str], scored: list[ParagraphFeatures], protected: set[int]) -> set[int]:
+    """First copies of a prose paragraph printed again further down with no other prose
+    of the story between the two: the page's teaser of its lead."""
+    found = set()
+    for i, form in enumerate(forms):
+        if not form or i in protected or not (scored[i].good or scored[i].near_good):
+            continue
+        copy = next((k for k in range(i + 1, len(forms)) if forms[k] == form), None)
+        if copy is not None and not any(scored[j].good for j in range(i + 1, copy)):
+            found.add(i)
+    return found
 
 
 def _teasers(paragraphs: list[str], protected: set[int]) -> set[int]:
@@ -446,6 +487,18 @@ def furniture_positions(
     # repeats its story repeats whole paragraphs further apart.
     beside = {i for i in range(len(forms)) if forms[i] and (i + 1 < len(forms) and forms[i + 1] == forms[i])}
     beside |= {i + 1 for i in beside}
+    # ... or with its short credit between the two copies ("caption" / "AP" / "caption"):
+    # that credit is the picture's, even where attribution would read it.
+    around = {
+        i
+        for i in range(1, len(forms) - 1)
+        if forms[i - 1]
+        and forms[i - 1] == forms[i + 1]
+        and scored[i].words <= CREDIT_UNDER_CAPTION_WORDS
+        and (i in protected or _CAPTION.search(paragraphs[i]))
+    }
+    beside |= {i - 1 for i in around} | {i + 1 for i in around}
+    drop |= around
     drop |= {
         i
         for i, form in enumerate(forms)
@@ -453,6 +506,9 @@ def furniture_positions(
         and i not in protected
         and (i in beside or not (scored[i].near_good or scored[i].good))
     }
+    # A paragraph printed above the headline and again as the lead is a teaser: with none
+    # of the story between the copies, the first copy goes and the lead stays.
+    drop |= _teaser_copies(forms, scored, protected)
     # A pointer to another story and a photo caption are never this story's words.
     captions = {
         i
@@ -533,6 +589,9 @@ def furniture_positions(
         if next_item is not None and i >= next_item:
             # Everything after it is that item, prose or not.
             drop.add(i)
+            continue
+        if f.junk and not f.good:
+            drop.add(i)  # noise or a glued tag list reads like words, never like the story
             continue
         if f.good or f.prose or f.sentence_like or _part_of_a_sentence(i, paragraphs, scored):
             continue
@@ -645,7 +704,7 @@ def _part_of_a_sentence(i: int, paragraphs: list[str], scored: list[ParagraphFea
     mid-sentence, the next one continues it, or it ends with a colon before prose."""
     text = paragraphs[i]
     before = scored[i - 1] if i > 0 else None
-    if scored[i].stamp or scored[i].counter:
+    if scored[i].stamp or scored[i].counter or scored[i].junk:
         return False
     wrapped_before = before is not None and not before.ends_sentence and before.words >= WRAPPED_WORDS
     if text[:1].islower() and wrapped_before:
