@@ -62,6 +62,10 @@ CUT_OFF_WORDS = 5
 CUT_OFF_MIN_WORDS = 3
 # A counter line: at most this many words around a number ("view-icon 753", "6148 рет").
 COUNTER_WORDS = 3
+# A protected paragraph this long after the next item's stamp is that item's dateline and lead.
+NEXT_ITEM_DATELINE_WORDS = 8
+# A tag line printed twice has at least this many words.
+TAG_LINE_WORDS = 6
 # A scan's noise is a short line ("M <v ^ X- A r*-").
 JUNK_WORDS = 6
 # A tag list glued by commas has at least this many "word,word" joints.
@@ -90,9 +94,16 @@ _SENTENCE_END = re.compile(r"[.!?…:;»”\"')]\s*$")
 # "Thursday, May 06, 2010", "date 2025-06-01 29.05.2025, 11:53 40011".
 _STAMP_PART = r"(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2})"
 # (time and date in either order, "/" between them as well: "12:17 / 18.03.2023")
+# A relative day before the time ("сегодня в 00:01", "Yesterday at 14:20") and a view count
+# after it ("просмотров: 639", "views 1,204") are the same stamp.
+_RELATIVE_DAY = (
+    r"(?:(?:today|yesterday|сегодня|вчера|bugun|kecha|бүгін|кеше|бүгүн|кечээ|heute|gestern)"
+    r"(?:\s+(?:в|at|um|soat))?\s+)?"
+)
+_VIEWS = r"(?:(?:views?|просмотр\w*|ko.rishlar|қаралым|көрүүлөр)\s*:?\s*)?"
 _STAMP = re.compile(
-    rf"(?:date\s+)?(?:\d{{4}}-\d{{2}}-\d{{2}}\s*)?{_STAMP_PART}(?:[\s,|/]*{_STAMP_PART})?"
-    r"[\s,|]*(?:GMT\s*[+-]?\d+|UTC\s*[+-]?\d+)?[\s,|]*\d{0,7}\s*",
+    rf"(?:date\s+)?(?:\d{{4}}-\d{{2}}-\d{{2}}\s*)?{_RELATIVE_DAY}{_STAMP_PART}(?:[\s,|/]*{_STAMP_PART})?"
+    rf"[\s,|]*(?:GMT\s*[+-]?\d+|UTC\s*[+-]?\d+)?[\s,|]*{_VIEWS}\d{{0,7}}\s*",
     re.IGNORECASE,
 )
 
@@ -188,6 +199,9 @@ class ParagraphFeatures:
     # Symbols more than letters ("M <v ^ X- A r*-", a scan's noise) or words glued by
     # commas without spaces (a scraped tag list: "политика,политические новости,мемы,").
     junk: bool = False
+    # A tag list printed twice on one line ("Киргизия Баткенской обл. происшествия конфликт
+    # политика Киргизия Баткенской обл."): its first words come back, and no function word.
+    tags_twice: bool = False
 
     @property
     def counter(self) -> bool:
@@ -266,6 +280,7 @@ class ParagraphFeatures:
             or (self.has_link and self.words < LONG_WORDS)
             or self.counter
             or self.junk
+            or self.tags_twice
         )
 
 
@@ -324,7 +339,15 @@ def features(paragraph: str) -> ParagraphFeatures:
         social=len(words) < SOCIAL_WORDS and bool(_SOCIAL.search(head)),
         letters=bool(_LETTER.search(head)),
         junk=_is_junk(head, len(words), stop_count),
+        tags_twice=len(words) >= TAG_LINE_WORDS
+        and stop_count <= 1
+        and _repeats_its_start([w.casefold() for w in words]),
     )
+
+
+def _repeats_its_start(words: list[str]) -> bool:
+    head = words[:2]
+    return any(words[k : k + 2] == head for k in range(2, len(words) - 1))
 
 
 def _is_junk(head: str, words: int, stop_count: int) -> bool:
@@ -453,10 +476,13 @@ def furniture_positions(
     history: OutletHistory | None = None,
     own_item_counted: bool = False,
     by_position: bool = False,
+    headline_at: int | None = None,
 ) -> set[int]:
     """Positions of ``paragraphs`` that are furniture. ``keep``: paragraphs attribution
     must see (credit lines, sign-offs, datelines) are never furniture here; with
-    ``by_position`` it is asked about positions (the caller asked about the text already)."""
+    ``by_position`` it is asked about positions (the caller asked about the text already).
+    ``headline_at``: where the page printed the story's headline (the caller took it out):
+    what stands above it is the page's header."""
     if keep is None:
         protected: set[int] = set()
     elif by_position:
@@ -560,6 +586,14 @@ def furniture_positions(
     good = [i for i, f in enumerate(scored) if f.good and i not in drop]
     if not good:
         return drop
+    # Above the headline stands the page's header, prose or not (a subscription notice, a
+    # site's slogan): when more of the story's prose follows the headline than precedes it
+    # (a headline printed again in a share box under the story marks no start).
+    if headline_at is not None and sum(1 for i in good if i >= headline_at) > sum(
+        1 for i in good if i < headline_at
+    ):
+        drop |= {i for i in range(headline_at) if i not in protected}
+        good = [i for i in good if i >= headline_at]
     first, last = good[0], good[-1]
     # The story's edges: prose next to it that is cut off, glued to a credit or missing its
     # final period is the story too (jusText's "near-good" paragraphs).
@@ -584,7 +618,13 @@ def furniture_positions(
         next_item = _next_item_start(paragraphs, scored, drop, protected, next_item, first)
         last = min(last, next_item - 1)
     for i, f in enumerate(scored):
-        if i in protected or i in drop:
+        if i in drop:
+            continue
+        if i in protected:
+            # The next item's own dateline paragraph ("Алматы. 22 декабря. KAZAKHSTAN TODAY -
+            # В Алматы ...") is that item's; a short credit line may still sign this one off.
+            if next_item is not None and i >= next_item and f.words >= NEXT_ITEM_DATELINE_WORDS:
+                drop.add(i)
             continue
         if next_item is not None and i >= next_item:
             # Everything after it is that item, prose or not.
