@@ -18,7 +18,7 @@ from pathlib import Path
 from newswire.tasks.datafiles import DataFileError, compile_pattern, load_data_file
 from newswire.tasks.datelines import WORD_AFTER, WORD_BEFORE, Dateline, DatelineGrammar
 from newswire.tasks.desk import DEFAULT_DESK
-from newswire.tasks.furniture import PICTURE_END
+from newswire.tasks.furniture import says_it_is_a_picture
 from newswire.tasks.patterns import trie_pattern
 from newswire.tasks.text import fold_whitespace
 
@@ -290,7 +290,8 @@ _BYLINE_STAMP = re.compile(
 def _byline(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[str]], list[str]] | None:
     """A byline ("By Leila Saralayeva (AP)", "By Jane Doe, Reuters"): the names as writers
     and the agency when one is named; None when the paragraph is no byline."""
-    match = _BYLINE.fullmatch(_BYLINE_STAMP.sub("", fold_whitespace(paragraph)))
+    paragraph = fold_whitespace(paragraph)
+    match = _BYLINE.fullmatch(_BYLINE_STAMP.sub("", paragraph) if "|" in paragraph else paragraph)
     if match is None:
         return None
     names = [n.strip() for n in _NAME_SPLIT.split(match.group("names")) if n.strip()]
@@ -323,10 +324,14 @@ def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
     )
 
 
+# An agency's name and a section kicker make a short line.
+_KICKED_LINE_CHARS = 80
+
+
 def _kicked_agency_line(paragraph: str, rules: AgencyRules) -> bool:
     """An agency's name with a section kicker after it ("Anadolu Agency WORLD", "Anadolu
     Ajansi EN"), not an everyday name ("AP NEWS")."""
-    kicker = _SECTION_KICKER.search(paragraph)
+    kicker = _SECTION_KICKER.search(paragraph) if len(paragraph) <= _KICKED_LINE_CHARS else None
     if kicker is None:
         return False
     found = rules.bare_agencies.fullmatch(paragraph[: kicker.start()])
@@ -351,7 +356,11 @@ def broken_off_datelines(paragraphs: list[str], place_namer: PlaceNamer | None) 
     widget), nor one above another short line (a menu)."""
     found = set()
     for index, paragraph in enumerate(paragraphs[: _DATELINE_PARAGRAPHS - 1]):
-        if not _lone_place(paragraph, place_namer, any_case=True) or paragraph.isupper():
+        if (
+            paragraph.count(" ") > 2
+            or paragraph.isupper()
+            or not _lone_place(paragraph, place_namer, any_case=True)
+        ):
             continue
         before = paragraphs[index - 1] if index else ""
         if len(paragraphs[index + 1].split()) >= _LEAD_WORDS and not re.search(r"\d", before):
@@ -511,6 +520,8 @@ def _legacy_dateline(paragraph: str, rules: AgencyRules):
     return None
 
 
+# A source glued after the last sentence is found in this many closing characters.
+_SIGNOFF_TAIL_CHARS = 120
 # Trailing paragraphs looked at for a sign-off or source line (after the furniture went).
 _SIGNOFF_PARAGRAPHS = 3
 
@@ -532,7 +543,7 @@ _PHOTO_CREDIT = re.compile(
 
 def is_photo_credit(paragraph: str) -> bool:
     """A caption or photo credit: the agency it names took the picture, not the story."""
-    return _PHOTO_CREDIT.search(paragraph) is not None or PICTURE_END.search(paragraph) is not None
+    return _PHOTO_CREDIT.search(paragraph) is not None or says_it_is_a_picture(paragraph)
 
 
 def _take_top_credits(kept: list[str], rules: AgencyRules, agencies: list[str]) -> None:
@@ -569,7 +580,7 @@ def _under_caption(kept: list[str], index: int) -> bool:
     """The paragraph sits under a caption that says it is one ("... Archivbild" / "Quelle:
     AP/dpa"): its source is the picture's."""
     above = next((kept[j] for j in range(index - 1, -1, -1) if kept[j]), "")
-    return PICTURE_END.search(above) is not None
+    return says_it_is_a_picture(above)
 
 
 def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> None:
@@ -598,7 +609,9 @@ def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> 
             signed.append(rules.agency_named(glued.group("agency")) or glued.group("agency"))
             kept[index] = paragraph[: glued.start()].rstrip()
     last = next((i for i in range(len(kept) - 1, -1, -1) if kept[i]), None)
-    spaced = rules.spaced_signoff.search(kept[last]) if last is not None and not signed else None
+    # (looked for in the paragraph's tail: a name and its arrow are short)
+    tail = max(0, len(kept[last]) - _SIGNOFF_TAIL_CHARS) if last is not None else 0
+    spaced = rules.spaced_signoff.search(kept[last], tail) if last is not None and not signed else None
     # An everyday name ("Trend", "AP") after a sentence is no sign-off.
     if (
         last is not None

@@ -166,7 +166,8 @@ def enrich_entry(
         )
 
     def clean(text: str) -> Attribution:
-        broken_off = broken_off_datelines(split_paragraphs(text), rules.gazetteer.place_name)
+        # (the first paragraphs are enough: a dateline sits above the lead)
+        broken_off = broken_off_datelines(split_paragraphs(text[:HEAD_CHARS]), rules.gazetteer.place_name)
         stripped = remove_boilerplate(
             text,
             rules.boilerplate,
@@ -212,6 +213,10 @@ def enrich_entry(
     entry.content_hash = content_hash(entry.title, feed_text)
     entry.word_count = len(entry.title.split()) + len(feed_text.split())
     return entry
+
+
+# Where a dateline broken off onto its own line is looked for: the text's head.
+HEAD_CHARS = 3000
 
 
 # Syndicated copies reach language id and tagging with the same clean text: each distinct

@@ -336,7 +336,7 @@ def features(paragraph: str) -> ParagraphFeatures:
             sum(1 for w in words if w[:1].islower())
             * (1 if len(paragraph) <= _SAMPLE_CHARS else len(paragraph.split()) / max(len(words), 1))
         ),
-        social=len(words) < SOCIAL_WORDS and bool(_SOCIAL.search(head)),
+        social=len(words) < SOCIAL_WORDS and ("@" in head or "#" in head) and bool(_SOCIAL.search(head)),
         letters=bool(_LETTER.search(head)),
         junk=_is_junk(head, len(words), stop_count),
         tags_twice=len(words) >= TAG_LINE_WORDS
@@ -353,8 +353,10 @@ def _repeats_its_start(words: list[str]) -> bool:
 def _is_junk(head: str, words: int, stop_count: int) -> bool:
     """A scan's noise (a few letters among as many symbols, no function word) or a tag
     list glued by commas."""
-    if len(_GLUED_TAGS.findall(head)) >= GLUED_TAGS:
+    if head.count(",") >= GLUED_TAGS and len(_GLUED_TAGS.findall(head)) >= GLUED_TAGS:
         return True
+    if words > JUNK_WORDS:
+        return False
     letters = len(_LETTER.findall(head))
     # (single letters of the noise are no function words, whatever the stop-word lists say)
     stops = stop_words()
@@ -376,7 +378,15 @@ def has_stamp_words(paragraph: str) -> bool:
 _PICTURE_END = (
     r"(?:Archivbild|Archivfoto|Symbolbild|file photo|archive photo|архивное фото|фото из архива)\)?\.?\s*$"
 )
-PICTURE_END = re.compile(_PICTURE_END, re.IGNORECASE)
+_PICTURE_END_PATTERN = re.compile(_PICTURE_END, re.IGNORECASE)
+_PICTURE_END_CHARS = 40
+
+
+def says_it_is_a_picture(paragraph: str) -> bool:
+    """A caption that says it is one (its last words: "Archivbild", "(file photo)")."""
+    return _PICTURE_END_PATTERN.search(paragraph, max(0, len(paragraph) - _PICTURE_END_CHARS)) is not None
+
+
 # A photo caption's credit: "Photo: AFP", "Image Credit: AP", "© Name, AFP", "[File: X/Reuters]",
 # "(Sputnik via Reuters)", "新华社记者 X 摄", "... / AP".
 _PHOTO_AGENCIES = r"(?:AP|AFP|Reuters|EPA|Getty Images|TASS|ТАСС|Xinhua|Sputnik|РИА Новости|Anadolu)"
@@ -388,9 +398,7 @@ _CAPTION = re.compile(
     r"|\((?:[\w .'-]{1,40}\s+via\s+)?" + _PHOTO_AGENCIES + r"\)\s*$"
     r"|\[(?:file|photo|фото)\s*:[^\]]{1,80}\]\s*$"
     r"|©\s*[^.©]{1,60},\s*" + _PHOTO_AGENCIES + r"\s*$"
-    r"|^\s*(?:\(?(?:photo|фото)\)?\b)"
-    # a caption that says it is one: "... Archivbild", "(file photo)"
-    r"|" + _PICTURE_END + ")",
+    r"|^\s*(?:\(?(?:photo|фото)\)?\b))",
     re.IGNORECASE,
 )
 # A teaser of the lead printed above it, cut off with an ellipsis.
@@ -410,9 +418,11 @@ _HEADLINE_END = re.compile(r"[.,;:]\s*$")
 def _teaser_copies(forms: list[str], scored: list[ParagraphFeatures], protected: set[int]) -> set[int]:
     """First copies of a prose paragraph printed again further down with no other prose
     of the story between the two: the page's teaser of its lead."""
-    found = set()
+    found: set[int] = set()
+    seen: set[str] = set()
+    repeated = {form for form in forms if form and (form in seen or seen.add(form))}
     for i, form in enumerate(forms):
-        if not form or i in protected or not (scored[i].good or scored[i].near_good):
+        if form not in repeated or i in protected or not (scored[i].good or scored[i].near_good):
             continue
         copy = next((k for k in range(i + 1, len(forms)) if forms[k] == form), None)
         if copy is not None and not any(scored[j].good for j in range(i + 1, copy)):
@@ -539,7 +549,9 @@ def furniture_positions(
     captions = {
         i
         for i, p in enumerate(paragraphs)
-        if i not in protected and scored[i].words < CAPTION_WORDS and _CAPTION.search(p)
+        if i not in protected
+        and scored[i].words < CAPTION_WORDS
+        and (_CAPTION.search(p) or says_it_is_a_picture(p))
     }
     # The caption line over its credit line ("Burnt-out building on Republic Square" / "Image by ...").
     captions |= {
@@ -564,7 +576,7 @@ def furniture_positions(
         i + 1
         for i in captions
         if i + 1 in protected
-        and PICTURE_END.search(paragraphs[i])
+        and says_it_is_a_picture(paragraphs[i])
         and scored[i + 1].words <= CREDIT_UNDER_CAPTION_WORDS
     }
     drop |= _teasers(paragraphs, protected)
