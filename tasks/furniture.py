@@ -289,7 +289,8 @@ _LINK = re.compile(r"https?://|www\.\w|\w@\w+\.\w")
 _SOCIAL = re.compile(r"(?<![\w.@])@[A-Za-z_][\w.]{2,}|(?<![\w&#])#[^\W\d_][\w]{2,}")
 _LETTER = re.compile(r"[^\W\d_]")
 _SYMBOL = re.compile(r"[^\w\s.,;:!?'’\"«»“”()\-–—]")
-_GLUED_TAGS = re.compile(r"[^\W\d_],[^\W\d_]")
+# (letters of scripts written with spaces: Chinese and Japanese put no space after a comma)
+_GLUED_TAGS = re.compile(r"[^\W\d_\u3000-\u9fff\uac00-\ud7af],[^\W\d_\u3000-\u9fff\uac00-\ud7af]")
 # A site's name ("vesti.ru", "imag.one") in a short line: "Читать на vesti.ru".
 _DOMAIN = re.compile(r"\b\w+\.(?:ru|kz|uz|kg|tj|tm|az|com|org|net|info|one|news|tv)\b")
 _SHORT_WITH_DOMAIN = 8
@@ -595,6 +596,13 @@ def furniture_positions(
             if i not in protected
             and history.is_furniture(p, own_item_counted, prose=scored[i].good or scored[i].prose)
         }
+    # What is furniture whatever stands around it: a bare date/time stamp, a line of no
+    # letters, a scan's noise.
+    drop |= {
+        i
+        for i, f in enumerate(scored)
+        if i not in protected and (f.stamp or not f.letters or (f.junk and not f.good))
+    }
     good = [i for i, f in enumerate(scored) if f.good and i not in drop]
     if not good:
         return drop
