@@ -431,17 +431,21 @@ def _take_dateline(
         paragraph = paragraphs[index]
         if is_photo_credit(paragraph):
             continue  # a caption's place and agency are the picture's
+        past_lead = leads >= _LEADS_BEFORE_GIVING_UP
         found = next(
             (
                 candidate
                 for candidate in (rules.grammar.match(paragraph), _legacy_dateline(paragraph, rules))
-                if candidate is not None and _credible(candidate, paragraph, rules, place_namer)
+                if candidate is not None
+                and _credible(candidate, paragraph, rules, place_namer)
+                and (not past_lead or _unmistakable(candidate, place_namer))
             ),
             None,
         )
         lead_below = index + 1 < len(paragraphs) and len(paragraphs[index + 1].split()) >= _LEAD_WORDS
         if (
             found is None
+            and not past_lead
             and index + 1 < len(paragraphs)
             and _lone_place(paragraph, place_namer, any_case=lead_below)
         ):
@@ -465,8 +469,22 @@ def _take_dateline(
             return
         if len(paragraph.split()) >= _LEAD_WORDS:
             leads += 1
-            if leads >= _LEADS_BEFORE_GIVING_UP:
-                return
+
+
+def _unmistakable(found: Dateline, place_namer: PlaceNamer | None) -> bool:
+    """A dateline no prose or label is mistaken for: a place in capitals the gazetteer
+    knows, with its country or date, then a dash ("BISHKEK, Kyrgyzstan — "). Only such a
+    one is believed below long paragraphs (a fact box, a teaser, a notice the furniture
+    rules kept), where a weaker shape is more likely a sentence than the story's start."""
+    place = (found.place or "").split("/")[0]
+    return (
+        not found.agencies
+        and place.isupper()
+        and bool(found.region or found.date)
+        and found.separator == "-"
+        and place_namer is not None
+        and bool(place_namer(place))
+    )
 
 
 def _unnamed_ideographs(place: str, place_namer: PlaceNamer | None) -> bool:

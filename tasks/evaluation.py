@@ -216,6 +216,15 @@ def is_real_part(directory: Path) -> bool:
     return any(Path(directory).glob("labels-*.toml"))
 
 
+# Parts of the real corpus that are never tuned on: scored, reported as aggregates only.
+HELD_OUT_PARTS = frozenset({"heldout"})
+
+
+def is_held_out(part: str) -> bool:
+    """Whether the part named ``part`` (its directory name) is held out from tuning."""
+    return part in HELD_OUT_PARTS
+
+
 def real_parts(directory: Path) -> list[Path]:
     """``directory`` itself when it is a part, else its sub-directories that are parts
     (dev/, heldout/), in name order."""
