@@ -44,6 +44,7 @@ import duckdb
 import pyarrow as pa
 
 from newswire.warehouse import (
+    band_runs,
     history,
     lake,
     ledger,
@@ -522,6 +523,8 @@ class Warehouse:
         lake.discard_staging(self.store, run_id)
         with self.state() as con:
             con.execute("UPDATE runs SET published = true WHERE run_id = ?", [run_id])
+            # A compaction in this run's commit left the previous band run unused.
+            band_runs.discard_stale(con)
         self._write_manifest()
 
     def _write_manifest(self) -> manifest.Manifest:

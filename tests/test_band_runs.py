@@ -1,0 +1,137 @@
+"""The sorted run of the band index (warehouse/band_runs.py) in a real DuckDB state file:
+a lookup finds exactly the rows a scan finds (keys inside blocks, on fences, spread over
+many blocks), compaction merges the delta without repeats across key slices, a compaction
+whose transaction never commits leaves the previous index in force, and stale files go."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from newswire.warehouse import band_runs, story_index
+from newswire.warehouse.migrations import create_state
+
+
+@pytest.fixture
+def state(tmp_path, monkeypatch):
+    # Tiny blocks and slices, so a few thousand rows cross many fences and slices.
+    monkeypatch.setattr(band_runs, "FENCE_EVERY", 4)
+    monkeypatch.setattr(band_runs, "SLICE_ROWS", 500)
+    (tmp_path / "state").mkdir()
+    con = duckdb.connect(str(tmp_path / "state" / "writer.duckdb"))
+    create_state(con)
+    yield con
+    con.close()
+
+
+def _add(con, keys, owners) -> None:
+    con.register(
+        "rows", pa.table({"key": pa.array(keys, pa.int64()), "appearance_key": pa.array(owners, pa.int64())})
+    )
+    con.execute("INSERT INTO appearance_bands SELECT * FROM rows")
+    con.unregister("rows")
+
+
+def _expected(keys, owners, wanted) -> set[tuple[int, int]]:
+    wanted = set(wanted)
+    return {(k, o) for k, o in zip(keys, owners, strict=True) if k in wanted}
+
+
+def _found(run, wanted) -> set[tuple[int, int]]:
+    keys, owners = band_runs.lookup(run, np.unique(np.asarray(wanted, np.int64)))
+    pairs = list(zip(keys.tolist(), owners.tolist(), strict=True))
+    assert len(pairs) == len(set(pairs)), "a run row came back twice"
+    return set(pairs)
+
+
+def test_lookup_after_compactions_finds_what_a_scan_finds(state):
+    rng = np.random.default_rng(3)
+    all_keys, all_owners = [], []
+    for _ in range(3):  # three compactions: the run grows by merging
+        keys = rng.integers(-(2**63), 2**63 - 1, 1500, dtype=np.int64).tolist()
+        owners = rng.integers(0, 2**40, 1500, dtype=np.int64).tolist()
+        keys += [7] * 30 + [-(2**63)] * 3 + [2**63 - 1] * 2  # a hot key over many blocks, the extremes
+        owners += [*range(30), 1, 2, 3, 4, 5]
+        keys += keys[:50]  # the same rows again (a re-profiled appearance)
+        owners += owners[:50]
+        _add(state, keys, owners)
+        state.execute("BEGIN TRANSACTION")
+        run = band_runs.compact(state)
+        state.execute("COMMIT")
+        all_keys += keys
+        all_owners += owners
+    assert band_runs.delta_rows(state) == 0
+    assert run.rows == len(set(zip(all_keys, all_owners, strict=True)))
+    stored = run.keys()
+    assert np.all(stored[1:] >= stored[:-1])
+    assert np.array_equal(run.fences(), stored[:: band_runs.FENCE_EVERY])
+    wanted = [*all_keys[::37], 7, -(2**63), 2**63 - 1, 12345, int(stored[4]), int(stored[8]) + 1]
+    assert _found(run, wanted) == _expected(all_keys, all_owners, wanted)
+    assert len(_found(run, [7])) == 30
+
+
+def test_candidates_combine_run_and_delta_and_drop_hot_keys(state, monkeypatch):
+    monkeypatch.setattr(story_index, "MAX_STORIES_PER_KEY", 3)
+    _add(state, [1, 2, 2, 5], [10, 20, 21, 50])
+    state.execute("BEGIN TRANSACTION")
+    band_runs.compact(state)
+    state.execute("COMMIT")
+    _add(state, [1, 2, 2, 9], [11, 22, 20, 90])  # key 2: 4 rows, 3 distinct appearances
+    hits = _run_and_delta(state, [1, 2, 5, 9, 77])
+    assert story_index._evidence(*hits).tolist() == [10, 11, 20, 21, 22, 50, 90]
+    monkeypatch.setattr(story_index, "MAX_STORIES_PER_KEY", 2)  # now key 2 is hot
+    assert story_index._evidence(*hits).tolist() == [10, 11, 50, 90]
+
+
+def _run_and_delta(con, wanted):
+    keys, owners = band_runs.lookup(band_runs.current(con), np.asarray(sorted(wanted), np.int64))
+    delta = con.execute(
+        f"SELECT key, appearance_key FROM appearance_bands WHERE key IN ({', '.join(map(str, wanted))})"
+    ).fetchnumpy()
+    return np.concatenate([keys, delta["key"]]), np.concatenate([owners, delta["appearance_key"]])
+
+
+def test_a_compaction_that_never_commits_leaves_the_index_as_it_was(state):
+    _add(state, [1, 2, 3], [10, 20, 30])
+    state.execute("BEGIN TRANSACTION")
+    first = band_runs.compact(state)
+    state.execute("COMMIT")
+    _add(state, [4], [40])
+    state.execute("BEGIN TRANSACTION")
+    orphan = band_runs.compact(state)
+    assert orphan.generation == first.generation + 1 and orphan.path("keys").exists()
+    state.execute("ROLLBACK")  # the commit failed, or the process died before it
+    now = band_runs.current(state)
+    assert (now.generation, now.rows) == (first.generation, 3)
+    assert band_runs.delta_rows(state) == 1
+    assert _found(now, [1, 2, 3, 4]) == {(1, 10), (2, 20), (3, 30)}  # key 4 is still in the delta
+    assert band_runs.discard_stale(state) == 3  # the orphan's keys, owners and fences
+    assert first.path("keys").exists() and not orphan.path("keys").exists()
+    state.execute("BEGIN TRANSACTION")
+    second = band_runs.compact(state)  # the orphan's generation number is reused
+    state.execute("COMMIT")
+    assert _found(second, [1, 4]) == {(1, 10), (4, 40)}
+    assert band_runs.discard_stale(state) == 3 and not first.path("keys").exists()
+
+
+def test_a_run_file_that_does_not_match_the_state_is_a_clear_error(state):
+    _add(state, [1, 2, 3], [10, 20, 30])
+    state.execute("BEGIN TRANSACTION")
+    run = band_runs.compact(state)
+    state.execute("COMMIT")
+    run.path("keys").write_bytes(b"\x00" * 8)
+    with pytest.raises(RuntimeError, match="dedupe --rebuild"):
+        band_runs.lookup(run, np.asarray([1], np.int64))
+
+
+def test_reset_forgets_the_run(state):
+    _add(state, [1, 2], [10, 20])
+    state.execute("BEGIN TRANSACTION")
+    band_runs.compact(state)
+    story_index.reset(state)
+    state.execute("COMMIT")
+    assert band_runs.current(state).rows == 0
+    assert _found(band_runs.current(state), [1, 2]) == set()
+    assert band_runs.discard_stale(state) == 3
