@@ -179,8 +179,8 @@ class Settings:
     # costs the Prefect server ~3 event writes, and hundreds stall its SQLite store
     # (STACK-NOTES.md).
     feeds_per_task: int = 100
-    # Plain RSS 2.0 is read by the strict lxml reader (tasks/fast_feed.py, the same
-    # entries as feedparser, ~18x faster); off: every XML feed goes through feedparser.
+    # Plain RSS 2.0, Atom 1.0 and RSS 1.0 are read by strict lxml readers (tasks/fast_feed.py,
+    # the same entries as feedparser, ~5x faster); off: every XML feed goes through feedparser.
     fast_parse: bool = True
     # With a Prefect server, writers also queue on a Prefect global concurrency limit (one
     # per warehouse), so a scheduled ingest and a backfill on different workers wait for
