@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from newswire.warehouse import band_runs
-from newswire.warehouse.records import BandKey
+from newswire.warehouse.records import BandKey, BandRows
 
 # A key shared by more appearances than this is not evidence of anything: a headline a
 # desk reuses every day ("Currency exchange rates"), or a band of a boilerplate-only text.
@@ -167,14 +167,22 @@ def members_table(rows: list[dict[str, Any]]) -> pa.Table:
     return pa.table(columns)
 
 
-def bands_table(band_rows: list[BandKey]) -> pa.Table:
-    # ~65 rows per appearance (10^5 rows for a large batch): columns straight from the
-    # rows, no copy of them, and each appearance id hashed once, not once per row.
-    keys = {aid: appearance_key(aid) for _, aid in band_rows}
+def bands_table(band_rows: BandRows | list[BandKey]) -> pa.Table:
+    """~65 rows per appearance (10^6 for a large first poll): each appearance id hashed
+    once, not once per row; ``BandRows`` arrays go in without a Python object per row."""
+    if not isinstance(band_rows, BandRows):
+        ids = sorted({aid for _, aid in band_rows})
+        position = {aid: n for n, aid in enumerate(ids)}
+        band_rows = BandRows(
+            np.asarray([key for key, _ in band_rows], dtype=np.int64),
+            np.asarray([position[aid] for _, aid in band_rows], dtype=np.int64),
+            ids,
+        )
+    owners = np.asarray([appearance_key(aid) for aid in band_rows.appearance_ids], dtype=np.int64)
     return pa.table(
         {
-            "key": pa.array([key for key, _ in band_rows], pa.int64()),
-            "appearance_key": pa.array([keys[aid] for _, aid in band_rows], pa.int64()),
+            "key": pa.array(np.asarray(band_rows.keys, dtype=np.int64), pa.int64()),
+            "appearance_key": pa.array(owners[band_rows.owners] if len(owners) else owners, pa.int64()),
         }
     )
 
@@ -182,7 +190,7 @@ def bands_table(band_rows: list[BandKey]) -> pa.Table:
 def apply(
     con: duckdb.DuckDBPyConnection,
     member_rows: dict[str, dict[str, Any]],
-    band_rows: list[BandKey],
+    band_rows: BandRows | list[BandKey],
     redirects: dict[str, str],
 ) -> None:
     """Store changed members (replacing their previous rows), add band keys, and point
@@ -193,7 +201,7 @@ def apply(
         con.register("new_members", members_table(list(member_rows.values())))
         con.execute("INSERT OR REPLACE INTO appearance_profiles SELECT * FROM new_members")
         con.unregister("new_members")
-    if band_rows:
+    if len(band_rows):
         con.register("new_bands", bands_table(band_rows))
         con.execute("INSERT INTO appearance_bands SELECT * FROM new_bands")
         con.unregister("new_bands")

@@ -63,6 +63,7 @@ from newswire.warehouse.records import (
     AppearanceState,
     ArticlePage,
     BandKey,
+    BandRows,
     PickedUpFile,
     StoredHistory,
     StoryKey,
@@ -105,7 +106,7 @@ class CommitBatch:
     # stories (old id -> survivor) whose exact keys now point at the survivor;
     # reset_clustering empties story keys/state/index first (dedupe --rebuild).
     cluster_members: dict[str, dict[str, Any]] = field(default_factory=dict)
-    cluster_bands: list[BandKey] = field(default_factory=list)
+    cluster_bands: BandRows | list[BandKey] = field(default_factory=list)
     story_redirects: dict[str, str] = field(default_factory=dict)
     reset_clustering: bool = False
     summary: dict[str, Any] = field(default_factory=dict)
