@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from newswire.cli.desk_check import check_desk_files
 from newswire.cli.exit_codes import EXIT_NOTHING_DONE, run_exit_code
 from newswire.cli.options import CatalogOption, DataDirOption, first_line_inputs, settings_for
 from newswire.cli.output import console, errors, fail, is_disk_full, print_query, print_summary
@@ -62,9 +63,9 @@ def ingest(
     settings = settings_for(data_dir)
     try:
         # The desk's data files (agencies, boilerplate, region gazetteer): a typo there is
-        # refused here, before Prefect starts or any feed is fetched.
-        settings.desk.enrichment_rules()
-        settings.desk.saved_queries()
+        # refused here, before Prefect starts or any feed is fetched (once per change of
+        # the files: cli/desk_check.py).
+        check_desk_files(settings.desk)
     except DataFileError as error:
         fail(str(error))
     summary = _run_or_fail(

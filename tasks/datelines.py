@@ -62,13 +62,16 @@ _HEAD_CHARS = 160
 _MEMO_SIZE = 4096
 
 
-@lru_cache(maxsize=1)
-def month_names() -> tuple[str, ...]:
-    """Month names and abbreviations (format and stand-alone forms) in ``DATE_LOCALES``,
-    longest first, from CLDR; plus the forms newsrooms use that CLDR does not ("Sept")."""
+# Newsroom spellings CLDR does not have, with their months.
+_EXTRA_MONTHS = {"Sept": 9, "Sep": 9, "Okt": 10, "Noy": 11, "Dek": 12, "Fev": 2, "Yan": 1}
+
+
+def _cldr_months() -> list[tuple[str, int]]:
+    """(name, month) for every month name and abbreviation, format and stand-alone, of
+    ``DATE_LOCALES`` in CLDR, plus ``_EXTRA_MONTHS``."""
     from babel import Locale
 
-    names: set[str] = {"Sept", "Sep", "Okt", "Noy", "Dek", "Fev", "Yan"}
+    found = list(_EXTRA_MONTHS.items())
     for locale_id in DATE_LOCALES:
         try:
             locale = Locale.parse(locale_id)
@@ -76,11 +79,28 @@ def month_names() -> tuple[str, ...]:
             continue
         for context in ("format", "stand-alone"):
             for width in ("wide", "abbreviated"):
-                for name in locale.months.get(context, {}).get(width, {}).values():
+                for month, name in locale.months.get(context, {}).get(width, {}).items():
                     name = name.strip(".")
                     if len(name) >= 3 and not name.isdigit():
-                        names.add(name)
-    return tuple(sorted(names, key=len, reverse=True))
+                        found.append((name, int(month)))
+    return found
+
+
+@lru_cache(maxsize=1)
+def month_names() -> tuple[str, ...]:
+    """Month names and abbreviations (format and stand-alone forms) in ``DATE_LOCALES``,
+    longest first, from CLDR; plus the forms newsrooms use that CLDR does not ("Sept")."""
+    return tuple(sorted({name for name, _ in _cldr_months()}, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def month_numbers() -> dict[str, int]:
+    """Each month name of ``month_names`` in lower case -> its month (1-12); a name that
+    two locales give to different months is left out (it says no month for sure)."""
+    months: dict[str, set[int]] = {}
+    for name, month in _cldr_months():
+        months.setdefault(name.casefold(), set()).add(month)
+    return {name: next(iter(found)) for name, found in months.items() if len(found) == 1}
 
 
 def _date_pattern() -> str:

@@ -13,7 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
+from newswire.tasks.attribute import load_agencies
+from newswire.tasks.datelines import month_numbers
 from newswire.tasks.tag import translit_key
 
 # A profile keeps at most this many distinct name keys: the first ones, which carry the
@@ -25,8 +28,20 @@ NAME_KEY_LENGTH = 3
 _MIN_NAME_LETTERS = 4
 _MIN_TERM_LETTERS = 5
 MAX_TERMS = 300
+# The ordered sequence keeps the story's first tokens (its lead and body, before the
+# teasers of a long page); enough for an alignment, bounded for its cost (n x m).
+MAX_SEQUENCE = 150
+# Sequence tokens of terms and figures carry these prefixes (names go bare), the same
+# namespaces as the weights of tasks/linking.key_weights.
+TERM_PREFIX = "t:"
+FIGURE_PREFIX = "f:"
 
 _WORD = re.compile(r"[^\W\d_][^\W\d_'’ʻʼ‘`-]*", re.UNICODE)
+# Words and numbers in text order, for the sequence.
+_TOKEN = re.compile(
+    r"[^\W\d_][^\W\d_'’ʻʼ‘`-]*|\d{1,3}(?:[ \u00a0\u202f,]\d{3})+(?![\d])(?:[.,]\d+)?|\d+(?:[.,]\d+)?",
+    re.UNICODE,
+)
 # Sounds written with two Latin letters in one transliteration and one in another.
 _DIGRAPHS = (("dzh", "j"), ("zh", "j"), ("kh", "h"), ("sh", "s"), ("ch", "c"), ("ts", "c"), ("ph", "f"))
 _LETTER_FOLD = str.maketrans({"q": "k", "x": "h", "w": "v"})
@@ -42,29 +57,6 @@ _YEARS = range(1990, 2036)
 # A number this small is a day, a count of ministers, a list item: not a figure.
 _MIN_FIGURE = 32
 
-# Month names and their stems in the languages of the region (en, ru, uz Latin and
-# Cyrillic, kk, ky, de), lower case; a word that starts with a stem names that month.
-_MONTH_STEMS: tuple[tuple[str, int], ...] = tuple(
-    (stem, month)
-    for month, stems in enumerate(
-        (
-            "january jan январ yanvar қаңтар januar",
-            "february feb феврал fevral ақпан februar",
-            "march mar март mart наурыз märz",
-            "april apr апрел aprel сәуір",
-            "may мая май мамыр mai",
-            "june jun июн iyun маусым juni",
-            "july jul июл iyul шілде juli",
-            "august aug август avgust тамыз",
-            "september sep сентябр сен sentabr қыркүйек",
-            "october oct октябр окт oktabr okt қазан oktober",
-            "november nov ноябр ноя noyabr қараша",
-            "december dec декабр дек dekabr желтоқсан dez",
-        ),
-        start=1,
-    )
-    for stem in stems.split()
-)
 _DAY_MONTH = re.compile(r"\b(\d{1,2})(?:\s*[-–.]\s*|\s+)([^\W\d_]{3,})", re.UNICODE)
 _MONTH_DAY = re.compile(r"\b([^\W\d_]{3,})\.?\s+(\d{1,2})\b", re.UNICODE)
 
@@ -86,11 +78,40 @@ class LinkProfile:
     place: str | None  # dateline place, transliterated
     agency: str | None
     length: int  # characters of title + text
+    # Name, term and figure tokens in text order, repeats kept: what a translation keeps
+    # and an independent report of the same event reorders (tasks/linking.alignment).
+    sequence: tuple[str, ...] = ()
 
     @property
     def day(self) -> int | None:
         """Days since the epoch of the publication: the index's time bucket."""
         return None if self.published_at is None else int(self.published_at.timestamp() // 86400)
+
+
+# Second-level labels under which a registrable domain has three labels (akipress.com.kg).
+_SECOND_LEVEL = {"com", "co", "org", "net", "gov", "edu", "ac", "info"}
+
+
+@lru_cache(maxsize=1)
+def _agency_rules():
+    return load_agencies()
+
+
+@lru_cache(maxsize=4096)
+def outlet_family(outlet_id: str | None) -> str | None:
+    """The outlet a site belongs to, whatever its language edition: the agency whose own
+    domains (feeds/agencies.toml) hold the host (inform.kz, qazinform.com, oz.inform.kz:
+    Kazinform), else the registrable domain (eltr.kg/ru and eltr.kg: eltr.kg; m.kun.uz:
+    kun.uz)."""
+    if not outlet_id:
+        return None
+    host = outlet_id.casefold().removeprefix("www.")
+    agency = _agency_rules().agency_for_host(host)
+    if agency:
+        return agency
+    labels = host.split(".")
+    keep = 3 if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL else 2
+    return ".".join(labels[-keep:])
 
 
 def name_key(word: str) -> str | None:
@@ -149,24 +170,62 @@ def _number_value(raw: str) -> float:
     return float(raw.replace(",", "."))
 
 
+def _figure(raw: str) -> str | None:
+    """A number written one way, or None for a year or a number under 32."""
+    value = _number_value(raw)
+    if value.is_integer() and (int(value) in _YEARS or value < _MIN_FIGURE):
+        return None
+    return f"{value:.2f}".rstrip("0").rstrip(".") if not value.is_integer() else str(int(value))
+
+
 def figures(text: str) -> frozenset[str]:
     """The text's figures, written one way: grouped thousands joined, decimal commas as
     points. Years and numbers under 32 (days, small counts) are left out."""
-    found = set()
-    for match in _NUMBER.finditer(text):
-        value = _number_value(match.group(1))
-        if value.is_integer() and (int(value) in _YEARS or value < _MIN_FIGURE):
-            continue
-        found.add(f"{value:.2f}".rstrip("0").rstrip(".") if not value.is_integer() else str(int(value)))
-    return frozenset(found)
+    found = {_figure(match.group(1)) for match in _NUMBER.finditer(text)}
+    return frozenset(found - {None})
+
+
+def sequence_of(text: str) -> tuple[str, ...]:
+    """The language-independent tokens of ``text`` in their order, repeats kept: name
+    keys of capitalised words, term keys of long words (``TERM_PREFIX``), figures
+    (``FIGURE_PREFIX``). A translation keeps their order sentence by sentence; another
+    outlet's report of the same event names the same people in an order of its own."""
+    out: list[str] = []
+    for match in _TOKEN.finditer(text):
+        token = match.group(0)
+        if token[0].isdigit():
+            figure = _figure(token)
+            if figure is not None:
+                out.append(FIGURE_PREFIX + figure)
+        elif token[0].isupper():
+            key = name_key(token)
+            if key is not None:
+                out.append(key)
+        else:
+            folded = translit_key(token)
+            if len(folded) >= _MIN_TERM_LETTERS and folded.isascii():
+                out.append(TERM_PREFIX + _skeleton(folded)[:NAME_KEY_LENGTH])
+        if len(out) >= MAX_SEQUENCE:
+            break
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _month_prefixes() -> tuple[tuple[str, int], ...]:
+    """The CLDR month names (tasks/datelines.py, the same ones datelines read), longest
+    first: a word that starts with one of four letters or more names its month."""
+    return tuple(sorted(month_numbers().items(), key=lambda item: -len(item[0])))
 
 
 def month_of(word: str) -> int | None:
     """The month a word names (any case ending: декабря, dekabrda, желтоқсанда), or None."""
     lowered = word.casefold()
-    for stem, month in _MONTH_STEMS:
-        # Short stems (mar, окт, мая) only as the whole word: "Marat", "октет" are not months.
-        if lowered == stem or (len(stem) >= 4 and lowered.startswith(stem)):
+    exact = month_numbers().get(lowered)
+    if exact is not None:
+        return exact
+    for name, month in _month_prefixes():
+        # Short names (mar, окт, мая) only as the whole word: "Marat", "октет" are not months.
+        if len(name) >= 4 and lowered.startswith(name):
             return month
     return None
 
@@ -210,4 +269,5 @@ def profile_of(
         place=translit_key(place) if place else None,
         agency=enrichment.get("wire_agency"),
         length=len(full),
+        sequence=sequence_of(full),
     )

@@ -43,6 +43,19 @@ def test_the_reuters_story_links_to_its_russian_versions_and_the_summit_stories_
     assert set(translations.values()) == {"ru"}
     # Link, never merge: each version keeps its own story row.
     assert reuters not in russian
+    # Other outlets' one-line reports of Putin's arrival name the same people in the same
+    # order as each other: the same event, not versions of one text.
+    arrivals = [
+        _story(con, "Putin arrives in Dushanbe for state visit%", "en"),
+        _story(con, "Putin arrives in Dushanbe on state visit%", "en"),
+        _story(con, "Путин прилетел в Таджикистан%", "ru"),
+        _story(con, "Путин прибыл в Душанбе%", "ru"),
+    ]
+    false_versions = con.execute(
+        "SELECT story_id, translation_id FROM story_translations WHERE story_id IN (SELECT unnest(?))",
+        [arrivals],
+    ).fetchall()
+    assert false_versions == [], false_versions
 
     # The independent reports of the Dushanbe summit: Asia-Plus in English, RIA in Russian.
     independent = [

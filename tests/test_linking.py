@@ -3,23 +3,34 @@ pages (tests/fixtures/real/links), and event ids that only ever merge."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from newswire.tasks.link_evidence import day_months, figures, name_key, profile_of
+from newswire.tasks.link_evidence import (
+    LinkProfile,
+    day_months,
+    figures,
+    name_key,
+    outlet_family,
+    profile_of,
+    sequence_of,
+)
 from newswire.tasks.linking import (
     SAME_EVENT,
     TRANSLATION,
     LinkPolicy,
     StoryLink,
+    alignment,
     assign_events,
     decide,
     key_weights,
 )
+from newswire.warehouse.story_links import LinkIndex
 
 ITEMS = Path(__file__).parent / "fixtures" / "real" / "links" / "items"
+NEW_HELD_OUT = Path(__file__).parent / "fixtures" / "real" / "links_heldout"
 
 
 @pytest.mark.parametrize(
@@ -46,6 +57,25 @@ def test_day_and_month_dates_in_the_region_s_languages():
     assert day_months("13 марта") == day_months("March 13") == day_months("13-mart kuni") == {"03-13"}
     assert day_months("14 наурызда") == {"03-14"}
     assert day_months("Marat 12 said") == frozenset()
+    # CLDR's names (the ones datelines read) in every case form and abbreviation.
+    assert day_months("11 июня") == {"06-11"} and day_months("10 авг. 2024") == {"08-10"}
+    assert day_months("le 13 octobre") == {"10-13"}
+
+
+def test_the_sequence_keeps_names_terms_and_figures_in_text_order_across_scripts():
+    russian = sequence_of("Токаев принял послов России и Китая: 7 820 204 стратегического партнерства")
+    english = sequence_of(
+        "Tokayev received the ambassadors of Russia and China: 7,820,204 strategic partnership"
+    )
+    assert russian[0] == english[0] == "tkv"
+    assert russian[-3:] == english[-3:] == ("f:7820204", "t:str", "t:prt")
+
+
+def test_an_outlet_s_language_editions_are_one_family():
+    assert outlet_family("inform.kz") == outlet_family("qazinform.com") == outlet_family("oz.inform.kz")
+    assert outlet_family("eltr.kg") == outlet_family("www.eltr.kg") == "eltr.kg"
+    assert outlet_family("m.kun.uz") == outlet_family("kun.uz") != outlet_family("daryo.uz")
+    assert outlet_family(None) is None
 
 
 def _page(item_id: str, language: str, published: str):
@@ -62,16 +92,149 @@ def _page(item_id: str, language: str, published: str):
     )
 
 
-def test_an_agency_s_own_editions_are_translations_and_another_call_is_not_linked():
-    english = _page("l01-inform-en", "en", "2022-12-22T12:00")
-    russian = _page("l01-standard-ru", "ru", "2022-12-22T14:00")
-    other_call = _page("n05-inform-en", "en", "2020-07-24T12:00")
-    weights = key_weights([english, russian, other_call])
-    link = decide(english, russian, weights, LinkPolicy())
+# The dev part's L01 pages (Tokayev's state visit to Tashkent, December 2022) and a call
+# of another year: the pool the weights come from, as a link batch and its candidates.
+_L01 = [
+    ("l01-inform-en", "en", "2022-12-22T12:00"),
+    ("l01-ptrk-ru", "ru", "2022-12-22T13:00"),
+    ("l01-standard-ru", "ru", "2022-12-22T14:00"),
+    ("l01-kazpravda-ru", "ru", "2022-12-22T14:00"),
+    ("l01-isrs-ru", "ru", "2022-12-21T12:00"),
+    ("l01-kunuz-en", "en", "2022-12-21T12:00"),
+    ("l01-uza-ru", "ru", "2022-12-21T12:00"),
+    ("l01-baq-ru", "ru", "2022-12-21T12:00"),
+    ("n05-inform-en", "en", "2020-07-24T12:00"),
+]
+
+
+@pytest.fixture(scope="module")
+def l01_pages():
+    pages = {item_id: _page(item_id, language, published) for item_id, language, published in _L01}
+    return pages, key_weights(pages.values())
+
+
+def test_a_rendering_of_one_press_release_is_a_translation_and_another_call_is_not_linked(l01_pages):
+    pages, weights = l01_pages
+    link = decide(pages["l01-inform-en"], pages["l01-ptrk-ru"], weights, LinkPolicy())
     assert link is not None and link.kind == TRANSLATION, link
     assert {"tkv", "mrz"} <= set(link.evidence["names"])
+    assert link.evidence["alignment"] >= LinkPolicy().translation_alignment
     # Two years apart: the same two presidents, never one event.
-    assert decide(english, other_call, weights, LinkPolicy()) is None
+    assert decide(pages["l01-inform-en"], pages["n05-inform-en"], weights, LinkPolicy()) is None
+
+
+def test_another_outlet_s_report_of_the_same_arrival_in_another_language_is_no_translation(l01_pages):
+    pages, weights = l01_pages
+    english, russian = pages["l01-kunuz-en"], pages["l01-uza-ru"]
+    # Same day, same people: what the bag of names saw; their order is another.
+    assert alignment(english.sequence, russian.sequence, weights) < 0.1
+    link = decide(english, russian, weights, LinkPolicy())
+    assert link is None or link.kind == SAME_EVENT, link
+
+
+# Feed summaries of the bundled sample's kind: other outlets' one-line reports of Putin's
+# arrival, and two versions of one wire lead with its figure.
+_SUMMARIES = {
+    "arrival": (
+        "Russian President Vladimir Putin arrived in Dushanbe, where President Emomali Rahmon met him.",
+        "Президент России Владимир Путин прибыл в Душанбе, его встретил президент Эмомали Рахмон.",
+    ),
+    "trade": (
+        "Vladimir Putin told the summit in Dushanbe that trade with Central Asia was over $45 billion.",
+        "Владимир Путин заявил на саммите в Душанбе, что товарооборот с Центральной Азией превысил $45 млрд.",
+    ),
+}
+
+
+def _summary(story_id: str, language: str, text: str, hour: int):
+    return profile_of(
+        story_id,
+        "",
+        text,
+        language=language,
+        outlet_id=f"{story_id}.example",
+        published_at=datetime(2025, 10, 8, hour, tzinfo=UTC),
+        enrichment={"countries": ["TJ", "RU"]},
+    )
+
+
+@pytest.mark.parametrize(("pair", "kind"), [("arrival", SAME_EVENT), ("trade", TRANSLATION)])
+def test_two_feed_summaries_need_a_shared_figure_to_be_versions_of_one_story(pair, kind):
+    english, russian = (_summary(f"{pair}-{i}", lang, text, 10 + i) for i, (lang, text) in
+                        enumerate(zip(("en", "ru"), _SUMMARIES[pair], strict=True)))  # fmt: skip
+    link = decide(english, russian, key_weights([english, russian]), LinkPolicy())
+    # Both were candidates whose names and cognates came in the same order.
+    assert link is not None and link.evidence["alignment"] >= LinkPolicy().translation_alignment, link
+    assert link.kind == kind, link
+
+
+def _event_page(story_id: str, language: str, hour: int, names: tuple[str, ...]) -> LinkProfile:
+    return LinkProfile(
+        story_id=story_id,
+        language=language,
+        outlet_id=f"{story_id}.example",
+        published_at=datetime(2025, 10, 9, tzinfo=UTC) + timedelta(hours=hour),
+        names=names,
+        terms=frozenset({"smt", "prz"}),
+        figures=frozenset(),
+        dates=frozenset(),
+        countries=frozenset({"TJ"}),
+        place=None,
+        agency=None,
+        length=1500,
+    )
+
+
+def test_on_a_day_one_event_fills_many_shared_names_are_enough_without_a_rare_one():
+    summit = ("ptn", "rmn", "dsn", "tkv", "mrz", "jpr", "srd")
+    # Every story around names the summit's people: none of them is telling.
+    pool = [_event_page(f"other{i}", "en", i, summit) for i in range(6)]
+    first, same_day, next_day = (
+        _event_page("a", "en", 1, summit[:6]),
+        _event_page("b", "ru", 9, summit[:6]),
+        _event_page("c", "ru", 31, summit[:6]),
+    )
+    weights = key_weights([*pool, first, same_day, next_day])
+    link = decide(first, same_day, weights, LinkPolicy())
+    assert link is not None and link.kind == SAME_EVENT and link.evidence["telling_names"] == 0, link
+    # A day later the same names could be the next day's other meeting.
+    assert decide(first, next_day, weights, LinkPolicy()) is None
+
+
+def test_an_index_of_the_first_version_gains_the_sequence_column(tmp_path):
+    import duckdb
+
+    from newswire.warehouse.story_links import _migrations
+
+    state = tmp_path / "state"
+    state.mkdir()
+    con = duckdb.connect(str(state / "links.duckdb"))
+    con.execute(_migrations()[0][1])
+    con.close()
+    with LinkIndex(tmp_path) as index:
+        columns = {row[0] for row in index.con.execute("DESCRIBE link_profiles").fetchall()}
+        version = index.con.execute("SELECT value FROM link_index_meta WHERE name = 'version'").fetchall()
+    assert "sequence" in columns and version == [("2",)]
+
+
+def test_the_new_held_out_set_is_whole_and_has_its_twenty_translation_pairs():
+    import itertools
+    import tomllib
+
+    labels = tomllib.loads((NEW_HELD_OUT / "labels.toml").read_text(encoding="utf-8"))
+    items = labels["item"]
+    files = {path.stem for path in (NEW_HELD_OUT / "items").glob("*.txt")}
+    assert {item["id"] for item in items} == files
+    assert {item["event"] for item in items} <= {event["id"] for event in labels["event"]}
+    for item in items:
+        url = (NEW_HELD_OUT / "items" / f"{item['id']}.txt").read_text(encoding="utf-8").partition("\n")[0]
+        assert url.startswith(("http://", "https://")) and item["id"].endswith("-" + item["language"])
+    translations = [
+        (a["id"], b["id"])
+        for a, b in itertools.combinations(items, 2)
+        if a["story"] == b["story"] and a["language"] != b["language"]
+    ]
+    assert len(translations) == 20
 
 
 def test_events_only_merge_and_the_smaller_stored_id_survives():

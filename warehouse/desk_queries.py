@@ -171,20 +171,31 @@ def check_where(con: duckdb.DuckDBPyConnection, where: str) -> None:
         raise SavedQueryRefused(f"where {where!r}: {error}") from error
 
 
-def stories_matching(data_dir: Path, filters: StoryFilterSpec, limit: int) -> list[DeskStory]:
-    """The newest ``limit`` live stories that pass the filters, each with its outlets."""
+def stories_matching(
+    data_dir: Path, filters: StoryFilterSpec, limit: int, con: duckdb.DuckDBPyConnection | None = None
+) -> list[DeskStory]:
+    """The newest ``limit`` live stories that pass the filters, each with its outlets.
+    ``con``: a reader already open on ``data_dir`` (the publish step runs every saved query
+    through one: opening a reader with its views costs more than most queries)."""
+    if con is not None:
+        return _stories_matching(con, filters, limit)
     con = open_reader(data_dir)
     try:
-        if filters.where:
-            check_where(con, filters.where)
-        conditions, parameters = filter_conditions(filters)
-        cursor = con.execute(
-            _STORIES_QUERY.format(columns=_STORY_COLUMNS, conditions=conditions), [*parameters, limit]
-        )
-        rows = _dicts(cursor)
-        return _with_outlets(con, rows)
+        return _stories_matching(con, filters, limit)
     finally:
         con.close()
+
+
+def _stories_matching(
+    con: duckdb.DuckDBPyConnection, filters: StoryFilterSpec, limit: int
+) -> list[DeskStory]:
+    if filters.where:
+        check_where(con, filters.where)
+    conditions, parameters = filter_conditions(filters)
+    cursor = con.execute(
+        _STORIES_QUERY.format(columns=_STORY_COLUMNS, conditions=conditions), [*parameters, limit]
+    )
+    return _with_outlets(con, _dicts(cursor))
 
 
 def story_detail(data_dir: Path, story_id: str) -> StoryDetail | None:

@@ -50,6 +50,7 @@ PROFILE_COLUMNS = (
     "place",
     "agency",
     "length",
+    "sequence",
 )
 
 

@@ -179,6 +179,8 @@ def enrich_batch(outcomes: list, warehouse: Warehouse, settings: Settings, offli
     """Enrich every entry of the batch's ``FeedOutcome``s in place; returns them.
     ``offline`` (an archive replay): article pages come from the raw store when stored."""
     logger = get_run_logger()
+    if not any(outcome.entries for outcome in outcomes):
+        return outcomes  # nothing new (a poll of 304s): not even the rules are built
     rules = settings.desk.enrichment_rules()
     # (outcome, position, the entry as normalised) for entries that want their page.
     wanted: list[tuple[object, int, NormalisedEntry]] = []

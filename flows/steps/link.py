@@ -55,8 +55,8 @@ def lookup_of(profile: LinkProfile, policy: LinkPolicy) -> KeyLookup:
 def profile_row(profile: LinkProfile) -> dict[str, Any]:
     row = asdict(profile)
     row["day"] = UNKNOWN_DAY if profile.day is None else profile.day
-    for column in ("names", "terms", "figures", "dates", "countries"):
-        row[column] = sorted(row[column]) if column != "names" else list(row[column])
+    for column in ("names", "terms", "figures", "dates", "countries", "sequence"):
+        row[column] = list(row[column]) if column in ("names", "sequence") else sorted(row[column])
     return row
 
 
@@ -74,6 +74,7 @@ def profile_from_row(row: dict[str, Any]) -> LinkProfile:
         place=row["place"],
         agency=row["agency"],
         length=row["length"] or 0,
+        sequence=tuple(row.get("sequence") or ()),
     )
 
 

@@ -10,6 +10,7 @@ only itself: the other queries are still written and alerted.
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -22,6 +23,7 @@ from newswire.tasks.settings import Settings
 from newswire.warehouse.alert_ledger import AlertLedger
 from newswire.warehouse.desk_queries import SavedQueryRefused, stories_matching
 from newswire.warehouse.outputs import outputs_dir, write_if_changed
+from newswire.warehouse.views import open_reader
 
 
 @dataclass
@@ -45,10 +47,10 @@ def publish_outputs(settings: Settings) -> PublishReport:
     config = settings.desk.saved_queries()
     report = PublishReport()
     target = outputs_dir(settings.data_dir)
-    with AlertLedger(settings.data_dir) as ledger:
+    with AlertLedger(settings.data_dir) as ledger, closing(open_reader(settings.data_dir)) as reader:
         for query in config.queries:
             try:
-                publish_query(config, query, target, ledger, report, settings, logger)
+                publish_query(config, query, target, ledger, report, settings, logger, reader)
             except SavedQueryRefused as error:
                 report.errors[query.name] = f"{config.path}: query {query.name!r}: {error}"
                 logger.error("%s", report.errors[query.name])
@@ -66,9 +68,12 @@ def publish_outputs(settings: Settings) -> PublishReport:
     return report
 
 
-def publish_query(config, query: SavedQuery, target, ledger, report: PublishReport, settings, logger) -> None:
-    """One saved query: its two feed files, then its alerts."""
-    stories = stories_matching(settings.data_dir, query.filters, query.limit)
+def publish_query(
+    config, query: SavedQuery, target, ledger, report: PublishReport, settings, logger, reader=None
+) -> None:
+    """One saved query: its two feed files, then its alerts (``reader``: one open reader for
+    all the run's queries)."""
+    stories = stories_matching(settings.data_dir, query.filters, query.limit, reader)
     meta = feed_meta(config, query)
     for suffix, document in ((".atom.xml", atom_feed), (".json", json_feed)):
         name = f"{query.name}{suffix}"
