@@ -135,3 +135,65 @@ def test_reset_forgets_the_run(state):
     assert band_runs.current(state).rows == 0
     assert _found(band_runs.current(state), [1, 2]) == set()
     assert band_runs.discard_stale(state) == 3
+
+
+def _commit_bands(warehouse, run_id: str, rows: list[tuple[int, str]]) -> None:
+    from datetime import UTC, datetime
+
+    from newswire.warehouse.writer import CommitBatch
+
+    batch = CommitBatch(run_id=run_id, flow="test", started_at=datetime.now(UTC))
+    batch.cluster_members = {aid: _member_row(aid) for aid in sorted({aid for _, aid in rows})}
+    batch.cluster_bands = rows
+    warehouse.commit(batch)
+
+
+def _member_row(aid: str) -> dict:
+    from datetime import UTC, datetime
+
+    return {
+        "appearance_id": aid,
+        "component": 1,
+        "story_id": f"s-{aid}",
+        "fresh_story_id": f"s-{aid}",
+        "feed_id": "f",
+        "entry_id": aid,
+        "published_at": datetime(2025, 10, 9, tzinfo=UTC),
+        "update_level": 0,
+        "exact_keys": [],
+        "signature": b"\x01" * 512,
+        "shingle_count": 40,
+        "title": aid,
+        "numbers": [],
+        "sentences": [],
+        "wire_agency": None,
+        "wire_original": False,
+    }
+
+
+def test_a_commit_that_fails_after_its_compaction_leaves_the_previous_index(data_dir, monkeypatch):
+    """Through the real writer: a commit whose delta passes COMPACT_ROWS compacts inside
+    its transaction; when that commit fails (here: the disk is full at the commit point)
+    the previous run and delta stay in force, and the next commit compacts them again."""
+    from newswire.warehouse.writer import Warehouse
+
+    monkeypatch.setattr(band_runs, "COMPACT_ROWS", 3)
+    warehouse = Warehouse(data_dir)
+    with warehouse.writer():
+        _commit_bands(warehouse, "r1", [(1, "a1"), (2, "a1"), (3, "a2"), (4, "a2")])  # compacts
+        monkeypatch.setenv("NEWSWIRE_FAILPOINT", "before-commit:enospc")
+        with pytest.raises(OSError):
+            _commit_bands(warehouse, "r2", [(5, "a3"), (6, "a3"), (7, "a3"), (8, "a3")])
+        monkeypatch.delenv("NEWSWIRE_FAILPOINT")
+        with warehouse.state() as con:
+            run = band_runs.current(con)
+            assert (run.generation, run.rows, band_runs.delta_rows(con)) == (1, 4, 0)
+        assert sorted(h["appearance_id"] for h in warehouse.cluster_candidates([1, 3, 5])) == ["a1", "a2"]
+        _commit_bands(warehouse, "r3", [(5, "a3"), (6, "a3"), (7, "a3"), (8, "a3")])  # compacts again
+        assert sorted(h["appearance_id"] for h in warehouse.cluster_candidates([1, 3, 5])) == [
+            "a1",
+            "a2",
+            "a3",
+        ]
+    runs = sorted(p.name for p in (data_dir / "state" / band_runs.DIRECTORY).iterdir())
+    assert runs == ["run-00000002.fences", "run-00000002.keys", "run-00000002.owners"]
