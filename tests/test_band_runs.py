@@ -197,3 +197,19 @@ def test_a_commit_that_fails_after_its_compaction_leaves_the_previous_index(data
         ]
     runs = sorted(p.name for p in (data_dir / "state" / band_runs.DIRECTORY).iterdir())
     assert runs == ["run-00000002.fences", "run-00000002.keys", "run-00000002.owners"]
+
+
+def test_merging_into_the_run_is_sorting_everything_again():
+    """The compaction's merge (new rows by binary search into the sorted run) gives what
+    sorting old and new rows together and dropping repeats gives, keys shared or not."""
+    rng = np.random.default_rng(8)
+    for _ in range(20):
+        old_keys = rng.integers(0, 40, 300)
+        old_owners = rng.integers(0, 30, 300)
+        new_keys = rng.integers(0, 50, int(rng.integers(0, 120)))
+        new_owners = rng.integers(0, 30, len(new_keys))
+        pairs = sorted(set(zip(old_keys.tolist(), old_owners.tolist(), strict=True)))
+        old = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+        merged = band_runs._merge(old[:, 0].copy(), old[:, 1].copy(), new_keys, new_owners)
+        expected = sorted(set(pairs) | set(zip(new_keys.tolist(), new_owners.tolist(), strict=True)))
+        assert list(zip(merged[0].tolist(), merged[1].tolist(), strict=True)) == expected

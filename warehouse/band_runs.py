@@ -226,14 +226,39 @@ def _merged_slice(
     delta = con.execute(
         f"SELECT key, appearance_key FROM appearance_bands {'WHERE ' + where if where else ''}", params
     ).fetchnumpy()
-    keys = np.concatenate([_read_span(old, "keys", start, end), delta["key"].astype(_INT64)])
-    owners = np.concatenate([_read_span(old, "owners", start, end), delta["appearance_key"].astype(_INT64)])
+    return _merge(
+        _read_span(old, "keys", start, end),
+        _read_span(old, "owners", start, end),
+        delta["key"].astype(_INT64),
+        delta["appearance_key"].astype(_INT64),
+    )
+
+
+def _merge(
+    old_keys: np.ndarray, old_owners: np.ndarray, keys: np.ndarray, owners: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The old rows (sorted by key, then owner, distinct) with the new ones merged in, in
+    the same order and without repeats. Only the new rows are sorted; they go in by
+    binary search (sorting the concatenation cost ~20 s of CPU per compaction at 10^6
+    appearances, merging ~1 s)."""
     order = np.lexsort((owners, keys))
     keys, owners = keys[order], owners[order]
     if len(keys) > 1:
-        keep = np.r_[True, (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])]
-        keys, owners = keys[keep], owners[keep]
-    return keys, owners
+        distinct = np.r_[True, (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])]
+        keys, owners = keys[distinct], owners[distinct]
+    at = np.searchsorted(old_keys, keys, "left")
+    # Where the old run holds the key already (rare but for a key many appearances share),
+    # the new row's place among its owners, or nothing if it is already there.
+    keep = np.ones(len(keys), dtype=bool)
+    shared = np.flatnonzero(np.searchsorted(old_keys, keys, "right") > at)
+    for row in shared.tolist():
+        start = int(at[row])
+        end = int(np.searchsorted(old_keys, keys[row], "right"))
+        offset = int(np.searchsorted(old_owners[start:end], owners[row], "left"))
+        if start + offset < end and old_owners[start + offset] == owners[row]:
+            keep[row] = False
+        at[row] = start + offset
+    return np.insert(old_keys, at[keep], keys[keep]), np.insert(old_owners, at[keep], owners[keep])
 
 
 def _read_span(run: BandRun, part: str, start: int, end: int) -> np.ndarray:

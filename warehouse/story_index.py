@@ -136,11 +136,19 @@ def members(
     columns scanned), their rows by key, their stories' state by id."""
     con.register("batch_components", pa.table({"component": pa.array(components, pa.int64())}))
     con.register("batch_story_ids", pa.table({"story_id": pa.array(story_ids, pa.string())}))
-    owners = con.execute("""
-        SELECT appearance_key FROM appearance_profiles
-        WHERE component IN (SELECT component FROM batch_components)
-           OR story_id IN (SELECT story_id FROM batch_story_ids)
-    """).fetchnumpy()["appearance_key"]
+    # Only the columns asked about are scanned: no story ids (a batch of new stories), no
+    # scan of the story id strings.
+    wanted = [
+        condition
+        for condition, values in (
+            ("component IN (SELECT component FROM batch_components)", components),
+            ("story_id IN (SELECT story_id FROM batch_story_ids)", story_ids),
+        )
+        if values
+    ]
+    owners = con.execute(
+        f"SELECT appearance_key FROM appearance_profiles WHERE {' OR '.join(wanted) or 'false'}"
+    ).fetchnumpy()["appearance_key"]
     con.unregister("batch_components")
     con.unregister("batch_story_ids")
     rows = profiles(con, owners.tolist())
