@@ -3,6 +3,7 @@
     python benchmarks/link_eval.py quality --part dev        # tune on this part only
     python benchmarks/link_eval.py quality --part held-out   # the held-out aggregate
     python benchmarks/link_eval.py perf                      # per-item cost, 100k vs 1M stories
+    python benchmarks/link_eval.py embed --model use         # sentence model, ms per story
 
 Quality: the real-page set of tests/fixtures/real/links (its README says how it was built
 and split). Each page becomes an entry from a feed of its outlet and goes through
@@ -358,6 +359,30 @@ def perf(sizes: list[int], batch: int, per_day: int) -> None:
         print(f"per-item cost at {large:,} vs {small:,} stories: {results[large] / results[small]:.2f}x")
 
 
+def embed_cost(model_name: str, batch: int) -> None:
+    """CPU and wall time per story of embedding ``batch`` titles and leads at once (the
+    link step's way: once per story, in batches), best of 3, after the model is loaded."""
+    model = load_model(model_name)
+    if model is None:
+        print("model none: nothing to embed")
+        return
+    texts = [embedding_text(p.title, p.text) for p in pages("dev")]
+    texts = (texts * (batch // len(texts) + 1))[:batch]
+    started = time.perf_counter()
+    model.embed(texts[:2])
+    print(f"model {model_name}: loaded and warmed in {time.perf_counter() - started:.1f} s")
+    walls, cpus = [], []
+    for _ in range(3):
+        wall, cpu = time.perf_counter(), time.process_time()
+        model.embed(texts)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    print(
+        f"model {model_name}: {batch} stories, best of 3: {1000 * min(walls) / batch:.1f} ms/story wall, "
+        f"{1000 * min(cpus) / batch:.1f} ms/story CPU, mean text {sum(map(len, texts)) // batch} chars"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -371,8 +396,13 @@ def main() -> None:
     p.add_argument("--sizes", default="100000,1000000")
     p.add_argument("--batch", type=int, default=1000)
     p.add_argument("--per-day", type=int, default=1000)
+    e = sub.add_parser("embed")
+    e.add_argument("--model", choices=MODELS, default="use")
+    e.add_argument("--batch", type=int, default=200)
     args = parser.parse_args()
-    if args.mode == "quality":
+    if args.mode == "embed":
+        embed_cost(args.model, args.batch)
+    elif args.mode == "quality":
         quality(args.part, show_errors=args.errors, model_name=args.model)
     else:
         perf([int(s) for s in args.sizes.split(",")], args.batch, args.per_day)
