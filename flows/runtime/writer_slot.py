@@ -43,16 +43,21 @@ def server_configured() -> bool:
 
 
 def ensure_writer_limit(name: str) -> None:
-    """Create the one-slot global concurrency limit unless it exists."""
+    """Create the one-slot global concurrency limit unless it exists. Two writers started
+    at once both find it missing and both create it: the second create is refused
+    (``ObjectAlreadyExists``) and the limit it wanted is there, so that is success."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-    from prefect.exceptions import ObjectNotFound
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
     with get_client(sync_client=True) as client:
         try:
             client.read_global_concurrency_limit_by_name(name)
         except ObjectNotFound:
-            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+            try:
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+            except ObjectAlreadyExists:
+                pass
 
 
 def _limit_busy(name: str) -> bool:
