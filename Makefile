@@ -22,14 +22,17 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/newswire demo
 
+# Two test processes (pytest-xdist), whole files each: the suite spends about half its
+# time waiting on subprocesses, Prefect and loopback servers (27 min wall for 12 min of
+# CPU), so a second process fills the waits; whole files keep module fixtures shared.
 test: $(VENV)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -m "not sweep"
+	$(BIN)/pytest -q -m "not sweep" -n 2 --dist loadfile
 
 # Everything, the corpus-wide sweeps included (about twice as long as `make test`).
 test-all: $(VENV)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -765,6 +765,10 @@ def _load_history(warehouse: Warehouse, rng, history: int, originals: list, poli
                 ),
             )
             con.execute("COMMIT")
+        if hasattr(story_index, "compact"):  # the sorted run of band keys, as production has it
+            con.execute("BEGIN TRANSACTION")
+            story_index.compact(con)
+            con.execute("COMMIT")
         members = {}
         for n, profile in enumerate(originals):
             member = Member(f"o{n}", profile, EPOCH, "originals", f"o{n}", frozenset(), f"o{n}", f"o{n}")
@@ -827,41 +831,94 @@ def _best_of(run, repeats: int = 3):
     return min(times), result
 
 
-def perf_case(history: int, batch: int, mode: str) -> dict:
-    """One measurement in this process: build the history, then time dedupe of the batch."""
-    policy = load_policy()
-    rng = np.random.default_rng(5)
-    vocabulary = _vocabulary(rng)
-    copied = batch // 4
+def _perf_batches(rng, vocabulary, batches: list[int]) -> tuple[list[Profile], dict[int, list]]:
+    """History originals (profiles) and, per batch size, a batch of that size: a quarter
+    cut-and-wrapped copies of history stories, the rest fresh items."""
+    largest = max(batches)
+    copied = largest // 4
     originals_text = _texts(rng, vocabulary, copied)
-    fresh = _texts(rng, vocabulary, batch - copied)
+    fresh_text = _texts(rng, vocabulary, largest - copied)
     originals = [profile_of(t, "\n\n".join(p)) for t, p in originals_text]
-    entries = []
+    copies = []
     for n, (title, paragraphs) in enumerate(originals_text):  # cut at 50 % + furniture
         text = f"{BOILERPLATE_TOP[n % 3]}\n\n" + _cut(paragraphs, 0.5) + f"\n\n{BOILERPLATE_BOTTOM[n % 4]}"
-        entries.append(_bench_entry(n, title, text))
-    entries += [_bench_entry(copied + n, t, "\n\n".join(p)) for n, (t, p) in enumerate(fresh)]
-    result = {"mode": mode, "history": history, "batch": batch}
+        copies.append(_bench_entry(n, title, text))
+    fresh = [_bench_entry(copied + n, t, "\n\n".join(p)) for n, (t, p) in enumerate(fresh_text)]
+    return originals, {size: copies[: size // 4] + fresh[: size - size // 4] for size in batches}
+
+
+class _TimedIndex:
+    """The warehouse as ``plan_stories`` sees it, timing the two index reads (the part of
+    a batch's cost that could grow with the history)."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.warehouse, self.lookup_s = warehouse, 0.0
+        self.enrichment_columns = warehouse.enrichment_columns
+
+    def _timed(self, read, *args):
+        started = time.perf_counter()
+        try:
+            return read(*args)
+        finally:
+            self.lookup_s += time.perf_counter() - started
+
+    def cluster_candidates(self, keys):
+        return self._timed(self.warehouse.cluster_candidates, keys)
+
+    def cluster_members(self, components, story_ids):
+        return self._timed(self.warehouse.cluster_members, components, story_ids)
+
+    def current_rows(self, table, ids):
+        return self.warehouse.current_rows(table, ids)
+
+
+def _timed_plans(warehouse: Warehouse, entries: list, policy: DedupePolicy, repeats: int) -> dict:
+    """Best of ``repeats`` plans of one batch (nothing committed, so each sees the same
+    history), and the index reads' share of that best run."""
+    best = None
+    for _ in range(repeats):
+        index = _TimedIndex(warehouse)
+        started = time.perf_counter()
+        plans = plan_stories(index, entries, History(), datetime.now(UTC), policy)
+        took = time.perf_counter() - started
+        if best is None or took < best[0]:
+            best = (took, index.lookup_s, plans)
+    took, lookup_s, plans = best
+    return {"dedupe_s": took, "lookup_s": lookup_s, "plans": plans}
+
+
+def perf_case(history: int, batches: list[int], mode: str) -> dict:
+    """One measurement in this process: build the history, then time dedupe of a batch
+    of each size against it."""
+    policy = load_policy()
+    rng = np.random.default_rng(5)
+    originals, by_size = _perf_batches(rng, _vocabulary(rng), batches)
+    result: dict = {"mode": mode, "history": history, "batches": []}
     started = time.perf_counter()
     if mode == "index":
         with tempfile.TemporaryDirectory(prefix="dedupe-perf-") as tmp:
             warehouse = Warehouse(Path(tmp))
             _load_history(warehouse, rng, history, originals, policy)
             result["setup_s"] = time.perf_counter() - started
-            result["dedupe_s"], (plan, matcher) = _best_of(
-                lambda: plan_stories(warehouse, entries, History(), datetime.now(UTC), policy)
+            result["db_mb"] = round(
+                sum(f.stat().st_size for f in Path(tmp).rglob("*") if f.is_file()) / 2**20
             )
+            for size, entries in by_size.items():
+                # Small batches are over in milliseconds: more repeats against the noise.
+                timed = _timed_plans(warehouse, entries, policy, 3 if size >= 2000 else 7)
+                plan, clustered = timed.pop("plans")
+                result["batches"].append(
+                    {"batch": size, **timed, "matched_copies": plan.merged, "copies": size // 4}
+                )
+            # The commit's index write for the largest batch (then the state has changed).
             started = time.perf_counter()
             commit = CommitBatch(run_id="perf", flow="perf", started_at=datetime.now(UTC))
-            fill_batch(commit, plan, matcher, datetime.now(UTC))
+            fill_batch(commit, plan, clustered, datetime.now(UTC))
             with warehouse.state() as con:
                 con.execute("BEGIN TRANSACTION")
                 story_index.apply(con, commit.cluster_members, commit.cluster_bands, commit.story_redirects)
                 con.execute("COMMIT")
             result["index_update_s"] = time.perf_counter() - started
-            result["db_mb"] = round(
-                sum(f.stat().st_size for f in Path(tmp).rglob("*") if f.is_file()) / 2**20
-            )
     else:
         from datasketch import MinHashLSH
 
@@ -877,35 +934,42 @@ def perf_case(history: int, batch: int, mode: str) -> dict:
                     f"o{n}", _DatasketchMatcher._minhash(profile.signature), check_duplication=False
                 )
         result["setup_s"] = time.perf_counter() - started
-        result["dedupe_s"], plan = _best_of(
-            lambda: plan_batch(
-                entries,
-                History(),
-                datetime.now(UTC),
-                match_story=_DatasketchMatcher(policy, lsh, signatures, sizes, originals),
+        for size, entries in by_size.items():
+            took, plan = _best_of(
+                lambda entries=entries: plan_batch(
+                    entries,
+                    History(),
+                    datetime.now(UTC),
+                    match_story=_DatasketchMatcher(policy, lsh, signatures, sizes, originals),
+                )
             )
-        )
-    result["matched_copies"] = plan.merged
-    result["new_stories"] = plan.new_stories
-    result["items_per_s"] = batch / result["dedupe_s"]
+            result["batches"].append(
+                {
+                    "batch": size,
+                    "dedupe_s": took,
+                    "lookup_s": None,
+                    "matched_copies": plan.merged,
+                    "copies": size // 4,
+                }
+            )
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 
 
-def run_perf(histories: list[int], batch: int, baseline_max: int) -> list[dict]:
+def run_perf(histories: list[int], batches: list[int], baseline_max: int) -> list[dict]:
     results = []
     for history in histories:
         for mode in ("index", "datasketch"):
             if mode == "datasketch" and history > baseline_max:
                 continue
-            command = [sys.executable, __file__, "_perf-case", str(history), str(batch), mode]
+            command = [sys.executable, __file__, "_perf-case", str(history), mode, *map(str, batches)]
             done = subprocess.run(command, capture_output=True, text=True)
             if done.returncode != 0:
                 print(f"{mode} with {history:,} stories failed:\n{done.stderr[-2000:]}", file=sys.stderr)
                 continue
             results.append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(
-                f"  measured {mode} x {history:,}: {results[-1]['dedupe_s']:.1f} s",
+                f"  measured {mode} x {history:,}: setup {results[-1]['setup_s']:.1f} s",
                 file=sys.stderr,
                 flush=True,
             )
@@ -913,25 +977,36 @@ def run_perf(histories: list[int], batch: int, baseline_max: int) -> list[dict]:
 
 
 def print_perf(results: list[dict]) -> None:
+    """One row per (history, mode, batch size); "vs 1st history" compares the per-item
+    cost with the same batch size against the first (smallest) history of this run."""
     print(f"Dedupe throughput ({datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, {sys.platform})")
     print(
-        f"{'history':>10} {'mode':<11} {'batch':>6} {'setup s':>8} {'dedupe s':>9} {'items/s':>8} "
-        f"{'per-item ms':>11} {'vs 1st':>7} {'vs baseline':>11} {'peak RSS MB':>11} {'copies found':>12}"
+        f"{'history':>10} {'mode':<11} {'batch':>6} {'setup s':>8} {'dedupe s':>9} {'per-item ms':>11} "
+        f"{'lookup ms':>9} {'vs 1st history':>14} {'vs baseline':>11} {'peak RSS MB':>11} "
+        f"{'copies found':>12}"
     )
-    first = next((r for r in results if r["mode"] == "index"), None)
+    first_history = results[0]["history"] if results else None
+
+    def batch_of(mode: str, history: int, size: int) -> dict | None:
+        for r in results:
+            if r["mode"] == mode and r["history"] == history:
+                return next((b for b in r["batches"] if b["batch"] == size), None)
+        return None
+
     for r in results:
-        base = next((b for b in results if b["mode"] == "datasketch" and b["history"] == r["history"]), None)
-        per_item = 1000 * r["dedupe_s"] / r["batch"]
-        vs_first = (
-            per_item / (1000 * first["dedupe_s"] / first["batch"]) if first and r["mode"] == "index" else None
-        )
-        vs_base = r["dedupe_s"] / base["dedupe_s"] if base and r["mode"] == "index" else None
-        print(
-            f"{r['history']:>10,} {r['mode']:<11} {r['batch']:>6} {r['setup_s']:>8.1f} {r['dedupe_s']:>9.2f} "
-            f"{r['items_per_s']:>8.0f} {per_item:>11.3f} {f'{vs_first:.2f}x' if vs_first else '-':>7} "
-            f"{f'{vs_base:.2f}x' if vs_base else '-':>11} {r['peak_rss_mb']:>11.0f} "
-            f"{r['matched_copies']:>6}/{r['batch'] // 4}"
-        )
+        for b in r["batches"]:
+            per_item = 1000 * b["dedupe_s"] / b["batch"]
+            first = batch_of(r["mode"], first_history, b["batch"])
+            vs_first = per_item / (1000 * first["dedupe_s"] / first["batch"]) if first else None
+            base = batch_of("datasketch", r["history"], b["batch"])
+            vs_base = b["dedupe_s"] / base["dedupe_s"] if base and r["mode"] == "index" else None
+            lookup = f"{1000 * b['lookup_s']:.1f}" if b["lookup_s"] is not None else "-"
+            print(
+                f"{r['history']:>10,} {r['mode']:<11} {b['batch']:>6} {r['setup_s']:>8.1f} "
+                f"{b['dedupe_s']:>9.3f} {per_item:>11.3f} {lookup:>9} "
+                f"{f'{vs_first:.2f}x' if vs_first else '-':>14} {f'{vs_base:.2f}x' if vs_base else '-':>11} "
+                f"{r['peak_rss_mb']:>11.0f} {b['matched_copies']:>6}/{b['copies']}"
+            )
 
 
 def main() -> None:
@@ -946,7 +1021,13 @@ def main() -> None:
     order.add_argument("--orders", type=int, default=20)
     perf = sub.add_parser("perf")
     perf.add_argument("--history", type=int, nargs="+", default=[100_000, 1_000_000])
-    perf.add_argument("--batch", type=int, default=10_000)
+    perf.add_argument(
+        "--batch",
+        type=int,
+        nargs="+",
+        default=[40, 200, 10_000],
+        help="batch sizes, each planned against the same history (default: 40 200 10000)",
+    )
     perf.add_argument(
         "--baseline-max",
         type=int,
@@ -956,8 +1037,8 @@ def main() -> None:
     )
     case = sub.add_parser("_perf-case")
     case.add_argument("history", type=int)
-    case.add_argument("batch", type=int)
     case.add_argument("mode", choices=["index", "datasketch"])
+    case.add_argument("batches", type=int, nargs="+")
     args = parser.parse_args()
     if args.command == "quality":
         with tempfile.TemporaryDirectory(prefix="dedupe-eval-") as tmp:
@@ -972,7 +1053,7 @@ def main() -> None:
     elif args.command == "perf":
         print_perf(run_perf(args.history, args.batch, args.baseline_max))
     else:
-        print(json.dumps(perf_case(args.history, args.batch, args.mode)))
+        print(json.dumps(perf_case(args.history, args.batches, args.mode)))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
     python benchmarks/link_eval.py quality --part dev        # tune on this part only
     python benchmarks/link_eval.py quality --part held-out   # the held-out aggregate
     python benchmarks/link_eval.py perf                      # per-item cost, 100k vs 1M stories
+    python benchmarks/link_eval.py embed --model use         # sentence model, ms per story
 
 Quality: the real-page set of tests/fixtures/real/links (its README says how it was built
 and split). Each page becomes an entry from a feed of its outlet and goes through
@@ -29,7 +30,7 @@ import sys
 import tempfile
 import time
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -40,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from newswire.tasks.catalog import Feed  # noqa: E402
 from newswire.tasks.enrich import EnrichmentRules, enrich_entries  # noqa: E402
 from newswire.tasks.link_evidence import LinkProfile, profile_of  # noqa: E402
+from newswire.tasks.link_model import MODELS, embed_texts, embedding_text, load_model  # noqa: E402
 from newswire.tasks.linking import TRANSLATION, LinkPolicy, StoryLink  # noqa: E402
 from newswire.tasks.normalise import NormalisedEntry  # noqa: E402
 from newswire.tasks.text import content_hash  # noqa: E402
@@ -105,10 +107,12 @@ def _outlet(url: str) -> str:
     return (urlsplit(url).hostname or "unknown").removeprefix("www.")
 
 
-def profiles_of(items: list[Page]) -> list[LinkProfile]:
-    """Each page through enrichment from a feed of its outlet, then its link profile."""
+def profiles_of(items: list[Page], model_name: str = "none") -> list[LinkProfile]:
+    """Each page through enrichment from a feed of its outlet, then its link profile (and
+    the sentence model's vector of its title and lead, as the link step embeds it)."""
     rules = EnrichmentRules.load()
     out = []
+    texts = []
     for number, page in enumerate(items):
         outlet = _outlet(page.url)
         feed = Feed(
@@ -140,6 +144,7 @@ def profiles_of(items: list[Page]) -> list[LinkProfile]:
             word_count=len(page.text.split()),
         )
         entry = enrich_entries([entry], feed, rules)[0][0]
+        texts.append(embedding_text(entry.title, entry.body or entry.summary))
         out.append(
             profile_of(
                 page.item_id,
@@ -151,7 +156,11 @@ def profiles_of(items: list[Page]) -> list[LinkProfile]:
                 enrichment=entry.enrichment,
             )
         )
-    return out
+    model = load_model(model_name)
+    if model is None:
+        return out
+    vectors = embed_texts(model, texts)
+    return [replace(p, embedding=v, embedding_model=model.name) for p, v in zip(out, vectors, strict=True)]
 
 
 def run_linker(
@@ -202,8 +211,10 @@ def quality(
     policy: LinkPolicy | None = None,
     show_errors: bool = False,
     profiles: list[LinkProfile] | None = None,
+    model_name: str = "none",
 ) -> dict[str, tuple]:
-    """Precision and recall per link kind on ``part``; ``profiles``: already computed."""
+    """Precision and recall per link kind on ``part``; ``profiles``: already computed;
+    ``model_name``: the sentence model (NEWSWIRE_LINK_MODEL) whose vectors are evidence."""
     items = pages(part)
     by_id = {p.item_id: p for p in items}
     scored, true_translations, true_events = set(), set(), set()
@@ -216,7 +227,7 @@ def quality(
             true_events.add(pair)
             if a.story == b.story:
                 true_translations.add(pair)
-    profiles = profiles if profiles is not None else profiles_of(items)
+    profiles = profiles if profiles is not None else profiles_of(items, model_name)
     with tempfile.TemporaryDirectory() as tmp:
         links, events = run_linker(profiles, Path(tmp), policy or LinkPolicy())
     predicted_translations = {
@@ -234,7 +245,7 @@ def quality(
         "baseline translation": _pr(base_translations, true_translations, scored),
         "baseline same_event": _pr(base_events, true_events, scored),
     }
-    print(f"part {part}: {len(items)} pages, {len(scored)} scored pairs")
+    print(f"part {part}: {len(items)} pages, {len(scored)} scored pairs, model {model_name}")
     print(f"{'kind':<22} {'precision':>9} {'recall':>7} {'true':>5} {'predicted':>9}")
     for kind, (precision, recall, truth, predicted) in report.items():
         print(f"{kind:<22} {precision:>9.3f} {recall:>7.3f} {truth:>5} {predicted:>9}")
@@ -271,6 +282,10 @@ def _synthetic_profile(rng: random.Random, number: int, day: int, names: list[st
         agency=None,
         length=2000,
         sequence=chosen + tuple(f"t:{name}" for name in chosen) * 6,
+        # A stored vector of the default model's size (512 int8), so the lookup reads
+        # and the decisions compare what they would with NEWSWIRE_LINK_MODEL=use.
+        embedding=rng.randbytes(512),
+        embedding_model="use",
     )
 
 
@@ -293,7 +308,8 @@ def _generate_history(index, size: int, per_day: int, vocabulary: int) -> None:
                    range((random() * 4)::INT), lambda x: (32 + floor(random() * 100000)::INT)::VARCHAR
                ),
                [], ['KZ', 'UZ'], NULL, NULL, 2000,
-               list_transform(range(84), lambda x: {name})
+               list_transform(range(84), lambda x: {name}),
+               encode(repeat(chr(65 + (i % 26)::INT), 512)), 'use'
         FROM range({size}) AS t(i)
         """
     )
@@ -343,6 +359,30 @@ def perf(sizes: list[int], batch: int, per_day: int) -> None:
         print(f"per-item cost at {large:,} vs {small:,} stories: {results[large] / results[small]:.2f}x")
 
 
+def embed_cost(model_name: str, batch: int) -> None:
+    """CPU and wall time per story of embedding ``batch`` titles and leads at once (the
+    link step's way: once per story, in batches), best of 3, after the model is loaded."""
+    model = load_model(model_name)
+    if model is None:
+        print("model none: nothing to embed")
+        return
+    texts = [embedding_text(p.title, p.text) for p in pages("dev")]
+    texts = (texts * (batch // len(texts) + 1))[:batch]
+    started = time.perf_counter()
+    model.embed(texts[:2])
+    print(f"model {model_name}: loaded and warmed in {time.perf_counter() - started:.1f} s")
+    walls, cpus = [], []
+    for _ in range(3):
+        wall, cpu = time.perf_counter(), time.process_time()
+        model.embed(texts)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    print(
+        f"model {model_name}: {batch} stories, best of 3: {1000 * min(walls) / batch:.1f} ms/story wall, "
+        f"{1000 * min(cpus) / batch:.1f} ms/story CPU, mean text {sum(map(len, texts)) // batch} chars"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -351,13 +391,19 @@ def main() -> None:
     q = sub.add_parser("quality")
     q.add_argument("--part", choices=PARTS, default="dev")
     q.add_argument("--errors", action="store_true", help="list false and missed pairs")
+    q.add_argument("--model", choices=MODELS, default="none", help="sentence model (NEWSWIRE_LINK_MODEL)")
     p = sub.add_parser("perf")
     p.add_argument("--sizes", default="100000,1000000")
     p.add_argument("--batch", type=int, default=1000)
     p.add_argument("--per-day", type=int, default=1000)
+    e = sub.add_parser("embed")
+    e.add_argument("--model", choices=MODELS, default="use")
+    e.add_argument("--batch", type=int, default=200)
     args = parser.parse_args()
-    if args.mode == "quality":
-        quality(args.part, show_errors=args.errors)
+    if args.mode == "embed":
+        embed_cost(args.model, args.batch)
+    elif args.mode == "quality":
+        quality(args.part, show_errors=args.errors, model_name=args.model)
     else:
         perf([int(s) for s in args.sizes.split(",")], args.batch, args.per_day)
 

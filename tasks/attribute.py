@@ -18,6 +18,7 @@ from pathlib import Path
 from newswire.tasks.datafiles import DataFileError, compile_pattern, load_data_file
 from newswire.tasks.datelines import WORD_AFTER, WORD_BEFORE, Dateline, DatelineGrammar
 from newswire.tasks.desk import DEFAULT_DESK
+from newswire.tasks.furniture import says_it_is_a_picture
 from newswire.tasks.patterns import trie_pattern
 from newswire.tasks.text import fold_whitespace
 
@@ -54,6 +55,9 @@ class AgencyRules:
     cited_ambiguous: re.Pattern[str]
     # An aggregator glues each paragraph's source to its last sentence ("...сквера.Sputnik").
     glued_signoff: re.Pattern[str]
+    # The source after the text's last sentence, a space between ("... he added. AKI Press",
+    # "... мэрии . asiaplustj.info »"): read on the last paragraph only.
+    spaced_signoff: re.Pattern[str]
     # ``syndication`` as one alternation (is it a note at all, one regex call per paragraph).
     any_syndication: re.Pattern[str]
 
@@ -157,6 +161,7 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
             re.IGNORECASE,
         ),
         glued_signoff=re.compile(rf"(?<=[.!?»”\"])(?P<agency>{agency})\.?\s*$"),
+        spaced_signoff=re.compile(rf"(?<=[.!?»”\"])\s(?P<agency>{agency})\.?\s*»?\s*$"),
         names_by_domain=names_by_domain,
         source_line=compile_pattern(
             path, "forms.source_labels", _source_line(forms.get("source_labels", [])), re.IGNORECASE
@@ -276,10 +281,17 @@ _BYLINE = re.compile(
 )
 
 
+# "By ANI | Updated: December 18, 2021 23:00 IST": the stamp after the bar is no name.
+_BYLINE_STAMP = re.compile(
+    r"\s*\|\s*(?:Updated|Published|Posted|Last updated|Обновлено|Опубликовано)\b.*$", re.IGNORECASE
+)
+
+
 def _byline(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[str]], list[str]] | None:
     """A byline ("By Leila Saralayeva (AP)", "By Jane Doe, Reuters"): the names as writers
     and the agency when one is named; None when the paragraph is no byline."""
-    match = _BYLINE.fullmatch(fold_whitespace(paragraph))
+    paragraph = fold_whitespace(paragraph)
+    match = _BYLINE.fullmatch(_BYLINE_STAMP.sub("", paragraph) if "|" in paragraph else paragraph)
     if match is None:
         return None
     names = [n.strip() for n in _NAME_SPLIT.split(match.group("names")) if n.strip()]
@@ -306,7 +318,25 @@ def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
         or rules.any_syndication.fullmatch(paragraph) is not None
         or rules.source_line.fullmatch(paragraph) is not None
         or rules.bare_agencies.fullmatch(paragraph) is not None
+        or _kicked_agency_line(paragraph, rules)
+        or bool((byline := _byline(paragraph, rules)) and byline[1])
         or bool((found := rules.grammar.match(paragraph)) and found.agencies)
+    )
+
+
+# An agency's name and a section kicker make a short line.
+_KICKED_LINE_CHARS = 80
+
+
+def _kicked_agency_line(paragraph: str, rules: AgencyRules) -> bool:
+    """An agency's name with a section kicker after it ("Anadolu Agency WORLD", "Anadolu
+    Ajansi EN"), not an everyday name ("AP NEWS")."""
+    kicker = _SECTION_KICKER.search(paragraph) if len(paragraph) <= _KICKED_LINE_CHARS else None
+    if kicker is None:
+        return False
+    found = rules.bare_agencies.fullmatch(paragraph[: kicker.start()])
+    return found is not None and not all(
+        rules.cited_ambiguous.fullmatch(a) for a in rules.grammar.agencies_in(found.group(0))
     )
 
 
@@ -319,13 +349,34 @@ def is_dateline_paragraph(paragraph: str, rules: AgencyRules, place_namer: Place
     )
 
 
-def _lone_place(paragraph: str, place_namer: PlaceNamer | None) -> bool:
+def broken_off_datelines(paragraphs: list[str], place_namer: PlaceNamer | None) -> set[str]:
+    """Known places in title case on a line of their own right above the story's lead
+    ("New Delhi", "Ashkhabad"): datelines the page broke off from their paragraph, for
+    furniture removal to leave. Not a city next to a number ("3 C" / "Астана": a weather
+    widget), nor one above another short line (a menu)."""
+    found = set()
+    for index, paragraph in enumerate(paragraphs[: _DATELINE_PARAGRAPHS - 1]):
+        if (
+            paragraph.count(" ") > 2
+            or paragraph.isupper()
+            or not _lone_place(paragraph, place_namer, any_case=True)
+        ):
+            continue
+        before = paragraphs[index - 1] if index else ""
+        if len(paragraphs[index + 1].split()) >= _LEAD_WORDS and not re.search(r"\d", before):
+            found.add(paragraph)
+    return found
+
+
+def _lone_place(paragraph: str, place_namer: PlaceNamer | None, any_case: bool = False) -> bool:
     """A known place in capitals on a line of its own ("БИШКЕК"): a dateline the page
-    broke off from its paragraph."""
+    broke off from its paragraph. ``any_case``: also in title case ("New Delhi",
+    "Ashkhabad"), which the caller allows only right above the story's lead. (The
+    gazetteer names cities and regions, not countries: a lone "Kazakhstan" is a label.)"""
     text = paragraph.strip().rstrip(".,:-–— ")
     return (
         bool(text)
-        and text.isupper()
+        and (text.isupper() or (any_case and text[:1].isupper()))
         and len(text.split()) <= 3
         and place_namer is not None
         and bool(place_namer(text))
@@ -380,15 +431,24 @@ def _take_dateline(
         paragraph = paragraphs[index]
         if is_photo_credit(paragraph):
             continue  # a caption's place and agency are the picture's
+        past_lead = leads >= _LEADS_BEFORE_GIVING_UP
         found = next(
             (
                 candidate
                 for candidate in (rules.grammar.match(paragraph), _legacy_dateline(paragraph, rules))
-                if candidate is not None and _credible(candidate, paragraph, rules, place_namer)
+                if candidate is not None
+                and _credible(candidate, paragraph, rules, place_namer)
+                and (not past_lead or _unmistakable(candidate, place_namer))
             ),
             None,
         )
-        if found is None and index + 1 < len(paragraphs) and _lone_place(paragraph, place_namer):
+        lead_below = index + 1 < len(paragraphs) and len(paragraphs[index + 1].split()) >= _LEAD_WORDS
+        if (
+            found is None
+            and not past_lead
+            and index + 1 < len(paragraphs)
+            and _lone_place(paragraph, place_namer, any_case=lead_below)
+        ):
             found = Dateline(paragraph.strip().rstrip(".,:-–— "), None, None, (), len(paragraph))
         if found is not None and found.place and found.region and place_namer is not None:
             # "Узбекистан, Ташкент – ...": the country first, then the city.
@@ -409,8 +469,22 @@ def _take_dateline(
             return
         if len(paragraph.split()) >= _LEAD_WORDS:
             leads += 1
-            if leads >= _LEADS_BEFORE_GIVING_UP:
-                return
+
+
+def _unmistakable(found: Dateline, place_namer: PlaceNamer | None) -> bool:
+    """A dateline no prose or label is mistaken for: a place in capitals the gazetteer
+    knows, with its country or date, then a dash ("BISHKEK, Kyrgyzstan — "). Only such a
+    one is believed below long paragraphs (a fact box, a teaser, a notice the furniture
+    rules kept), where a weaker shape is more likely a sentence than the story's start."""
+    place = (found.place or "").split("/")[0]
+    return (
+        not found.agencies
+        and place.isupper()
+        and bool(found.region or found.date)
+        and found.separator == "-"
+        and place_namer is not None
+        and bool(place_namer(place))
+    )
 
 
 def _unnamed_ideographs(place: str, place_namer: PlaceNamer | None) -> bool:
@@ -464,6 +538,8 @@ def _legacy_dateline(paragraph: str, rules: AgencyRules):
     return None
 
 
+# A source glued after the last sentence is found in this many closing characters.
+_SIGNOFF_TAIL_CHARS = 120
 # Trailing paragraphs looked at for a sign-off or source line (after the furniture went).
 _SIGNOFF_PARAGRAPHS = 3
 
@@ -473,7 +549,7 @@ _SIGNOFF_PARAGRAPHS = 3
 # (captions, section names, decks), but not more than this, and not past the lead.
 _TOP_CREDIT_PARAGRAPHS = 12
 # A section kicker after the agency's name on its byline line: "Anadolu Agency WORLD".
-_SECTION_KICKER = re.compile(r"\s+[A-Z]{3,}(?:\s+[A-Z]{3,})?$")
+_SECTION_KICKER = re.compile(r"\s+[A-Z]{2,}(?:\s+[A-Z]{2,})?$")
 # A photo caption or credit names the photographer's agency, not the copy's:
 # "Фото Сарвара Урмонова (УзА).", "Photo: AFP", "Foto: AP/dpa".
 _PHOTO_CREDIT = re.compile(
@@ -485,7 +561,7 @@ _PHOTO_CREDIT = re.compile(
 
 def is_photo_credit(paragraph: str) -> bool:
     """A caption or photo credit: the agency it names took the picture, not the story."""
-    return _PHOTO_CREDIT.search(paragraph) is not None
+    return _PHOTO_CREDIT.search(paragraph) is not None or says_it_is_a_picture(paragraph)
 
 
 def _take_top_credits(kept: list[str], rules: AgencyRules, agencies: list[str]) -> None:
@@ -500,13 +576,11 @@ def _take_top_credits(kept: list[str], rules: AgencyRules, agencies: list[str]) 
         if is_photo_credit(paragraph):
             continue
         found = rules.source_line.fullmatch(paragraph) or rules.bare_agencies.fullmatch(paragraph)
-        if found is None and (kicker := _SECTION_KICKER.search(paragraph)):
-            found = rules.bare_agencies.fullmatch(paragraph[: kicker.start()])
-            if found is not None and all(
-                rules.cited_ambiguous.fullmatch(a) for a in rules.grammar.agencies_in(found.group(0))
-            ):
-                found = None
+        if found is None and _kicked_agency_line(paragraph, rules):
+            found = rules.bare_agencies.fullmatch(_SECTION_KICKER.sub("", paragraph))
         if found is None:
+            continue
+        if found.re is rules.source_line and _under_caption(kept, index):
             continue
         named = found.groupdict().get("source") or found.groupdict().get("agencies") or ""
         # "AP" alone under a picture is its photo credit: a short or everyday name on its
@@ -520,13 +594,20 @@ def _take_top_credits(kept: list[str], rules: AgencyRules, agencies: list[str]) 
             kept[index] = ""
 
 
+def _under_caption(kept: list[str], index: int) -> bool:
+    """The paragraph sits under a caption that says it is one ("... Archivbild" / "Quelle:
+    AP/dpa"): its source is the picture's."""
+    above = next((kept[j] for j in range(index - 1, -1, -1) if kept[j]), "")
+    return says_it_is_a_picture(above)
+
+
 def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> None:
     """Source lines ("Source: Kazinform", "Источник: ТАСС"), bare agency lines ("AKIpress",
     "(Xinhua)", "AFP/Reuters") and sign-offs ending the last paragraph ("... — AFP")."""
     signed: list[str] = []
     for index in range(len(kept) - 1, max(-1, len(kept) - 1 - _SIGNOFF_PARAGRAPHS), -1):
         paragraph = fold_whitespace(kept[index])
-        if is_photo_credit(paragraph):
+        if is_photo_credit(paragraph) or _under_caption(kept, index):
             continue
         source = rules.source_line.fullmatch(paragraph)
         bare = rules.bare_agencies.fullmatch(paragraph)
@@ -546,6 +627,17 @@ def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> 
             signed.append(rules.agency_named(glued.group("agency")) or glued.group("agency"))
             kept[index] = paragraph[: glued.start()].rstrip()
     last = next((i for i in range(len(kept) - 1, -1, -1) if kept[i]), None)
+    # (looked for in the paragraph's tail: a name and its arrow are short)
+    tail = max(0, len(kept[last]) - _SIGNOFF_TAIL_CHARS) if last is not None else 0
+    spaced = rules.spaced_signoff.search(kept[last], tail) if last is not None and not signed else None
+    # An everyday name ("Trend", "AP") after a sentence is no sign-off.
+    if (
+        last is not None
+        and spaced is not None
+        and not rules.cited_ambiguous.fullmatch(name := spaced.group("agency"))
+    ):
+        signed.append(rules.agency_named(name) or name)
+        kept[last] = kept[last][: spaced.start()].rstrip()
     if last is not None and not is_photo_credit(kept[last]):
         for pattern in rules.signoffs:
             match = pattern.search(kept[last])

@@ -95,6 +95,7 @@ def remove_boilerplate(
     title_form = comparison_form(title) if title else None
     kept: list[str] = []
     protected: set[int] = set()  # positions in ``kept`` that ``keep`` said to leave
+    headline_at: int | None = None  # position in ``kept`` where the page printed the headline
     for paragraph in split_paragraphs(text):
         # One search over all inline rules first: most paragraphs have none of them, and
         # running each rule and re-folding the paragraph every time was a tenth of the cost.
@@ -121,7 +122,11 @@ def remove_boilerplate(
             and len(paragraph) < 2 * len(title) + 40
             and comparison_form(strip_stamp(paragraph)) == title_form
         ):
+            if headline_at is None:
+                headline_at = len(kept)
             continue
         kept.append(paragraph)
-    drop = furniture_positions(kept, protected.__contains__, history, own_item_counted, by_position=True)
+    drop = furniture_positions(
+        kept, protected.__contains__, history, own_item_counted, by_position=True, headline_at=headline_at
+    )
     return "\n\n".join(p for i, p in enumerate(kept) if i not in drop)

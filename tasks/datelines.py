@@ -185,6 +185,12 @@ class DatelineGrammar:
         # "(AP) —", and an agency's own name as the dateline: "AKIPRESS.COM - ", "KABAR - ".
         # (A colon after a bare agency name is a headline label: "AP: Kyrgyz chief warns".)
         self._bare = re.compile(rf"\((?P<a1>{ags})\)\s*[-–—:]+\s*|(?P<a0>{ag})(?:\s+-+\s*|\s*[–—]+\s*)")
+        # A syndicator's credit before the dateline: "(MENAFN- Trend News Agency) TASHKENT, ...",
+        # "(Via - Xinhua) BEIJING, ...": the agency is the one after the dash.
+        self._syndicator = re.compile(
+            r"\s*(?:(?:date\s+)?\d{4}-\d{2}(?:-\d{2})?\s+)?"
+            rf"\((?:[A-Z][\w.&'’]*(?: [\w.&'’]+){{0,3}})\s*[-–—]\s*(?P<a1>{ags})\)\s*(?:[-–—:]+\s*)?"
+        )
         self._cjk = re.compile(
             rf"(?P<a1>{ag})(?P<place>[{_CJK}]{{2,10}}?)(?P<date>\d{{1,2}}月\d{{1,2}}日)[电電]"
             rf"(?:\s*[（(][^）)\n]{{1,40}}[）)])?\s*"
@@ -221,6 +227,15 @@ class DatelineGrammar:
             if then and then.group("date") and _separator_kind(then.group("sep")) == "-":
                 return self._dateline(then, agencies)
             return Dateline(None, None, None, agencies, bare.end())
+        syndicator = self._syndicator.match(paragraph)
+        if syndicator:
+            agencies = self.agencies_in(syndicator.group("a1"))
+            then = self._with_place.match(paragraph, syndicator.end())
+            # (only a dateline's shape: a place in capitals or with its date, not the
+            # story's first words: "(MENAFN- Trend News Agency) Uzbekistan Airways will ...")
+            if then and then.group("place") and (then.group("date") or then.group("place").isupper()):
+                return self._dateline(then, agencies)
+            return Dateline(None, None, None, agencies, syndicator.end())
         cjk = self._cjk.match(paragraph)
         if cjk:
             agencies = self.agencies_in(cjk.group("a1"))

@@ -139,8 +139,10 @@ def _find_appearance(entry: NormalisedEntry, history: History, claimed: set[str]
         found = history.appearances_by_key.get((entry.feed_id, key))
         if found is None:
             continue
-        if key.startswith("url:") and entry.guid and (
-            found.content_hash != entry.change_hash or found.appearance_id in claimed
+        if (
+            key.startswith("url:")
+            and entry.guid
+            and (found.content_hash != entry.change_hash or found.appearance_id in claimed)
         ):
             continue
         return found

@@ -196,7 +196,12 @@ def _read(feed: Feed, path: str, stat: os.stat_result, settings: Settings, now: 
         return dropped
     result.status, result.body = 200, body
     dropped.document = parse_document(
-        body, {}, url, limit, forced_format=feed.format, max_entries=settings.max_entries_per_feed,
+        body,
+        {},
+        url,
+        limit,
+        forced_format=feed.format,
+        max_entries=settings.max_entries_per_feed,
         fast_path=settings.fast_parse,
     )
     return dropped

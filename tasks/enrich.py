@@ -25,6 +25,7 @@ from newswire.tasks.attribute import (
     AgencyRules,
     Attribution,
     attribute,
+    broken_off_datelines,
     is_attribution_paragraph,
     is_dateline_paragraph,
     load_agencies,
@@ -34,6 +35,7 @@ from newswire.tasks.boilerplate import (
     BoilerplateRules,
     load_boilerplate,
     remove_boilerplate,
+    split_paragraphs,
 )
 from newswire.tasks.catalog import Feed
 from newswire.tasks.encoding import repair_mojibake
@@ -164,8 +166,15 @@ def enrich_entry(
         )
 
     def clean(text: str) -> Attribution:
+        # (the first paragraphs are enough: a dateline sits above the lead)
+        broken_off = broken_off_datelines(split_paragraphs(text[:HEAD_CHARS]), rules.gazetteer.place_name)
         stripped = remove_boilerplate(
-            text, rules.boilerplate, raw_title, is_attribution, history, own_item_counted
+            text,
+            rules.boilerplate,
+            raw_title,
+            (lambda p: p in broken_off or is_attribution(p)) if broken_off else is_attribution,
+            history,
+            own_item_counted,
         )
         return attribute(
             raw_title,
@@ -206,6 +215,10 @@ def enrich_entry(
     return entry
 
 
+# Where a dateline broken off onto its own line is looked for: the text's head.
+HEAD_CHARS = 3000
+
+
 # Syndicated copies reach language id and tagging with the same clean text: each distinct
 # text is classified and tagged once (both are pure functions of the text), which also
 # covers a feed re-listing its items. Bounded, so a long backfill cannot grow it.
@@ -235,9 +248,7 @@ class _Same:
 
 
 @lru_cache(maxsize=TEXT_MEMO_SIZE)
-def region_columns(
-    title: str, text: str, gazetteer: _Same, dateline: str | None = None
-) -> dict[str, object]:
+def region_columns(title: str, text: str, gazetteer: _Same, dateline: str | None = None) -> dict[str, object]:
     """``tag_region(...).as_columns()``; callers copy the result before changing it."""
     return tag_region(title, text, gazetteer.value, dateline=dateline).as_columns()
 

@@ -216,6 +216,15 @@ def is_real_part(directory: Path) -> bool:
     return any(Path(directory).glob("labels-*.toml"))
 
 
+# Parts of the real corpus that are never tuned on: scored, reported as aggregates only.
+HELD_OUT_PARTS = frozenset({"heldout"})
+
+
+def is_held_out(part: str) -> bool:
+    """Whether the part named ``part`` (its directory name) is held out from tuning."""
+    return part in HELD_OUT_PARTS
+
+
 def real_parts(directory: Path) -> list[Path]:
     """``directory`` itself when it is a part, else its sub-directories that are parts
     (dev/, heldout/), in name order."""
@@ -311,11 +320,25 @@ def _kept_lines(item: RealItem, body: str) -> set[int]:
     (a dateline or sign-off taken off, an inline pattern removed): a greedy in-order
     alignment finds each paragraph's source line."""
     forms = [comparison_form(fold_homoglyphs(line)) for line in item.lines]
+    body_forms = {comparison_form(fold_homoglyphs(p)) for p in body.split("\n") if p.strip()}
     kept: set[int] = set()
     cursor = 1  # index into forms (0 is the URL)
     for paragraph in (p for p in body.split("\n") if p.strip()):
         form = comparison_form(fold_homoglyphs(paragraph))
         if not form:
+            continue
+        # A text the page printed twice (a deck, then the same lead) is in the body once:
+        # it is the article line's when the lines between the copies are gone.
+        copies = [i for i in range(cursor, len(forms)) if forms[i] == form]
+        article = next((i for i in copies if item.line_kind(i + 1) == "article"), None)
+        if (
+            len(copies) > 1
+            and article is not None
+            and article != copies[0]
+            and not any(forms[j] in body_forms for j in range(copies[0] + 1, article) if forms[j])
+        ):
+            kept.add(article + 1)
+            cursor = article + 1
             continue
         words = set(form.split())
 
@@ -326,6 +349,14 @@ def _kept_lines(item: RealItem, body: str) -> set[int]:
             tokens = set(line.split())
             return len(words & tokens) >= 0.6 * len(tokens) and len(form) <= 1.2 * len(line)
 
+        # The next line's tail: what is left of a line whose dateline went to the columns
+        # ("... (MENAFN- Trend News Agency) TASHKENT, Uzbekistan, January 16. Uzbekistan"
+        # leaves "Uzbekistan", a sentence the page wrapped onto the next lines).
+        following = next((i for i in range(cursor, len(forms)) if forms[i]), None)
+        if following is not None and forms[following].endswith(" " + form):
+            kept.add(following + 1)
+            cursor = following + 1
+            continue
         # The same text first (a headline repeat must not claim a dateline line), then
         # a line most of whose words it keeps (an inline pattern removed from it).
         for test in (same, similar):
@@ -337,10 +368,18 @@ def _kept_lines(item: RealItem, body: str) -> set[int]:
     return kept
 
 
-def _is_taken_dateline(line: str, columns: dict) -> bool:
-    """A short article line that is all dateline: attribution rightly moves it to columns."""
+def _is_taken_dateline(line: str, columns: dict, rules: EnrichmentRules) -> bool:
+    """A short article line that is all dateline: attribution rightly moves it to columns
+    (written as the place's exonym or as the page spells it: "Ashkhabad" for Ashgabat)."""
     place = columns.get("dateline_place")
-    return bool(place) and len(line.split()) <= 8 and translit_key(place)[:4] in translit_key(line)
+    return (
+        bool(place)
+        and len(line.split()) <= 8
+        and (
+            translit_key(place)[:4] in translit_key(line)
+            or rules.gazetteer.place_name(line.strip().rstrip(".,:-–— ")) == place
+        )
+    )
 
 
 def _agency_key(name: str | None, rules: EnrichmentRules) -> str:
@@ -542,7 +581,7 @@ def _score_real_item(
             continue
         tally.total += 1
         left = number in kept
-        if kind == "article" and not left and _is_taken_dateline(item.lines[number - 1], columns):
+        if kind == "article" and not left and _is_taken_dateline(item.lines[number - 1], columns, rules):
             left = True  # a dateline on a line of its own ("NUR SULTAN, Kazakhstan") went to columns
         if kind == "article" and not left:
             tally.counted += 1

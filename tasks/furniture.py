@@ -56,10 +56,28 @@ HISTORY_MIN_ITEMS_LONG = 2
 HISTORY_LONG_WORDS = 15
 STORED_MIN_ITEMS = 3
 STORED_MIN_ITEMS_LONG = 5
-# A last line this long, cut off after the story, is the story's own words broken off.
+# A last line this long, cut off after the story, is the story's own words broken off;
+# shorter than CUT_OFF_MIN_WORDS it is a button or label ("Currently reading").
 CUT_OFF_WORDS = 5
+CUT_OFF_MIN_WORDS = 3
+# A counter line: at most this many words around a number ("view-icon 753", "6148 рет").
+COUNTER_WORDS = 3
+# A protected paragraph this long after the next item's stamp is that item's dateline and lead.
+NEXT_ITEM_DATELINE_WORDS = 8
+# A tag line printed twice has at least this many words.
+TAG_LINE_WORDS = 6
+# A scan's noise is a short line ("M <v ^ X- A r*-").
+JUNK_WORDS = 6
+# A tag list glued by commas has at least this many "word,word" joints.
+GLUED_TAGS = 3
+# A social prompt: a handle or hashtag in a line shorter than this.
+SOCIAL_WORDS = 12
+# The label over a block of other items at the foot of the page ("Bu ham qiziq").
+FOOT_LABEL_WORDS = 5
 # A line of a sentence the page wrapped continues one this long at least.
 WRAPPED_WORDS = 3
+# A picture's source line under its caption is at most this long ("Quelle: AP/dpa").
+CREDIT_UNDER_CAPTION_WORDS = 6
 # A caption or a "Read more" pointer is at most this long.
 CAPTION_WORDS = 40
 SEE_ALSO_WORDS = 30
@@ -74,10 +92,18 @@ _DIGIT = re.compile(r"\d")
 _SENTENCE_END = re.compile(r"[.!?…:;»”\"')]\s*$")
 # A stamp on its own: "05.03.2026, 19:58 3996", "12:11, 19 March 2014 | GMT +5",
 # "Thursday, May 06, 2010", "date 2025-06-01 29.05.2025, 11:53 40011".
+_STAMP_PART = r"(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2})"
+# (time and date in either order, "/" between them as well: "12:17 / 18.03.2023")
+# A relative day before the time ("сегодня в 00:01", "Yesterday at 14:20") and a view count
+# after it ("просмотров: 639", "views 1,204") are the same stamp.
+_RELATIVE_DAY = (
+    r"(?:(?:today|yesterday|сегодня|вчера|bugun|kecha|бүгін|кеше|бүгүн|кечээ|heute|gestern)"
+    r"(?:\s+(?:в|at|um|soat))?\s+)?"
+)
+_VIEWS = r"(?:(?:views?|просмотр\w*|ko.rishlar|қаралым|көрүүлөр)\s*:?\s*)?"
 _STAMP = re.compile(
-    r"(?:date\s+)?(?:\d{4}-\d{2}-\d{2}\s*)?"
-    r"(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2})"
-    r"[\s,|]*(?:\d{1,2}:\d{2})?[\s,|]*(?:GMT\s*[+-]?\d+|UTC\s*[+-]?\d+)?[\s,|]*\d{0,7}\s*",
+    rf"(?:date\s+)?(?:\d{{4}}-\d{{2}}-\d{{2}}\s*)?{_RELATIVE_DAY}{_STAMP_PART}(?:[\s,|/]*{_STAMP_PART})?"
+    rf"[\s,|]*(?:GMT\s*[+-]?\d+|UTC\s*[+-]?\d+)?[\s,|]*{_VIEWS}\d{{0,7}}\s*",
     re.IGNORECASE,
 )
 
@@ -166,6 +192,30 @@ class ParagraphFeatures:
     sentences: int = 1
     full_stop: bool = False  # ends with . ! ? (not a colon or a quote)
     lower_words: int = 0
+    # A social handle or hashtag ("@sputnik_africa", "#USRussiaRelations") in a short line:
+    # a follow/subscribe prompt or a tag, whatever its punctuation.
+    social: bool = False
+    letters: bool = True
+    # Symbols more than letters ("M <v ^ X- A r*-", a scan's noise) or words glued by
+    # commas without spaces (a scraped tag list: "политика,политические новости,мемы,").
+    junk: bool = False
+    # A tag list printed twice on one line ("Киргизия Баткенской обл. происшествия конфликт
+    # политика Киргизия Баткенской обл."): its first words come back, and no function word.
+    tags_twice: bool = False
+
+    @property
+    def counter(self) -> bool:
+        """A line of no letters ("$", "0", "-5.38") or a few words around a number, with no
+        function word and no sentence end ("view-icon 753", "6148 рет", "Изоҳ (0)", "22 мин"):
+        a widget, a counter or a reading-time label. (A wrapped piece of a sentence, "by
+        2030 and", has function words.)"""
+        return not self.letters or (
+            self.words <= COUNTER_WORDS
+            and self.digit_share > 0
+            and self.stop_density == 0
+            and not self.full_stop
+            and not self.stamp
+        )
 
     @property
     def good(self) -> bool:
@@ -228,11 +278,19 @@ class ParagraphFeatures:
                 and not self.inner_punctuation
             )
             or (self.has_link and self.words < LONG_WORDS)
+            or self.counter
+            or self.junk
+            or self.tags_twice
         )
 
 
 _SAMPLE_CHARS = 400
 _LINK = re.compile(r"https?://|www\.\w|\w@\w+\.\w")
+_SOCIAL = re.compile(r"(?<![\w.@])@[A-Za-z_][\w.]{2,}|(?<![\w&#])#[^\W\d_][\w]{2,}")
+_LETTER = re.compile(r"[^\W\d_]")
+_SYMBOL = re.compile(r"[^\w\s.,;:!?'’\"«»“”()\-–—]")
+# (letters of scripts written with spaces: Chinese and Japanese put no space after a comma)
+_GLUED_TAGS = re.compile(r"[^\W\d_\u3000-\u9fff\uac00-\ud7af],[^\W\d_\u3000-\u9fff\uac00-\ud7af]")
 # A site's name ("vesti.ru", "imag.one") in a short line: "Читать на vesti.ru".
 _DOMAIN = re.compile(r"\b\w+\.(?:ru|kz|uz|kg|tj|tm|az|com|org|net|info|one|news|tv)\b")
 _SHORT_WITH_DOMAIN = 8
@@ -279,12 +337,55 @@ def features(paragraph: str) -> ParagraphFeatures:
             sum(1 for w in words if w[:1].islower())
             * (1 if len(paragraph) <= _SAMPLE_CHARS else len(paragraph.split()) / max(len(words), 1))
         ),
+        social=len(words) < SOCIAL_WORDS and ("@" in head or "#" in head) and bool(_SOCIAL.search(head)),
+        letters=bool(_LETTER.search(head)),
+        junk=_is_junk(head, len(words), stop_count),
+        tags_twice=len(words) >= TAG_LINE_WORDS
+        and stop_count <= 1
+        and _repeats_its_start([w.casefold() for w in words]),
+    )
+
+
+def _repeats_its_start(words: list[str]) -> bool:
+    head = words[:2]
+    return any(words[k : k + 2] == head for k in range(2, len(words) - 1))
+
+
+def _is_junk(head: str, words: int, stop_count: int) -> bool:
+    """A scan's noise (a few letters among as many symbols, no function word) or a tag
+    list glued by commas."""
+    if head.count(",") >= GLUED_TAGS and len(_GLUED_TAGS.findall(head)) >= GLUED_TAGS:
+        return True
+    if words > JUNK_WORDS:
+        return False
+    letters = len(_LETTER.findall(head))
+    # (single letters of the noise are no function words, whatever the stop-word lists say)
+    stops = stop_words()
+    real_stop = bool(stop_count) and any(len(w) > 1 and w in stops for w in _WORD.findall(head.casefold()))
+    return (
+        words <= JUNK_WORDS
+        and not real_stop
+        and not _DIGIT.search(head)
+        and 2 * len(_SYMBOL.findall(head)) >= letters
     )
 
 
 def has_stamp_words(paragraph: str) -> bool:
     """Copyright and rights lines end with a period too; they are no sentence of the story."""
     return bool(_RIGHTS.search(paragraph))
+
+
+# A caption ends by saying it is one: "... Kassym-Jomart Tokayev. Archivbild", "(file photo)".
+_PICTURE_END = (
+    r"(?:Archivbild|Archivfoto|Symbolbild|file photo|archive photo|архивное фото|фото из архива)\)?\.?\s*$"
+)
+_PICTURE_END_PATTERN = re.compile(_PICTURE_END, re.IGNORECASE)
+_PICTURE_END_CHARS = 40
+
+
+def says_it_is_a_picture(paragraph: str) -> bool:
+    """A caption that says it is one (its last words: "Archivbild", "(file photo)")."""
+    return _PICTURE_END_PATTERN.search(paragraph, max(0, len(paragraph) - _PICTURE_END_CHARS)) is not None
 
 
 # A photo caption's credit: "Photo: AFP", "Image Credit: AP", "© Name, AFP", "[File: X/Reuters]",
@@ -313,6 +414,21 @@ _SEE_ALSO = re.compile(
     re.IGNORECASE,
 )
 _HEADLINE_END = re.compile(r"[.,;:]\s*$")
+
+
+def _teaser_copies(forms: list[str], scored: list[ParagraphFeatures], protected: set[int]) -> set[int]:
+    """First copies of a prose paragraph printed again further down with no other prose
+    of the story between the two: the page's teaser of its lead."""
+    found: set[int] = set()
+    seen: set[str] = set()
+    repeated = {form for form in forms if form and (form in seen or seen.add(form))}
+    for i, form in enumerate(forms):
+        if form not in repeated or i in protected or not (scored[i].good or scored[i].near_good):
+            continue
+        copy = next((k for k in range(i + 1, len(forms)) if forms[k] == form), None)
+        if copy is not None and not any(scored[j].good for j in range(i + 1, copy)):
+            found.add(i)
+    return found
 
 
 def _teasers(paragraphs: list[str], protected: set[int]) -> set[int]:
@@ -371,10 +487,13 @@ def furniture_positions(
     history: OutletHistory | None = None,
     own_item_counted: bool = False,
     by_position: bool = False,
+    headline_at: int | None = None,
 ) -> set[int]:
     """Positions of ``paragraphs`` that are furniture. ``keep``: paragraphs attribution
     must see (credit lines, sign-offs, datelines) are never furniture here; with
-    ``by_position`` it is asked about positions (the caller asked about the text already)."""
+    ``by_position`` it is asked about positions (the caller asked about the text already).
+    ``headline_at``: where the page printed the story's headline (the caller took it out):
+    what stands above it is the page's header."""
     if keep is None:
         protected: set[int] = set()
     elif by_position:
@@ -383,12 +502,17 @@ def furniture_positions(
         protected = {i for i, p in enumerate(paragraphs) if keep(p)}
     drop: set[int] = set()
     if len(paragraphs) < MIN_PARAGRAPHS:
-        if history is not None:
-            drop |= {
-                i
-                for i, p in enumerate(paragraphs)
-                if i not in protected and history.is_furniture(p, own_item_counted)
-            }
+        # A feed summary or a short page: only what is furniture without context (the
+        # outlet's own lines, a hashtag or follow prompt).
+        drop |= {
+            i
+            for i, p in enumerate(paragraphs)
+            if i not in protected
+            and (
+                (history is not None and history.is_furniture(p, own_item_counted))
+                or (len(paragraphs) > 1 and features(p).social)
+            )
+        }
         return drop
     # A line the page prints twice (a caption under each picture, a headline in a share
     # box) is not the story, which says a thing once.
@@ -400,6 +524,18 @@ def furniture_positions(
     # repeats its story repeats whole paragraphs further apart.
     beside = {i for i in range(len(forms)) if forms[i] and (i + 1 < len(forms) and forms[i + 1] == forms[i])}
     beside |= {i + 1 for i in beside}
+    # ... or with its short credit between the two copies ("caption" / "AP" / "caption"):
+    # that credit is the picture's, even where attribution would read it.
+    around = {
+        i
+        for i in range(1, len(forms) - 1)
+        if forms[i - 1]
+        and forms[i - 1] == forms[i + 1]
+        and scored[i].words <= CREDIT_UNDER_CAPTION_WORDS
+        and (i in protected or _CAPTION.search(paragraphs[i]))
+    }
+    beside |= {i - 1 for i in around} | {i + 1 for i in around}
+    drop |= around
     drop |= {
         i
         for i, form in enumerate(forms)
@@ -407,11 +543,16 @@ def furniture_positions(
         and i not in protected
         and (i in beside or not (scored[i].near_good or scored[i].good))
     }
+    # A paragraph printed above the headline and again as the lead is a teaser: with none
+    # of the story between the copies, the first copy goes and the lead stays.
+    drop |= _teaser_copies(forms, scored, protected)
     # A pointer to another story and a photo caption are never this story's words.
     captions = {
         i
         for i, p in enumerate(paragraphs)
-        if i not in protected and scored[i].words < CAPTION_WORDS and _CAPTION.search(p)
+        if i not in protected
+        and scored[i].words < CAPTION_WORDS
+        and (_CAPTION.search(p) or says_it_is_a_picture(p))
     }
     # The caption line over its credit line ("Burnt-out building on Republic Square" / "Image by ...").
     captions |= {
@@ -430,11 +571,21 @@ def furniture_positions(
         )
     }
     drop |= captions
+    # A source line under a caption that says it is one ("... Archivbild" / "Quelle: AP/dpa")
+    # is the picture's credit, though it reads like the copy's.
+    drop |= {
+        i + 1
+        for i in captions
+        if i + 1 in protected
+        and says_it_is_a_picture(paragraphs[i])
+        and scored[i + 1].words <= CREDIT_UNDER_CAPTION_WORDS
+    }
     drop |= _teasers(paragraphs, protected)
     drop |= {
         i
         for i, p in enumerate(paragraphs)
-        if i not in protected and (scored[i].words <= SEE_ALSO_WORDS and _SEE_ALSO.match(p))
+        if i not in protected
+        and ((scored[i].words <= SEE_ALSO_WORDS and _SEE_ALSO.match(p)) or scored[i].social)
     }
     if history is not None:
         # A sentence needs more of the outlet's items than a menu line: two copies of
@@ -445,9 +596,24 @@ def furniture_positions(
             if i not in protected
             and history.is_furniture(p, own_item_counted, prose=scored[i].good or scored[i].prose)
         }
+    # What is furniture whatever stands around it: a bare date/time stamp, a line of no
+    # letters, a scan's noise.
+    drop |= {
+        i
+        for i, f in enumerate(scored)
+        if i not in protected and (f.stamp or not f.letters or (f.junk and not f.good))
+    }
     good = [i for i, f in enumerate(scored) if f.good and i not in drop]
     if not good:
         return drop
+    # Above the headline stands the page's header, prose or not (a subscription notice, a
+    # site's slogan): when more of the story's prose follows the headline than precedes it
+    # (a headline printed again in a share box under the story marks no start).
+    if headline_at is not None and sum(1 for i in good if i >= headline_at) > sum(
+        1 for i in good if i < headline_at
+    ):
+        drop |= {i for i in range(headline_at) if i not in protected}
+        good = [i for i in good if i >= headline_at]
     first, last = good[0], good[-1]
     # The story's edges: prose next to it that is cut off, glued to a credit or missing its
     # final period is the story too (jusText's "near-good" paragraphs).
@@ -465,16 +631,27 @@ def furniture_positions(
         )
     ) is not None:
         last = edge
-    # A stamp after the story started opens the next item on the page.
+    # A stamp after the story started opens the next item on the page; that item's
+    # label, headline and teaser may stand above its stamp.
     next_item = next((i for i in range(first + 1, len(paragraphs)) if scored[i].stamp), None)
     if next_item is not None:
+        next_item = _next_item_start(paragraphs, scored, drop, protected, next_item, first)
         last = min(last, next_item - 1)
     for i, f in enumerate(scored):
-        if i in protected or i in drop:
+        if i in drop:
+            continue
+        if i in protected:
+            # The next item's own dateline paragraph ("Алматы. 22 декабря. KAZAKHSTAN TODAY -
+            # В Алматы ...") is that item's; a short credit line may still sign this one off.
+            if next_item is not None and i >= next_item and f.words >= NEXT_ITEM_DATELINE_WORDS:
+                drop.add(i)
             continue
         if next_item is not None and i >= next_item:
             # Everything after it is that item, prose or not.
             drop.add(i)
+            continue
+        if f.junk and not f.good:
+            drop.add(i)  # noise or a glued tag list reads like words, never like the story
             continue
         if f.good or f.prose or f.sentence_like or _part_of_a_sentence(i, paragraphs, scored):
             continue
@@ -489,7 +666,69 @@ def furniture_positions(
             drop.add(i)
     # Headlines of other stories listed under this one.
     drop |= _footer_headlines(paragraphs, scored, last, drop, protected)
+    drop |= _foot_labels(paragraphs, scored, first, drop, protected)
     return drop
+
+
+def _is_label(f: ParagraphFeatures) -> bool:
+    """A short line that is no sentence: a section label or a block's heading."""
+    return 1 <= f.words <= FOOT_LABEL_WORDS and not f.full_stop and not (f.good or f.prose)
+
+
+def _headline_shaped(paragraph: str, f: ParagraphFeatures) -> bool:
+    return bool(_STARTS_HEADLINE.match(paragraph)) and 1 <= f.words <= 20 and not f.full_stop
+
+
+def _next_item_start(
+    paragraphs: list[str],
+    scored: list[ParagraphFeatures],
+    drop: set[int],
+    protected: set[int],
+    stamp: int,
+    first: int,
+) -> int:
+    """Where the next item on the page starts, given its stamp: going up from the stamp
+    over that item's headline (printed once or twice), its teaser under the headline and
+    the label over the block ("Bu ham qiziq", "Related"). Only when one of those lines is
+    furniture already (a repeated headline, a "read more" pointer, a teaser cut off with
+    "...") — otherwise the stamp itself is the start, and a last paragraph of the story
+    under a subheading stays."""
+    start, evidence = stamp, False
+    j = stamp - 1
+    while j > first and j not in protected:
+        f = scored[j]
+        above = j - 1
+        if j in drop or _ELLIPSIS.search(paragraphs[j]):
+            evidence = True
+        elif not f.good and _headline_shaped(paragraphs[j], f):
+            pass  # that item's headline (sentence case reads like a sentence, but ends in none)
+        elif f.good or f.prose or f.sentence_like:
+            # a teaser belongs to the next item only right under its headline
+            if not (above > first and (above in drop or _headline_shaped(paragraphs[above], scored[above]))):
+                break
+        elif f.full_stop:
+            break  # a sentence that is no teaser: the story's
+        start = j
+        j -= 1
+    return start if evidence else stamp
+
+
+def _foot_labels(
+    paragraphs: list[str], scored: list[ParagraphFeatures], first: int, drop: set[int], protected: set[int]
+) -> set[int]:
+    """Labels that head a block of furniture running to the end of the text ("Related
+    Posts" over other items, "Talk to us" over an appeal): with all that follows them gone,
+    they label nothing of the story."""
+    found: set[int] = set()
+    i = len(paragraphs) - 1
+    while i > first and (i in drop or i in found):
+        i -= 1
+    while i > first and i not in protected and _is_label(scored[i]) and i + 1 < len(paragraphs):
+        found.add(i)
+        i -= 1
+        while i > first and i in drop:
+            i -= 1
+    return found
 
 
 def _continues(i: int, scored: list[ParagraphFeatures], drop: set[int]) -> bool:
@@ -525,14 +764,15 @@ def _part_of_a_sentence(i: int, paragraphs: list[str], scored: list[ParagraphFea
     mid-sentence, the next one continues it, or it ends with a colon before prose."""
     text = paragraphs[i]
     before = scored[i - 1] if i > 0 else None
-    if scored[i].stamp:
+    if scored[i].stamp or scored[i].counter or scored[i].junk:
         return False
-    if text[:1].islower() and before is not None and not before.ends_sentence and before.words:
+    wrapped_before = before is not None and not before.ends_sentence and before.words >= WRAPPED_WORDS
+    if text[:1].islower() and wrapped_before:
         return True
     if before is not None and before.good and not before.ends_sentence:
         return True
     after = paragraphs[i + 1] if i + 1 < len(paragraphs) else ""
-    if after[:1].islower() and not scored[i].ends_sentence:
+    if after[:1].islower() and not scored[i].ends_sentence and scored[i].words >= WRAPPED_WORDS:
         return True
     return text.rstrip().endswith(":") and i + 1 < len(paragraphs) and scored[i + 1].good
 
@@ -545,7 +785,7 @@ def _cut_off_ending(i: int, paragraphs: list[str], scored: list[ParagraphFeature
         and i > 0
         and (scored[i - 1].good or scored[i].words >= NEAR_GOOD_WORDS)
         and not scored[i].ends_sentence
-        and scored[i].words >= 2
+        and scored[i].words >= CUT_OFF_MIN_WORDS
         # A sentence broken off, not a "Leave a Comment" / "Latest in Finances" button.
         and (scored[i].lower_words >= 0.5 * scored[i].words or scored[i].words >= CUT_OFF_WORDS)
     )

@@ -81,6 +81,10 @@ class LinkProfile:
     # Name, term and figure tokens in text order, repeats kept: what a translation keeps
     # and an independent report of the same event reorders (tasks/linking.alignment).
     sequence: tuple[str, ...] = ()
+    # The sentence model's packed vector of the title and lead (tasks/link_model.py) and
+    # the model's name: vectors of two models are not compared. None: not embedded.
+    embedding: bytes | None = None
+    embedding_model: str | None = None
 
     @property
     def day(self) -> int | None:

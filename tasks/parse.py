@@ -22,7 +22,7 @@ from newswire.tasks.dates import date_text_problem, struct_to_datetime
 from newswire.tasks.documents import ParsedDocument, ParsedEntry
 from newswire.tasks.encoding import to_utf8
 from newswire.tasks.entry_cap import ENTRY_CAP_SETTING, cap_entries, cap_xml_items
-from newswire.tasks.fast_feed import read_plain_rss
+from newswire.tasks.fast_feed import read_plain_feed
 from newswire.tasks.formats import FORMAT_PARSERS, detect_family
 from newswire.tasks.text import valid_unicode
 from newswire.tasks.xml_safety import (
@@ -161,8 +161,8 @@ def parse_document(
 ) -> ParsedDocument:
     """Parse one fetched payload; never raises for bad input. ``max_entries`` (> 0) keeps
     the first that many entries and warns about the rest (tasks/entry_cap.py); ``fast_path``:
-    plain RSS 2.0 is read by the strict lxml reader (tasks/fast_feed.py), the same entries
-    faster."""
+    plain RSS 2.0, Atom 1.0 and RSS 1.0 are read by the strict lxml readers
+    (tasks/fast_feed.py), the same entries faster."""
     base_url = _base_url(headers, url)
     if any(k.lower() == "content-location" for k in headers):
         # The parser resolves links against it too: give it the vetted, absolute form.
@@ -237,7 +237,7 @@ def _parse_document(
             body, headers, encoding_note = decision.body, decision.headers, decision.note
             capped = cap_xml_items(body, max_entries)
             body = capped.body
-        document = (read_plain_rss(body, headers) if fast_path and family == "xml-feed" else None) or parser(
+        document = (read_plain_feed(body, headers) if fast_path and family == "xml-feed" else None) or parser(
             body, headers, url
         )
     except Exception as error:  # a parser bug must cost one feed, not the run

@@ -52,7 +52,9 @@ class Member:
     update_level: int = 0
     # The connected component it belongs to (0: not yet known).
     component: int = 0
-    keys: list[int] | None = field(default=None, repr=False, compare=False)
+    # Its LSH keys (``keys_of``) as one int64 array, shared by members with one profile:
+    # a list of Python ints cost ~2.6 KB per member, this ~0.6 KB.
+    keys: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def _size_class(shingles: int, policy: DedupePolicy) -> int:
@@ -75,30 +77,40 @@ def leader_rank(member: Member, policy: DedupePolicy) -> tuple:
     )
 
 
-def keys_of(member: Member, policy: DedupePolicy) -> list[int]:
+def keys_of(member: Member, policy: DedupePolicy) -> np.ndarray:
     if member.keys is None:
-        member.keys = index_keys(member.profile, policy)
+        member.keys = np.asarray(index_keys(member.profile, policy), dtype=np.int64)
     return member.keys
 
 
 def fill_keys(members: list[Member], policy: DedupePolicy) -> None:
     """``keys_of`` for every member at once: the band keys of all signatures in one numpy
     call (per item it was ten times slower, benchmarks/ingest.py), the same keys as
-    ``index_keys`` gives one by one. Members sharing a profile share its key list."""
+    ``index_keys`` gives one by one. Members sharing a profile share its key array, and
+    every array is a view of one flat buffer (no object per key)."""
     todo = [m for m in members if m.keys is None]
-    by_profile: dict[int, list[int]] = {}
     profiles = [p for p in {id(m.profile): m.profile for m in todo}.values()]
     banded = [p for p in profiles if p.shingle_count >= policy.min_shingles]
-    if banded:
-        signatures = np.stack([p.signature for p in banded])
-        for profile, row in zip(
-            banded, minhash.band_keys(signatures, policy.bands, policy.rows).tolist(), strict=True
-        ):
-            by_profile[id(profile)] = row
-    for profile in profiles:
-        keys = by_profile.setdefault(id(profile), [])
-        if len(profile.title.split()) >= policy.min_title_words:
-            keys.append(minhash.title_key(profile.title))
+    band_row = {id(profile): row for row, profile in enumerate(banded)}
+    matrix = (
+        minhash.band_keys(np.stack([p.signature for p in banded]), policy.bands, policy.rows)
+        if banded
+        else None
+    )
+    titles = {
+        id(p): minhash.title_key(p.title) for p in profiles if len(p.title.split()) >= policy.min_title_words
+    }
+    counts = [policy.bands * (id(p) in band_row) + (id(p) in titles) for p in profiles]
+    flat = np.empty(sum(counts), dtype=np.int64)
+    by_profile: dict[int, np.ndarray] = {}
+    start = 0
+    for profile, count in zip(profiles, counts, strict=True):
+        keys = by_profile[id(profile)] = flat[start : start + count]
+        if id(profile) in band_row:
+            keys[: policy.bands] = matrix[band_row[id(profile)]]
+        if id(profile) in titles:
+            keys[-1] = titles[id(profile)]
+        start += count
     for member in todo:
         member.keys = by_profile[id(member.profile)]
 
@@ -160,7 +172,7 @@ def partition(members: Iterable[Member], policy: DedupePolicy) -> list[Cluster]:
         head = unit[0]
         best: tuple[float, int] | None = None
         seen: set[int] = set()
-        for key in keys_of(head, policy):
+        for key in keys_of(head, policy).tolist():
             for position in index.get(key, ()):
                 if position in seen:
                     continue
@@ -172,7 +184,7 @@ def partition(members: Iterable[Member], policy: DedupePolicy) -> list[Cluster]:
             clusters[best[1]].members.extend(unit)
             continue
         clusters.append(Cluster(head, list(unit)))
-        for key in keys_of(head, policy):
+        for key in keys_of(head, policy).tolist():
             index.setdefault(key, []).append(len(clusters) - 1)
     return clusters
 
@@ -181,7 +193,8 @@ def verified(a: Member, b: Member, policy: DedupePolicy) -> bool:
     """The edge of the component graph: a shared LSH key (or exact key) and a match."""
     if a.exact_keys & b.exact_keys:
         return True
-    if not set(keys_of(a, policy)) & set(keys_of(b, policy)):
+    # Two short arrays: a set of one is faster than numpy's sort-based isin.
+    if set(keys_of(a, policy).tolist()).isdisjoint(keys_of(b, policy).tolist()):
         return False
     return match_score(a.profile, b.profile, policy) is not None
 

@@ -161,8 +161,12 @@ class ClusterPlan:
     # appearance_id -> member row: every member of a re-clustered component (story or
     # component may have changed) and every new one.
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # (band key, appearance_id) of new or changed appearances.
-    bands: list[tuple[int, str]] = field(default_factory=list)
+    # Band keys of new or changed appearances: ``band_keys[i]`` belongs to
+    # ``band_appearances[band_owners[i]]``. Arrays, not a tuple per key (~65 per appearance:
+    # 1.6 M tuples for a 25,000-entry first poll).
+    band_keys: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    band_owners: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
+    band_appearances: list[str] = field(default_factory=list)
     # story id -> the story it was merged into.
     merged: dict[str, str] = field(default_factory=dict)
     # Lake rows written as they are, with a new revision: stored appearances that moved to
@@ -224,11 +228,13 @@ def _edges(members: list[Member], policy: DedupePolicy) -> list[tuple[str, str]]
     owners: list[np.ndarray] = []
     flat: list[np.ndarray] = []
     for position, member in enumerate(members):
-        keys = member.keys or []
-        extra = [_exact_key_code(key) for key in member.exact_keys]
-        if keys or extra:
-            flat.append(np.asarray(keys + extra, dtype=np.int64))
-            owners.append(np.full(len(keys) + len(extra), position, dtype=np.int64))
+        keys = keys_of(member, policy)
+        if member.exact_keys:
+            extra = np.asarray([_exact_key_code(key) for key in member.exact_keys], dtype=np.int64)
+            keys = np.concatenate([keys, extra])
+        if len(keys):
+            flat.append(keys)
+            owners.append(np.full(len(keys), position, dtype=np.int64))
     if not flat:
         return []
     pairs = _sharing_pairs(np.concatenate(flat), np.concatenate(owners))
@@ -295,21 +301,22 @@ def plan_stories(
     ]
     writes = {w.appearance_id: w for w in plan.appearances}
     fill_keys(batch, policy)
-    flat = [key for m in batch for key in keys_of(m, policy)]
-    keys = np.unique(np.asarray(flat, dtype=np.int64)).tolist() if flat else []
-    del flat
+    flat = np.concatenate([keys_of(m, policy) for m in batch]) if batch else np.empty(0, dtype=np.int64)
+    keys = np.unique(flat).tolist()
     hits = [member_of_row(row) for row in index.cluster_candidates(keys)] if keys else []
+    # The batch members holding each key a stored hit holds (a first poll finds no
+    # history: nothing to build), from the flat key array rather than member by member.
     by_key: dict[int, list[Member]] = defaultdict(list)
-    if hits:  # a first poll finds no history: no per-key lists to build
-        wanted = {key for hit in hits for key in keys_of(hit, policy)}
-        for member in batch:
-            for key in keys_of(member, policy):
-                if key in wanted:
-                    by_key[key].append(member)
+    if hits:
+        owner = np.repeat(np.arange(len(batch)), [len(keys_of(m, policy)) for m in batch])
+        shared = np.isin(flat, np.concatenate([keys_of(hit, policy) for hit in hits]))
+        for key, position in zip(flat[shared].tolist(), owner[shared].tolist(), strict=True):
+            by_key[key].append(batch[position])
+    del flat
     # Edges to the history: batch members that verify against a stored appearance.
     edges = []
     for hit in hits:
-        near = {m.appearance_id: m for key in keys_of(hit, policy) for m in by_key.get(key, ())}
+        near = {m.appearance_id: m for key in keys_of(hit, policy).tolist() for m in by_key.get(key, ())}
         edges += [(aid, hit.appearance_id) for aid, m in near.items() if verified(m, hit, policy)]
     joined = {b for _, b in edges}
     components = sorted({hit.component for hit in hits if hit.appearance_id in joined})
@@ -469,11 +476,18 @@ def _apply(
                 revision=row["revision"] + 1, merged_into=result.merged[row["story_id"]], changed_at=seen_at
             )
             result.merged_story_rows.append(row)
+    band_keys = []
     for aid, member in members.items():
         member.story_id = final[aid]
         result.members[aid] = member_row(member)
-        if aid in indexed:
-            result.bands += [(key, aid) for key in keys_of(member, policy)]
+        if aid in indexed and len(keys_of(member, policy)):
+            band_keys.append(keys_of(member, policy))
+            result.band_appearances.append(aid)
+    if band_keys:
+        result.band_keys = np.concatenate(band_keys)
+        result.band_owners = np.repeat(
+            np.arange(len(band_keys), dtype=np.int32), [len(keys) for keys in band_keys]
+        )
 
 
 def exact_keys(result: ClusterPlan) -> list[tuple[str, str]]:

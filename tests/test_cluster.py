@@ -274,3 +274,31 @@ def test_exact_keys_of_a_copy_point_at_the_story_it_joined():
     keys = dict(clustered.plan.story_keys)
     assert keys[f"url:{copy.canonical_url}"] == story_id
     assert {story_id} == set(keys.values())
+
+
+def test_batch_keys_are_one_buffer_with_the_keys_index_keys_gives():
+    """fill_keys (the in-batch index's keys) gives each member exactly index_keys' keys,
+    in order, as int64 views of one buffer; members of one profile share one view."""
+    from datetime import UTC, datetime
+
+    from newswire.tasks.cluster import index_keys
+    from newswire.tasks.partition import Member, fill_keys
+
+    long_text = "\n\n".join(_seed_paragraphs())
+    profiles = [
+        profile_of("Putin urges Central Asian states to step up trade", long_text),  # bands + title
+        profile_of("Rates", long_text),  # bands, a headline too short for a key
+        profile_of("A brief with a long enough headline here", "Too short."),  # title key only
+        profile_of("Short", "Too short."),  # no key at all
+    ]
+    seen = datetime(2025, 10, 9, tzinfo=UTC)
+    members = [
+        Member(f"a{n}", profiles[n % 4], seen, "f", f"e{n}", frozenset(), None, f"s{n}") for n in range(8)
+    ]
+    fill_keys(members, POLICY)
+    for member in members:
+        assert member.keys.dtype == np.int64
+        assert member.keys.tolist() == index_keys(member.profile, POLICY)
+    assert [len(m.keys) for m in members[:4]] == [POLICY.bands + 1, POLICY.bands, 1, 0]
+    assert members[0].keys is members[4].keys
+    assert all(np.shares_memory(members[0].keys.base, m.keys) for m in members[:3])

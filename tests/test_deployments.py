@@ -137,7 +137,9 @@ def test_serve_runs_on_the_background_server_and_prints_a_line_per_run(tmp_path)
         )
         log_path = tmp_path / "serve.log"
         command = [sys.executable, "-m", "newswire", "serve", "--catalog", catalog]
-        command += ["--data-dir", str(data_dir)]
+        # The story page is off (its own test picks a free port): the default 8787 may be
+        # taken by another process on the machine.
+        command += ["--data-dir", str(data_dir), "--web-port", "0"]
         with open(log_path, "wb") as log:
             serve = subprocess.Popen(
                 command, env=environment, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,

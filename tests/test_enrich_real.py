@@ -96,6 +96,33 @@ def test_cli_scores_the_real_format_and_prints_json(corpus):
     assert result.exit_code == 0 and "furniture lines left" in result.output
 
 
+def test_cli_lists_misses_of_the_development_part_only(corpus):
+    """A held-out part's misses, once read, would be tuned on: --mistakes gives their count."""
+    from newswire.cli.app import app
+
+    wrong = LABELS.replace('expect_primary = "RU"', 'expect_primary = "KZ"')
+    for part in ("dev", "heldout"):
+        (corpus / part).mkdir(exist_ok=True)
+        (corpus / part / "en-0001.txt").write_text(PAGE, encoding="utf-8")
+        (corpus / part / "labels-en.toml").write_text(wrong, encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(app, ["enrich", "--score", str(corpus), "--mistakes"])
+    assert result.exit_code == 0, result.output
+    assert "dev miss: en-0001: primary" in result.output
+    assert "heldout miss" not in result.output and "heldout: 1 misses not listed" in result.output
+    result = runner.invoke(app, ["enrich", "--score", str(corpus), "--mistakes", "--format", "json"])
+    document = json.loads(result.output)
+    assert any("primary" in m for m in document["dev"]["mistakes"])
+    assert "mistakes" not in document["heldout"] and document["heldout"]["mistakes_withheld"] == 1
+
+
+def test_cli_enrich_help_renders():
+    from newswire.cli.app import app
+
+    result = CliRunner().invoke(app, ["enrich", "--help"])
+    assert result.exit_code == 0 and "--mistakes" in result.output, result.output
+
+
 def test_cli_enrich_file_as_json():
     from newswire.cli.app import app
 

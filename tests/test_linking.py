@@ -201,7 +201,7 @@ def test_on_a_day_one_event_fills_many_shared_names_are_enough_without_a_rare_on
     assert decide(first, next_day, weights, LinkPolicy()) is None
 
 
-def test_an_index_of_the_first_version_gains_the_sequence_column(tmp_path):
+def test_an_index_of_the_first_version_gains_the_sequence_and_embedding_columns(tmp_path):
     import duckdb
 
     from newswire.warehouse.story_links import _migrations
@@ -214,7 +214,7 @@ def test_an_index_of_the_first_version_gains_the_sequence_column(tmp_path):
     with LinkIndex(tmp_path) as index:
         columns = {row[0] for row in index.con.execute("DESCRIBE link_profiles").fetchall()}
         version = index.con.execute("SELECT value FROM link_index_meta WHERE name = 'version'").fetchall()
-    assert "sequence" in columns and version == [("2",)]
+    assert {"sequence", "embedding"} <= columns and version == [("3",)]
 
 
 def test_the_new_held_out_set_is_whole_and_has_its_twenty_translation_pairs():

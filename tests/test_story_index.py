@@ -60,3 +60,19 @@ def test_candidates_members_and_hot_keys(data_dir, monkeypatch):
     assert by_id["a1"]["story_revision"] == 2 and by_id["a1"]["story_first_seen"] == SEEN
     assert by_id["a0"]["story_revision"] is None
     assert story_ids == {"url:https://o.example/0": "s1"}
+
+
+def test_band_rows_as_arrays_are_the_rows_as_pairs():
+    """A batch's band keys travel as arrays (BandRows); the index gets the same rows as
+    from (key, appearance_id) pairs."""
+    import numpy as np
+
+    from newswire.warehouse.records import BandRows
+
+    pairs = [(10, "a1"), (20, "a0"), (30, "a1"), (20, "a2")]
+    rows = BandRows(np.array([10, 20, 30, 20]), np.array([1, 0, 1, 2], dtype=np.int32), ["a0", "a1", "a2"])
+    assert len(rows) == 4
+    assert story_index.bands_table(rows).to_pylist() == story_index.bands_table(pairs).to_pylist()
+    assert story_index.bands_table(rows).column("appearance_key").to_pylist()[
+        0
+    ] == story_index.appearance_key("a1")

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
+import numpy as np
+
 
 class ArchivedPayload(NamedTuple):
     """One distinct raw payload of a feed, as first fetched (for a backfill's archive replay)."""
@@ -67,6 +69,20 @@ class BandKey(NamedTuple):
 
     key: int
     appearance_id: str
+
+
+@dataclass
+class BandRows:
+    """Many appearances' band keys at once: ``keys[i]`` belongs to
+    ``appearance_ids[owners[i]]``. A first poll adds ~65 keys per appearance, 1.6 M for
+    25,000 entries; as ``BandKey`` tuples they cost ~150 MB, as arrays ~20."""
+
+    keys: np.ndarray
+    owners: np.ndarray
+    appearance_ids: list[str]
+
+    def __len__(self) -> int:
+        return len(self.keys)
 
 
 class StoryKey(NamedTuple):

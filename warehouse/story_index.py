@@ -1,11 +1,12 @@
 """The persisted near-duplicate index in the writer's state database (tables in
-``sql/state.sql``: ``appearance_profiles``, ``appearance_bands``).
+``sql/state.sql``: ``appearance_profiles``, ``appearance_bands``) and the sorted run of
+band keys beside it (``warehouse/band_runs.py``).
 
-A batch's LSH keys go in as one Arrow table and come back as candidate appearances with
-their profiles in one join: the join builds its hash table on the batch side and streams
-the band table once, so a batch costs one sequential scan and no per-item query. The
-members of the components the batch verifies into come back with a second query, and
-nothing else of the history is loaded into Python.
+A batch's LSH keys are looked up where they are - binary search in the run, a hash join
+against the small delta of recent rows - and come back as candidate appearances with
+their profiles, read by primary key: the cost follows the batch's keys, not the size of
+the history. The members of the components the batch verifies into come back with a
+second query, and nothing else of the history is loaded into Python.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import hashlib
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
-from newswire.warehouse.records import BandKey
+from newswire.warehouse import band_runs
+from newswire.warehouse.records import BandKey, BandRows
 
 # A key shared by more appearances than this is not evidence of anything: a headline a
 # desk reuses every day ("Currency exchange rates"), or a band of a boilerplate-only text.
@@ -70,25 +73,55 @@ def _dicts(cursor) -> list[dict[str, Any]]:
 
 
 def candidates(con: duckdb.DuckDBPyConnection, keys: list[int]) -> list[dict[str, Any]]:
-    """Every stored appearance that shares one of ``keys``, with its profile."""
-    con.register("batch_band_keys", pa.table({"key": pa.array(sorted(set(keys)), pa.int64())}))
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE band_hits AS
-        SELECT DISTINCT b.key, b.appearance_key FROM batch_band_keys k JOIN appearance_bands b USING (key)
-    """)
-    con.execute(
-        "DELETE FROM band_hits WHERE key IN (SELECT key FROM band_hits GROUP BY key HAVING count(*) > ?)",
-        [MAX_STORIES_PER_KEY],
-    )
-    rows = _dicts(
-        con.execute(f"""
-            SELECT {", ".join("p." + c for c in MEMBER_COLUMNS)}
-            FROM (SELECT DISTINCT appearance_key FROM band_hits) h
-            JOIN appearance_profiles p USING (appearance_key)
-        """)
-    )
-    con.execute("DROP TABLE band_hits")
+    """Every stored appearance that shares one of ``keys``, with its profile.
+
+    The keys are looked up in the sorted run by binary search and joined against the
+    small delta (``warehouse/band_runs.py``); the profiles of the hits are read by their
+    primary key. Nothing here reads the whole index."""
+    wanted = np.unique(np.asarray(keys, dtype=np.int64))
+    run_keys, run_owners = band_runs.lookup(band_runs.current(con), wanted)
+    con.register("batch_band_keys", pa.table({"key": pa.array(wanted, pa.int64())}))
+    delta = con.execute(
+        "SELECT b.key, b.appearance_key FROM batch_band_keys k JOIN appearance_bands b USING (key)"
+    ).fetchnumpy()
     con.unregister("batch_band_keys")
+    owners = _evidence(
+        np.concatenate([run_keys, delta["key"].astype(np.int64)]),
+        np.concatenate([run_owners, delta["appearance_key"].astype(np.int64)]),
+    )
+    return profiles(con, owners.tolist())
+
+
+def _evidence(keys: np.ndarray, owners: np.ndarray) -> np.ndarray:
+    """The distinct appearances the hits name, without keys shared by more than
+    ``MAX_STORIES_PER_KEY`` distinct appearances (no evidence of anything)."""
+    if not len(keys):
+        return owners
+    order = np.lexsort((owners, keys))
+    keys, owners = keys[order], owners[order]
+    distinct = np.r_[True, (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])]
+    keys, owners = keys[distinct], owners[distinct]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    sizes = np.diff(np.r_[starts, len(keys)])
+    return np.unique(owners[np.repeat(sizes <= MAX_STORIES_PER_KEY, sizes)])
+
+
+# Keys per IN list: DuckDB probes the primary-key index for an IN list of up to
+# ``index_scan_max_count`` (2,048) constants and scans the table beyond that.
+_POINT_LOOKUPS = 2000
+
+
+def profiles(con: duckdb.DuckDBPyConnection, owners: list[int]) -> list[dict[str, Any]]:
+    """The stored rows (``MEMBER_COLUMNS``) of these appearance keys, by primary key."""
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(owners), _POINT_LOOKUPS):
+        chunk = ", ".join(str(int(key)) for key in owners[start : start + _POINT_LOOKUPS])
+        rows += _dicts(
+            con.execute(
+                f"SELECT {', '.join(MEMBER_COLUMNS)} FROM appearance_profiles "
+                f"WHERE appearance_key IN ({chunk})"
+            )
+        )
     return rows
 
 
@@ -96,23 +129,42 @@ def members(
     con: duckdb.DuckDBPyConnection, components: list[int], story_ids: list[str]
 ) -> list[dict[str, Any]]:
     """Every appearance of ``components`` or of ``story_ids``, with its story's state
-    (``story_revision``, ``story_representative``, ``story_first_seen``)."""
+    (``story_revision``, ``story_representative``, ``story_first_seen``).
+
+    In three narrow steps, because a query that selects the wide columns (signature,
+    lists) while it filters reads them for the whole table: which appearance keys (two
+    columns scanned), their rows by key, their stories' state by id."""
     con.register("batch_components", pa.table({"component": pa.array(components, pa.int64())}))
     con.register("batch_story_ids", pa.table({"story_id": pa.array(story_ids, pa.string())}))
-    rows = _dicts(
-        con.execute(f"""
-            SELECT {", ".join("p." + c for c in MEMBER_COLUMNS)},
-                   s.revision AS story_revision,
-                   s.representative_appearance_id AS story_representative,
-                   s.first_seen_at AS story_first_seen
-            FROM appearance_profiles p
-            LEFT JOIN story_state s USING (story_id)
-            WHERE p.component IN (SELECT component FROM batch_components)
-               OR p.story_id IN (SELECT story_id FROM batch_story_ids)
-        """)
-    )
+    # Only the columns asked about are scanned: no story ids (a batch of new stories), no
+    # scan of the story id strings.
+    wanted = [
+        condition
+        for condition, values in (
+            ("component IN (SELECT component FROM batch_components)", components),
+            ("story_id IN (SELECT story_id FROM batch_story_ids)", story_ids),
+        )
+        if values
+    ]
+    owners = con.execute(
+        f"SELECT appearance_key FROM appearance_profiles WHERE {' OR '.join(wanted) or 'false'}"
+    ).fetchnumpy()["appearance_key"]
     con.unregister("batch_components")
     con.unregister("batch_story_ids")
+    rows = profiles(con, owners.tolist())
+    con.register("member_story_ids", pa.table({"story_id": sorted({r["story_id"] for r in rows})}))
+    states = {
+        story_id: (revision, representative, first_seen)
+        for story_id, revision, representative, first_seen in con.execute("""
+            SELECT story_id, revision, representative_appearance_id, first_seen_at FROM story_state
+            WHERE story_id IN (SELECT story_id FROM member_story_ids)
+        """).fetchall()
+    }
+    con.unregister("member_story_ids")
+    for row in rows:
+        row["story_revision"], row["story_representative"], row["story_first_seen"] = states.get(
+            row["story_id"], (None, None, None)
+        )
     return rows
 
 
@@ -123,14 +175,22 @@ def members_table(rows: list[dict[str, Any]]) -> pa.Table:
     return pa.table(columns)
 
 
-def bands_table(band_rows: list[BandKey]) -> pa.Table:
-    # ~65 rows per appearance (10^5 rows for a large batch): columns straight from the
-    # rows, no copy of them, and each appearance id hashed once, not once per row.
-    keys = {aid: appearance_key(aid) for _, aid in band_rows}
+def bands_table(band_rows: BandRows | list[BandKey]) -> pa.Table:
+    """~65 rows per appearance (10^6 for a large first poll): each appearance id hashed
+    once, not once per row; ``BandRows`` arrays go in without a Python object per row."""
+    if not isinstance(band_rows, BandRows):
+        ids = sorted({aid for _, aid in band_rows})
+        position = {aid: n for n, aid in enumerate(ids)}
+        band_rows = BandRows(
+            np.asarray([key for key, _ in band_rows], dtype=np.int64),
+            np.asarray([position[aid] for _, aid in band_rows], dtype=np.int64),
+            ids,
+        )
+    owners = np.asarray([appearance_key(aid) for aid in band_rows.appearance_ids], dtype=np.int64)
     return pa.table(
         {
-            "key": pa.array([key for key, _ in band_rows], pa.int64()),
-            "appearance_key": pa.array([keys[aid] for _, aid in band_rows], pa.int64()),
+            "key": pa.array(np.asarray(band_rows.keys, dtype=np.int64), pa.int64()),
+            "appearance_key": pa.array(owners[band_rows.owners] if len(owners) else owners, pa.int64()),
         }
     )
 
@@ -138,7 +198,7 @@ def bands_table(band_rows: list[BandKey]) -> pa.Table:
 def apply(
     con: duckdb.DuckDBPyConnection,
     member_rows: dict[str, dict[str, Any]],
-    band_rows: list[BandKey],
+    band_rows: BandRows | list[BandKey],
     redirects: dict[str, str],
 ) -> None:
     """Store changed members (replacing their previous rows), add band keys, and point
@@ -149,10 +209,12 @@ def apply(
         con.register("new_members", members_table(list(member_rows.values())))
         con.execute("INSERT OR REPLACE INTO appearance_profiles SELECT * FROM new_members")
         con.unregister("new_members")
-    if band_rows:
+    if len(band_rows):
         con.register("new_bands", bands_table(band_rows))
         con.execute("INSERT INTO appearance_bands SELECT * FROM new_bands")
         con.unregister("new_bands")
+        if band_runs.delta_rows(con) > band_runs.COMPACT_ROWS:
+            band_runs.compact(con)
     if redirects:
         con.register(
             "story_redirects",
@@ -166,7 +228,7 @@ def apply(
 
 def bulk_load(con: duckdb.DuckDBPyConnection, table: str, data: Any) -> None:
     """Append an Arrow table (or anything DuckDB can scan) to ``appearance_profiles`` or
-    ``appearance_bands`` - for benchmarks."""
+    ``appearance_bands`` - for benchmarks, which then ``compact`` once."""
     if table not in ("appearance_profiles", "appearance_bands"):
         raise ValueError(f"not an index table: {table}")
     con.register("bulk_rows", data)
@@ -174,7 +236,14 @@ def bulk_load(con: duckdb.DuckDBPyConnection, table: str, data: Any) -> None:
     con.unregister("bulk_rows")
 
 
+def compact(con: duckdb.DuckDBPyConnection) -> None:
+    """Merge the recent band rows into the sorted run now, in the caller's transaction
+    (``apply`` does it by itself past ``band_runs.COMPACT_ROWS``)."""
+    band_runs.compact(con)
+
+
 def reset(con: duckdb.DuckDBPyConnection) -> None:
     """Forget every cluster assignment (rebuild starts from here, inside its transaction)."""
     for table in ("appearance_bands", "appearance_profiles", "story_keys", "story_state"):
         con.execute(f"DELETE FROM {table}")
+    band_runs.reset(con)

@@ -51,6 +51,8 @@ PROFILE_COLUMNS = (
     "agency",
     "length",
     "sequence",
+    "embedding",
+    "embedding_model",
 )
 
 

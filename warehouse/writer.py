@@ -44,6 +44,7 @@ import duckdb
 import pyarrow as pa
 
 from newswire.warehouse import (
+    band_runs,
     history,
     lake,
     ledger,
@@ -62,6 +63,7 @@ from newswire.warehouse.records import (
     AppearanceState,
     ArticlePage,
     BandKey,
+    BandRows,
     PickedUpFile,
     StoredHistory,
     StoryKey,
@@ -104,7 +106,7 @@ class CommitBatch:
     # stories (old id -> survivor) whose exact keys now point at the survivor;
     # reset_clustering empties story keys/state/index first (dedupe --rebuild).
     cluster_members: dict[str, dict[str, Any]] = field(default_factory=dict)
-    cluster_bands: list[BandKey] = field(default_factory=list)
+    cluster_bands: BandRows | list[BandKey] = field(default_factory=list)
     story_redirects: dict[str, str] = field(default_factory=dict)
     reset_clustering: bool = False
     summary: dict[str, Any] = field(default_factory=dict)
@@ -522,6 +524,8 @@ class Warehouse:
         lake.discard_staging(self.store, run_id)
         with self.state() as con:
             con.execute("UPDATE runs SET published = true WHERE run_id = ?", [run_id])
+            # A compaction in this run's commit left the previous band run unused.
+            band_runs.discard_stale(con)
         self._write_manifest()
 
     def _write_manifest(self) -> manifest.Manifest:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 
 from newswire.tasks.settings import Settings
 from newswire.warehouse.writer import Warehouse
@@ -43,16 +43,19 @@ def server_configured() -> bool:
 
 
 def ensure_writer_limit(name: str) -> None:
-    """Create the one-slot global concurrency limit unless it exists."""
+    """Create the one-slot global concurrency limit unless it exists. Two writers started
+    at once both find it missing and both create it: the second create is refused
+    (``ObjectAlreadyExists``) and the limit it wanted is there, so that is success."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-    from prefect.exceptions import ObjectNotFound
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
     with get_client(sync_client=True) as client:
         try:
             client.read_global_concurrency_limit_by_name(name)
         except ObjectNotFound:
-            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+            with suppress(ObjectAlreadyExists):
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
 
 
 def _limit_busy(name: str) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ import duckdb
 from prefect import get_run_logger, task
 
 from newswire.tasks.link_evidence import LinkProfile, profile_of
+from newswire.tasks.link_model import SentenceModel, embed_texts, embedding_text, load_model
 from newswire.tasks.linking import LinkPolicy, StoryLink, assign_events, link_batch
 from newswire.tasks.settings import Settings
 from newswire.warehouse import manifest as manifests
@@ -76,6 +77,8 @@ def profile_from_row(row: dict[str, Any]) -> LinkProfile:
         agency=row["agency"],
         length=row["length"] or 0,
         sequence=tuple(row.get("sequence") or ()),
+        embedding=row.get("embedding"),
+        embedding_model=row.get("embedding_model"),
     )
 
 
@@ -149,23 +152,47 @@ def story_profile(row: dict[str, Any]) -> LinkProfile:
     )
 
 
-def link_runs(data_dir: Path, run_ids: list[str], policy: LinkPolicy | None = None) -> tuple[int, int]:
+def with_embeddings(
+    profiles: list[LinkProfile], rows: list[dict[str, Any]], model: SentenceModel | None
+) -> list[LinkProfile]:
+    """The profiles with the model's vectors of their stories' titles and leads, the
+    batch embedded at once (the only time a story is embedded: the vector is stored with
+    its profile). No model: the profiles as they are."""
+    if model is None:
+        return profiles
+    texts = [embedding_text(r["title"] or "", r["body"] or r["summary"] or "") for r in rows]
+    vectors = embed_texts(model, texts)
+    return [
+        replace(p, embedding=vector, embedding_model=model.name)
+        for p, vector in zip(profiles, vectors, strict=True)
+    ]
+
+
+def link_runs(
+    data_dir: Path, run_ids: list[str], policy: LinkPolicy | None = None, model_name: str = "none"
+) -> tuple[int, int]:
     """Link the stories of each of ``run_ids`` in turn (one run's commits), then export the
-    reader snapshots and refresh the catalogue once; returns (stories profiled, links made)."""
+    reader snapshots and refresh the catalogue once; returns (stories profiled, links made).
+    ``model_name``: the sentence model whose vectors are evidence (NEWSWIRE_LINK_MODEL)."""
     policy = policy or LinkPolicy()
     store = LakeStore.for_data_dir(data_dir)
+    runs = [
+        (run_id, [r for r in run_story_rows(store, run_id) if not r["merged_into"] and not r["withdrawn"]])
+        for run_id in run_ids
+    ]
+    if not any(rows for _, rows in runs):
+        return 0, 0
+    model = load_model(model_name)
     profiled = made = 0
     with LinkIndex(data_dir) as index:
-        for run_id in run_ids:
-            rows = [r for r in run_story_rows(store, run_id) if not r["merged_into"] and not r["withdrawn"]]
+        for run_id, rows in runs:
             for start in range(0, len(rows), BATCH_SIZE):
-                profiles = [story_profile(r) for r in rows[start : start + BATCH_SIZE]]
+                batch = rows[start : start + BATCH_SIZE]
+                profiles = with_embeddings([story_profile(r) for r in batch], batch, model)
                 made += len(link_profiles(index, profiles, run_id, policy))
             profiled += len(rows)
-        if profiled:
-            index.export_snapshots(store)
-    if profiled:
-        write_catalog(data_dir, store)
+        index.export_snapshots(store)
+    write_catalog(data_dir, store)
     return profiled, made
 
 
@@ -176,7 +203,7 @@ def link_stories(settings: Settings, commit_ids: list[str]) -> tuple[int, int]:
     logger = get_run_logger()
     started = time.perf_counter()
     try:
-        profiled, made = link_runs(settings.data_dir, commit_ids)
+        profiled, made = link_runs(settings.data_dir, commit_ids, model_name=settings.link_model)
     except Exception as error:
         logger.warning("linking the stories of run %s failed: %s", commit_ids[0], error)
         return 0, 0

@@ -30,7 +30,7 @@ from newswire.tasks.wire_versions import drop_superseded, loaded_versions, newer
 from newswire.warehouse.records import (
     AppearanceKey,
     AppearanceState,
-    BandKey,
+    BandRows,
     StoredHistory,
     StoryKey,
     StoryState,
@@ -102,7 +102,7 @@ def fill_clusters(batch: CommitBatch, clustered: ClusterPlan, now: datetime) -> 
     and merged stories) and its changes to the near-duplicate index."""
     batch.appearance_rows, batch.story_rows = recluster.lake_rows(clustered, batch.run_id, now)
     batch.cluster_members = clustered.members
-    batch.cluster_bands = [BandKey(*band) for band in clustered.bands]
+    batch.cluster_bands = BandRows(clustered.band_keys, clustered.band_owners, clustered.band_appearances)
 
 
 def merged_story_state(clustered: ClusterPlan) -> dict[str, StoryState]:
