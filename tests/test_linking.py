@@ -244,3 +244,20 @@ def test_events_only_merge_and_the_smaller_stored_id_survives():
     assert plan.assign == {"a": "e1", "b": "e1"}
     alone = assign_events(["x"], [], {})
     assert list(alone.assign) == ["x"] and alone.merge == {}
+
+
+def test_the_index_stores_links_and_event_joins_set_based(tmp_path):
+    """store() writes whole columns: a pair decided twice in a batch keeps its last
+    decision, and a join moves every member of the absorbed event (as row by row did)."""
+
+    def link(a: str, b: str, score: float) -> dict:
+        return {"story_id": a, "other_story_id": b, "kind": "same_event", "score": score, "evidence": {"n": 1}}
+
+    with LinkIndex(tmp_path) as index:
+        index.store([], [], [link("a", "b", 0.5)], {"a": "e1", "b": "e1", "c": "e2", "d": "e2"}, {}, "run-1")
+        index.store([], [], [link("b", "c", 0.4), link("b", "c", 0.7)], {}, {"e2": "e1"}, "run-2")
+        assert index.events_of(["a", "b", "c", "d"]) == dict.fromkeys("abcd", "e1")
+        rows = index.con.execute(
+            "SELECT story_id, other_story_id, score, run_id FROM story_links ORDER BY 1, 2"
+        ).fetchall()
+    assert rows == [("a", "b", 0.5, "run-1"), ("b", "c", 0.7, "run-2")]
