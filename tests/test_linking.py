@@ -251,7 +251,8 @@ def test_the_index_stores_links_and_event_joins_set_based(tmp_path):
     decision, and a join moves every member of the absorbed event (as row by row did)."""
 
     def link(a: str, b: str, score: float) -> dict:
-        return {"story_id": a, "other_story_id": b, "kind": "same_event", "score": score, "evidence": {"n": 1}}
+        pair = {"story_id": a, "other_story_id": b}
+        return pair | {"kind": "same_event", "score": score, "evidence": {"names": 1}}
 
     with LinkIndex(tmp_path) as index:
         index.store([], [], [link("a", "b", 0.5)], {"a": "e1", "b": "e1", "c": "e2", "d": "e2"}, {}, "run-1")
