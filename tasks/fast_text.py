@@ -17,8 +17,8 @@ from feedparser.datetimes import _parse_date
 from lxml import etree
 
 from newswire.tasks.dates import date_text_problem, struct_to_datetime
+from newswire.tasks.encoding import declared_encodings
 
-DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 # Characters feedparser rewrites (C1 controls become cp1252 letters) or that a strict
 # reader does not compare (carriage returns).
 _REWRITTEN = re.compile(r"[\r\x80-\x9f]")
@@ -34,16 +34,14 @@ XML_NS = "{http://www.w3.org/XML/1998/namespace}"
 
 
 def plain_utf8(body: bytes, headers: dict[str, str]) -> bool:
-    """UTF-8 by declaration and header, and no Content-Location: feedparser resolves
-    links and ids against it, which a strict reader does not attempt."""
-    declared = DECLARATION.match(body[:200])
-    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+    """UTF-8 by declaration and header (tasks/encoding.py reads both, as the slow path
+    does), and no Content-Location: feedparser resolves links and ids against it, which a
+    strict reader does not attempt."""
+    if any(k.lower() == "content-location" for k in headers):
         return False
-    lowered = {k.lower(): v for k, v in headers.items()}
-    if "content-location" in lowered:
-        return False
-    charset = re.search(r"charset\s*=\s*[\"']?([\w.-]+)", lowered.get("content-type", ""), re.I)
-    return charset is None or charset.group(1).lower() in ("utf-8", "utf8")
+    return all(
+        label is None or label.lower() in ("utf-8", "utf8") for label in declared_encodings(body, headers)
+    )
 
 
 def parse_xml(body: bytes):
