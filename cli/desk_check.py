@@ -18,6 +18,7 @@ from pathlib import Path
 
 import newswire
 import newswire.tasks
+from newswire.flows.runtime.prefect_env import user_state_dir
 from newswire.tasks.desk import DeskProfile
 
 # Keys remembered: a few desks (sample, default, a test desk) checked alternately.
@@ -26,8 +27,7 @@ REMEMBERED_CHECKS = 16
 
 def checked_record_path() -> Path:
     """One record per user, beside the user's Prefect home (flows/runtime/prefect_env.py)."""
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "newswire" / "desk-files-checked.json"
+    return user_state_dir() / "desk-files-checked.json"
 
 
 def check_key(desk: DeskProfile) -> str:

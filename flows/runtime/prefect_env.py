@@ -28,8 +28,14 @@ def default_prefect_home() -> Path:
     one server per ``PREFECT_HOME``. Every warehouse of the user shares its server, so a
     new data directory costs no server start (~30 s cold on 2 cores); runs stay apart per
     warehouse by their tag (``warehouse_tags``) and writer limit (flows/runtime/writer_slot.py)."""
+    return user_state_dir() / "prefect"
+
+
+def user_state_dir() -> Path:
+    """newswire's per-user state (``$XDG_STATE_HOME/newswire``, else
+    ``~/.local/state/newswire``): the Prefect home and the desk-check record live there."""
     state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "newswire" / "prefect"
+    return Path(state) / "newswire"
 
 
 def configure_prefect_environment() -> Path:
