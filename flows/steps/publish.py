@@ -69,7 +69,7 @@ def publish_outputs(settings: Settings) -> PublishReport:
 
 
 def publish_query(
-    config, query: SavedQuery, target, ledger, report: PublishReport, settings, logger, reader=None
+    config, query: SavedQuery, target, ledger, report: PublishReport, settings, logger, reader
 ) -> None:
     """One saved query: its two feed files, then its alerts (``reader``: one open reader for
     all the run's queries)."""
