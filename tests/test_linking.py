@@ -262,3 +262,54 @@ def test_the_index_stores_links_and_event_joins_set_based(tmp_path):
             "SELECT story_id, other_story_id, score, run_id FROM story_links ORDER BY 1, 2"
         ).fetchall()
     assert rows == [("a", "b", 0.5, "run-1"), ("b", "c", 0.7, "run-2")]
+
+
+def test_a_revised_story_s_old_links_and_event_go_with_its_old_text(tmp_path, l01_pages):
+    """Linked on its first text, a story revised into another story's text loses the
+    links its old text made (and that old event), in the batch that stores its new
+    profile; the story it was a version of keeps its own event."""
+    from dataclasses import replace
+
+    from newswire.flows.steps.link import link_profiles
+
+    pages, _ = l01_pages
+    first_batch = [p for key, p in pages.items() if key != "n05-inform-en"]
+    with LinkIndex(tmp_path) as index:
+        first = link_profiles(index, first_batch, "run-1", LinkPolicy())
+        assert ("l01-inform-en", "l01-ptrk-ru", TRANSLATION) in {
+            (x.story_id, x.other_story_id, x.kind) for x in first
+        }
+        events = index.events_of(["l01-inform-en", "l01-ptrk-ru"])
+        assert events["l01-inform-en"] == events["l01-ptrk-ru"]
+        # The revision: the same story id now carries another year's call.
+        version = pages["l01-ptrk-ru"]
+        revised = replace(
+            pages["n05-inform-en"], story_id="l01-ptrk-ru", language="ru", published_at=version.published_at
+        )
+        assert link_profiles(index, [revised], "run-2", LinkPolicy()) == []
+        stale = index.con.execute(
+            "SELECT count(*) FROM story_links WHERE 'l01-ptrk-ru' IN (story_id, other_story_id)"
+        ).fetchall()[0][0]
+        kept = index.con.execute("SELECT count(*) FROM story_links").fetchall()[0][0]
+        after = index.events_of(["l01-inform-en", "l01-ptrk-ru"])
+    assert stale == 0 and kept > 0
+    assert after["l01-inform-en"] == events["l01-inform-en"] != after["l01-ptrk-ru"]
+
+
+def test_a_story_no_longer_live_is_forgotten_by_the_index(tmp_path, l01_pages):
+    from newswire.flows.steps.link import link_profiles
+
+    pages, _ = l01_pages
+    with LinkIndex(tmp_path) as index:
+        link_profiles(index, [p for key, p in pages.items() if key != "n05-inform-en"], "run-1", LinkPolicy())
+        index.forget(["l01-ptrk-ru"])
+        counts = [
+            index.con.execute(f"SELECT count(*) FROM {table} WHERE {column} = 'l01-ptrk-ru'").fetchall()[0][0]
+            for table, column in (
+                ("link_profiles", "story_id"),
+                ("link_keys", "story_id"),
+                ("story_events", "story_id"),
+                ("story_links", "other_story_id"),
+            )
+        ]
+    assert counts == [0, 0, 0, 0]
