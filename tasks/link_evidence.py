@@ -87,6 +87,9 @@ class LinkProfile:
     # the model's name: vectors of two models are not compared. None: not embedded.
     embedding: bytes | None = None
     embedding_model: str | None = None
+    # The same model's vectors of the title and first sentences, one after another
+    # (tasks/link_model.embed_stories). None: not embedded.
+    sentences: bytes | None = None
 
     @property
     def day(self) -> int | None:

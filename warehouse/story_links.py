@@ -54,6 +54,7 @@ PROFILE_COLUMNS = (
     "sequence",
     "embedding",
     "embedding_model",
+    "sentences",
 )
 
 

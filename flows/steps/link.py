@@ -23,7 +23,7 @@ from prefect import get_run_logger, task
 
 from newswire.flows.run import new_run_id
 from newswire.tasks.link_evidence import LinkProfile, profile_of
-from newswire.tasks.link_model import SentenceModel, embed_texts, embedding_text, load_model
+from newswire.tasks.link_model import SentenceModel, embed_stories, load_model
 from newswire.tasks.linking import SAME_EVENT, TRANSLATION, LinkPolicy, StoryLink, assign_events, link_batch
 from newswire.tasks.settings import Settings
 from newswire.warehouse import manifest as manifests
@@ -81,6 +81,7 @@ def profile_from_row(row: dict[str, Any]) -> LinkProfile:
         sequence=tuple(row.get("sequence") or ()),
         embedding=row.get("embedding"),
         embedding_model=row.get("embedding_model"),
+        sentences=row.get("sentences"),
     )
 
 
@@ -97,16 +98,16 @@ def link_profiles(
     # A revised story's stored event was its old text's: it joins the event its links
     # reach now (the store replaces its links and event in the same transaction).
     known = {k: v for k, v in index.events_of(sorted(touched)).items() if k not in batch_ids}
-    plan = assign_events([p.story_id for p in profiles], links, known)
+    plan = assign_events([p.story_id for p in profiles], links, known, policy)
     index.store(
         [profile_row(p) for p in profiles],
         [key for p in profiles for key in keys_of(p)],
-        [asdict(x) for x in links],
+        [asdict(x) for x in plan.links],
         plan.assign,
         plan.merge,
         run_id,
     )
-    return links
+    return plan.links
 
 
 def _outlet(url: str | None) -> str | None:
@@ -161,16 +162,15 @@ def story_profile(row: dict[str, Any]) -> LinkProfile:
 def with_embeddings(
     profiles: list[LinkProfile], rows: list[dict[str, Any]], model: SentenceModel | None
 ) -> list[LinkProfile]:
-    """The profiles with the model's vectors of their stories' titles and leads, the
-    batch embedded at once (the only time a story is embedded: the vector is stored with
-    its profile). No model: the profiles as they are."""
+    """The profiles with the model's vectors of their stories' titles and leads and of
+    their sentences, the batch embedded at once (the only time a story is embedded: the
+    vectors are stored with its profile). No model: the profiles as they are."""
     if model is None:
         return profiles
-    texts = [embedding_text(r["title"] or "", r["body"] or r["summary"] or "") for r in rows]
-    vectors = embed_texts(model, texts)
+    vectors = embed_stories(model, [(r["title"] or "", r["body"] or r["summary"] or "") for r in rows])
     return [
-        replace(p, embedding=vector, embedding_model=model.name)
-        for p, vector in zip(profiles, vectors, strict=True)
+        replace(p, embedding=v.lead, embedding_model=model.name, sentences=v.sentences)
+        for p, v in zip(profiles, vectors, strict=True)
     ]
 
 
