@@ -365,26 +365,29 @@ def perf(sizes: list[int], batch: int, per_day: int) -> None:
 
 
 def embed_cost(model_name: str, batch: int) -> None:
-    """CPU and wall time per story of embedding ``batch`` titles and leads at once (the
-    link step's way: once per story, in batches), best of 3, after the model is loaded."""
+    """CPU and wall time per story of embedding ``batch`` stories at once as the link step
+    does (``embed_stories``: each title and lead, and each story's first sentences; once
+    per story, in batches), best of 3, after the model is loaded."""
     model = load_model(model_name)
     if model is None:
         print("model none: nothing to embed")
         return
-    texts = [embedding_text(p.title, p.text) for p in pages("dev")]
-    texts = (texts * (batch // len(texts) + 1))[:batch]
+    stories = [(p.title, p.text) for p in pages("dev")]
+    stories = (stories * (batch // len(stories) + 1))[:batch]
     started = time.perf_counter()
-    model.embed(texts[:2])
+    model.embed([embedding_text(*stories[0])])
     print(f"model {model_name}: loaded and warmed in {time.perf_counter() - started:.1f} s")
     walls, cpus = [], []
     for _ in range(3):
         wall, cpu = time.perf_counter(), time.process_time()
-        model.embed(texts)
+        vectors = embed_stories(model, stories)
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
+    sentences = sum(len(v.sentences) for v in vectors) / 512 / batch
     print(
         f"model {model_name}: {batch} stories, best of 3: {1000 * min(walls) / batch:.1f} ms/story wall, "
-        f"{1000 * min(cpus) / batch:.1f} ms/story CPU, mean text {sum(map(len, texts)) // batch} chars"
+        f"{1000 * min(cpus) / batch:.1f} ms/story CPU; per story the lead and {sentences:.1f} sentences, "
+        f"{sum(len(t) + len(x) for t, x in stories) // batch} chars of page"
     )
 
 
