@@ -38,12 +38,20 @@ MAX_SEQUENCE = 150
 TERM_PREFIX = "t:"
 FIGURE_PREFIX = "f:"
 
-_WORD = re.compile(r"[^\W\d_][^\W\d_'’ʻʼ‘`-]*", re.UNICODE)
+# A word: letters, and an apostrophe between two letters, which Uzbek Latin writes inside
+# its words (o‘, g‘: "To‘qayev", "O‘zbekiston", "Qozog‘iston"; also ʻ ’ ' `). Ending the
+# word there made "To‘qayev" the lowercase "qayev", no name at all, and "O‘zbekiston" no
+# match for "Узбекистан" / "Uzbekistan". A quote after a word ("‘Astana’") is no part of it.
+_APOSTROPHES = "'’ʻʼ‘`"
+_WORD_PATTERN = rf"[^\W\d_](?:[^\W\d_{_APOSTROPHES}-]|[{_APOSTROPHES}](?=[^\W\d_]))*"
+_WORD = re.compile(_WORD_PATTERN, re.UNICODE)
 # Words and numbers in text order, for the sequence.
 _TOKEN = re.compile(
-    r"[^\W\d_][^\W\d_'’ʻʼ‘`-]*|\d{1,3}(?:[ \u00a0\u202f,]\d{3})+(?![\d])(?:[.,]\d+)?|\d+(?:[.,]\d+)?",
+    _WORD_PATTERN
+    + r"|\d{1,3}(?:[ \u00a0\u202f,]\d{3})+(?![\d])(?:[.,]\d+)?|\d+(?:[.,]\d+)?",
     re.UNICODE,
 )
+_DROP_APOSTROPHES = str.maketrans("", "", _APOSTROPHES)
 # Sounds written with two Latin letters in one transliteration and one in another.
 _DIGRAPHS = (("dzh", "j"), ("zh", "j"), ("kh", "h"), ("sh", "s"), ("ch", "c"), ("ts", "c"), ("ph", "f"))
 _LETTER_FOLD = str.maketrans({"q": "k", "x": "h", "w": "v"})
@@ -129,6 +137,7 @@ def latin_letters(word: str) -> str:
     script it leaves (a Greek or Georgian rewrite of a wire story, an Armenian outlet)
     anyascii's romanisation, so "Κιργιζία" meets "Kyrgyzstan" instead of keeping a key
     no other language can share."""
+    word = word.translate(_DROP_APOSTROPHES)
     folded = translit_key(word)
     return folded if folded.isascii() else translit_key(anyascii(word))
 
