@@ -220,9 +220,14 @@ class ParagraphFeatures:
     @property
     def good(self) -> bool:
         # Prose: long, with stop words, ending a sentence (a long unfinished line is a
-        # story cut off; a headline of another story ends without a period).
+        # story cut off; a headline of another story ends without a period). A line with a
+        # web or e-mail address is the page speaking ("Check out https://...", "Email us at
+        # ...", "Ссылка на новость: https://..."): a story printed as text names a site, it
+        # does not paste its address (no article line of the corpus has one). The same holds
+        # for near-good, sentence-like and prose below, so position alone decides it.
         return (
             self.words >= GOOD_WORDS
+            and not self.has_link
             and self.stop_density >= GOOD_STOP_DENSITY
             and self.digit_share < 0.2
             and (self.ends_sentence or self.words >= LONG_WORDS)
@@ -236,6 +241,7 @@ class ParagraphFeatures:
         # article line cut is worse than a headline left.)
         return (
             self.words >= SENTENCE_LIKE_WORDS
+            and not self.has_link
             and self.lower_words >= 0.6 * self.words
             and self.stop_density >= GOOD_STOP_DENSITY
         )
@@ -246,6 +252,7 @@ class ParagraphFeatures:
         (A headline of another story has the words but no sentence end, inside or after.)"""
         return (
             self.words >= NEAR_GOOD_WORDS
+            and not self.has_link
             and self.stop_density >= GOOD_STOP_DENSITY
             and self.digit_share < 0.2
             and (self.ends_sentence or self.sentences > 1)
@@ -253,7 +260,7 @@ class ParagraphFeatures:
 
     @property
     def prose(self) -> bool:
-        return (
+        return not self.has_link and (
             (self.words >= PROSE_WORDS and self.stop_density >= PROSE_STOP_DENSITY and self.ends_sentence)
             or (self.words >= SENTENCE_WORDS and self.full_stop and self.lower_words > 0)
             or (
