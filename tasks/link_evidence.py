@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
+from anyascii import anyascii
+
 from newswire.tasks.attribute import load_agencies
 from newswire.tasks.datelines import month_numbers
 from newswire.tasks.tag import translit_key
@@ -85,6 +87,9 @@ class LinkProfile:
     # the model's name: vectors of two models are not compared. None: not embedded.
     embedding: bytes | None = None
     embedding_model: str | None = None
+    # The same model's vectors of the title and first sentences, one after another
+    # (tasks/link_model.embed_stories). None: not embedded.
+    sentences: bytes | None = None
 
     @property
     def day(self) -> int | None:
@@ -118,12 +123,22 @@ def outlet_family(outlet_id: str | None) -> str | None:
     return ".".join(labels[-keep:])
 
 
+def latin_letters(word: str) -> str:
+    """A word's letters in Latin: the gazetteer's transliteration for the region's Cyrillic
+    (tasks/tag.translit_key: Russian, Kazakh, Uzbek, Kyrgyz, Tajik), and for any other
+    script it leaves (a Greek or Georgian rewrite of a wire story, an Armenian outlet)
+    anyascii's romanisation, so "Κιργιζία" meets "Kyrgyzstan" instead of keeping a key
+    no other language can share."""
+    folded = translit_key(word)
+    return folded if folded.isascii() else translit_key(anyascii(word))
+
+
 def name_key(word: str) -> str | None:
     """The transliterated skeleton of a capitalised word, or None when it is too short to
     say anything. Vowel-initial names start with "a" (Emomali/Имомали, Astana/Остона)."""
-    folded = translit_key(word)
-    if len(folded) < _MIN_NAME_LETTERS or not folded.isascii():
-        return None if len(folded) < _MIN_NAME_LETTERS else folded[:NAME_KEY_LENGTH]
+    folded = latin_letters(word)
+    if len(folded) < _MIN_NAME_LETTERS:
+        return None
     key = _skeleton(folded)[:NAME_KEY_LENGTH]
     return key if len(key) >= 2 else None
 
@@ -143,8 +158,8 @@ def term_keys(text: str) -> frozenset[str]:
     Three letters, like names; the weights (inverse frequency) sort out the common ones."""
     found = set()
     for match in _WORD.finditer(text):
-        folded = translit_key(match.group(0))
-        if len(folded) >= _MIN_TERM_LETTERS and folded.isascii():
+        folded = latin_letters(match.group(0))
+        if len(folded) >= _MIN_TERM_LETTERS:
             found.add(_skeleton(folded)[:NAME_KEY_LENGTH])
             if len(found) >= MAX_TERMS:
                 break
@@ -206,8 +221,8 @@ def sequence_of(text: str) -> tuple[str, ...]:
             if key is not None:
                 out.append(key)
         else:
-            folded = translit_key(token)
-            if len(folded) >= _MIN_TERM_LETTERS and folded.isascii():
+            folded = latin_letters(token)
+            if len(folded) >= _MIN_TERM_LETTERS:
                 out.append(TERM_PREFIX + _skeleton(folded)[:NAME_KEY_LENGTH])
         if len(out) >= MAX_SEQUENCE:
             break
