@@ -192,6 +192,18 @@ def test_two_feed_summaries_need_a_shared_figure_to_be_versions_of_one_story(pai
     assert link.kind == kind, link
 
 
+def test_two_outlets_summaries_a_day_apart_are_no_versions_even_with_a_shared_figure():
+    """A wire's feed summary in another language comes out within hours of its story; two
+    outlets' one-paragraph items on one fact a day apart share its figure and names in
+    order, and are each other's event, not versions."""
+    english_text, russian_text = _SUMMARIES["trade"]
+    english = _summary("trade-en", "en", english_text, 1)
+    russian = _summary("trade-ru", "ru", russian_text, 1)
+    russian = LinkProfile(**{**russian.__dict__, "published_at": english.published_at + timedelta(hours=26)})
+    link = decide(english, russian, key_weights([english, russian]), LinkPolicy())
+    assert link is not None and link.kind == SAME_EVENT, link
+
+
 def _event_page(story_id: str, language: str, hour: int, names: tuple[str, ...]) -> LinkProfile:
     return LinkProfile(
         story_id=story_id,
