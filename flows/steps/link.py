@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -55,7 +55,10 @@ def lookup_of(profile: LinkProfile, policy: LinkPolicy) -> KeyLookup:
 
 
 def profile_row(profile: LinkProfile) -> dict[str, Any]:
-    row = asdict(profile)
+    # A shallow copy of the fields: ``asdict`` deep-copies every frozenset and tuple
+    # element by element (2 s of a 100x50 first poll's link step), and the columns below
+    # are rebuilt as lists anyway.
+    row = {f.name: getattr(profile, f.name) for f in fields(profile)}
     row["day"] = UNKNOWN_DAY if profile.day is None else profile.day
     for column in ("names", "terms", "figures", "dates", "countries", "sequence"):
         row[column] = list(row[column]) if column in ("names", "sequence") else sorted(row[column])
