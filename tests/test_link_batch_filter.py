@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import zlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def _real_pages() -> list[LinkProfile]:
 
 
 def _generated(count: int) -> list[LinkProfile]:
-    words = "Astana Tashkent Bishkek Tokayev summit minister tariff railway cotton uranium border".split()
+    words = ["Astana", "Tashkent", "Bishkek", "Tokayev", "summit", "minister", "tariff", "railway", "cotton"]
     rng = random.Random(5)
     profiles = []
     for i in range(count):
@@ -99,8 +100,7 @@ def test_the_pre_filter_keeps_every_link_a_decide_of_all_pairs_makes(pages):
 
 def test_unknown_times_pass_the_time_filters_as_decide_sees_them():
     profiles = _real_pages()[:40]
-    undated = [
-        LinkProfile(**{**p.__dict__, "published_at": None}) if i % 3 == 0 else p for i, p in enumerate(profiles)
-    ]
+    undated = [replace(p, published_at=None) if i % 3 == 0 else p for i, p in enumerate(profiles)]
     policy = LinkPolicy()
-    assert _sorted(link_batch(undated[:20], undated[20:], policy)) == every_pair(undated[:20], undated[20:], policy)
+    batch, candidates = undated[:20], undated[20:]
+    assert _sorted(link_batch(batch, candidates, policy)) == every_pair(batch, candidates, policy)

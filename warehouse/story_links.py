@@ -13,6 +13,7 @@ Takes and returns plain records (rows as dicts, ``ProfileRow``); it never import
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -32,6 +33,8 @@ MEMORY_LIMIT = "512MB"
 # A key held by more stories than this within a batch's days says nothing about any one
 # pair ("Kazakhstan" on a busy day); such keys are ignored for finding candidates.
 MAX_STORIES_PER_KEY = 400
+# Candidate rows fetched (and converted) at a time.
+FETCH_ROWS = 2048
 # Candidates per batch story, the ones sharing the most keys first.
 MAX_CANDIDATES = 200
 UNKNOWN_DAY = -1
@@ -105,9 +108,12 @@ class LinkIndex:
 
     # -- reads ---------------------------------------------------------------------------
 
-    def candidates(self, lookups: list[KeyLookup]) -> list[dict[str, Any]]:
+    def candidates(
+        self, lookups: list[KeyLookup], convert: Callable[[dict[str, Any]], Any] | None = None
+    ) -> list[Any]:
         """Profiles of the stored stories that share keys with a batch story in its days,
-        the ones sharing the most first, at most ``MAX_CANDIDATES`` per batch story."""
+        the ones sharing the most first, at most ``MAX_CANDIDATES`` per batch story: as
+        row dicts, or each as ``convert`` makes it of its row dict."""
         rows = [(lk.story_id, key, lk.first_day, lk.last_day) for lk in lookups for key in lk.keys]
         if not rows:
             return []
@@ -166,7 +172,14 @@ class LinkIndex:
                 [lo, hi, lo, hi, len(dated) < len(lookups), lo, hi],
             )
             columns = [d[0] for d in result.description]
-            return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+            if convert is None:
+                return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+            # In chunks, each row converted as it comes: the raw rows of a large batch's
+            # candidates are never all held beside what they convert to.
+            converted = []
+            while chunk := result.fetchmany(FETCH_ROWS):
+                converted += [convert(dict(zip(columns, row, strict=True))) for row in chunk]
+            return converted
         finally:
             self.con.unregister("batch_keys")
 
