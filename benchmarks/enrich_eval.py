@@ -3,12 +3,12 @@
     .venv/bin/python benchmarks/enrich_eval.py [--region feeds/regions/central-asia.toml]
 
 Prints attribution / dateline / country-tag precision and recall per hand-written set and
-every miss; the real-page corpus figures (tests/fixtures/real/enrich: dev and heldout,
-aggregates only, so the held-out part's items stay unseen); and throughput of
-enrich_entry against a baseline measured in the same run (the content hash of the raw
-text, which normalise already computes), on the labelled items, the real pages and every
-entry of the real-feed corpus (../shared/corpus/feeds), so the ratio says what enrichment
-costs per entry.
+every miss; the real-page corpus figures (tests/fixtures/real/enrich: dev, heldout and
+heldout2, one column per part, aggregates only, so the held-out parts' items stay unseen);
+and throughput of enrich_entry against a baseline measured in the same run (the content
+hash of the raw text, which normalise already computes), on the labelled items, the real
+pages and every entry of the real-feed corpus (../shared/corpus/feeds), so the ratio says
+what enrichment costs per entry.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def main() -> None:
     workloads = [("labelled + holdout (short)", [labelled_entry(item) for item in everything], args.repeat)]
     if real_items:
         pairs = [(real_entry(item), real_feed(item)) for item in real_items]
-        workloads.append(("real pages (dev + heldout)", pairs, max(1, args.repeat // 4)))
+        workloads.append(("real pages (every part)", pairs, max(1, args.repeat // 4)))
     if CORPUS.is_dir():
         workloads.append(("corpus feeds (real, longer)", _corpus_entries(), 1))
     for name, entries, repeat in workloads:

@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from newswire.tasks.catalog import Feed  # noqa: E402
 from newswire.tasks.enrich import EnrichmentRules, enrich_entries  # noqa: E402
 from newswire.tasks.link_evidence import LinkProfile, profile_of  # noqa: E402
-from newswire.tasks.link_model import MODELS, embed_texts, embedding_text, load_model  # noqa: E402
+from newswire.tasks.link_model import MODELS, embed_stories, embedding_text, load_model  # noqa: E402
 from newswire.tasks.linking import TRANSLATION, LinkPolicy, StoryLink  # noqa: E402
 from newswire.tasks.normalise import NormalisedEntry  # noqa: E402
 from newswire.tasks.text import content_hash  # noqa: E402
@@ -144,7 +144,7 @@ def profiles_of(items: list[Page], model_name: str = "none") -> list[LinkProfile
             word_count=len(page.text.split()),
         )
         entry = enrich_entries([entry], feed, rules)[0][0]
-        texts.append(embedding_text(entry.title, entry.body or entry.summary))
+        texts.append((entry.title, entry.body or entry.summary))
         out.append(
             profile_of(
                 page.item_id,
@@ -159,8 +159,11 @@ def profiles_of(items: list[Page], model_name: str = "none") -> list[LinkProfile
     model = load_model(model_name)
     if model is None:
         return out
-    vectors = embed_texts(model, texts)
-    return [replace(p, embedding=v, embedding_model=model.name) for p, v in zip(out, vectors, strict=True)]
+    vectors = embed_stories(model, texts)
+    return [
+        replace(p, embedding=v.lead, embedding_model=model.name, sentences=v.sentences)
+        for p, v in zip(out, vectors, strict=True)
+    ]
 
 
 def run_linker(
@@ -282,10 +285,11 @@ def _synthetic_profile(rng: random.Random, number: int, day: int, names: list[st
         agency=None,
         length=2000,
         sequence=chosen + tuple(f"t:{name}" for name in chosen) * 6,
-        # A stored vector of the default model's size (512 int8), so the lookup reads
+        # Stored vectors of the model's size (512 int8, and 8 sentences), so the lookup reads
         # and the decisions compare what they would with NEWSWIRE_LINK_MODEL=use.
         embedding=rng.randbytes(512),
         embedding_model="use",
+        sentences=rng.randbytes(8 * 512),
     )
 
 
@@ -309,7 +313,8 @@ def _generate_history(index, size: int, per_day: int, vocabulary: int) -> None:
                ),
                [], ['KZ', 'UZ'], NULL, NULL, 2000,
                list_transform(range(84), lambda x: {name}),
-               encode(repeat(chr(65 + (i % 26)::INT), 512)), 'use'
+               encode(repeat(chr(65 + (i % 26)::INT), 512)), 'use',
+               encode(repeat(chr(65 + (i % 26)::INT), 8 * 512))
         FROM range({size}) AS t(i)
         """
     )
@@ -360,26 +365,29 @@ def perf(sizes: list[int], batch: int, per_day: int) -> None:
 
 
 def embed_cost(model_name: str, batch: int) -> None:
-    """CPU and wall time per story of embedding ``batch`` titles and leads at once (the
-    link step's way: once per story, in batches), best of 3, after the model is loaded."""
+    """CPU and wall time per story of embedding ``batch`` stories at once as the link step
+    does (``embed_stories``: each title and lead, and each story's first sentences; once
+    per story, in batches), best of 3, after the model is loaded."""
     model = load_model(model_name)
     if model is None:
         print("model none: nothing to embed")
         return
-    texts = [embedding_text(p.title, p.text) for p in pages("dev")]
-    texts = (texts * (batch // len(texts) + 1))[:batch]
+    stories = [(p.title, p.text) for p in pages("dev")]
+    stories = (stories * (batch // len(stories) + 1))[:batch]
     started = time.perf_counter()
-    model.embed(texts[:2])
+    model.embed([embedding_text(*stories[0])])
     print(f"model {model_name}: loaded and warmed in {time.perf_counter() - started:.1f} s")
     walls, cpus = [], []
     for _ in range(3):
         wall, cpu = time.perf_counter(), time.process_time()
-        model.embed(texts)
+        vectors = embed_stories(model, stories)
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
+    sentences = sum(len(v.sentences) for v in vectors) / 512 / batch
     print(
         f"model {model_name}: {batch} stories, best of 3: {1000 * min(walls) / batch:.1f} ms/story wall, "
-        f"{1000 * min(cpus) / batch:.1f} ms/story CPU, mean text {sum(map(len, texts)) // batch} chars"
+        f"{1000 * min(cpus) / batch:.1f} ms/story CPU; per story the lead and {sentences:.1f} sentences, "
+        f"{sum(len(t) + len(x) for t, x in stories) // batch} chars of page"
     )
 
 

@@ -1,4 +1,5 @@
-"""``newswire sql``, ``stats`` and ``dedupe``: reading the lake (and re-clustering it).
+"""``newswire sql``, ``stats``, ``dedupe`` and ``links``: reading the lake (and re-clustering
+or re-linking it).
 
 Readers never open the writer's database (STACK-NOTES.md): every query here runs over the
 Parquet lake's views, so it answers while an ingest is running.
@@ -117,3 +118,32 @@ def dedupe(
     from newswire.warehouse.queries import CLUSTER_STATS_QUERY
 
     print_query(settings.data_dir, CLUSTER_STATS_QUERY)
+
+
+
+def links(
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Link the whole history again with the current rules and link model "
+            "(after a rule or NEWSWIRE_LINK_MODEL change, or a failed link step).",
+        ),
+    ] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Translation and event links: how many, and (--rebuild) re-link the history."""
+    settings = reader_settings(data_dir)
+    if rebuild:
+        from newswire.flows.steps.link import rebuild_links
+
+        with console.status("Re-linking the history (holds the writer lock)..."):
+            report = rebuild_links(settings.data_dir, model_name=settings.link_model)
+        console.print(
+            f"Rebuild {report.run_id}: {report.stories} stories linked with model {settings.link_model}; "
+            f"{report.translations} translation and {report.same_event} same-event links, "
+            f"{report.events} events of two or more stories."
+        )
+    from newswire.warehouse.queries import LINK_STATS_QUERY
+
+    print_query(settings.data_dir, LINK_STATS_QUERY)

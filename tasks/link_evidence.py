@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
+from anyascii import anyascii
+
 from newswire.tasks.attribute import load_agencies
 from newswire.tasks.datelines import month_numbers
 from newswire.tasks.tag import translit_key
@@ -85,6 +87,9 @@ class LinkProfile:
     # the model's name: vectors of two models are not compared. None: not embedded.
     embedding: bytes | None = None
     embedding_model: str | None = None
+    # The same model's vectors of the title and first sentences, one after another
+    # (tasks/link_model.embed_stories). None: not embedded.
+    sentences: bytes | None = None
 
     @property
     def day(self) -> int | None:
@@ -124,13 +129,23 @@ def outlet_family(outlet_id: str | None) -> str | None:
 _WORD_MEMO = 1 << 15
 
 
+def latin_letters(word: str) -> str:
+    """A word's letters in Latin: the gazetteer's transliteration for the region's Cyrillic
+    (tasks/tag.translit_key: Russian, Kazakh, Uzbek, Kyrgyz, Tajik), and for any other
+    script it leaves (a Greek or Georgian rewrite of a wire story, an Armenian outlet)
+    anyascii's romanisation, so "Κιργιζία" meets "Kyrgyzstan" instead of keeping a key
+    no other language can share."""
+    folded = translit_key(word)
+    return folded if folded.isascii() else translit_key(anyascii(word))
+
+
 @lru_cache(maxsize=_WORD_MEMO)
 def name_key(word: str) -> str | None:
     """The transliterated skeleton of a capitalised word, or None when it is too short to
     say anything. Vowel-initial names start with "a" (Emomali/Имомали, Astana/Остона)."""
-    folded = translit_key(word)
-    if len(folded) < _MIN_NAME_LETTERS or not folded.isascii():
-        return None if len(folded) < _MIN_NAME_LETTERS else folded[:NAME_KEY_LENGTH]
+    folded = latin_letters(word)
+    if len(folded) < _MIN_NAME_LETTERS:
+        return None
     key = _skeleton(folded)[:NAME_KEY_LENGTH]
     return key if len(key) >= 2 else None
 
@@ -146,10 +161,9 @@ def _skeleton(folded: str) -> str:
 
 @lru_cache(maxsize=_WORD_MEMO)
 def term_key(word: str) -> str | None:
-    """The term key of one word (``term_keys``), or None for a word under five letters
-    or one that does not transliterate to ASCII."""
-    folded = translit_key(word)
-    if len(folded) >= _MIN_TERM_LETTERS and folded.isascii():
+    """The term key of one word (``term_keys``), or None for a word under five letters."""
+    folded = latin_letters(word)
+    if len(folded) >= _MIN_TERM_LETTERS:
         return _skeleton(folded)[:NAME_KEY_LENGTH]
     return None
 

@@ -17,6 +17,7 @@ optional extra: reads Uzbek and Kazakh, ~18x the cost).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -62,6 +63,75 @@ def embedding_text(title: str, text: str) -> str:
         cut = lead.rfind(" ", 0, LEAD_CHARACTERS)
         lead = lead[: cut if cut > LEAD_CHARACTERS // 2 else LEAD_CHARACTERS]
     return f"{(title or '').strip()}\n{lead}".strip()
+
+
+# Sentences of a story the model reads one by one (``story_sentences``): the title and
+# the first sentences of the text. A translation renders its original sentence by
+# sentence, so its sentences find their counterparts one to one; another outlet's report
+# of the same meeting says the same things in sentences of its own. Eight: a wire lead
+# and its next paragraphs (the dev pages are cut at 1,000-2,000 characters, 6-12
+# sentences); bounds the cost (a story's embedding ~3x the title-and-lead one) and the
+# stored vectors (8 x 512 bytes).
+MAX_SENTENCES = 8
+# Shorter pieces are datelines, bylines, captions: no sentence to match.
+MIN_SENTENCE_CHARACTERS = 25
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+_DIMENSIONS = 512
+
+
+def story_sentences(title: str, text: str) -> list[str]:
+    """The title and the first sentences of the text, each at least
+    ``MIN_SENTENCE_CHARACTERS`` long, at most ``MAX_SENTENCES``."""
+    pieces = (piece.strip() for piece in _SENTENCE_END.split(f"{title or ''}\n{text or ''}"))
+    return [piece for piece in pieces if len(piece) >= MIN_SENTENCE_CHARACTERS][:MAX_SENTENCES]
+
+
+@dataclass(frozen=True)
+class StoryVectors:
+    """What the model says of one story: the packed vector of its title and lead, and the
+    packed vectors of its sentences one after another (``MAX_SENTENCES`` at most)."""
+
+    lead: bytes
+    sentences: bytes
+
+
+def embed_stories(model: SentenceModel, stories: list[tuple[str, str]]) -> list[StoryVectors]:
+    """Vectors of ``stories`` (title, text pairs): each title and lead, and each story's
+    sentences, embedded as one batch."""
+    if not stories:
+        return []
+    leads = [embedding_text(title, text) for title, text in stories]
+    sentences = [story_sentences(title, text) for title, text in stories]
+    rows = model.embed(leads + [s for group in sentences for s in group])
+    out, at = [], len(leads)
+    for number, group in enumerate(sentences):
+        packed = b"".join(pack(row) for row in rows[at : at + len(group)])
+        at += len(group)
+        out.append(StoryVectors(lead=pack(rows[number]), sentences=packed))
+    return out
+
+
+def _unpacked(vectors: bytes) -> np.ndarray:
+    rows = np.frombuffer(vectors, dtype=np.int8).astype(np.float32).reshape(-1, _DIMENSIONS)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows / np.where(norms == 0, 1.0, norms)
+
+
+def sentence_matches(a: bytes | None, b: bytes | None, cosine: float) -> tuple[int, float]:
+    """Sentences of two stories that are each other's closest counterpart with a cosine
+    of at least ``cosine``: their count, and their share of the story with fewer
+    sentences (0, 0.0 when either has none). On the dev part at 0.75, true translations
+    en-ru match 0.33-1.0 of their sentences, independent reports of the same meeting in
+    another language at most 0.25."""
+    if not a or not b or len(a) % _DIMENSIONS or len(b) % _DIMENSIONS:
+        return 0, 0.0
+    x, y = _unpacked(a), _unpacked(b)
+    scores = x @ y.T
+    best_of_x, best_of_y = scores.argmax(axis=1), scores.argmax(axis=0)
+    count = sum(
+        1 for i, j in enumerate(best_of_x) if best_of_y[j] == i and scores[i, j] >= cosine
+    )
+    return count, count / min(len(x), len(y))
 
 
 def pack(vector: np.ndarray) -> bytes:

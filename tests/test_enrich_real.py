@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from conftest import SEED_PAGE
 from newswire.tasks.datafiles import DataFileError
 from newswire.tasks.enrich import EnrichmentRules
-from newswire.tasks.evaluation import load_real_part, real_parts, score_real
+from newswire.tasks.evaluation import is_held_out, load_real_part, real_parts, score_real
 
 PAGE = """https://example.org/world/putin-trade/1/
 ThePrint
@@ -97,23 +97,57 @@ def test_cli_scores_the_real_format_and_prints_json(corpus):
 
 
 def test_cli_lists_misses_of_the_development_part_only(corpus):
-    """A held-out part's misses, once read, would be tuned on: --mistakes gives their count."""
+    """A held-out part's misses, once read, would be tuned on: --mistakes gives their count,
+    for the first held-out part and for a fresh one added later (heldout2) alike."""
     from newswire.cli.app import app
 
     wrong = LABELS.replace('expect_primary = "RU"', 'expect_primary = "KZ"')
-    for part in ("dev", "heldout"):
+    for part in ("dev", "heldout", "heldout2"):
         (corpus / part).mkdir(exist_ok=True)
         (corpus / part / "en-0001.txt").write_text(PAGE, encoding="utf-8")
         (corpus / part / "labels-en.toml").write_text(wrong, encoding="utf-8")
+    assert [part.name for part in real_parts(corpus)] == ["dev", "heldout", "heldout2"]
     runner = CliRunner()
     result = runner.invoke(app, ["enrich", "--score", str(corpus), "--mistakes"])
     assert result.exit_code == 0, result.output
     assert "dev miss: en-0001: primary" in result.output
-    assert "heldout miss" not in result.output and "heldout: 1 misses not listed" in result.output
+    assert "heldout miss" not in result.output and "heldout2 miss" not in result.output
+    assert "heldout: 1 misses not listed" in result.output
+    assert "heldout2: 1 misses not listed" in result.output
     result = runner.invoke(app, ["enrich", "--score", str(corpus), "--mistakes", "--format", "json"])
     document = json.loads(result.output)
     assert any("primary" in m for m in document["dev"]["mistakes"])
-    assert "mistakes" not in document["heldout"] and document["heldout"]["mistakes_withheld"] == 1
+    for part in ("heldout", "heldout2"):
+        assert "mistakes" not in document[part] and document[part]["mistakes_withheld"] == 1
+        assert document[part]["items"] == 1
+
+
+@pytest.mark.parametrize(
+    ("part", "held_out"),
+    [("dev", False), ("heldout", True), ("heldout2", True), ("heldout-2027", True), ("devheldout", False)],
+)
+def test_a_part_is_held_out_by_its_name(part, held_out):
+    """Every part whose directory name starts with "heldout" is withheld, so a fresh held-out
+    set is protected from the day it is added, without a list to keep up to date."""
+    assert is_held_out(part) is held_out
+
+
+def test_the_real_corpus_loads_whole_with_its_fresh_held_out_part():
+    """Every part of the labelled real-page corpus loads (labels valid, url == line 1), no
+    item id or URL is in two parts, and the fresh held-out part is held out and has the
+    English items its README section counts."""
+    root = Path(__file__).parent / "fixtures" / "real" / "enrich"
+    parts = real_parts(root)
+    names = [part.name for part in parts]
+    assert names[:3] == ["dev", "heldout", "heldout2"], names
+    items = {part.name: load_real_part(part) for part in parts}
+    everything = [item for part_items in items.values() for item in part_items]
+    assert len({item.id for item in everything}) == len(everything)
+    assert len({item.url.strip() for item in everything}) == len(everything)
+    fresh = [item for item in items["heldout2"] if item.id.startswith("en-")]
+    assert len(fresh) >= 75 and is_held_out("heldout2")
+    assert sum(1 for item in fresh if item.agency) >= 30
+    assert sum(1 for item in fresh if item.place) >= 30
 
 
 def test_cli_enrich_help_renders():

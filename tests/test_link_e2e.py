@@ -3,6 +3,9 @@ by Prefect into a real warehouse; links read back through the reader views."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from conftest import ingest_sample
 from newswire.warehouse.views import open_reader
 
@@ -22,7 +25,43 @@ def test_the_reuters_story_links_to_its_russian_versions_and_the_summit_stories_
     prefect_server, sample_server, data_dir
 ):
     ingest_sample(data_dir, sample_server)
-    con = open_reader(data_dir)
+    _assert_reuters_versions_and_summit_event(open_reader(data_dir))
+
+
+def test_links_rebuild_relinks_the_history_and_replaces_the_index_whole(
+    prefect_server, sample_server, data_dir
+):
+    """``newswire links --rebuild`` after the links were lost (a failed link step, or
+    rules that changed): the history is linked again, through the CLI in its own
+    process, and a file a killed rebuild left behind does not get in the way."""
+    from newswire.warehouse.lake_store import LakeStore
+    from newswire.warehouse.story_links import LinkIndex
+
+    ingest_sample(data_dir, sample_server)
+    with LinkIndex(data_dir) as index:
+        before = index.con.execute("SELECT count(*) FROM story_links").fetchall()[0][0]
+        index.con.execute("DELETE FROM story_links")
+        index.con.execute("DELETE FROM story_events")
+        index.export_snapshots(LakeStore.for_data_dir(data_dir))
+    assert open_reader(data_dir).execute("SELECT count(*) FROM story_translations").fetchall() == [(0,)]
+    (data_dir / "state" / "links.rebuild.duckdb").write_bytes(b"left by a killed rebuild")
+
+    cli = subprocess.run(
+        [sys.executable, "-m", "newswire", "links", "--rebuild", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert "translation" in cli.stdout and "Rebuild" in cli.stdout, cli.stdout
+    assert not (data_dir / "state" / "links.rebuild.duckdb").exists()
+    with LinkIndex(data_dir) as index:
+        after = index.con.execute("SELECT count(*) FROM story_links").fetchall()[0][0]
+    assert after > 0 and abs(after - before) <= before // 5, (before, after)
+    _assert_reuters_versions_and_summit_event(open_reader(data_dir))
+
+
+def _assert_reuters_versions_and_summit_event(con) -> None:
     reuters = _story(con, REUTERS + "%", "en")
     russian = [
         row[0]

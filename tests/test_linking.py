@@ -20,12 +20,14 @@ from newswire.tasks.link_evidence import (
 from newswire.tasks.linking import (
     SAME_EVENT,
     TRANSLATION,
+    WEAK_EVENT,
     LinkPolicy,
     StoryLink,
     alignment,
     assign_events,
     decide,
     key_weights,
+    new_event_id,
 )
 from newswire.warehouse.story_links import LinkIndex
 
@@ -129,7 +131,7 @@ def test_another_outlet_s_report_of_the_same_arrival_in_another_language_is_no_t
     # Same day, same people: what the bag of names saw; their order is another.
     assert alignment(english.sequence, russian.sequence, weights) < 0.1
     link = decide(english, russian, weights, LinkPolicy())
-    assert link is None or link.kind == SAME_EVENT, link
+    assert link is None or link.kind != TRANSLATION, link
 
 
 # Feed summaries of the bundled sample's kind: other outlets' one-line reports of Putin's
@@ -214,7 +216,7 @@ def test_an_index_of_the_first_version_gains_the_sequence_and_embedding_columns(
     with LinkIndex(tmp_path) as index:
         columns = {row[0] for row in index.con.execute("DESCRIBE link_profiles").fetchall()}
         version = index.con.execute("SELECT value FROM link_index_meta WHERE name = 'version'").fetchall()
-    assert {"sequence", "embedding"} <= columns and version == [("3",)]
+    assert {"sequence", "embedding", "sentences"} <= columns and version == [("4",)]
 
 
 def test_the_new_held_out_set_is_whole_and_has_its_twenty_translation_pairs():
@@ -262,3 +264,71 @@ def test_the_index_stores_links_and_event_joins_set_based(tmp_path):
             "SELECT story_id, other_story_id, score, run_id FROM story_links ORDER BY 1, 2"
         ).fetchall()
     assert rows == [("a", "b", 0.5, "run-1"), ("b", "c", 0.7, "run-2")]
+
+
+def test_a_revised_story_s_old_links_and_event_go_with_its_old_text(tmp_path, l01_pages):
+    """Linked on its first text, a story revised into another story's text loses the
+    links its old text made (and that old event), in the batch that stores its new
+    profile; the story it was a version of keeps its own event."""
+    from dataclasses import replace
+
+    from newswire.flows.steps.link import link_profiles
+
+    pages, _ = l01_pages
+    first_batch = [p for key, p in pages.items() if key != "n05-inform-en"]
+    with LinkIndex(tmp_path) as index:
+        first = link_profiles(index, first_batch, "run-1", LinkPolicy())
+        assert ("l01-inform-en", "l01-ptrk-ru", TRANSLATION) in {
+            (x.story_id, x.other_story_id, x.kind) for x in first
+        }
+        events = index.events_of(["l01-inform-en", "l01-ptrk-ru"])
+        assert events["l01-inform-en"] == events["l01-ptrk-ru"]
+        # The revision: the same story id now carries another year's call.
+        version = pages["l01-ptrk-ru"]
+        revised = replace(
+            pages["n05-inform-en"], story_id="l01-ptrk-ru", language="ru", published_at=version.published_at
+        )
+        assert link_profiles(index, [revised], "run-2", LinkPolicy()) == []
+        stale = index.con.execute(
+            "SELECT count(*) FROM story_links WHERE 'l01-ptrk-ru' IN (story_id, other_story_id)"
+        ).fetchall()[0][0]
+        kept = index.con.execute("SELECT count(*) FROM story_links").fetchall()[0][0]
+        after = index.events_of(["l01-inform-en", "l01-ptrk-ru"])
+    assert stale == 0 and kept > 0
+    assert after["l01-inform-en"] == events["l01-inform-en"] != after["l01-ptrk-ru"]
+
+
+def test_a_story_no_longer_live_is_forgotten_by_the_index(tmp_path, l01_pages):
+    from newswire.flows.steps.link import link_profiles
+
+    pages, _ = l01_pages
+    with LinkIndex(tmp_path) as index:
+        link_profiles(index, [p for key, p in pages.items() if key != "n05-inform-en"], "run-1", LinkPolicy())
+        index.forget(["l01-ptrk-ru"])
+        counts = [
+            index.con.execute(f"SELECT count(*) FROM {table} WHERE {column} = 'l01-ptrk-ru'").fetchall()[0][0]
+            for table, column in (
+                ("link_profiles", "story_id"),
+                ("link_keys", "story_id"),
+                ("story_events", "story_id"),
+                ("story_links", "other_story_id"),
+            )
+        ]
+    assert counts == [0, 0, 0, 0]
+
+
+def test_two_weak_pairs_join_a_story_to_an_event_and_one_does_not():
+    """A pair under the event bar is no link; two such pairs of one new story to stories
+    of one stored event join it, stored as one same-event link that says so."""
+    weak = [StoryLink("k", "r1", WEAK_EVENT, 0.3, {}), StoryLink("k", "r2", WEAK_EVENT, 0.32, {})]
+    known = {"r1": "e1", "r2": "e1"}
+    plan = assign_events(["k"], weak, known)
+    assert plan.assign == {"k": "e1"}
+    assert [(x.story_id, x.other_story_id, x.kind, x.evidence) for x in plan.links] == [
+        ("k", "r2", SAME_EVENT, {"weak_links": 2})
+    ]
+    alone = assign_events(["k"], weak[:1], known)
+    assert alone.assign == {"k": new_event_id("k")} and alone.links == []
+    # Two weak pairs to two different events join neither.
+    split = assign_events(["k"], weak, {"r1": "e1", "r2": "e2"})
+    assert split.assign == {"k": new_event_id("k")} and split.merge == {}

@@ -215,3 +215,16 @@ def stored_appearance_columns(
     finally:
         con.close()
     return {(row[0], row[1]): dict(zip(columns, row[2:], strict=True)) for row in rows}
+
+
+# Links per kind and the events they make, over the reader views (live stories only).
+LINK_STATS_QUERY = """
+SELECT l.kind, count(*) AS links
+FROM story_links AS l
+JOIN stories AS a ON a.story_id = l.story_id
+JOIN stories AS b ON b.story_id = l.other_story_id
+GROUP BY l.kind
+UNION ALL
+SELECT 'events (2+ stories)', count(*) FROM events
+ORDER BY 1
+"""

@@ -13,6 +13,7 @@ Takes and returns plain records (rows as dicts, ``ProfileRow``); it never import
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,6 +60,7 @@ PROFILE_COLUMNS = (
     "sequence",
     "embedding",
     "embedding_model",
+    "sentences",
 )
 
 
@@ -84,9 +86,11 @@ def _migrations() -> list[tuple[int, str]]:
 class LinkIndex:
     """Open for the length of one link step (``with LinkIndex(data_dir) as index``)."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, file_name: str = INDEX_FILE) -> None:
+        """``file_name``: another index file beside the live one (a rebuild's, which
+        replaces the live one when it is complete: ``replace_live``)."""
         self.data_dir = Path(data_dir)
-        path = self.data_dir / "state" / INDEX_FILE
+        self.path = path = self.data_dir / "state" / file_name
         path.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(path), config={"memory_limit": MEMORY_LIMIT})
         self._migrate()
@@ -198,6 +202,12 @@ class LinkIndex:
             self.con.unregister("wanted")
         return dict(rows)
 
+    def event_count(self) -> int:
+        """Events of two or more stories."""
+        return self.con.execute(
+            "SELECT count(*) FROM (SELECT event_id FROM story_events GROUP BY event_id HAVING count(*) >= 2)"
+        ).fetchall()[0][0]
+
     # -- writes --------------------------------------------------------------------------
 
     def store(
@@ -209,17 +219,17 @@ class LinkIndex:
         merge: dict[str, str],
         run_id: str,
     ) -> None:
-        """One transaction: the batch's profiles and keys (replacing a revised story's),
-        its links, its event ids, and the events a link joined."""
+        """One transaction: the batch's profiles and keys, its links, its event ids, and
+        the events a link joined. A revised story's profile, keys, links and event are
+        replaced whole: its links were decided on its old text, and the batch's links are
+        the decisions on the new one (a link to it from a story not looked at again is
+        decided again here, since that story is its candidate)."""
         now = datetime.now(UTC)
         ids = [p["story_id"] for p in profiles]
         con = self.con
         con.execute("BEGIN")
         try:
-            con.register("batch_ids", pa.table({"story_id": ids}))
-            con.execute("DELETE FROM link_profiles WHERE story_id IN (SELECT story_id FROM batch_ids)")
-            con.execute("DELETE FROM link_keys WHERE story_id IN (SELECT story_id FROM batch_ids)")
-            con.unregister("batch_ids")
+            self._delete(ids)
             self._append("link_profiles", {c: [p[c] for p in profiles] for c in PROFILE_COLUMNS})
             self._append(
                 "link_keys",
@@ -270,6 +280,32 @@ class LinkIndex:
             con.execute("ROLLBACK")
             raise
 
+    def _delete(self, story_ids: list[str]) -> None:
+        """Everything the index holds of ``story_ids`` (inside the caller's transaction)."""
+        self.con.register("_gone", pa.table({"story_id": pa.array(story_ids, pa.string())}))
+        try:
+            for table in ("link_profiles", "link_keys", "story_events"):
+                self.con.execute(f"DELETE FROM {table} WHERE story_id IN (SELECT story_id FROM _gone)")
+            self.con.execute(
+                "DELETE FROM story_links WHERE story_id IN (SELECT story_id FROM _gone) "
+                "OR other_story_id IN (SELECT story_id FROM _gone)"
+            )
+        finally:
+            self.con.unregister("_gone")
+
+    def forget(self, story_ids: list[str]) -> None:
+        """Drop the profiles, keys, links and events of stories that are no longer live
+        (merged into another by dedupe, withdrawn): no later story is linked to them."""
+        if not story_ids:
+            return
+        self.con.execute("BEGIN")
+        try:
+            self._delete(story_ids)
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
     def _append(self, table: str, columns: dict[str, list]) -> None:
         if not next(iter(columns.values())):
             return
@@ -307,6 +343,21 @@ class LinkIndex:
 
     def close(self) -> None:
         self.con.close()
+
+    def replace_live(self) -> None:
+        """Make this (rebuilt) index the live one, atomically: checkpointed and closed,
+        then renamed over ``INDEX_FILE``. A crash before the rename leaves the live index
+        as it was; the next rebuild starts its file anew (``discard``)."""
+        self.con.execute("CHECKPOINT")
+        self.close()
+        os.replace(self.path, self.path.with_name(INDEX_FILE))
+
+    @staticmethod
+    def discard(data_dir: Path, file_name: str) -> None:
+        """Remove an index file a killed rebuild left (and its write-ahead log)."""
+        path = Path(data_dir) / "state" / file_name
+        for leftover in (path, path.with_name(path.name + ".wal")):
+            leftover.unlink(missing_ok=True)
 
     def __enter__(self) -> LinkIndex:
         return self

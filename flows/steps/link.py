@@ -6,7 +6,7 @@ the history), profiles them (tasks/link_evidence.py), asks the link index for th
 stories of nearby days that share a key with them, decides the links and event ids
 (tasks/linking.py) and stores them, in batches; then exports the reader snapshots and
 refreshes the views catalogue. A failure here costs only the links of this run, never
-the run; those stories stay unlinked (nothing re-links a past run yet: docs/linking.md).
+the run; ``newswire links --rebuild`` (``rebuild_links``) links the whole history again.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,14 +22,16 @@ from typing import Any
 import duckdb
 from prefect import get_run_logger, task
 
+from newswire.flows.run import new_run_id
 from newswire.tasks.link_evidence import LinkProfile, profile_of
-from newswire.tasks.link_model import SentenceModel, embed_texts, embedding_text, load_model
-from newswire.tasks.linking import LinkPolicy, StoryLink, assign_events, link_batch
+from newswire.tasks.link_model import SentenceModel, embed_stories, load_model
+from newswire.tasks.linking import SAME_EVENT, TRANSLATION, LinkPolicy, StoryLink, assign_events, link_batch
 from newswire.tasks.settings import Settings
 from newswire.warehouse import manifest as manifests
 from newswire.warehouse.lake_store import LakeStore
 from newswire.warehouse.story_links import UNKNOWN_DAY, KeyLookup, LinkIndex
-from newswire.warehouse.views import write_catalog
+from newswire.warehouse.views import open_reader, write_catalog
+from newswire.warehouse.writer import Warehouse
 
 # Stories profiled and looked up together: one candidate query per batch.
 BATCH_SIZE = 1000
@@ -87,6 +89,7 @@ def profile_from_row(row: dict[str, Any]) -> LinkProfile:
         sequence=tuple(map(sys.intern, row.get("sequence") or ())),
         embedding=row.get("embedding"),
         embedding_model=row.get("embedding_model"),
+        sentences=row.get("sentences"),
     )
 
 
@@ -98,17 +101,21 @@ def link_profiles(
         return []
     candidates = index.candidates([lookup_of(p, policy) for p in profiles], convert=profile_from_row)
     links = link_batch(profiles, candidates, policy)
-    touched = {p.story_id for p in profiles} | {x.story_id for x in links} | {x.other_story_id for x in links}
-    plan = assign_events([p.story_id for p in profiles], links, index.events_of(sorted(touched)))
+    batch_ids = {p.story_id for p in profiles}
+    touched = batch_ids | {x.story_id for x in links} | {x.other_story_id for x in links}
+    # A revised story's stored event was its old text's: it joins the event its links
+    # reach now (the store replaces its links and event in the same transaction).
+    known = {k: v for k, v in index.events_of(sorted(touched)).items() if k not in batch_ids}
+    plan = assign_events([p.story_id for p in profiles], links, known, policy)
     index.store(
         [profile_row(p) for p in profiles],
         [key for p in profiles for key in keys_of(p)],
-        [asdict(x) for x in links],
+        [asdict(x) for x in plan.links],
         plan.assign,
         plan.merge,
         run_id,
     )
-    return links
+    return plan.links
 
 
 def _outlet(url: str | None) -> str | None:
@@ -163,16 +170,15 @@ def story_profile(row: dict[str, Any]) -> LinkProfile:
 def with_embeddings(
     profiles: list[LinkProfile], rows: list[dict[str, Any]], model: SentenceModel | None
 ) -> list[LinkProfile]:
-    """The profiles with the model's vectors of their stories' titles and leads, the
-    batch embedded at once (the only time a story is embedded: the vector is stored with
-    its profile). No model: the profiles as they are."""
+    """The profiles with the model's vectors of their stories' titles and leads and of
+    their sentences, the batch embedded at once (the only time a story is embedded: the
+    vectors are stored with its profile). No model: the profiles as they are."""
     if model is None:
         return profiles
-    texts = [embedding_text(r["title"] or "", r["body"] or r["summary"] or "") for r in rows]
-    vectors = embed_texts(model, texts)
+    vectors = embed_stories(model, [(r["title"] or "", r["body"] or r["summary"] or "") for r in rows])
     return [
-        replace(p, embedding=vector, embedding_model=model.name)
-        for p, vector in zip(profiles, vectors, strict=True)
+        replace(p, embedding=v.lead, embedding_model=model.name, sentences=v.sentences)
+        for p, v in zip(profiles, vectors, strict=True)
     ]
 
 
@@ -184,15 +190,15 @@ def link_runs(
     ``model_name``: the sentence model whose vectors are evidence (NEWSWIRE_LINK_MODEL)."""
     policy = policy or LinkPolicy()
     store = LakeStore.for_data_dir(data_dir)
-    runs = [
-        (run_id, [r for r in run_story_rows(store, run_id) if not r["merged_into"] and not r["withdrawn"]])
-        for run_id in run_ids
-    ]
-    if not any(rows for _, rows in runs):
+    written = [(run_id, run_story_rows(store, run_id)) for run_id in run_ids]
+    runs = [(run_id, [r for r in rows if _live(r)]) for run_id, rows in written]
+    gone = sorted({r["story_id"] for _, rows in written for r in rows if not _live(r)})
+    if not any(rows for _, rows in runs) and not gone:
         return 0, 0
     model = load_model(model_name)
     profiled = made = 0
     with LinkIndex(data_dir) as index:
+        index.forget(gone)
         for run_id, rows in runs:
             for start in range(0, len(rows), BATCH_SIZE):
                 batch = rows[start : start + BATCH_SIZE]
@@ -202,6 +208,70 @@ def link_runs(
         index.export_snapshots(store)
     write_catalog(data_dir, store)
     return profiled, made
+
+
+def _live(row: dict[str, Any]) -> bool:
+    """A story row that is linked: not merged into another by dedupe, not withdrawn."""
+    return not row["merged_into"] and not row["withdrawn"]
+
+
+# The index a rebuild writes beside the live one, renamed over it when complete.
+REBUILD_FILE = "links.rebuild.duckdb"
+
+
+@dataclass
+class LinkRebuildReport:
+    run_id: str
+    stories: int = 0
+    translations: int = 0
+    same_event: int = 0
+    events: int = 0  # events of two or more stories
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def rebuild_links(
+    data_dir: Path, policy: LinkPolicy | None = None, model_name: str = "none", run_id: str | None = None
+) -> LinkRebuildReport:
+    """Link the whole stored history again with the current rules and model (``newswire
+    links --rebuild``): after a change of ``LinkPolicy`` or of ``NEWSWIRE_LINK_MODEL``,
+    after an upgrade of the evidence, or when a run's link step failed. Every live story,
+    in order of publication, goes through the per-run path (``link_profiles``) into a new
+    index beside the live one, which replaces it only when complete: a killed rebuild
+    leaves the live links as they were. Holds the writer lock, so no run links meanwhile;
+    one batch of stories in memory at a time."""
+    policy = policy or LinkPolicy()
+    run_id = run_id or new_run_id("links")
+    report = LinkRebuildReport(run_id=run_id)
+    warehouse = Warehouse(data_dir)
+    with warehouse.writer():
+        model = load_model(model_name)
+        LinkIndex.discard(data_dir, REBUILD_FILE)
+        index = LinkIndex(data_dir, REBUILD_FILE)
+        reader = open_reader(data_dir)
+        try:
+            result = reader.execute(f"SELECT {_STORY_COLUMNS} FROM stories ORDER BY published_at, story_id")
+            columns = [d[0] for d in result.description]
+            while batch := [dict(zip(columns, row, strict=True)) for row in result.fetchmany(BATCH_SIZE)]:
+                profiles = with_embeddings([story_profile(r) for r in batch], batch, model)
+                links = link_profiles(index, profiles, run_id, policy)
+                report.stories += len(batch)
+                report.translations += sum(x.kind == TRANSLATION for x in links)
+                report.same_event += sum(x.kind == SAME_EVENT for x in links)
+            report.events = index.event_count()
+            index.replace_live()
+        except BaseException:
+            index.close()
+            LinkIndex.discard(data_dir, REBUILD_FILE)
+            raise
+        finally:
+            reader.close()
+        store = LakeStore.for_data_dir(data_dir)
+        with LinkIndex(data_dir) as live:
+            live.export_snapshots(store)
+        write_catalog(data_dir, store)
+    return report
 
 
 @task(name="link-stories")
