@@ -393,6 +393,19 @@ def _agency_key(name: str | None, rules: EnrichmentRules) -> str:
     return "".join(ch for ch in canonical.casefold() if ch.isalnum())
 
 
+def _same_place(found: str | None, expected: str, rules: EnrichmentRules) -> bool:
+    """The dateline's place is the labelled one, under any of its names: "Nur-Sultan" for
+    Astana, "Kiev" for Kyiv, "Алматы" for Almaty. Two filing places ("Bishkek/Moscow"):
+    the first is the dateline's place."""
+    if not found:
+        return False
+    found, expected = found.split("/")[0].strip(), expected.split("/")[0].strip()
+    if _place_key(found) == _place_key(expected):
+        return True
+    canonical = rules.gazetteer.canonical_place
+    return _place_key(canonical(found)) == _place_key(canonical(expected))
+
+
 def _place_key(name: str | None) -> str:
     if not name:
         return ""
@@ -561,7 +574,7 @@ def _score_real_item(
     # counts when the enrichment gives the exonym).
     place = columns.get("dateline_place")
     # Two filing places ("Bishkek/Moscow"): the first is the dateline's place.
-    if item.place and _place_key((place or "").split("/")[0]) == _place_key(item.place.split("/")[0]):
+    if item.place and _same_place(place, item.place, rules):
         scores.dateline.true_positive += 1
     else:
         if place:

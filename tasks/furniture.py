@@ -188,6 +188,10 @@ class ParagraphFeatures:
     stamp: bool
     capital_share: float = 0.0
     has_link: bool = False
+    # The whole line in brackets: "(News report from Issue No. 160, published on ...)",
+    # "(Image credit: ...)", "(обновлено 14:15 18.02.2020)", "（资料图片仅供参考）": an
+    # editor's or picture's note beside the story, not a sentence of it.
+    aside: bool = False
     inner_punctuation: bool = True
     sentences: int = 1
     full_stop: bool = False  # ends with . ! ? (not a colon or a quote)
@@ -220,9 +224,14 @@ class ParagraphFeatures:
     @property
     def good(self) -> bool:
         # Prose: long, with stop words, ending a sentence (a long unfinished line is a
-        # story cut off; a headline of another story ends without a period).
+        # story cut off; a headline of another story ends without a period). A line with a
+        # web or e-mail address is the page speaking ("Check out https://...", "Email us at
+        # ...", "Ссылка на новость: https://..."): a story printed as text names a site, it
+        # does not paste its address (no article line of the corpus has one). The same holds
+        # for near-good, sentence-like and prose below, so position alone decides it.
         return (
             self.words >= GOOD_WORDS
+            and not (self.has_link or self.aside)
             and self.stop_density >= GOOD_STOP_DENSITY
             and self.digit_share < 0.2
             and (self.ends_sentence or self.words >= LONG_WORDS)
@@ -236,6 +245,7 @@ class ParagraphFeatures:
         # article line cut is worse than a headline left.)
         return (
             self.words >= SENTENCE_LIKE_WORDS
+            and not (self.has_link or self.aside)
             and self.lower_words >= 0.6 * self.words
             and self.stop_density >= GOOD_STOP_DENSITY
         )
@@ -246,6 +256,7 @@ class ParagraphFeatures:
         (A headline of another story has the words but no sentence end, inside or after.)"""
         return (
             self.words >= NEAR_GOOD_WORDS
+            and not (self.has_link or self.aside)
             and self.stop_density >= GOOD_STOP_DENSITY
             and self.digit_share < 0.2
             and (self.ends_sentence or self.sentences > 1)
@@ -253,7 +264,7 @@ class ParagraphFeatures:
 
     @property
     def prose(self) -> bool:
-        return (
+        return not (self.has_link or self.aside) and (
             (self.words >= PROSE_WORDS and self.stop_density >= PROSE_STOP_DENSITY and self.ends_sentence)
             or (self.words >= SENTENCE_WORDS and self.full_stop and self.lower_words > 0)
             or (
@@ -285,6 +296,7 @@ class ParagraphFeatures:
 
 
 _SAMPLE_CHARS = 400
+_ASIDE = re.compile(r"\s*[(（][^()（）]{3,300}[)）]\.?\s*")
 _LINK = re.compile(r"https?://|www\.\w|\w@\w+\.\w")
 _SOCIAL = re.compile(r"(?<![\w.@])@[A-Za-z_][\w.]{2,}|(?<![\w&#])#[^\W\d_][\w]{2,}")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -330,6 +342,7 @@ def features(paragraph: str) -> ParagraphFeatures:
         capital_share=capitals / len(words) if words else 0.0,
         has_link=bool(_LINK.search(paragraph))
         or (len(words) < _SHORT_WITH_DOMAIN and bool(_DOMAIN.search(paragraph))),
+        aside=bool(_ASIDE.fullmatch(paragraph)),
         inner_punctuation=bool(_INNER_PUNCTUATION.search(paragraph.rstrip(".!?…"))),
         sentences=1 + len(_SENTENCE_BREAK.findall(paragraph.rstrip())),
         full_stop=bool(_FULL_STOP.search(paragraph)) and not has_stamp_words(paragraph),
@@ -769,7 +782,14 @@ def _part_of_a_sentence(i: int, paragraphs: list[str], scored: list[ParagraphFea
     wrapped_before = before is not None and not before.ends_sentence and before.words >= WRAPPED_WORDS
     if text[:1].islower() and wrapped_before:
         return True
-    if before is not None and before.good and not before.ends_sentence:
+    # After prose that broke off, a line that ends the sentence or carries on with a few
+    # words; a word or two with no sentence end ("Images" under a cut-off teaser) is a label.
+    if (
+        before is not None
+        and before.good
+        and not before.ends_sentence
+        and (scored[i].ends_sentence or scored[i].words >= WRAPPED_WORDS)
+    ):
         return True
     after = paragraphs[i + 1] if i + 1 < len(paragraphs) else ""
     if after[:1].islower() and not scored[i].ends_sentence and scored[i].words >= WRAPPED_WORDS:

@@ -176,6 +176,9 @@ class Gazetteer:
     homonyms: dict[tuple[str, ...], tuple[frozenset[str], str]] = field(default_factory=dict)
     # translit key of a place as written in any script -> its English name.
     place_names: dict[str, str] = field(default_factory=dict)
+    # translit key of an English name a place had (or has beside another) -> the name it
+    # goes by today ("Nur-Sultan" -> Astana, "Frunze" -> Bishkek): one place, two names.
+    same_place: dict[str, str] = field(default_factory=dict)
     # Stems of one-word names for languages whose case endings no rule lists (Czech
     # "Kazachstánu", Serbian "Ruskoj", Armenian "Ադրբեջանի"): stem -> (code, CLDR-only).
     stems: dict[str, tuple[str, bool]] = field(default_factory=dict)
@@ -190,6 +193,14 @@ class Gazetteer:
     def place_name(self, written: str) -> str | None:
         """The English name of a place the gazetteer knows ("ДУШАНБЕ" -> Dushanbe), else None."""
         return self.place_names.get(translit_key(written)) if written else None
+
+    def canonical_place(self, written: str) -> str:
+        """One name per place, whatever the page called it: "Нур-Султан", "Nur-Sultan",
+        "Akmola" -> Astana; "Alma-Ata" -> Almaty; "Kiev" -> Kyiv. The enrichment keeps the
+        name the page used (an item of 2020 was filed from Nur-Sultan); this is the key for
+        asking whether two names are the same place."""
+        english = self.place_name(written) or written
+        return self.same_place.get(translit_key(english), english)
 
     def mentions(self, text: str) -> Counter[str]:
         """Country code -> number of mentions in the text (longest match first)."""
@@ -302,6 +313,7 @@ class _Collected:
     not_after: set[str] = field(default_factory=set)
     homonyms: list[dict] = field(default_factory=list)
     exonyms: dict[str, str] = field(default_factory=dict)
+    former_names: dict[str, str] = field(default_factory=dict)
 
 
 def _strings(path: Path, where: str, values: object) -> list[str]:
@@ -338,6 +350,10 @@ def _collect(path: Path, seen: set[Path], into: _Collected) -> dict:
     if not isinstance(exonyms, dict) or not all(isinstance(v, str) for v in exonyms.values()):
         raise DataFileError(f"{path}: [exonyms] must map names to English names")
     into.exonyms.update(exonyms)
+    former = document.get("former_names", {})
+    if not isinstance(former, dict) or not all(isinstance(v, str) for v in former.values()):
+        raise DataFileError(f"{path}: [former_names] must map names to today's English names")
+    into.former_names.update(former)
     for index, entry in enumerate(document.get("country", [])):
         code = entry.get("code")
         if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{2}", code):
@@ -491,6 +507,9 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
         for h in collected.homonyms
     }
     gazetteer.place_names = _place_names(collected.places, collected.exonyms)
+    for former, today in collected.former_names.items():
+        gazetteer.place_names.setdefault(translit_key(former), former)
+        gazetteer.same_place[translit_key(former)] = today
     gazetteer.max_words = max(len(words) for words in gazetteer.terms)
     return gazetteer
 

@@ -72,6 +72,33 @@ def test_score_real_counts_every_line_kind(corpus):
     assert measures["items"] == 1 and 0.0 <= measures["furniture_left_share"] <= 1.0
 
 
+@pytest.mark.parametrize(
+    ("written", "labelled"),
+    [("NUR-SULTAN", "Astana"), ("Alma-Ata", "Almaty"), ("Frunze", "Bishkek"), ("Kiev", "Kyiv"),
+     ("Ashkhabad", "Ashgabat"), ("Нур-Султан", "Astana")],
+)
+def test_a_dateline_under_another_name_of_the_place_is_a_hit(corpus, written, labelled):
+    """The page's name of its filing place (an item of 2020 filed from Nur-Sultan) is the
+    labelled place under another name: a hit, not a miss and a false dateline."""
+    page = corpus / "dev" / "en-0001.txt"
+    page.write_text(PAGE.replace("MOSCOW (Reuters)", f"{written} (Reuters)"), encoding="utf-8")
+    labels = corpus / "dev" / "labels-en.toml"
+    labels.write_text(LABELS.replace('expect_place = "Moscow"', f'expect_place = "{labelled}"'))
+    scores = score_real(load_real_part(corpus / "dev"), EnrichmentRules.load(), "dev")
+    assert (scores.dateline.true_positive, scores.false_datelines) == (1, 0), scores.mistakes
+    # Two different places stay a miss.
+    labels.write_text(LABELS.replace('expect_place = "Moscow"', 'expect_place = "Tashkent"'))
+    scores = score_real(load_real_part(corpus / "dev"), EnrichmentRules.load(), "dev")
+    assert (scores.dateline.true_positive, scores.false_datelines) == (0, 1)
+
+
+def test_canonical_place_joins_the_names_of_one_place():
+    gazetteer = EnrichmentRules.load().gazetteer
+    assert gazetteer.canonical_place("Nur-Sultan") == gazetteer.canonical_place("Astana") == "Astana"
+    assert gazetteer.canonical_place("Алма-Ата") == "Almaty"
+    assert gazetteer.canonical_place("Tashkent") != gazetteer.canonical_place("Almaty")
+
+
 def test_a_label_that_does_not_match_its_text_is_named(corpus):
     labels = corpus / "dev" / "labels-en.toml"
     labels.write_text(LABELS.replace('url = "https://example.org/world', 'url = "https://other.org/world'))
