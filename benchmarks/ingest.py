@@ -43,7 +43,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.append(str(REPO))  # after PYTHONPATH: `--before` imports its own package
 
 WORDS = """Kazakhstan Uzbekistan Kyrgyzstan Tajikistan Turkmenistan Astana Tashkent Bishkek Dushanbe
 Ashgabat trade energy water pipeline summit minister president tariff railway corridor cotton uranium

@@ -140,6 +140,12 @@ def outlet_family(outlet_id: str | None) -> str | None:
     return ".".join(labels[-keep:])
 
 
+# Per-word memos: a story repeats its words and a batch its vocabulary, and transliterating
+# a word is most of a profile's cost (4,252 profiles of a first poll: 565k translit_key
+# calls for a few thousand distinct words). Bounded, so a long run's memory does not grow.
+_WORD_MEMO = 1 << 15
+
+
 def latin_letters(word: str) -> str:
     """A word's letters in Latin: the gazetteer's transliteration for the region's Cyrillic
     (tasks/tag.translit_key: Russian, Kazakh, Uzbek, Kyrgyz, Tajik), and for any other
@@ -151,6 +157,7 @@ def latin_letters(word: str) -> str:
     return folded if folded.isascii() else translit_key(anyascii(word))
 
 
+@lru_cache(maxsize=_WORD_MEMO)
 def name_key(word: str) -> str | None:
     """The transliterated skeleton of a capitalised word, or None when it is too short to
     say anything. Vowel-initial names start with "a" (Emomali/Имомали, Astana/Остона)."""
@@ -174,15 +181,24 @@ def _skeleton(folded: str) -> str:
     return head + "".join(ch for i, ch in enumerate(tail) if i == 0 or ch != tail[i - 1])
 
 
+@lru_cache(maxsize=_WORD_MEMO)
+def term_key(word: str) -> str | None:
+    """The term key of one word (``term_keys``), or None for a word under five letters."""
+    folded = latin_letters(word)
+    if len(folded) >= _MIN_TERM_LETTERS:
+        return _skeleton(folded)[:NAME_KEY_LENGTH]
+    return None
+
+
 def term_keys(text: str) -> frozenset[str]:
     """Skeletons of all words of five letters or more, capitalised or not: "стратегического
     партнерства" and "strategic partnership", "консультативной" and "consultative" meet.
     Three letters, like names; the weights (inverse frequency) sort out the common ones."""
     found = set()
     for match in _WORD.finditer(text):
-        folded = latin_letters(match.group(0))
-        if len(folded) >= _MIN_TERM_LETTERS:
-            found.add(_skeleton(folded)[:NAME_KEY_LENGTH])
+        key = term_key(match.group(0))
+        if key is not None:
+            found.add(key)
             if len(found) >= MAX_TERMS:
                 break
     return frozenset(found)
@@ -211,6 +227,7 @@ def _number_value(raw: str) -> float:
     return float(raw.replace(",", "."))
 
 
+@lru_cache(maxsize=_WORD_MEMO)
 def _figure(raw: str, unit: bool = False) -> str | None:
     """A number written one way, or None for a year or a number under 32 (``unit``: a
     unit follows, and the small number is a figure: "5%", "7 млн")."""
@@ -269,9 +286,9 @@ def sequence_of(text: str) -> tuple[str, ...]:
                 out.append(key)
                 previous = token
         else:
-            folded = latin_letters(token)
-            if len(folded) >= _MIN_TERM_LETTERS:
-                out.append(TERM_PREFIX + _skeleton(folded)[:NAME_KEY_LENGTH])
+            key = term_key(token)
+            if key is not None:
+                out.append(TERM_PREFIX + key)
                 previous = token
         if len(out) >= MAX_SEQUENCE:
             break
