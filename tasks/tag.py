@@ -38,6 +38,8 @@ _TERM_KEYS = ("names", "demonyms", "places", "leaders")
 # Stem matching: a stem this long at least, followed by at most this many letters.
 MIN_STEM = 5
 MAX_ENDING = 3
+# A case ending written after an apostrophe ("Kazakistan'ından"): at most this many letters.
+MAX_APOSTROPHE_ENDING = 6
 # Arabic writes the article and some prepositions onto the word ("الكازاخستاني").
 _ARTICLES = ("وال", "بال", "لل", "ال")
 _ARTICLE_STARTS = frozenset(a[0] for a in _ARTICLES)
@@ -63,6 +65,7 @@ _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
 # A lead of N words is about 2N characters of Chinese.
 _UNSPACED_CHARS_PER_WORD = 2
 _UNSPACED_ETHNIC = frozenset("族")
+_UNSPACED_ORGANISATION = "合作"
 
 
 def tokens(text: str) -> list[str]:
@@ -231,7 +234,8 @@ class Gazetteer:
                     i += size
                     break
             else:
-                code = self._stem_code(words[i], capitals[i])
+                word, capital = words[i], capitals[i]
+                code = self._stem_code(word, capital) or self._before_apostrophe(word, capital)
                 if code:
                     counts[code] += 1
                     if i < lead_words:
@@ -262,6 +266,19 @@ class Gazetteer:
                 return found[0]
         return None
 
+    def _before_apostrophe(self, word: str, capital: bool) -> str | None:
+        """Turkish and Azerbaijani write a proper name's case ending after an apostrophe
+        ("Kazakistan'dan", "Rusya'nın", "Çin'in", "O'zbekiston'da"): the name is the part
+        before the last apostrophe, whatever the ending (a few letters)."""
+        cut = word.rfind("'")
+        if cut < 2 or not 0 < len(word) - cut - 1 <= MAX_APOSTROPHE_ENDING or not capital:
+            return None
+        name = (word[:cut],)
+        code = self.terms.get(name)
+        if code is None or name in self.demonyms:
+            return None
+        return code
+
     def _unspaced_mentions(
         self, text: str, lead_chars: int, counts: Counter[str], lead: Counter[str]
     ) -> None:
@@ -273,6 +290,8 @@ class Gazetteer:
             code = self.unspaced[match.group()]
             if text[match.end() : match.end() + 1] in _UNSPACED_ETHNIC:
                 continue
+            if text.startswith(_UNSPACED_ORGANISATION, match.end()):
+                continue  # 上海合作组织, the Shanghai Cooperation Organisation, is not China
             counts[code] += 1
             if match.start() < lead_chars:
                 lead[code] += 1
@@ -308,6 +327,7 @@ class _Collected:
     demonyms: dict[str, list[str]] = field(default_factory=dict)
     places: list[list[str]] = field(default_factory=list)
     cldr_locales: list[str] = field(default_factory=list)
+    cldr_cities: list[str] = field(default_factory=list)
     cldr_ignore: set[str] = field(default_factory=set)
     not_before: set[str] = field(default_factory=set)
     not_after: set[str] = field(default_factory=set)
@@ -334,6 +354,7 @@ def _collect(path: Path, seen: set[Path], into: _Collected) -> dict:
     into.rules.extend(document.get("inflection", []))
     cldr = document.get("cldr", {})
     into.cldr_locales.extend(_strings(path, "[cldr].locales", cldr.get("locales", [])))
+    into.cldr_cities.extend(_strings(path, "[cldr].cities", cldr.get("cities", [])))
     into.cldr_ignore.update(fold(n) for n in _strings(path, "[cldr].ignore", cldr.get("ignore", [])))
     guards = document.get("guards", {})
     into.not_before.update(
@@ -389,6 +410,29 @@ def cldr_country_names(locales: list[str]) -> dict[str, list[str]]:
     return names
 
 
+def cldr_city_names(zones: list[str], locales: list[str]) -> dict[str, list[str]]:
+    """ISO code -> the names of the cities of ``zones`` (time-zone ids such as
+    "Asia/Tashkent") in each locale, from CLDR's exemplar cities (babel): "Moskau",
+    "Moscú", "Daşkənd", "Bişkek", "Мәскеу" without a hand list of every capital in every
+    language. The zone's own English city name comes too, as the root locale writes it."""
+    from babel import Locale
+    from babel.core import get_global
+
+    territories = get_global("zone_territories")
+    names: dict[str, list[str]] = {}
+    for zone in zones:
+        code = territories.get(zone)
+        if not code:
+            raise DataFileError(f"[cldr].cities: {zone!r} is not a CLDR time zone of a country")
+        found = names.setdefault(code, [])
+        found.append(zone.rsplit("/", 1)[-1].replace("_", " "))
+        for locale_id in locales:
+            city = Locale.parse(locale_id).time_zones.get(zone, {}).get("city")
+            if city and city not in found:
+                found.append(city)
+    return names
+
+
 def _place_names(groups: list[list[str]], exonyms: dict[str, str]) -> dict[str, str]:
     """translit key -> English name. A country's ``places`` list runs English name first,
     then its other spellings ("Astana", "Nur-Sultan", "Астана", "Нур-Султан"): each name
@@ -432,6 +476,8 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
         code: [n for n in names if fold(n) not in collected.cldr_ignore]
         for code, names in cldr_country_names(collected.cldr_locales).items()
     }
+    for code, names in cldr_city_names(collected.cldr_cities, collected.cldr_locales).items():
+        cldr.setdefault(code, []).extend(n for n in names if fold(n) not in collected.cldr_ignore)
     gazetteer = Gazetteer(
         region_id=region.get("id", path.stem),
         region_name=region.get("name", path.stem),
