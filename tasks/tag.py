@@ -77,13 +77,25 @@ def _fold_token(token: str) -> str:
     return fold(token)
 
 
-def cased_tokens(text: str) -> tuple[list[str], list[bool]]:
-    """The folded tokens of ``text`` (as ``tokens``) and, per token, whether it was
-    written with a capital: CLDR names that are also everyday words ("того" is Togo
-    in Russian) count only when capitalised."""
+LOWER, CAPITALISED, ALL_CAPS = 0, 1, 2
+
+
+def _case_of(token: str) -> int:
+    if token[:1].islower():
+        return LOWER
+    # "ABD'nin": an abbreviation with its case ending after the apostrophe.
+    head = token.split("'", 1)[0]
+    return ALL_CAPS if len(head) > 1 and head.isupper() else CAPITALISED
+
+
+def cased_tokens(text: str) -> tuple[list[str], list[int]]:
+    """The folded tokens of ``text`` (as ``tokens``) and, per token, how it was written:
+    LOWER, CAPITALISED or ALL_CAPS. CLDR names that are also everyday words ("того" is
+    Togo in Russian) count only when capitalised; an abbreviation ("ABD", "АҚШ") only in
+    capitals, since "Abd" is a part of Arabic names."""
     raw = _TOKEN.findall(text.translate(_APOSTROPHES).replace("-", " "))
     # A script without capitals (Arabic, Chinese) writes every name "capitalised".
-    return [_fold_token(t) for t in raw], [not t[:1].islower() for t in raw]
+    return [_fold_token(t) for t in raw], [_case_of(t) for t in raw]
 
 
 # Transliteration of Cyrillic (Russian, Kazakh, Kyrgyz, Tajik, Uzbek letters) to Latin,
@@ -170,6 +182,8 @@ class Gazetteer:
     countries: frozenset[str] = frozenset()
     # Terms (from CLDR) that count only when written with a capital.
     capital_only: frozenset[tuple[str, ...]] = frozenset()
+    # Abbreviations (ABD, АҚШ, PRC): count only when written in capitals.
+    upper_only: frozenset[tuple[str, ...]] = frozenset()
     # Demonym terms: "Turkmen communities in Iran" is not Turkmenistan.
     demonyms: frozenset[tuple[str, ...]] = frozenset()
     not_country_before: frozenset[str] = frozenset()
@@ -243,7 +257,7 @@ class Gazetteer:
                 i += 1
         return counts, lead
 
-    def _stem_code(self, word: str, capital: bool) -> str | None:
+    def _stem_code(self, word: str, capital: int) -> str | None:
         """The country a longer word form of a one-word name stands for, if any."""
         if len(word) < MIN_STEM + 1 or not self.stems:
             return None
@@ -266,7 +280,7 @@ class Gazetteer:
                 return found[0]
         return None
 
-    def _before_apostrophe(self, word: str, capital: bool) -> str | None:
+    def _before_apostrophe(self, word: str, capital: int) -> str | None:
         """Turkish and Azerbaijani write a proper name's case ending after an apostrophe
         ("Kazakistan'dan", "Rusya'nın", "Çin'in", "O'zbekiston'da"): the name is the part
         before the last apostrophe, whatever the ending (a few letters)."""
@@ -275,7 +289,7 @@ class Gazetteer:
             return None
         name = (word[:cut],)
         code = self.terms.get(name)
-        if code is None or name in self.demonyms:
+        if code is None or name in self.demonyms or (name in self.upper_only and capital != ALL_CAPS):
             return None
         return code
 
@@ -299,10 +313,12 @@ class Gazetteer:
     _WINDOW = 4
 
     def _guarded(
-        self, term: tuple[str, ...], code: str, words: list[str], capitals: list[bool], i: int, size: int
+        self, term: tuple[str, ...], code: str, words: list[str], capitals: list[int], i: int, size: int
     ) -> str | None:
         """The code a match stands for after the guards, or None when it is not a mention."""
         if term in self.capital_only and not capitals[i]:
+            return None
+        if term in self.upper_only and capitals[i] != ALL_CAPS:
             return None
         if term in self.demonyms:
             before = words[i - 1] if i else ""
@@ -490,6 +506,7 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     inflected: dict[tuple[str, ...], str] = {}
     demonyms: set[tuple[str, ...]] = set()
     capital_only: set[tuple[str, ...]] = set()
+    upper_only: set[tuple[str, ...]] = set()
 
     unspaced: dict[str, str] = {}
 
@@ -506,6 +523,8 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
         if (not demonym and name[:1].isupper()) or (from_cldr and words not in exact):
             capital_only.add(words)
         exact.setdefault(words, code)
+        if len(words) == 1 and 1 < len(name) <= 4 and name.isupper():
+            upper_only.add(words)
         # Rules see the word as written (й, ё intact), their forms are then folded.
         last = _TOKEN.findall(name.translate(_APOSTROPHES).casefold().replace("-", " "))[-1]
         forms = [words] + [(*words[:-1], fold(form)) for rule in rules for form in rule.forms(last)]
@@ -545,6 +564,7 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
         sizes.setdefault(words[0], set()).add(len(words))
     gazetteer.sizes_by_first = {first: tuple(sorted(n, reverse=True)) for first, n in sizes.items()}
     gazetteer.capital_only = frozenset(capital_only)
+    gazetteer.upper_only = frozenset(upper_only)
     gazetteer.demonyms = frozenset(demonyms)
     gazetteer.not_country_before = frozenset(collected.not_before)
     gazetteer.not_country_after = frozenset(collected.not_after)
