@@ -37,13 +37,21 @@ MAX_SEQUENCE = 150
 # namespaces as the weights of tasks/linking.key_weights.
 TERM_PREFIX = "t:"
 FIGURE_PREFIX = "f:"
+DATE_PREFIX = "d:"
 
-_WORD = re.compile(r"[^\W\d_][^\W\d_'’ʻʼ‘`-]*", re.UNICODE)
+# A word: letters, and an apostrophe between two letters, which Uzbek Latin writes inside
+# its words (o‘, g‘: "To‘qayev", "O‘zbekiston", "Qozog‘iston"; also ʻ ’ ' `). Ending the
+# word there made "To‘qayev" the lowercase "qayev", no name at all, and "O‘zbekiston" no
+# match for "Узбекистан" / "Uzbekistan". A quote after a word ("‘Astana’") is no part of it.
+_APOSTROPHES = "'’ʻʼ‘`"
+_WORD_PATTERN = rf"[^\W\d_](?:[^\W\d_{_APOSTROPHES}-]|[{_APOSTROPHES}](?=[^\W\d_]))*"
+_WORD = re.compile(_WORD_PATTERN, re.UNICODE)
 # Words and numbers in text order, for the sequence.
 _TOKEN = re.compile(
-    r"[^\W\d_][^\W\d_'’ʻʼ‘`-]*|\d{1,3}(?:[ \u00a0\u202f,]\d{3})+(?![\d])(?:[.,]\d+)?|\d+(?:[.,]\d+)?",
+    _WORD_PATTERN + r"|\d{1,3}(?:[ \u00a0\u202f,]\d{3})+(?![\d])(?:[.,]\d+)?|\d+(?:[.,]\d+)?",
     re.UNICODE,
 )
+_DROP_APOSTROPHES = str.maketrans("", "", _APOSTROPHES)
 # Sounds written with two Latin letters in one transliteration and one in another.
 _DIGRAPHS = (("dzh", "j"), ("zh", "j"), ("kh", "h"), ("sh", "s"), ("ch", "c"), ("ts", "c"), ("ph", "f"))
 _LETTER_FOLD = str.maketrans({"q": "k", "x": "h", "w": "v"})
@@ -58,6 +66,15 @@ _GROUPED = re.compile(r"(\d{1,3}(?:[ \u00a0\u202f,]\d{3})+)(?:[.,](\d+))?")
 _YEARS = range(1990, 2036)
 # A number this small is a day, a count of ministers, a list item: not a figure.
 _MIN_FIGURE = 32
+# ... unless a unit follows: "5%", "7 млн", "10 billion", "27,7 foizi", "8 mlrd" are the
+# figures of a story in every language ("$10 billion" / "10 млрд долларов"), a day is not.
+# Prefixes of the unit words in the region's languages (any case ending).
+_UNITS = (
+    *("%", "percent", "per cent", "процент", "foiz", "пайыз"),
+    *("billion", "bln", "млрд", "mlrd", "milliard", "миллиард"),
+    *("million", "mln", "млн", "миллион", "trillion", "trln", "трлн", "триллион"),
+)
+_UNIT_AFTER = re.compile(r"\s?(%|[^\W\d_]+(?: cent)?)", re.UNICODE)
 
 _DAY_MONTH = re.compile(r"\b(\d{1,2})(?:\s*[-–.]\s*|\s+)([^\W\d_]{3,})", re.UNICODE)
 _MONTH_DAY = re.compile(r"\b([^\W\d_]{3,})\.?\s+(\d{1,2})\b", re.UNICODE)
@@ -129,6 +146,7 @@ def latin_letters(word: str) -> str:
     script it leaves (a Greek or Georgian rewrite of a wire story, an Armenian outlet)
     anyascii's romanisation, so "Κιργιζία" meets "Kyrgyzstan" instead of keeping a key
     no other language can share."""
+    word = word.translate(_DROP_APOSTROPHES)
     folded = translit_key(word)
     return folded if folded.isascii() else translit_key(anyascii(word))
 
@@ -144,6 +162,10 @@ def name_key(word: str) -> str | None:
 
 
 def _skeleton(folded: str) -> str:
+    # Greek "eu" at the start is "ев" in Russian and Kazakh ("Europe" / "Европа",
+    # "Eurasian" / "Евразийский" / "Еуразиялық"): both become "ev".
+    if folded.startswith("eu"):
+        folded = "ev" + folded[2:]
     for digraph, letter in _DIGRAPHS:
         folded = folded.replace(digraph, letter)
     folded = folded.translate(_LETTER_FOLD)
@@ -189,44 +211,71 @@ def _number_value(raw: str) -> float:
     return float(raw.replace(",", "."))
 
 
-def _figure(raw: str) -> str | None:
-    """A number written one way, or None for a year or a number under 32."""
+def _figure(raw: str, unit: bool = False) -> str | None:
+    """A number written one way, or None for a year or a number under 32 (``unit``: a
+    unit follows, and the small number is a figure: "5%", "7 млн")."""
     value = _number_value(raw)
-    if value.is_integer() and (int(value) in _YEARS or value < _MIN_FIGURE):
+    if value.is_integer() and (int(value) in _YEARS or (value < _MIN_FIGURE and not unit)):
         return None
     return f"{value:.2f}".rstrip("0").rstrip(".") if not value.is_integer() else str(int(value))
 
 
+def _unit_at(text: str, end: int) -> bool:
+    """Whether a unit word or a per cent sign follows the number ending at ``end``."""
+    after = _UNIT_AFTER.match(text, end)
+    return after is not None and after.group(1).casefold().startswith(_UNITS)
+
+
 def figures(text: str) -> frozenset[str]:
     """The text's figures, written one way: grouped thousands joined, decimal commas as
-    points. Years and numbers under 32 (days, small counts) are left out."""
-    found = {_figure(match.group(1)) for match in _NUMBER.finditer(text)}
+    points. Years and numbers under 32 (days, small counts) are left out, unless a unit
+    follows (``_UNITS``)."""
+    found = {_figure(match.group(1), _unit_at(text, match.end())) for match in _NUMBER.finditer(text)}
     return frozenset(found - {None})
 
 
 def sequence_of(text: str) -> tuple[str, ...]:
     """The language-independent tokens of ``text`` in their order, repeats kept: name
     keys of capitalised words, term keys of long words (``TERM_PREFIX``), figures
-    (``FIGURE_PREFIX``). A translation keeps their order sentence by sentence; another
-    outlet's report of the same event names the same people in an order of its own."""
+    (``FIGURE_PREFIX``) and day-and-month dates (``DATE_PREFIX``: "14 November", "14
+    ноября", "14-noyabr", "November 14" are one token). A translation keeps their order
+    sentence by sentence; another outlet's report of the same event names the same
+    people in an order of its own."""
     out: list[str] = []
+    day: int | None = None  # a number of 1-31 just before: the day of a "14 November"
+    previous: str | None = None  # the word just before: the month of a "November 14"
     for match in _TOKEN.finditer(text):
         token = match.group(0)
         if token[0].isdigit():
-            figure = _figure(token)
+            small = token.isdigit() and 1 <= int(token) <= 31
+            month = month_of(previous) if small and previous else None
+            if month is not None:
+                out[-1] = f"{DATE_PREFIX}{month:02d}-{int(token):02d}"
+            figure = _figure(token, _unit_at(text, match.end()))
             if figure is not None:
                 out.append(FIGURE_PREFIX + figure)
-        elif token[0].isupper():
+            day, previous = (int(token) if small and month is None else None), None
+            continue
+        if day is not None:
+            month = month_of(token)
+            if month is not None:
+                out.append(f"{DATE_PREFIX}{month:02d}-{day:02d}")
+                day = previous = None
+                continue
+        day, previous = None, None
+        if token[0].isupper():
             key = name_key(token)
             if key is not None:
                 out.append(key)
+                previous = token
         else:
             folded = latin_letters(token)
             if len(folded) >= _MIN_TERM_LETTERS:
                 out.append(TERM_PREFIX + _skeleton(folded)[:NAME_KEY_LENGTH])
+                previous = token
         if len(out) >= MAX_SEQUENCE:
             break
-    return tuple(out)
+    return tuple(out[:MAX_SEQUENCE])
 
 
 @lru_cache(maxsize=1)

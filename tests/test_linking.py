@@ -13,6 +13,7 @@ from newswire.tasks.link_evidence import (
     day_months,
     figures,
     name_key,
+    name_keys,
     outlet_family,
     profile_of,
     sequence_of,
@@ -53,6 +54,27 @@ def test_figures_are_written_one_way_and_days_and_years_are_not_figures():
     english = figures("7,820,204 people or 63.66% of 12,284,487 voted on 6 October 2024")
     russian = figures("7 820 204 человека, или 63,66% от 12 284 487, 6 октября 2024 года")
     assert english == russian == {"7820204", "63.66", "12284487"}
+
+
+def test_uzbek_latin_apostrophes_are_inside_the_word_and_a_quote_after_it_is_not():
+    # The tokeniser, not only name_key: o‘ and g‘ split "To‘qayev" into "To" and "qayev".
+    assert name_keys("To‘qayev va Oʻzbekiston") == name_keys("Токаев и Узбекистан") == ("tkv", "azb")
+    assert name_keys("‘Astana’ and Kazakhstan's") == name_keys("Astana and Kazakhstan")
+    assert name_key("Eurasian") == name_key("Евразийский") == name_key("Еуразиялық")
+
+
+def test_a_small_number_with_a_unit_is_a_figure_and_a_day_is_not():
+    english = figures("$10 billion, 5% growth, 7 million people on 5 March, 3 ministers")
+    russian = figures("10 млрд долларов, рост 5 процентов, 7 млн человек 5 марта, 3 министра")
+    uzbek = figures("10 mlrd dollar, 5 foiz o‘sish, 7 mln kishi 5-mart kuni, 3 vazir")
+    assert english == russian == uzbek == {"10", "5", "7"}
+
+
+def test_a_date_is_one_token_of_the_sequence_in_either_order_and_any_language():
+    texts = ("Today, November 14, Tokayev", "14 ноября Токаев", "14-noyabr To‘qayev")
+    dates = [sequence_of(text) for text in texts]
+    assert dates[0][-2:] == dates[1] == dates[2] == ("d:11-14", "tkv")
+    assert "d:" not in "".join(sequence_of("14 Marat said"))
 
 
 def test_day_and_month_dates_in_the_region_s_languages():
@@ -168,6 +190,18 @@ def test_two_feed_summaries_need_a_shared_figure_to_be_versions_of_one_story(pai
     # Both were candidates whose names and cognates came in the same order.
     assert link is not None and link.evidence["alignment"] >= LinkPolicy().translation_alignment, link
     assert link.kind == kind, link
+
+
+def test_two_outlets_summaries_a_day_apart_are_no_versions_even_with_a_shared_figure():
+    """A wire's feed summary in another language comes out within hours of its story; two
+    outlets' one-paragraph items on one fact a day apart share its figure and names in
+    order, and are each other's event, not versions."""
+    english_text, russian_text = _SUMMARIES["trade"]
+    english = _summary("trade-en", "en", english_text, 1)
+    russian = _summary("trade-ru", "ru", russian_text, 1)
+    russian = LinkProfile(**{**russian.__dict__, "published_at": english.published_at + timedelta(hours=26)})
+    link = decide(english, russian, key_weights([english, russian]), LinkPolicy())
+    assert link is not None and link.kind == SAME_EVENT, link
 
 
 def _event_page(story_id: str, language: str, hour: int, names: tuple[str, ...]) -> LinkProfile:
