@@ -38,6 +38,8 @@ _TERM_KEYS = ("names", "demonyms", "places", "leaders")
 # Stem matching: a stem this long at least, followed by at most this many letters.
 MIN_STEM = 5
 MAX_ENDING = 3
+# A case ending written after an apostrophe ("Kazakistan'ından"): at most this many letters.
+MAX_APOSTROPHE_ENDING = 6
 # Arabic writes the article and some prepositions onto the word ("الكازاخستاني").
 _ARTICLES = ("وال", "بال", "لل", "ال")
 _ARTICLE_STARTS = frozenset(a[0] for a in _ARTICLES)
@@ -63,6 +65,7 @@ _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
 # A lead of N words is about 2N characters of Chinese.
 _UNSPACED_CHARS_PER_WORD = 2
 _UNSPACED_ETHNIC = frozenset("族")
+_UNSPACED_ORGANISATION = "合作"
 
 
 def tokens(text: str) -> list[str]:
@@ -74,13 +77,25 @@ def _fold_token(token: str) -> str:
     return fold(token)
 
 
-def cased_tokens(text: str) -> tuple[list[str], list[bool]]:
-    """The folded tokens of ``text`` (as ``tokens``) and, per token, whether it was
-    written with a capital: CLDR names that are also everyday words ("того" is Togo
-    in Russian) count only when capitalised."""
+LOWER, CAPITALISED, ALL_CAPS = 0, 1, 2
+
+
+def _case_of(token: str) -> int:
+    if token[:1].islower():
+        return LOWER
+    # "ABD'nin": an abbreviation with its case ending after the apostrophe.
+    head = token.split("'", 1)[0]
+    return ALL_CAPS if len(head) > 1 and head.isupper() else CAPITALISED
+
+
+def cased_tokens(text: str) -> tuple[list[str], list[int]]:
+    """The folded tokens of ``text`` (as ``tokens``) and, per token, how it was written:
+    LOWER, CAPITALISED or ALL_CAPS. CLDR names that are also everyday words ("того" is
+    Togo in Russian) count only when capitalised; an abbreviation ("ABD", "АҚШ") only in
+    capitals, since "Abd" is a part of Arabic names."""
     raw = _TOKEN.findall(text.translate(_APOSTROPHES).replace("-", " "))
     # A script without capitals (Arabic, Chinese) writes every name "capitalised".
-    return [_fold_token(t) for t in raw], [not t[:1].islower() for t in raw]
+    return [_fold_token(t) for t in raw], [_case_of(t) for t in raw]
 
 
 # Transliteration of Cyrillic (Russian, Kazakh, Kyrgyz, Tajik, Uzbek letters) to Latin,
@@ -167,6 +182,8 @@ class Gazetteer:
     countries: frozenset[str] = frozenset()
     # Terms (from CLDR) that count only when written with a capital.
     capital_only: frozenset[tuple[str, ...]] = frozenset()
+    # Abbreviations (ABD, АҚШ, PRC): count only when written in capitals.
+    upper_only: frozenset[tuple[str, ...]] = frozenset()
     # Demonym terms: "Turkmen communities in Iran" is not Turkmenistan.
     demonyms: frozenset[tuple[str, ...]] = frozenset()
     not_country_before: frozenset[str] = frozenset()
@@ -231,7 +248,8 @@ class Gazetteer:
                     i += size
                     break
             else:
-                code = self._stem_code(words[i], capitals[i])
+                word, capital = words[i], capitals[i]
+                code = self._stem_code(word, capital) or self._before_apostrophe(word, capital)
                 if code:
                     counts[code] += 1
                     if i < lead_words:
@@ -239,7 +257,7 @@ class Gazetteer:
                 i += 1
         return counts, lead
 
-    def _stem_code(self, word: str, capital: bool) -> str | None:
+    def _stem_code(self, word: str, capital: int) -> str | None:
         """The country a longer word form of a one-word name stands for, if any."""
         if len(word) < MIN_STEM + 1 or not self.stems:
             return None
@@ -262,6 +280,19 @@ class Gazetteer:
                 return found[0]
         return None
 
+    def _before_apostrophe(self, word: str, capital: int) -> str | None:
+        """Turkish and Azerbaijani write a proper name's case ending after an apostrophe
+        ("Kazakistan'dan", "Rusya'nın", "Çin'in", "O'zbekiston'da"): the name is the part
+        before the last apostrophe, whatever the ending (a few letters)."""
+        cut = word.rfind("'")
+        if cut < 2 or not 0 < len(word) - cut - 1 <= MAX_APOSTROPHE_ENDING or not capital:
+            return None
+        name = (word[:cut],)
+        code = self.terms.get(name)
+        if code is None or name in self.demonyms or (name in self.upper_only and capital != ALL_CAPS):
+            return None
+        return code
+
     def _unspaced_mentions(
         self, text: str, lead_chars: int, counts: Counter[str], lead: Counter[str]
     ) -> None:
@@ -273,6 +304,8 @@ class Gazetteer:
             code = self.unspaced[match.group()]
             if text[match.end() : match.end() + 1] in _UNSPACED_ETHNIC:
                 continue
+            if text.startswith(_UNSPACED_ORGANISATION, match.end()):
+                continue  # 上海合作组织, the Shanghai Cooperation Organisation, is not China
             counts[code] += 1
             if match.start() < lead_chars:
                 lead[code] += 1
@@ -280,10 +313,12 @@ class Gazetteer:
     _WINDOW = 4
 
     def _guarded(
-        self, term: tuple[str, ...], code: str, words: list[str], capitals: list[bool], i: int, size: int
+        self, term: tuple[str, ...], code: str, words: list[str], capitals: list[int], i: int, size: int
     ) -> str | None:
         """The code a match stands for after the guards, or None when it is not a mention."""
         if term in self.capital_only and not capitals[i]:
+            return None
+        if term in self.upper_only and capitals[i] != ALL_CAPS:
             return None
         if term in self.demonyms:
             before = words[i - 1] if i else ""
@@ -308,6 +343,7 @@ class _Collected:
     demonyms: dict[str, list[str]] = field(default_factory=dict)
     places: list[list[str]] = field(default_factory=list)
     cldr_locales: list[str] = field(default_factory=list)
+    cldr_cities: list[str] = field(default_factory=list)
     cldr_ignore: set[str] = field(default_factory=set)
     not_before: set[str] = field(default_factory=set)
     not_after: set[str] = field(default_factory=set)
@@ -334,6 +370,7 @@ def _collect(path: Path, seen: set[Path], into: _Collected) -> dict:
     into.rules.extend(document.get("inflection", []))
     cldr = document.get("cldr", {})
     into.cldr_locales.extend(_strings(path, "[cldr].locales", cldr.get("locales", [])))
+    into.cldr_cities.extend(_strings(path, "[cldr].cities", cldr.get("cities", [])))
     into.cldr_ignore.update(fold(n) for n in _strings(path, "[cldr].ignore", cldr.get("ignore", [])))
     guards = document.get("guards", {})
     into.not_before.update(
@@ -389,6 +426,29 @@ def cldr_country_names(locales: list[str]) -> dict[str, list[str]]:
     return names
 
 
+def cldr_city_names(zones: list[str], locales: list[str]) -> dict[str, list[str]]:
+    """ISO code -> the names of the cities of ``zones`` (time-zone ids such as
+    "Asia/Tashkent") in each locale, from CLDR's exemplar cities (babel): "Moskau",
+    "Moscú", "Daşkənd", "Bişkek", "Мәскеу" without a hand list of every capital in every
+    language. The zone's own English city name comes too, as the root locale writes it."""
+    from babel import Locale
+    from babel.core import get_global
+
+    territories = get_global("zone_territories")
+    names: dict[str, list[str]] = {}
+    for zone in zones:
+        code = territories.get(zone)
+        if not code:
+            raise DataFileError(f"[cldr].cities: {zone!r} is not a CLDR time zone of a country")
+        found = names.setdefault(code, [])
+        found.append(zone.rsplit("/", 1)[-1].replace("_", " "))
+        for locale_id in locales:
+            city = Locale.parse(locale_id).time_zones.get(zone, {}).get("city")
+            if city and city not in found:
+                found.append(city)
+    return names
+
+
 def _place_names(groups: list[list[str]], exonyms: dict[str, str]) -> dict[str, str]:
     """translit key -> English name. A country's ``places`` list runs English name first,
     then its other spellings ("Astana", "Nur-Sultan", "Астана", "Нур-Султан"): each name
@@ -432,6 +492,8 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
         code: [n for n in names if fold(n) not in collected.cldr_ignore]
         for code, names in cldr_country_names(collected.cldr_locales).items()
     }
+    for code, names in cldr_city_names(collected.cldr_cities, collected.cldr_locales).items():
+        cldr.setdefault(code, []).extend(n for n in names if fold(n) not in collected.cldr_ignore)
     gazetteer = Gazetteer(
         region_id=region.get("id", path.stem),
         region_name=region.get("name", path.stem),
@@ -444,6 +506,7 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     inflected: dict[tuple[str, ...], str] = {}
     demonyms: set[tuple[str, ...]] = set()
     capital_only: set[tuple[str, ...]] = set()
+    upper_only: set[tuple[str, ...]] = set()
 
     unspaced: dict[str, str] = {}
 
@@ -460,6 +523,8 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
         if (not demonym and name[:1].isupper()) or (from_cldr and words not in exact):
             capital_only.add(words)
         exact.setdefault(words, code)
+        if len(words) == 1 and 1 < len(name) <= 4 and name.isupper():
+            upper_only.add(words)
         # Rules see the word as written (й, ё intact), their forms are then folded.
         last = _TOKEN.findall(name.translate(_APOSTROPHES).casefold().replace("-", " "))[-1]
         forms = [words] + [(*words[:-1], fold(form)) for rule in rules for form in rule.forms(last)]
@@ -499,6 +564,7 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
         sizes.setdefault(words[0], set()).add(len(words))
     gazetteer.sizes_by_first = {first: tuple(sorted(n, reverse=True)) for first, n in sizes.items()}
     gazetteer.capital_only = frozenset(capital_only)
+    gazetteer.upper_only = frozenset(upper_only)
     gazetteer.demonyms = frozenset(demonyms)
     gazetteer.not_country_before = frozenset(collected.not_before)
     gazetteer.not_country_after = frozenset(collected.not_after)
