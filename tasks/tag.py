@@ -540,7 +540,9 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
         for name in names:
             add(code, name, False, name in own_demonyms)
     for code, names in cldr.items():
-        for name in names:
+        # Locales share most spellings (a third of the names are repeats: "Tashkent" in
+        # every Latin locale); a repeat adds nothing, so each is added once, first seen first.
+        for name in dict.fromkeys(names):
             add(code, name, True, False)
     gazetteer.terms = {**inflected, **exact}
     gazetteer.unspaced = unspaced
