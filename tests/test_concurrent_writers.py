@@ -59,7 +59,13 @@ def test_ingest_and_backfill_at_once_equal_sequential(prefect_server, tmp_path):
         site = NewsSite(server, "/wire", NEWEST, 40, timedelta(days=1))
         archive_route = server.routes["/wire/archive/feed.xml"]
 
+        # The ingest fetches inside its writer slot: once its feed is asked for, it holds
+        # the slot, and only then does the backfill start (a fixed head start lost the race
+        # on a loaded machine, where the flow took longer than that to reach its slot).
+        ingest_in_slot = threading.Event()
+
         def slow_feed(handler):  # keeps the ingest inside its writer slot for a while
+            ingest_in_slot.set()
             time.sleep(2)
             archive_route(handler)
 
@@ -105,8 +111,9 @@ def test_ingest_and_backfill_at_once_equal_sequential(prefect_server, tmp_path):
         try:
             first = threading.Thread(target=call, args=("ingest", run_ingest))
             second = threading.Thread(target=call, args=("backfill", run_backfill))
+            ingest_in_slot.clear()  # the sequential ingest above asked for it too
             first.start()
-            time.sleep(1.0)
+            assert ingest_in_slot.wait(120), "the ingest never asked for its feed"
             second.start()
             first.join(180)
             second.join(180)
