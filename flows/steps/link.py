@@ -227,9 +227,6 @@ class LinkRebuildReport:
     same_event: int = 0
     events: int = 0  # events of two or more stories
 
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
 
 def rebuild_links(
     data_dir: Path, policy: LinkPolicy | None = None, model_name: str = "none", run_id: str | None = None
