@@ -235,8 +235,15 @@ def apply(
     commit transaction. Old keys of a re-profiled appearance stay: they still point at it,
     and verification always uses its current profile."""
     if member_rows:
+        # Delete, then insert: DuckDB's INSERT OR REPLACE of a row that exists costs ~2 ms
+        # (it rewrites the list columns in place), 270x the delete and insert of the same
+        # rows (5,000 stored rows replaced: 9.8 -> 0.04 s), and a batch that joins stored
+        # stories replaces every member it moves.
         con.register("new_members", members_table(list(member_rows.values())))
-        con.execute("INSERT OR REPLACE INTO appearance_profiles SELECT * FROM new_members")
+        con.execute(
+            "DELETE FROM appearance_profiles WHERE appearance_key IN (SELECT appearance_key FROM new_members)"
+        )
+        con.execute("INSERT INTO appearance_profiles SELECT * FROM new_members")
         con.unregister("new_members")
     if len(band_rows):
         con.register("new_bands", bands_table(band_rows))
