@@ -295,7 +295,10 @@ def run_size(
                     if kind.startswith("newswire-"):
                         extra = {**env, "NEWSWIRE_TASK_RUNNER": kind.removeprefix("newswire-")}
                     for phase in ("full", "repoll"):
-                        wanted = profile if kind == "newswire" and phase == "full" and number == 0 else None
+                        wanted = None
+                        if profile is not None and kind == "newswire" and number == 0:
+                            repoll = profile.with_suffix(".repoll" + profile.suffix)
+                            wanted = profile if phase == "full" else repoll
                         results[kind, phase] = _run_worker(
                             "newswire" if kind == "before" or kind.startswith("newswire-") else kind,
                             catalog,
@@ -435,7 +438,12 @@ def main() -> None:
         default="",
         help="also run newswire with these NEWSWIRE_TASK_RUNNERs in the same rounds, e.g. process,dask",
     )
-    parser.add_argument("--profile", type=Path, help="cProfile stats of the first newswire full poll")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="cProfile stats of the first newswire full poll (FILE) and of its re-poll "
+        "(FILE with .repoll before the suffix)",
+    )
     parser.add_argument(
         "--before",
         help="also run newswire imported from this PYTHONPATH (an older version's package), same rounds",

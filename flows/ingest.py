@@ -12,8 +12,9 @@ fetching and the writer stay in this process (flows/steps/pipeline.py).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -30,7 +31,7 @@ from newswire.flows.runtime import stop
 from newswire.flows.runtime.writer_slot import writer_slot
 from newswire.flows.steps.collect import fetch_feed_batch, known_drop_files, pick_up_drops
 from newswire.flows.steps.link import link_stories
-from newswire.flows.steps.pipeline import LoadContext, prepare_and_load
+from newswire.flows.steps.pipeline import LoadContext, has_work, prepare_and_load
 from newswire.flows.steps.prepare import CpuBatch
 from newswire.flows.steps.publish import publish_outputs
 from newswire.tasks.catalog import Feed, load_catalog, select_feeds
@@ -65,8 +66,11 @@ def ingest(
         logger.info("run %s: %d of %d feeds due", run_id, len(due), len(feeds))
         polled, drops = [f for f in due if not f.path], [f for f in due if f.path]
         # The outlets' furniture history as it stood before this run: every batch is
-        # enriched against the same history, whatever runner or part it lands in.
-        histories = warehouse.outlet_line_counts(sorted({feed.outlet_id for feed in due}))
+        # enriched against the same history, whatever runner or part it lands in. Read
+        # when the first batch with entries asks for it, before any part commits: an
+        # unchanged re-poll never reads it.
+        outlets = sorted({feed.outlet_id for feed in due})
+        histories = cache(lambda: warehouse.outlet_line_counts(outlets))
         drop_outcomes = (
             pick_up_drops(quote(drops), quote(known_drop_files(warehouse, drops)), settings) if drops else []
         )
@@ -98,17 +102,22 @@ def poll_batches(
     polled: list[Feed],
     drop_outcomes: list[FeedOutcome],
     states: dict[str, dict[str, Any]],
-    histories: dict[str, dict[str, int]] | None,
+    histories: Callable[[], dict[str, dict[str, int]] | None],
     settings: Settings,
 ) -> Iterator[CpuBatch]:
     """The poll's CPU batches, each fetched (and landed raw) only when asked for. quote():
     Prefect would otherwise walk every entry of these large arguments looking for
-    futures — measured at 19 s for 25,000 entries (benchmarks/ingest.py)."""
+    futures — measured at 19 s for 25,000 entries (benchmarks/ingest.py). ``histories``
+    reads the outlets' stored line counts (once; the caller memoises it), asked only by a
+    batch with something to enrich."""
 
     def batch(outcomes: list[FeedOutcome], parse: bool) -> CpuBatch:
-        outlets = {o.feed.outlet_id for o in outcomes}
-        wanted = None if histories is None else {k: v for k, v in histories.items() if k in outlets}
-        return CpuBatch(outcomes, settings, wanted, parse=parse)
+        prepared = CpuBatch(outcomes, settings, {}, parse=parse)
+        if has_work(prepared):
+            stored = histories()
+            outlets = {o.feed.outlet_id for o in outcomes}
+            prepared.histories = None if stored is None else {k: v for k, v in stored.items() if k in outlets}
+        return prepared
 
     step = feeds_per_batch(len(polled), settings)
     for start in range(0, len(polled), step):

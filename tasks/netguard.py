@@ -13,8 +13,10 @@ passes them separately), so virtual hosting and certificates work as before.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
+import ssl
 import typing
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -144,6 +146,15 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The verifying TLS context (certifi's CA bundle, as httpx builds it) every fetch
+    client of the process shares. Building one loads the bundle, ~0.1 s, and a run makes
+    a client per batch of feeds: 0.4 s of an unchanged 100-feed re-poll went there. An
+    ``SSLContext`` is safe to share between connections and threads once configured."""
+    return httpx.create_ssl_context(verify=True, trust_env=False)
+
+
 def guarded_transport(
     policy: DestinationPolicy, limits: httpx.Limits, resolver: Resolver = system_resolver
 ) -> httpx.AsyncHTTPTransport:
@@ -151,7 +162,7 @@ def guarded_transport(
 
     httpx does not expose httpcore's ``network_backend``; the pool is rebuilt with the
     same settings httpx would use, plus the guard."""
-    transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+    transport = httpx.AsyncHTTPTransport(verify=tls_context(), limits=limits, trust_env=False)
     pool = transport._pool
     transport._pool = httpcore.AsyncConnectionPool(
         ssl_context=pool._ssl_context,

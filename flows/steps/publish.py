@@ -6,10 +6,19 @@ Runs inside the writer slot right after ``dedupe_and_load`` committed, so it rea
 what that run published and no other writer can interleave its own outputs. A query that
 fails (its ``where`` no longer fits the view, a notify target is down) is logged and costs
 only itself: the other queries are still written and alerted.
+
+A publish that would read the same committed story files with the same saved queries
+and alert targets as the last complete one (no error, every file there) is skipped: its
+feeds would be the same bytes and it would have no alert to send. That is most of an
+unchanged re-poll's publishing (0.4 s at 4,000 stories, 1.7 s at 21,000: the queries
+read the whole ``stories`` view). A query whose ``where`` calls a clock or random
+function can change with time alone, so with one of those every publish runs.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,12 +26,19 @@ from datetime import UTC, datetime
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from newswire import __version__
 from newswire.tasks.republish import FeedMeta, alert_message, atom_feed, json_feed
 from newswire.tasks.saved_queries import AlertRule, OutputsConfig, SavedQuery
 from newswire.tasks.settings import Settings
 from newswire.warehouse.alert_ledger import AlertLedger
 from newswire.warehouse.desk_queries import SavedQueryRefused, stories_matching
-from newswire.warehouse.outputs import outputs_dir, write_if_changed
+from newswire.warehouse.outputs import (
+    outputs_dir,
+    published_from,
+    record_published,
+    story_files_digest,
+    write_if_changed,
+)
 from newswire.warehouse.views import open_reader
 
 
@@ -47,6 +63,19 @@ def publish_outputs(settings: Settings) -> PublishReport:
     config = settings.desk.saved_queries()
     report = PublishReport()
     target = outputs_dir(settings.data_dir)
+    key = publish_key(config, story_files_digest(settings.data_dir))
+    names = [f"{query.name}{suffix}" for query in config.queries for suffix in FEED_SUFFIXES]
+    if (
+        key is not None
+        and published_from(settings.data_dir) == key
+        and all((target / n).is_file() for n in names)
+    ):
+        report.unchanged = names
+        logger.info(
+            "outputs: %d files unchanged (the same stories and saved queries as the last publish)", len(names)
+        )
+        return report
+    record_published(settings.data_dir, None)  # a publish cut short leaves no key behind
     with AlertLedger(settings.data_dir) as ledger, closing(open_reader(settings.data_dir)) as reader:
         for query in config.queries:
             try:
@@ -65,7 +94,32 @@ def publish_outputs(settings: Settings) -> PublishReport:
         len(report.unchanged),
         report.alerts_sent,
     )
+    if not report.errors:
+        record_published(settings.data_dir, key)
     return report
+
+
+FEED_SUFFIXES = (".atom.xml", ".json")
+# SQL that answers differently from one moment to the next with the same rows.
+_VOLATILE_SQL = re.compile(
+    r"\b(now|today|current_\w+|get_current_\w+|localtime\w*|transaction_timestamp|random|"
+    r"uuid|gen_random_uuid|setseed)\b",
+    re.IGNORECASE,
+)
+
+
+def publish_key(config: OutputsConfig, story_files: str | None) -> str | None:
+    """What a publish's outputs and alerts follow from: the committed story files, the
+    saved queries, the alert targets as the environment fills them in, and this
+    version's code. None when that does not settle them (no manifest yet, or a ``where``
+    with a clock or random function)."""
+    if story_files is None or any(
+        q.filters.where and _VOLATILE_SQL.search(q.filters.where) for q in config.queries
+    ):
+        return None
+    targets = [q.alert.targets() if q.alert is not None else None for q in config.queries]
+    parts = [__version__, story_files, config.base_url, repr(config.queries), repr(targets)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def publish_query(
@@ -75,7 +129,7 @@ def publish_query(
     all the run's queries)."""
     stories = stories_matching(settings.data_dir, query.filters, query.limit, reader)
     meta = feed_meta(config, query)
-    for suffix, document in ((".atom.xml", atom_feed), (".json", json_feed)):
+    for suffix, document in zip(FEED_SUFFIXES, (atom_feed, json_feed), strict=True):
         name = f"{query.name}{suffix}"
         changed = write_if_changed(target / name, document(meta, stories))
         (report.written if changed else report.unchanged).append(name)
