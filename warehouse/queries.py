@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from newswire.warehouse.records import ArchivedPayload, StoryState
-from newswire.warehouse.views import open_reader
+from newswire.warehouse.views import open_reader, open_state_reader
 
 HEALTH_QUERY = """
 SELECT feed_id, health, consecutive_failures AS failures, last_status AS status,
@@ -31,7 +31,7 @@ ORDER BY CASE health WHEN 'dormant' THEN 0 WHEN 'failing' THEN 1 ELSE 2 END,
 
 def feed_health(data_dir: Path, include_active: bool = False) -> list[dict[str, Any]]:
     """One dict per feed (failing and dormant ones only, unless ``include_active``)."""
-    con = open_reader(data_dir)
+    con = open_state_reader(data_dir)
     try:
         if "feed_state" not in _views(con):
             return []

@@ -12,6 +12,8 @@ payload in a replay, never the run.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import zstandard
@@ -23,6 +25,10 @@ from newswire.warehouse.lake_store import LakeStore
 # disk they save for this kind of text.
 _COMPRESSION_LEVEL = 6
 OBJECTS = "raw/objects"
+# Payloads landed at once by ``land_all``: each is its own temp file, fsync and rename, and
+# the file system commits concurrent fsyncs together (one at a time, a 500-feed poll spent
+# 4.4 s in fsync).
+_LANDING_THREADS = 8
 
 
 class CorruptPayload(ValueError):
@@ -59,6 +65,19 @@ class RawStore:
         compressed = zstandard.ZstdCompressor(level=_COMPRESSION_LEVEL).compress(body)
         self.store.write_bytes(relative, compressed)
         return sha256
+
+    def land_all(self, payloads: Iterable[tuple[bytes, str | None]]) -> list[str]:
+        """``land`` for many (body, sha256 or None) payloads, several at a time (each as
+        crash-safe as one ``land``); returns their SHA-256s in order."""
+        named = [(body, sha256 or hashlib.sha256(body).hexdigest()) for body, sha256 in payloads]
+        distinct = {sha256: body for body, sha256 in named}  # one writer per object
+        if len(distinct) > 1:
+            with ThreadPoolExecutor(min(_LANDING_THREADS, len(distinct))) as pool:
+                list(pool.map(lambda item: self.land(item[1], item[0]), distinct.items()))
+        else:
+            for sha256, body in distinct.items():
+                self.land(body, sha256)
+        return [sha256 for _, sha256 in named]
 
     def read(self, sha256: str) -> bytes:
         """The payload's bytes, checked against its name (``CorruptPayload`` if not)."""

@@ -292,6 +292,23 @@ def open_reader(
     return con
 
 
+def open_state_reader(data_dir: Path, store: LakeStore | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with only the writer-state snapshots of the current
+    manifest (``runs``, ``feed_state``): what feed health reads after every run, without
+    listing the lake's files and reading their footers for views it does not use (~0.1 s
+    at 100 feeds, growing with the files). A lake without a manifest gets ``open_reader``."""
+    store = store or LakeStore.for_data_dir(data_dir)
+    versions.check(data_dir, reader_version(store))
+    manifest = manifests.read_current(store)
+    if manifest is None:
+        return open_reader(data_dir, store)
+    con = duckdb.connect(":memory:")
+    store.register(con)
+    for name, path in manifest.state.items():
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_quote(store.uri(path))})")
+    return con
+
+
 def _rebuild_misplaced_catalog(data_dir: Path, store: LakeStore) -> None:
     """A copied or moved data dir's catalogue still points at the old place: rebuild it
     here, unless a writer is running (it rebuilds it itself) or the dir is read-only."""

@@ -352,7 +352,10 @@ class Warehouse:
         story_keys: list[str],
         guids: list[str] = (),
     ) -> StoredHistory:
-        """A batch's slice of history in one connection (``history.read_history``)."""
+        """A batch's slice of history in one connection (``history.read_history``); a batch
+        with no keys (an unchanged re-poll) reads nothing."""
+        if not (appearance_keys or story_keys or guids):
+            return StoredHistory()
         with self.state() as con:
             return history.read_history(con, appearance_keys, story_keys, guids)
 

@@ -33,9 +33,7 @@ from newswire.warehouse.writer import Warehouse
 def land_raw(results: Iterable[FetchResult], settings: Settings) -> None:
     """Keep every body received in the raw store (bronze), content-addressed."""
     raw = RawStore.for_data_dir(settings.data_dir)
-    for result in results:
-        if result.body is not None:
-            raw.land(result.body, result.body_sha256)
+    raw.land_all((result.body, result.body_sha256) for result in results if result.body is not None)
 
 
 def fetch_and_land(
