@@ -65,6 +65,12 @@ class LinkPolicy:
     # what makes a weak pair evidence (an undated page of another year's visit shares the
     # names of every visit).
     weak_event_window_hours: float = 48.0
+    # The dated stories of one event all lie within this of each other (dev part: every
+    # event's stories within two days). A story linked to two events days apart joins the
+    # closer one only: an undated page of a yearly call shares the names and the day of
+    # every year's call, and pairs each within ``event_window_hours`` chain a Monday's
+    # briefing to the next week's.
+    event_span_hours: float = 72.0
     # A translation keeps nearly every name of its original, in the same order.
     translation_overlap: float = 0.3
     translation_order: float = 0.5
@@ -581,37 +587,103 @@ class EventPlan:
     links: list[StoryLink] = field(default_factory=list)
 
 
-def new_event_id(story_id: str) -> str:
-    return "e" + hashlib.sha1(story_id.encode("utf-8")).hexdigest()[:16]
+class _Groups:
+    """Union-find over story ids (and ``event:<id>`` for stored events) that keeps each
+    group's earliest and latest known publication time, so a join can be refused when it
+    would make one event of stories days apart."""
 
+    def __init__(self, published: dict[str, datetime], span_hours: float):
+        self.parent: dict[str, str] = {}
+        self.published = published
+        self.span_s = span_hours * 3600
+        self.bounds: dict[str, tuple[datetime, datetime]] = {}
 
-def assign_events(
-    story_ids: list[str], links: list[StoryLink], known: dict[str, str], policy: LinkPolicy | None = None
-) -> EventPlan:
-    """Event ids after ``links``: ``known`` holds the stored event of every story a link
-    reaches. Linked stories share an event; when a link joins two stored events the
-    smaller id survives (ids are stable: a story's event changes only by such a join).
-    Weak pairs (``WEAK_EVENT``) join a batch story to an event only when it has
-    ``weak_event_links`` of them, or more, to stories of that one event."""
-    policy = policy or LinkPolicy()
-    strong = [x for x in links if x.kind != WEAK_EVENT]
-    weak = [x for x in links if x.kind == WEAK_EVENT]
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
+    def find(self, x: str) -> str:
+        parent = self.parent
+        if x not in parent:
+            parent[x] = x
+            t = self.published.get(x)
+            if t is not None:
+                self.bounds[x] = (t, t)
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
+    def span_allows(self, a: str, b: str) -> bool:
+        """Whether the dated stories of groups ``a`` and ``b`` (roots) would all lie within
+        the span of each other. Times that cannot be compared (naive against aware) allow."""
+        first, second = self.bounds.get(a), self.bounds.get(b)
+        if first is None or second is None:
+            return True
+        try:
+            span = max(first[1], second[1]) - min(first[0], second[0])
+        except TypeError:
+            return True
+        return span.total_seconds() <= self.span_s
+
+    def union(self, a: str, b: str, force: bool = False) -> bool:
+        """Join the groups of ``a`` and ``b`` (into ``b``'s); False when the span forbids it
+        (never for ``force``: a stored event is one group whatever its times)."""
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a == root_b:
+            return True
+        if not force and not self.span_allows(root_a, root_b):
+            return False
+        self.parent[root_a] = root_b
+        bounds = [x for x in (self.bounds.pop(root_a, None), self.bounds.get(root_b)) if x is not None]
+        if bounds:
+            try:
+                self.bounds[root_b] = (min(x[0] for x in bounds), max(x[1] for x in bounds))
+            except TypeError:
+                self.bounds[root_b] = bounds[-1]
+        return True
+
+
+def new_event_id(story_id: str) -> str:
+    return "e" + hashlib.sha1(story_id.encode("utf-8")).hexdigest()[:16]
+
+
+def assign_events(
+    story_ids: list[str],
+    links: list[StoryLink],
+    known: dict[str, str],
+    policy: LinkPolicy | None = None,
+    published: dict[str, datetime] | None = None,
+) -> EventPlan:
+    """Event ids after ``links``: ``known`` holds the stored event of every story a link
+    reaches. Linked stories share an event; when a link joins two stored events the
+    smaller id survives (ids are stable: a story's event changes only by such a join).
+    Weak pairs (``WEAK_EVENT``) join a batch story to an event only when it has
+    ``weak_event_links`` of them, or more, to stories of that one event.
+
+    ``published``: the publication times of the stories the links reach (the batch and
+    its candidates). A link never makes an event whose dated stories lie further apart
+    than ``LinkPolicy.event_span_hours`` (``_Groups.span_allows``): the links are taken
+    strongest first, so a story joins the event it is closest to, and a later link of it
+    to another event that is days away in time (an undated page of a recurring call
+    linked to the calls of two years; a chain of pairs each within the window) is
+    dropped, not stored: its two stories are of different events."""
+    policy = policy or LinkPolicy()
+    strong = sorted(
+        (x for x in links if x.kind != WEAK_EVENT),
+        key=lambda x: (x.kind != TRANSLATION, -x.score, x.story_id, x.other_story_id),
+    )
+    weak = [x for x in links if x.kind == WEAK_EVENT]
+    groups = _Groups(published or {}, policy.event_span_hours)
+    parent = groups.parent
+    find = groups.find
+
     for story_id in story_ids:
         find(story_id)
     # Stories of one stored event are one group from the start (what a weak pair counts).
     for story_id, event_id in known.items():
-        parent[find(story_id)] = find("event:" + event_id)
+        groups.union(story_id, "event:" + event_id, force=True)
+    kept: list[StoryLink] = []
     for link in strong:
-        parent[find(link.story_id)] = find(link.other_story_id)
+        if groups.union(link.story_id, link.other_story_id):
+            kept.append(link)
+    strong = kept
     batch = set(story_ids)
     joined: list[StoryLink] = []
     by_story_group: dict[tuple[str, str], list[StoryLink]] = defaultdict(list)
@@ -623,17 +695,18 @@ def assign_events(
         pairs = by_story_group[key]
         if len(pairs) >= policy.weak_event_links:
             best = max(pairs, key=lambda x: x.score)
-            if find(best.story_id) != find(best.other_story_id):
-                parent[find(best.story_id)] = find(best.other_story_id)
+            if find(best.story_id) != find(best.other_story_id) and groups.union(
+                best.story_id, best.other_story_id
+            ):
                 evidence = best.evidence | {"weak_links": len(pairs)}
                 joined.append(StoryLink(best.story_id, best.other_story_id, SAME_EVENT, best.score, evidence))
-    groups: dict[str, list[str]] = defaultdict(list)
+    members_of: dict[str, list[str]] = defaultdict(list)
     for story_id in list(parent):
         if not story_id.startswith("event:"):
-            groups[find(story_id)].append(story_id)
+            members_of[find(story_id)].append(story_id)
     assign: dict[str, str] = {}
     merge: dict[str, str] = {}
-    for members in groups.values():
+    for members in members_of.values():
         stored = sorted({known[m] for m in members if m in known})
         event_id = stored[0] if stored else new_event_id(min(members))
         for old in stored[1:]:

@@ -366,3 +366,23 @@ def test_two_weak_pairs_join_a_story_to_an_event_and_one_does_not():
     # Two weak pairs to two different events join neither.
     split = assign_events(["k"], weak, {"r1": "e1", "r2": "e2"})
     assert split.assign == {"k": new_event_id("k")} and split.merge == {}
+
+
+def test_a_link_never_makes_one_event_of_stories_days_apart():
+    """An undated page of a yearly call links to the calls of two years: it joins the one
+    it is closer to (its strongest link), and the other link is dropped, not stored; a
+    chain of pairs each within the window stops where the event would span more than
+    ``event_span_hours``."""
+    year = datetime(2022, 9, 22, 12, tzinfo=UTC)
+    published = {"a": year, "c": year.replace(year=2024)}
+    links = [StoryLink("a", "k", SAME_EVENT, 0.6, {}), StoryLink("c", "k", SAME_EVENT, 0.5, {})]
+    plan = assign_events(["k"], links, {"a": "e1", "c": "e2"}, published=published)
+    assert plan.merge == {} and plan.assign == {"k": "e1"}
+    assert [(x.story_id, x.other_story_id) for x in plan.links] == [("a", "k")]
+    # Without the times the two are one event, as before.
+    assert assign_events(["k"], links, {"a": "e1", "c": "e2"}).merge == {"e2": "e1"}
+    # Monday, Wednesday, Saturday: each pair within 72 h, the three not.
+    days = {s: year + timedelta(days=d) for s, d in (("m", 0), ("w", 2), ("s", 5))}
+    chain = [StoryLink("m", "w", SAME_EVENT, 0.5, {}), StoryLink("s", "w", SAME_EVENT, 0.45, {})]
+    plan = assign_events(["m", "w", "s"], chain, {}, published=days)
+    assert plan.assign["m"] == plan.assign["w"] != plan.assign["s"]

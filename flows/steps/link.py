@@ -106,7 +106,8 @@ def link_profiles(
     # A revised story's stored event was its old text's: it joins the event its links
     # reach now (the store replaces its links and event in the same transaction).
     known = {k: v for k, v in index.events_of(sorted(touched)).items() if k not in batch_ids}
-    plan = assign_events([p.story_id for p in profiles], links, known, policy)
+    published = {p.story_id: p.published_at for p in (*candidates, *profiles) if p.published_at is not None}
+    plan = assign_events([p.story_id for p in profiles], links, known, policy, published)
     index.store(
         [profile_row(p) for p in profiles],
         [key for p in profiles for key in keys_of(p)],
