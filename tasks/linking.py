@@ -65,12 +65,13 @@ class LinkPolicy:
     # what makes a weak pair evidence (an undated page of another year's visit shares the
     # names of every visit).
     weak_event_window_hours: float = 48.0
-    # The dated stories of one event all lie within this of each other (dev part: every
-    # event's stories within two days). A story linked to two events days apart joins the
-    # closer one only: an undated page of a yearly call shares the names and the day of
-    # every year's call, and pairs each within ``event_window_hours`` chain a Monday's
-    # briefing to the next week's.
-    event_span_hours: float = 72.0
+    # The dated stories of one event all lie within this of each other: a summit's
+    # previews to its follow-ups (the bundled sample's Dushanbe summit: 102 h, 27
+    # stories; dev part: every event within two days). A story linked to two events
+    # further apart joins the one its strongest link reaches: an undated page of a yearly
+    # call shares the names and the day of every year's call, and pairs each within
+    # ``event_window_hours`` chain one week's briefing to the next.
+    event_span_hours: float = 120.0
     # A translation keeps nearly every name of its original, in the same order.
     translation_overlap: float = 0.3
     translation_order: float = 0.5

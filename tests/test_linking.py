@@ -381,8 +381,8 @@ def test_a_link_never_makes_one_event_of_stories_days_apart():
     assert [(x.story_id, x.other_story_id) for x in plan.links] == [("a", "k")]
     # Without the times the two are one event, as before.
     assert assign_events(["k"], links, {"a": "e1", "c": "e2"}).merge == {"e2": "e1"}
-    # Monday, Wednesday, Saturday: each pair within 72 h, the three not.
-    days = {s: year + timedelta(days=d) for s, d in (("m", 0), ("w", 2), ("s", 5))}
+    # Each pair within the 72 h of a pair, the three over the 120 h of an event.
+    days = {s: year + timedelta(hours=h) for s, h in (("m", 0), ("w", 66), ("s", 132))}
     chain = [StoryLink("m", "w", SAME_EVENT, 0.5, {}), StoryLink("s", "w", SAME_EVENT, 0.45, {})]
     plan = assign_events(["m", "w", "s"], chain, {}, published=days)
     assert plan.assign["m"] == plan.assign["w"] != plan.assign["s"]
