@@ -386,8 +386,15 @@ def _model_says_translation(
     """The sentence model's path (tasks/link_model.py): both stories embedded by one
     model, the cosine of their titles and leads and the alignment of their token
     sequences both high enough (``LinkPolicy.use_rules``). Sets the evidence's
-    similarity (and alignment)."""
+    similarity (and alignment).
+
+    Both stories' times must be known: a formulaic text (a yearly birthday greeting, a
+    holiday telegram, a call's readout) is as close to next year's in the model's eyes
+    as to its own rendering, and only the time tells them apart (dev part: every
+    translation the model finds is between stories of one day)."""
     if a.embedding is None or b.embedding is None or a.embedding_model != b.embedding_model:
+        return False
+    if evidence.hours_apart is None:
         return False
     rules = model_rules(a.embedding_model, policy)
     if not rules or not _may_be_translation(evidence, a, b, policy):
