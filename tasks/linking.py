@@ -505,6 +505,66 @@ def link_batch(
     return list(links.values())
 
 
+def with_renderings(
+    batch: list[LinkProfile],
+    candidates: list[LinkProfile],
+    links: list[StoryLink],
+    policy: LinkPolicy | None = None,
+) -> list[StoryLink]:
+    """``links`` (``link_batch``'s) with the translations they imply: renderings of one
+    text are one story, so when a batch story C is a version of B, and A — in a third
+    language, linked to C as the same event or by a weak pair — is a version of B too, then C and A
+    are versions of each other, though their own pair fell short (dev part: eltr.kg's
+    Kyrgyz item and News.az's English rendering of its Russian one, which say "from 14
+    March" and "on March 13" of one decree and so disagree on the date). A and B are
+    decided again on this pool; the pair C-A must still be in two languages, within the
+    translation window and without disagreeing figures. Evidence ``via``: the story B."""
+    policy = policy or LinkPolicy()
+    partners: dict[str, set[str]] = defaultdict(set)
+    for x in links:
+        if x.kind == TRANSLATION:
+            partners[x.story_id].add(x.other_story_id)
+            partners[x.other_story_id].add(x.story_id)
+    batch_ids = sorted({p.story_id for p in batch} & partners.keys())
+    if not batch_ids:
+        return links
+    pool = {p.story_id: p for p in candidates} | {p.story_id: p for p in batch}
+    linked: dict[str, list[str]] = defaultdict(list)
+    for x in links:
+        if x.kind != TRANSLATION:
+            linked[x.story_id].append(x.other_story_id)
+            linked[x.other_story_id].append(x.story_id)
+    weights: dict[str, float] | None = None
+    by_pair = {(x.story_id, x.other_story_id): x for x in links}
+    for story_id in batch_ids:
+        story = pool[story_id]
+        for other_id in sorted(set(linked.get(story_id, ()))):
+            other = pool[other_id]
+            pair = tuple(sorted((story_id, other_id)))
+            if by_pair[pair].kind == TRANSLATION or not other.language or other.language == story.language:
+                continue
+            for partner_id in sorted(partners[story_id]):
+                partner = pool[partner_id]
+                if other.language == partner.language:
+                    continue
+                weights = weights if weights is not None else key_weights(pool.values())
+                via = decide(other, partner, weights, policy)
+                if via is None or via.kind != TRANSLATION:
+                    continue
+                evidence = compare(story, other, weights)
+                hours = evidence.hours_apart
+                if evidence.figure_conflict or (
+                    hours is not None and hours > policy.translation_window_hours
+                ):
+                    continue
+                score = event_score(evidence, story, other, policy)
+                by_pair[pair] = StoryLink(
+                    *pair, TRANSLATION, round(score, 4), evidence.as_json() | {"via": partner_id}
+                )
+                break
+    return list(by_pair.values())
+
+
 # Slack (seconds) of the array time filters: they only skip pairs clearly outside a
 # window, and ``decide`` measures the exact hours of the rest.
 _TIME_SLACK_S = 1.0

@@ -29,6 +29,7 @@ from newswire.tasks.linking import (
     decide,
     key_weights,
     new_event_id,
+    with_renderings,
 )
 from newswire.warehouse.story_links import LinkIndex
 
@@ -386,3 +387,32 @@ def test_a_link_never_makes_one_event_of_stories_days_apart():
     chain = [StoryLink("m", "w", SAME_EVENT, 0.5, {}), StoryLink("s", "w", SAME_EVENT, 0.45, {})]
     plan = assign_events(["m", "w", "s"], chain, {}, published=days)
     assert plan.assign["m"] == plan.assign["w"] != plan.assign["s"]
+
+
+def test_renderings_of_one_text_are_versions_of_each_other_through_a_third_language(l01_pages):
+    """eltr.kg's Kyrgyz item and News.az's English rendering of eltr.kg's Russian one say
+    "from 14 March" and "on March 13" of one decree: their own pair disagrees on the date
+    and is no translation, but each is a version of the Russian item (the Kyrgyz one as
+    the outlet's own edition, the English one as the sentence model finds it: given here),
+    so they are versions of each other."""
+    ids = ["l12-eltr-ru", "l12-eltr-ky", "l12-newsaz-en", "l12-anews-en", "l12-24kg-en", "l12-yenisafak-ru"]
+    pages = {
+        i: _page(i, "ky" if i.endswith("-ky") else i.rsplit("-", 1)[1], f"2025-03-14T{10 + n}:00")
+        for n, i in enumerate(ids)
+    }
+    batch = [pages["l12-newsaz-en"]]
+    # The L01 pages as the rest of the pool: weights from a few days' stories, not six.
+    candidates = [p for i, p in pages.items() if i != "l12-newsaz-en"] + list(l01_pages[0].values())
+    links = [
+        StoryLink("l12-eltr-ru", "l12-newsaz-en", TRANSLATION, 0.4, {}),
+        StoryLink("l12-eltr-ky", "l12-newsaz-en", WEAK_EVENT, 0.3, {}),
+        StoryLink("l12-anews-en", "l12-newsaz-en", SAME_EVENT, 0.5, {}),
+    ]
+    implied = {(x.story_id, x.other_story_id): x for x in with_renderings(batch, candidates, links)}
+    pair = implied[("l12-eltr-ky", "l12-newsaz-en")]
+    assert pair.kind == TRANSLATION and pair.evidence["via"] == "l12-eltr-ru", pair
+    assert pair.evidence["date_conflict"]
+    # One language's other report is no version: English like the batch story.
+    assert implied[("l12-anews-en", "l12-newsaz-en")].kind == SAME_EVENT
+    # Without the version in common, nothing is implied.
+    assert with_renderings(batch, candidates, links[1:]) == links[1:]

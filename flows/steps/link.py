@@ -25,7 +25,15 @@ from prefect import get_run_logger, task
 from newswire.flows.run import new_run_id
 from newswire.tasks.link_evidence import LinkProfile, profile_of
 from newswire.tasks.link_model import SentenceModel, embed_stories, load_model
-from newswire.tasks.linking import SAME_EVENT, TRANSLATION, LinkPolicy, StoryLink, assign_events, link_batch
+from newswire.tasks.linking import (
+    SAME_EVENT,
+    TRANSLATION,
+    LinkPolicy,
+    StoryLink,
+    assign_events,
+    link_batch,
+    with_renderings,
+)
 from newswire.tasks.settings import Settings
 from newswire.warehouse import manifest as manifests
 from newswire.warehouse.lake_store import LakeStore
@@ -100,7 +108,7 @@ def link_profiles(
     if not profiles:
         return []
     candidates = index.candidates([lookup_of(p, policy) for p in profiles], convert=profile_from_row)
-    links = link_batch(profiles, candidates, policy)
+    links = with_renderings(profiles, candidates, link_batch(profiles, candidates, policy), policy)
     batch_ids = {p.story_id for p in profiles}
     touched = batch_ids | {x.story_id for x in links} | {x.other_story_id for x in links}
     # A revised story's stored event was its old text's: it joins the event its links
