@@ -660,10 +660,11 @@ class _Groups:
     group's earliest and latest known publication time, so a join can be refused when it
     would make one event of stories days apart."""
 
-    def __init__(self, published: dict[str, datetime], span_hours: float):
+    def __init__(self, published: dict[str, datetime], span_hours: float, gap_hours: float):
         self.parent: dict[str, str] = {}
         self.published = published
         self.span_s = span_hours * 3600
+        self.gap_s = gap_hours * 3600
         self.bounds: dict[str, tuple[datetime, datetime]] = {}
 
     def find(self, x: str) -> str:
@@ -680,15 +681,20 @@ class _Groups:
 
     def span_allows(self, a: str, b: str) -> bool:
         """Whether the dated stories of groups ``a`` and ``b`` (roots) would all lie within
-        the span of each other. Times that cannot be compared (naive against aware) allow."""
+        the span of each other, with no more than the pair window between the two groups.
+        The gap matters only for a link of an undated story (a dated pair is itself within
+        the window): it must not join what no dated pair could, two stories four days
+        apart with nothing between them. Times that cannot be compared (naive against
+        aware) allow."""
         first, second = self.bounds.get(a), self.bounds.get(b)
         if first is None or second is None:
             return True
         try:
             span = max(first[1], second[1]) - min(first[0], second[0])
+            gap = max(first[0], second[0]) - min(first[1], second[1])
         except TypeError:
             return True
-        return span.total_seconds() <= self.span_s
+        return span.total_seconds() <= self.span_s and gap.total_seconds() <= self.gap_s
 
     def union(self, a: str, b: str, force: bool = False) -> bool:
         """Join the groups of ``a`` and ``b`` (into ``b``'s); False when the span forbids it
@@ -731,14 +737,16 @@ def assign_events(
     strongest first, so a story joins the event it is closest to, and a later link of it
     to another event that is days away in time (an undated page of a recurring call
     linked to the calls of two years; a chain of pairs each within the window) is
-    dropped, not stored: its two stories are of different events."""
+    dropped, not stored: its two stories are of different events. Nor does an undated
+    story join two groups with more than ``event_window_hours`` between them, which no
+    dated pair could."""
     policy = policy or LinkPolicy()
     strong = sorted(
         (x for x in links if x.kind != WEAK_EVENT),
         key=lambda x: (x.kind != TRANSLATION, -x.score, x.story_id, x.other_story_id),
     )
     weak = [x for x in links if x.kind == WEAK_EVENT]
-    groups = _Groups(published or {}, policy.event_span_hours)
+    groups = _Groups(published or {}, policy.event_span_hours, policy.event_window_hours)
     parent = groups.parent
     find = groups.find
 

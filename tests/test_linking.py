@@ -416,3 +416,19 @@ def test_renderings_of_one_text_are_versions_of_each_other_through_a_third_langu
     assert implied[("l12-anews-en", "l12-newsaz-en")].kind == SAME_EVENT
     # Without the version in common, nothing is implied.
     assert with_renderings(batch, candidates, links[1:]) == links[1:]
+
+
+def test_an_undated_story_joins_no_two_groups_further_apart_than_a_dated_pair_could_be():
+    """A congratulation and the award ceremony four days later, an undated page linked to
+    both: within the span of one event, but nothing dated lies between them, and no dated
+    pair 96 h apart is a link (the window is 72 h): the undated page joins one."""
+    day = datetime(2024, 5, 2, 12, tzinfo=UTC)
+    published = {"a": day, "c": day + timedelta(hours=96)}
+    links = [StoryLink("a", "k", SAME_EVENT, 0.6, {}), StoryLink("c", "k", SAME_EVENT, 0.5, {})]
+    plan = assign_events(["k"], links, {"a": "e1", "c": "e2"}, published=published)
+    assert plan.merge == {} and plan.assign == {"k": "e1"}
+    # A story between them, dated, closes the gap: one event of three days.
+    published["b"] = day + timedelta(hours=48)
+    bridge = [*links, StoryLink("a", "b", SAME_EVENT, 0.7, {}), StoryLink("b", "c", SAME_EVENT, 0.7, {})]
+    plan = assign_events(["k", "b"], bridge, {"a": "e1", "c": "e2"}, published=published)
+    assert plan.merge == {"e2": "e1"}
