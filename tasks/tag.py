@@ -18,22 +18,15 @@ from pathlib import Path
 
 from newswire.tasks.datafiles import DataFileError, load_data_file
 from newswire.tasks.desk import DEFAULT_DESK
+from newswire.tasks.primary import PrimaryEvidence, rank_countries
 
 DEFAULT_REGION = DEFAULT_DESK.region
-# A title mention says more about what a story is about than one in paragraph nine.
+# A title mention says more about what a story is about than one in paragraph nine: the
+# region share (``region_score``) counts it this many times.
 TITLE_WEIGHT = 3
-# The lead (the text's first words) counts extra, and the country a headline names
-# first: "Kazakhstan seeks partnership with China" is about Kazakhstan.
+# The lead, the text's first words: where a story says what it is about (a feature of the
+# primary-country model, tasks/primary.py).
 LEAD_WORDS = 60
-LEAD_WEIGHT = 1
-FIRST_IN_TITLE = 3
-# A regional desk reads "Japan smiles at Kazakhstan" as a Kazakhstan story.
-REGION_IN_TITLE = 8
-# Many pages show no headline apart from the text: the filing place and the desk's region
-# then say what a story is about (a Samarkand dateline over a summit story, a lead naming
-# Russia and Uzbekistan alike).
-DATELINE_WEIGHT = 2
-REGION_FACTOR = 1.5
 _TERM_KEYS = ("names", "demonyms", "places", "leaders")
 # Stem matching: a stem this long at least, followed by at most this many letters.
 MIN_STEM = 5
@@ -171,6 +164,18 @@ class InflectionRule:
         return []
 
 
+@dataclass(frozen=True)
+class MentionProfile:
+    """Where a text names countries: mention counts, those in its lead, and the relative
+    position (0 = first word) of each country's first mention, in the order first named."""
+
+    counts: Counter[str]
+    lead: Counter[str]
+    first: dict[str, float]
+    # The text's length in words (first * words = the word a country is first named at).
+    words: int = 0
+
+
 @dataclass
 class Gazetteer:
     region_id: str
@@ -225,12 +230,20 @@ class Gazetteer:
 
     def mentions_and_lead(self, text: str, lead_words: int) -> tuple[Counter[str], Counter[str]]:
         """Mentions in the whole text, and among them those in its first ``lead_words`` words."""
+        found = self.profile(text, lead_words)
+        return found.counts, found.lead
+
+    def profile(self, text: str, lead_words: int) -> MentionProfile:
+        """Mentions in the text, those in its first ``lead_words`` words, and where in the
+        text each country is first named (0 = its first word, towards 1 = its end)."""
         words, capitals = cased_tokens(text)
         counts: Counter[str] = Counter()
         lead: Counter[str] = Counter()
+        first: dict[str, float] = {}
         if self.unspaced_pattern is not None and _UNSPACED.search(text):
-            self._unspaced_mentions(text, lead_words * _UNSPACED_CHARS_PER_WORD, counts, lead)
+            self._unspaced_mentions(text, lead_words * _UNSPACED_CHARS_PER_WORD, counts, lead, first)
         sizes_by_first = self.sizes_by_first
+        length = len(words) or 1
         i = 0
         while i < len(words):
             # Only the term lengths that start with this word (most words start none).
@@ -245,6 +258,8 @@ class Gazetteer:
                         counts[code] += 1
                         if i < lead_words:
                             lead[code] += 1
+                        if code not in first or i / length < first[code]:
+                            first[code] = i / length
                     i += size
                     break
             else:
@@ -254,8 +269,10 @@ class Gazetteer:
                     counts[code] += 1
                     if i < lead_words:
                         lead[code] += 1
+                    if code not in first or i / length < first[code]:
+                        first[code] = i / length
                 i += 1
-        return counts, lead
+        return MentionProfile(counts, lead, first, len(words))
 
     def _stem_code(self, word: str, capital: int) -> str | None:
         """The country a longer word form of a one-word name stands for, if any."""
@@ -294,7 +311,7 @@ class Gazetteer:
         return code
 
     def _unspaced_mentions(
-        self, text: str, lead_chars: int, counts: Counter[str], lead: Counter[str]
+        self, text: str, lead_chars: int, counts: Counter[str], lead: Counter[str], first: dict[str, float]
     ) -> None:
         """Chinese names found as substrings, longest first (so "内蒙古", Inner Mongolia, a
         place of China in world.toml, is not "蒙古", Mongolia). "哈薩克族" (the Kazakh
@@ -309,6 +326,7 @@ class Gazetteer:
             counts[code] += 1
             if match.start() < lead_chars:
                 lead[code] += 1
+            first.setdefault(code, match.start() / len(text))
 
     _WINDOW = 4
 
@@ -598,33 +616,39 @@ class RegionTags:
         }
 
 
-def tag_region(title: str, text: str, gazetteer: Gazetteer, dateline: str | None = None) -> RegionTags:
-    """Countries with mention counts (title, text and the ``dateline`` place), the primary
-    one (title mentions weigh ``TITLE_WEIGHT``, the lead and the dateline add to it, the
-    desk's region weighs ``REGION_FACTOR``; ties go to in-region countries), whether any
-    in-region country is mentioned, and the in-region share of the weighted mentions."""
-    in_title = gazetteer.mentions(title)
-    in_text, in_lead = gazetteer.mentions_and_lead(text, LEAD_WORDS)
+def primary_evidence(
+    title: str, text: str, gazetteer: Gazetteer, dateline: str | None = None, home: str | None = None
+) -> PrimaryEvidence:
+    """What the primary-country model reads of a story (tasks/primary.py): the countries
+    its title, text and dateline name, where and how often, its outlet's home country."""
     in_dateline = gazetteer.mentions(dateline) if dateline else Counter()
-    in_text = in_text + in_dateline
-    counts = in_title + in_text
-    weights = Counter({code: TITLE_WEIGHT * in_title[code] + in_text[code] for code in counts})
-    # What a story is about: its headline names it first, its lead names it early.
-    first_in_title = next(iter(in_title), None)
-    about = Counter(
+    return PrimaryEvidence(
+        title=gazetteer.profile(title, 0),
+        text=gazetteer.profile(text, LEAD_WORDS),
+        dateline_counts=tuple(in_dateline.items()),
+        home=home,
+        in_region=gazetteer.in_region,
+    )
+
+
+def tag_region(
+    title: str, text: str, gazetteer: Gazetteer, dateline: str | None = None, home: str | None = None
+) -> RegionTags:
+    """Countries with mention counts (title, text and the ``dateline`` place), ranked by
+    the primary-country model (tasks/primary.py: where each is first named, how often in
+    the title, lead and text, the dateline's country, the outlet's ``home`` country, the
+    desk's region), whether any in-region country is mentioned, and the in-region share
+    of the mentions (title mentions weigh ``TITLE_WEIGHT``)."""
+    evidence = primary_evidence(title, text, gazetteer, dateline, home)
+    in_dateline = Counter(dict(evidence.dateline_counts))
+    counts = evidence.title.counts + evidence.text.counts + in_dateline
+    weights = Counter(
         {
-            code: weights[code]
-            + LEAD_WEIGHT * in_lead[code]
-            + (FIRST_IN_TITLE if code == first_in_title else 0)
-            + (REGION_IN_TITLE if code in in_title and code in gazetteer.in_region else 0)
-            + (DATELINE_WEIGHT if code in in_dateline else 0)
+            code: TITLE_WEIGHT * evidence.title.counts[code] + evidence.text.counts[code] + in_dateline[code]
             for code in counts
         }
     )
-    # The desk's own region weighs more: "Russia and Kazakhstan sign ..." is, for a Central
-    # Asia desk, a Kazakhstan story unless Russia clearly dominates.
-    about = Counter({c: v * (REGION_FACTOR if c in gazetteer.in_region else 1) for c, v in about.items()})
-    ranked = sorted(counts, key=lambda c: (-about[c], c not in gazetteer.in_region, c))
+    ranked = [code for code, _score in rank_countries(evidence)]
     total = sum(weights.values())
     regional = sum(weight for code, weight in weights.items() if code in gazetteer.in_region)
     return RegionTags(
