@@ -192,6 +192,10 @@ class Gazetteer:
     # Demonym terms: "Turkmen communities in Iran" is not Turkmenistan.
     demonyms: frozenset[tuple[str, ...]] = frozenset()
     not_country_before: frozenset[str] = frozenset()
+    # Words a demonym gives the nationality of (a company, a medium ...), exact and as
+    # beginnings: "Canadian company" is no mention of Canada.
+    nationality_words: frozenset[str] = frozenset()
+    nationality_prefixes: tuple[str, ...] = ()
     not_country_after: frozenset[str] = frozenset()
     # folded term -> (cue words, code instead or "") for names of two places: "Atlanta,
     # Georgia" is the US state.
@@ -343,6 +347,11 @@ class Gazetteer:
             after = words[i + size] if i + size < len(words) else ""
             if before in self.not_country_before or after in self.not_country_after:
                 return None
+            for word in words[i + size : i + size + NATIONALITY_WINDOW]:
+                if word in self.nationality_words or (
+                    self.nationality_prefixes and word.startswith(self.nationality_prefixes)
+                ):
+                    return None
         homonym = self.homonyms.get(term)
         if homonym is not None:
             cues, instead = homonym
@@ -350,6 +359,11 @@ class Gazetteer:
             if cues.intersection(near):
                 return instead or None
         return code
+
+
+# How far after a demonym a word it gives the nationality of may come ("Chinese plant
+# operator CNNC").
+NATIONALITY_WINDOW = 3
 
 
 @dataclass
@@ -364,6 +378,7 @@ class _Collected:
     cldr_cities: list[str] = field(default_factory=list)
     cldr_ignore: set[str] = field(default_factory=set)
     not_before: set[str] = field(default_factory=set)
+    nationality_of: set[str] = field(default_factory=set)
     not_after: set[str] = field(default_factory=set)
     homonyms: list[dict] = field(default_factory=list)
     exonyms: dict[str, str] = field(default_factory=dict)
@@ -396,6 +411,9 @@ def _collect(path: Path, seen: set[Path], into: _Collected) -> dict:
     )
     into.not_after.update(
         fold(w) for w in _strings(path, "[guards].ethnic_after", guards.get("ethnic_after", []))
+    )
+    into.nationality_of.update(
+        fold(w) for w in _strings(path, "[guards].nationality_of", guards.get("nationality_of", []))
     )
     for index, homonym in enumerate(document.get("homonym", [])):
         if not isinstance(homonym.get("name"), str) or not isinstance(homonym.get("cues"), list):
@@ -588,6 +606,10 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     gazetteer.demonyms = frozenset(demonyms)
     gazetteer.not_country_before = frozenset(collected.not_before)
     gazetteer.not_country_after = frozenset(collected.not_after)
+    gazetteer.nationality_words = frozenset(w for w in collected.nationality_of if not w.endswith("*"))
+    gazetteer.nationality_prefixes = tuple(
+        sorted(w[:-1] for w in collected.nationality_of if w.endswith("*"))
+    )
     gazetteer.homonyms = {
         tuple(tokens(h["name"])): (frozenset(fold(c) for c in h["cues"]), h.get("instead", ""))
         for h in collected.homonyms
