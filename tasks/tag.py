@@ -33,6 +33,9 @@ MIN_STEM = 5
 MAX_ENDING = 3
 # A case ending written after an apostrophe ("Kazakistan'ından"): at most this many letters.
 MAX_APOSTROPHE_ENDING = 6
+# A currency sign written onto a country's code ("US$188.7 million", "HK$", "NZ$"): the
+# currency, not the country; the sign is split off before matching.
+_CURRENCY_SIGN = re.compile(r"\b(?:US|U\.S\.|A|AU|C|CA|NZ|HK|S|NT)\s?\$")
 # Arabic writes the article and some prepositions onto the word ("الكازاخستاني").
 _ARTICLES = ("وال", "بال", "لل", "ال")
 _ARTICLE_STARTS = frozenset(a[0] for a in _ARTICLES)
@@ -195,6 +198,9 @@ class Gazetteer:
     # Words a demonym gives the nationality of (a company, a medium ...), exact and as
     # beginnings: "Canadian company" is no mention of Canada.
     nationality_words: frozenset[str] = frozenset()
+    # Words next to which a country's name names its currency ("US dollars", "долларов США").
+    currency_before: frozenset[str] = frozenset()
+    currency_after: frozenset[str] = frozenset()
     nationality_prefixes: tuple[str, ...] = ()
     not_country_after: frozenset[str] = frozenset()
     # folded term -> (cue words, code instead or "") for names of two places: "Atlanta,
@@ -240,6 +246,8 @@ class Gazetteer:
     def profile(self, text: str, lead_words: int) -> MentionProfile:
         """Mentions in the text, those in its first ``lead_words`` words, and where in the
         text each country is first named (0 = its first word, towards 1 = its end)."""
+        if "$" in text:
+            text = _CURRENCY_SIGN.sub(" $", text)
         words, capitals = cased_tokens(text)
         counts: Counter[str] = Counter()
         lead: Counter[str] = Counter()
@@ -296,6 +304,8 @@ class Gazetteer:
             stem = word[: len(word) - cut] if cut else word
             if len(stem) < MIN_STEM:
                 break
+            if cut and not word[-cut:].isalpha():
+                continue  # "France24" is a channel's name, not a case form of France
             found = self.stems.get(stem)
             if found and (capital or not found[1]):
                 return found[0]
@@ -342,6 +352,10 @@ class Gazetteer:
             return None
         if term in self.upper_only and capitals[i] != ALL_CAPS:
             return None
+        if (i and words[i - 1] in self.currency_before) or (
+            i + size < len(words) and words[i + size] in self.currency_after
+        ):
+            return None  # "US dollars", "долларов США": a currency, not the country
         if term in self.demonyms:
             before = words[i - 1] if i else ""
             after = words[i + size] if i + size < len(words) else ""
@@ -379,6 +393,8 @@ class _Collected:
     cldr_ignore: set[str] = field(default_factory=set)
     not_before: set[str] = field(default_factory=set)
     nationality_of: set[str] = field(default_factory=set)
+    currency_before: set[str] = field(default_factory=set)
+    currency_after: set[str] = field(default_factory=set)
     not_after: set[str] = field(default_factory=set)
     homonyms: list[dict] = field(default_factory=list)
     exonyms: dict[str, str] = field(default_factory=dict)
@@ -415,6 +431,8 @@ def _collect(path: Path, seen: set[Path], into: _Collected) -> dict:
     into.nationality_of.update(
         fold(w) for w in _strings(path, "[guards].nationality_of", guards.get("nationality_of", []))
     )
+    for key, into_set in (("currency_before", into.currency_before), ("currency_after", into.currency_after)):
+        into_set.update(fold(w) for w in _strings(path, f"[guards].{key}", guards.get(key, [])))
     for index, homonym in enumerate(document.get("homonym", [])):
         if not isinstance(homonym.get("name"), str) or not isinstance(homonym.get("cues"), list):
             raise DataFileError(f"{path}: homonym #{index + 1}: needs name and cues")
@@ -606,6 +624,8 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     gazetteer.demonyms = frozenset(demonyms)
     gazetteer.not_country_before = frozenset(collected.not_before)
     gazetteer.not_country_after = frozenset(collected.not_after)
+    gazetteer.currency_before = frozenset(collected.currency_before)
+    gazetteer.currency_after = frozenset(collected.currency_after)
     gazetteer.nationality_words = frozenset(w for w in collected.nationality_of if not w.endswith("*"))
     gazetteer.nationality_prefixes = tuple(
         sorted(w[:-1] for w in collected.nationality_of if w.endswith("*"))
