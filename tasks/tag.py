@@ -39,7 +39,8 @@ _CURRENCY_SIGN = re.compile(r"\b(?:US|U\.S\.|A|AU|C|CA|NZ|HK|S|NT)\s?\$")
 # Arabic writes the article and some prepositions onto the word ("الكازاخستاني").
 _ARTICLES = ("وال", "بال", "لل", "ال")
 _ARTICLE_STARTS = frozenset(a[0] for a in _ARTICLES)
-_VOWELS = frozenset("aeiouyáéíóúýаеёиоуыэюяіәөүұ")
+# Georgian vowels too: its case endings follow the stem ("თურქმენეთი" -> "თურქმენეთის").
+_VOWELS = frozenset("aeiouyáéíóúýаеёиоуыэюяіәөүұაეიოუ")
 _APOSTROPHES = str.maketrans({c: "'" for c in "’ʻʼ‘`´"})
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*'?", re.UNICODE)
 
@@ -78,7 +79,9 @@ LOWER, CAPITALISED, ALL_CAPS = 0, 1, 2
 
 def _case_of(token: str) -> int:
     if token[:1].islower():
-        return LOWER
+        # Georgian running text is all Mkhedruli, which Unicode calls lower case: its names
+        # are written like every other word, as in the scripts without capitals.
+        return CAPITALISED if "\u10d0" <= token[0] <= "\u10ff" else LOWER
     # "ABD'nin": an abbreviation with its case ending after the apostrophe.
     head = token.split("'", 1)[0]
     return ALL_CAPS if len(head) > 1 and head.isupper() else CAPITALISED
