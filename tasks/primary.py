@@ -45,19 +45,19 @@ FEATURES = (
 # Fitted on tests/fixtures/real/enrich/dev by benchmarks/fit_primary.py (conditional logit,
 # L2 0.1): refit and paste when the features or the dev part change.
 WEIGHTS: dict[str, float] = {
-    "in_title": 0.327,
-    "first_in_title": 0.392,
-    "title_mentions": 0.196,
-    "lead_mentions": 0.553,
-    "first_in_text": 0.657,
-    "early": 0.448,
-    "text_share": 0.037,
-    "text_mentions": 0.673,
-    "most_named": 0.383,
-    "dateline": 0.665,
+    "in_title": 0.331,
+    "first_in_title": 0.395,
+    "title_mentions": 0.198,
+    "lead_mentions": 0.552,
+    "first_in_text": 0.655,
+    "early": 0.447,
+    "text_share": 0.036,
+    "text_mentions": 0.674,
+    "most_named": 0.381,
+    "dateline": 0.666,
     "home": 0.259,
-    "in_region": 1.861,
-    "region_in_title": 0.508,
+    "in_region": 1.863,
+    "region_in_title": 0.511,
 }
 
 
