@@ -60,6 +60,9 @@ class AgencyRules:
     spaced_signoff: re.Pattern[str]
     # ``syndication`` as one alternation (is it a note at all, one regex call per paragraph).
     any_syndication: re.Pattern[str]
+    # A caption's credit at its end: the agency, a slash and the photographer ("... 2024.
+    # (Xinhua/Xie Huanchi)", "(AP Photo/Vladimir Voronin)"); "(Kyodo/AFP)" names two agencies.
+    caption_credit: re.Pattern[str]
 
     def agency_for_host(self, host: str | None) -> str | None:
         """The agency whose own site ``host`` is (``www.tass.ru`` -> TASS), else None."""
@@ -161,6 +164,9 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
             re.IGNORECASE,
         ),
         glued_signoff=re.compile(rf"(?<=[.!?»”\"])(?P<agency>{agency})\.?\s*$"),
+        caption_credit=re.compile(
+            rf"\((?P<agency>{agency})(?:\s+(?i:photo|foto|фото))?\s*/\s*(?P<who>[^()/\n]{{2,40}})\)\.?\s*$"
+        ),
         spaced_signoff=re.compile(rf"(?<=[.!?»”\"])\s(?P<agency>{agency})\.?\s*»?\s*$"),
         names_by_domain=names_by_domain,
         source_line=compile_pattern(
@@ -319,6 +325,7 @@ def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
         or rules.source_line.fullmatch(paragraph) is not None
         or rules.bare_agencies.fullmatch(paragraph) is not None
         or _kicked_agency_line(paragraph, rules)
+        or bool(_read_more_agencies(paragraph, rules))
         or bool((byline := _byline(paragraph, rules)) and byline[1])
         or bool((found := rules.grammar.match(paragraph)) and found.agencies)
     )
@@ -326,6 +333,21 @@ def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
 
 # An agency's name and a section kicker make a short line.
 _KICKED_LINE_CHARS = 80
+# An aggregator's pointer to the original, with the item's age before it: "10 hrs ago Read
+# more: Xinhuanet", "Подробнее: ТАСС". It credits the copy only when it names nothing but
+# an agency (a link or another story's headline after it says nothing of the copy).
+_READ_MORE = re.compile(
+    r"(?:\d+\s*(?:hrs?|hours?|mins?|minutes?|days?|ч|час\w*|мин\w*)\.?\s+(?:ago|назад)\s+)?"
+    r"(?i:read\s+more|full\s+story|more\s+at|подробнее|читать\s+далее|batafsil)\s*(?:at|on|in|на)?\s*[:：]?\s*"
+    r"(?P<agencies>[^\s/:][^/:]{0,60})"
+)
+
+
+def _read_more_agencies(paragraph: str, rules: AgencyRules) -> tuple[str, ...]:
+    """The agencies a "Read more: <agency>" line names, else ()."""
+    match = _READ_MORE.fullmatch(paragraph)
+    bare = rules.bare_agencies.fullmatch(match.group("agencies")) if match else None
+    return rules.grammar.agencies_in(bare.group("agencies")) if bare else ()
 
 
 def _kicked_agency_line(paragraph: str, rules: AgencyRules) -> bool:
@@ -429,19 +451,32 @@ def _take_dateline(
     leads = 0
     for index in range(min(_DATELINE_PARAGRAPHS, len(paragraphs))):
         paragraph = paragraphs[index]
-        if is_photo_credit(paragraph):
+        if is_captioned(paragraph, rules):
             continue  # a caption's place and agency are the picture's
         past_lead = leads >= _LEADS_BEFORE_GIVING_UP
         found = next(
             (
                 candidate
-                for candidate in (rules.grammar.match(paragraph), _legacy_dateline(paragraph, rules))
+                for candidate in (
+                    rules.grammar.match(paragraph),
+                    _legacy_dateline(paragraph, rules),
+                    _after_byline(paragraph, rules, result),
+                )
                 if candidate is not None
                 and _credible(candidate, paragraph, rules, place_namer)
                 and (not past_lead or _unmistakable(candidate, place_namer))
             ),
             None,
         )
+        byline = _byline_line(found, paragraph, rules, place_namer) if found is not None else ()
+        if byline:
+            # "PETER LEONARD - Associated Press": the writer and the agency on a line of
+            # their own, no place; the dateline is still to come.
+            agencies.extend(rules.agency_named(a) or a for a in byline)
+            paragraphs[index] = ""
+            continue
+        if found is None and not past_lead:
+            found = _stamped_place(paragraph, place_namer)
         lead_below = index + 1 < len(paragraphs) and len(paragraphs[index + 1].split()) >= _LEAD_WORDS
         if (
             found is None
@@ -467,8 +502,67 @@ def _take_dateline(
             agencies[:0] = list(dict.fromkeys(named))
             paragraphs[index] = paragraph[found.end :].lstrip()
             return
-        if len(paragraph.split()) >= _LEAD_WORDS:
+        if len(paragraph.split()) >= _LEAD_WORDS and not _BULLET.match(paragraph):
             leads += 1
+
+
+# Highlights above the lead ("* During talks with Tokayev, Xi said ..."): a deck, not the lead.
+_BULLET = re.compile(r"\s*[*•▪●■►]")
+# A byline glued to the dateline: "By Aigerim Turgunbaeva BISHKEK (Reuters) -National ...".
+# The names in title case, then the place in capitals.
+_GLUED_BYLINE = re.compile(
+    r"(?:By|BY)\s+(?P<names>[A-Z][a-z][\w'’.-]*(?:\s+(?:(?:and|&)\s+)?[A-Z][a-z][\w'’.-]*){1,5})\s+(?=[A-Z]{2})"
+)
+
+
+def _after_byline(paragraph: str, rules: AgencyRules, result: Attribution) -> Dateline | None:
+    """The dateline after a byline glued in front of it, with an agency or a place and a
+    date; the writers go to the credits."""
+    byline = _GLUED_BYLINE.match(paragraph)
+    if byline is None:
+        return None
+    found = rules.grammar.match(paragraph[byline.end() :])
+    if found is None or not found.place or not (found.agencies or found.date):
+        return None
+    writers = [n.strip() for n in _NAME_SPLIT.split(byline.group("names")) if n.strip()]
+    result.credits["writing"].extend(w for w in writers if w not in result.credits["writing"])
+    return replace(found, end=found.end + byline.end())
+
+
+def _byline_line(
+    found: Dateline, paragraph: str, rules: AgencyRules, place_namer: PlaceNamer | None
+) -> tuple[str, ...]:
+    """The agencies of a dateline's shape that is a writer's byline: two or more words in
+    capitals no gazetteer knows, then an agency and nothing else on the line ("PETER
+    LEONARD - Associated Press"); () when it is none."""
+    place = found.place or ""
+    if place_namer is None or len(place.split()) < 2 or found.date or place_namer(place):
+        return ()
+    rest = paragraph[found.end :].strip()
+    if found.agencies:
+        return found.agencies if not rest else ()
+    bare = rules.bare_agencies.fullmatch(rest) if rest else None
+    return rules.grammar.agencies_in(bare.group("agencies")) if bare else ()
+
+
+# A date line that ends with the filing place: "May 23, 2013 02:56 am | Updated ... IST - TASHKENT:".
+_STAMPED_PLACE = re.compile(
+    r"(?P<stamp>[^\n]{6,120}?\d[^\n]*?)\s[-–—]\s"
+    r"(?P<place>[A-ZА-ЯЁ][A-ZА-ЯЁ'.-]+(?: [A-ZА-ЯЁ][A-ZА-ЯЁ'.-]+){0,2}):?\s*"
+)
+_STAMP_TIME = re.compile(r"\d{1,2}:\d{2}|\b\d{4}\b")
+_STAMP_MAX_WORDS = 16
+
+
+def _stamped_place(paragraph: str, place_namer: PlaceNamer | None) -> Dateline | None:
+    """The filing place at the end of a date line of its own: a stamp with a time or a
+    year, a dash, a place in capitals the gazetteer knows."""
+    if place_namer is None or len(paragraph.split()) > _STAMP_MAX_WORDS:
+        return None
+    match = _STAMPED_PLACE.fullmatch(paragraph.strip())
+    if match is None or not _STAMP_TIME.search(match.group("stamp")) or not place_namer(match.group("place")):
+        return None
+    return Dateline(match.group("place"), None, None, (), len(paragraph), "-")
 
 
 def _unmistakable(found: Dateline, place_namer: PlaceNamer | None) -> bool:
@@ -504,6 +598,8 @@ def _credible(found, paragraph: str, rules: AgencyRules, place_namer: PlaceNamer
     rest = paragraph[found.end :].strip()
     if not found.place:
         return False
+    if rest and not re.search(r"[^\W\d_]", rest[:40]):
+        return False  # a figure after the "place": a ticker ("UZS – -0,32%"), not a story
     if not rest:  # a dateline line of its own: only a known place with its country
         return bool(found.region and place_namer is not None and place_namer(found.place))
     known = place_namer is not None and bool(place_namer(found.place.split("/")[0]))
@@ -564,6 +660,21 @@ def is_photo_credit(paragraph: str) -> bool:
     return _PHOTO_CREDIT.search(paragraph) is not None or says_it_is_a_picture(paragraph)
 
 
+# A caption's credit sits in its closing characters.
+_CAPTION_CREDIT_CHARS = 80
+
+
+def is_captioned(paragraph: str, rules: AgencyRules) -> bool:
+    """A caption or photo credit (``is_photo_credit``), or a caption ending in the
+    picture's credit: an agency, a slash and its photographer ("(Xinhua/Xie Huanchi)",
+    "(AP Photo/Vladimir Voronin)"). Two agencies in the brackets ("(Kyodo/AFP)",
+    "(Xinhua/AP)") are the copy's joint credit, not a picture's."""
+    if is_photo_credit(paragraph):
+        return True
+    match = rules.caption_credit.search(paragraph, max(0, len(paragraph) - _CAPTION_CREDIT_CHARS))
+    return match is not None and not rules.grammar.agencies_in(match.group("who"))
+
+
 def _take_top_credits(kept: list[str], rules: AgencyRules, agencies: list[str]) -> None:
     """An agency named on a line of its own above the story (where a byline goes)."""
     leads = 0
@@ -573,7 +684,12 @@ def _take_top_credits(kept: list[str], rules: AgencyRules, agencies: list[str]) 
             leads += 1
             if leads >= _LEADS_BEFORE_GIVING_UP:
                 return
-        if is_photo_credit(paragraph):
+        if is_captioned(paragraph, rules):
+            continue
+        pointed = _read_more_agencies(paragraph, rules)
+        if pointed:
+            agencies.extend(rules.agency_named(a) or a for a in pointed)
+            kept[index] = ""
             continue
         found = rules.source_line.fullmatch(paragraph) or rules.bare_agencies.fullmatch(paragraph)
         if found is None and _kicked_agency_line(paragraph, rules):
@@ -607,11 +723,15 @@ def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> 
     signed: list[str] = []
     for index in range(len(kept) - 1, max(-1, len(kept) - 1 - _SIGNOFF_PARAGRAPHS), -1):
         paragraph = fold_whitespace(kept[index])
-        if is_photo_credit(paragraph) or _under_caption(kept, index):
+        if is_captioned(paragraph, rules) or _under_caption(kept, index):
             continue
         source = rules.source_line.fullmatch(paragraph)
         bare = rules.bare_agencies.fullmatch(paragraph)
-        if source is not None:
+        pointed = _read_more_agencies(paragraph, rules) if source is None and bare is None else ()
+        if pointed:
+            signed[:0] = [rules.agency_named(a) or a for a in pointed]
+            kept[index] = ""
+        elif source is not None:
             signed[:0] = [
                 rules.agency_named(a) or a for a in rules.grammar.agencies_in(source.group("source"))
             ]
@@ -638,7 +758,7 @@ def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> 
     ):
         signed.append(rules.agency_named(name) or name)
         kept[last] = kept[last][: spaced.start()].rstrip()
-    if last is not None and not is_photo_credit(kept[last]):
+    if last is not None and not is_captioned(kept[last], rules):
         for pattern in rules.signoffs:
             match = pattern.search(kept[last])
             # A sign-off ends the last paragraph ("... on Thursday. — AFP") or is one ("AFP").
@@ -665,7 +785,7 @@ def cited_agencies(text: str, rules: AgencyRules, exclude: set[str]) -> list[str
     Names that are also everyday words count only next to a citing word."""
     found: dict[str, None] = {}
     # A photo credit names who took the picture ("Фото: © Xinhua / Global Look Press").
-    text = "\n".join(line for line in text.split("\n") if not is_photo_credit(line))
+    text = "\n".join(line for line in text.split("\n") if not is_captioned(line, rules))
     for match in rules.cited_plain.finditer(text):
         name = rules.agency_named(match.group(0))
         if name and name not in exclude:

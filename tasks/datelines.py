@@ -47,8 +47,9 @@ _TITLE_WORD = r"[A-ZİŞ][a-zà-ÿışğ'’ʻ‘-]+|[А-ЯЁӘҒҚҢӨҰҮҺІ�
 _PARTICLE = r"(?:de|da|do|del|la|le|of|on|upon|am|an|der|el|al)"
 # A hyphen separates only with a space before it ("Kassym-Jomart" is one word).
 _SEP = r"(?:\s+-+\s*|\s*[–—]+\s*|\s*:\s+)"
-# Words that say "agency" before or after its name: "ИА «Фергана»", "НИАТ «Ховар»", "Dunyo IA".
-_AGENCY_KIND = r"(?:ИА|НИАТ|МИА|АН|КНИА|IA|NIAT)"
+# Words that say "agency" before or after its name: "ИА «Фергана»", "НИАТ «Ховар»", "Dunyo IA",
+# "«Дунё» АА" (Uzbek "ахборот агентлиги", in Cyrillic: Latin "AA" is Anadolu's name).
+_AGENCY_KIND = r"(?:ИА|НИАТ|МИА|АН|КНИА|АА|IA|NIAT)"
 _OPEN_QUOTE, _CLOSE_QUOTE = r"[«\"“„]", r"[»\"”“]"
 # Chinese agencies' dateline: 新华社阿斯塔纳10月6日电（记者 ...）
 _CJK = r"\u3400-\u9fff"
