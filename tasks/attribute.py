@@ -390,6 +390,41 @@ def broken_off_datelines(paragraphs: list[str], place_namer: PlaceNamer | None) 
     return found
 
 
+# Where photo credits are looked for: the text's head, where the pictures are.
+_PICTURE_PARAGRAPHS = 16
+
+
+def pictured_credits(paragraphs: list[str], rules: AgencyRules) -> set[str]:
+    """Credit lines that are a picture's, by where they stand: a byline or an agency's name
+    ("By Maxim Shubovich, AP", "AP") right under a caption the page prints twice (its alt
+    text and its caption: "X. X.") or between two copies of one caption. Furniture removal
+    takes the caption, so attribution no longer sees what the line belongs to."""
+    found: set[str] = set()
+    head = paragraphs[:_PICTURE_PARAGRAPHS]
+    for index, paragraph in enumerate(head):
+        if not index or len(paragraph) > _KICKED_LINE_CHARS:
+            continue
+        above = head[index - 1]
+        below = head[index + 1] if index + 1 < len(head) else ""
+        if not (_doubled(above) or (above == below and len(above.split()) >= _CAPTION_WORDS)):
+            continue
+        byline = _byline(paragraph, rules)
+        if (byline and byline[1]) or rules.bare_agencies.fullmatch(paragraph):
+            found.add(paragraph)
+    return found
+
+
+# A caption has a few words at least (a doubled "Photo Photo" is a label).
+_CAPTION_WORDS = 6
+
+
+def _doubled(paragraph: str) -> bool:
+    """A paragraph that is one text printed twice ("A man walks. A man walks.")."""
+    words = paragraph.split()
+    half = len(words) // 2
+    return len(words) >= 2 * _CAPTION_WORDS and len(words) % 2 == 0 and words[:half] == words[half:]
+
+
 def _lone_place(paragraph: str, place_namer: PlaceNamer | None, any_case: bool = False) -> bool:
     """A known place in capitals on a line of its own ("БИШКЕК"): a dateline the page
     broke off from its paragraph. ``any_case``: also in title case ("New Delhi",
@@ -775,7 +810,11 @@ _CITING = re.compile(
     r"(?i:according\s+to|citing|cited|quoted|reported|reports|reporting|told|said|says|news\s+agency|"
     r"agency|сообща\w*|переда\w*|пишет|по\s+данным|со\s+ссылкой|агентств\w*|заявил\w*|"
     r"xabar\w*|ma'lum|habar\w*|bildir\w*|göre|haber\w*|ajans\w*|interview|интервью|сұхбат|suhbat|"
-    r"агенттиг\w*|агенттіг\w*|agentlig\w*|報道|报道|援引|據|据)"
+    r"агенттиг\w*|агенттіг\w*|agentlig\w*|報道|报道|援引|據|据|"
+    # as per (Indian English); French, Spanish, Portuguese, German; Arabic; Armenian
+    r"as\s+per|selon|d['’]après|rapport(?:e|é|ent)\w*|cité\w*|citant|citando|según|segundo|"
+    r"inform(?:ó|a|ou)\b|laut|bericht\w*|meldet|"
+    r"agence|agencia|agência|Agentur|وكالة|أفادت|ذكرت|نقلا|بحسب|وفقا|Ըստ|գործակալ\w*|հաղորդ\w*)"
 )
 _CITING_WINDOW = 40
 
