@@ -63,6 +63,8 @@ class AgencyRules:
     # A caption's credit at its end: the agency, a slash and the photographer ("... 2024.
     # (Xinhua/Xie Huanchi)", "(AP Photo/Vladimir Voronin)"); "(Kyodo/AFP)" names two agencies.
     caption_credit: re.Pattern[str]
+    # An agency's name closing a byline's names ("DASHA LITVINOVA Associated Press").
+    trailing_agency: re.Pattern[str]
 
     def agency_for_host(self, host: str | None) -> str | None:
         """The agency whose own site ``host`` is (``www.tass.ru`` -> TASS), else None."""
@@ -164,6 +166,7 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
             re.IGNORECASE,
         ),
         glued_signoff=re.compile(rf"(?<=[.!?»”\"])(?P<agency>{agency})\.?\s*$"),
+        trailing_agency=re.compile(rf"(?<=\S)\s+(?P<agency>{agency})$"),
         caption_credit=re.compile(
             rf"\((?P<agency>{agency})(?:\s+(?i:photo|foto|фото))?\s*/\s*(?P<who>[^()/\n]{{2,40}})\)\.?\s*$"
         ),
@@ -305,7 +308,11 @@ def _byline(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[str]], l
         return None
     tail = match.group("paren") or match.group("after") or ""
     agencies = [rules.agency_named(a) or a for a in rules.grammar.agencies_in(tail)]
-    writers = [n for n in names if not rules.agency_named(n)]
+    if not tail and (trailing := rules.trailing_agency.search(names[-1])):
+        # "By DASHA LITVINOVA Associated Press": the agency after the last name, no comma.
+        agencies.append(rules.agency_named(trailing.group("agency")) or trailing.group("agency"))
+        names[-1] = names[-1][: trailing.start()].strip()
+    writers = [n for n in names if n and not rules.agency_named(n)]
     agencies += [rules.agency_named(n) for n in names if rules.agency_named(n)]
     return {role: (writers if role == "writing" else []) for role in CREDIT_ROLES}, agencies
 
