@@ -824,14 +824,17 @@ _CITING = re.compile(
     r"agence|agencia|agência|Agentur|وكالة|أفادت|ذكرت|نقلا|بحسب|وفقا|Ըստ|գործակալ\w*|հաղորդ\w*)"
 )
 _CITING_WINDOW = 40
+# A photo credit closing a line: "... сезона» Фото: © Xinhua / Global Look Press / www...".
+_PHOTO_TAIL = re.compile(r"(?i)(?<![^\W\d_])(?:photo|фото|foto|surat|сурет)\s*(?:by\s|:|©)[^\n]{0,120}$")
 
 
 def cited_agencies(text: str, rules: AgencyRules, exclude: set[str]) -> list[str]:
     """Agencies running text names (the story quotes them), in order of first mention.
     Names that are also everyday words count only next to a citing word."""
     found: dict[str, None] = {}
-    # A photo credit names who took the picture ("Фото: © Xinhua / Global Look Press").
-    text = "\n".join(line for line in text.split("\n") if not is_captioned(line, rules))
+    # A photo credit names who took the picture ("Фото: © Xinhua / Global Look Press"), on
+    # its own line or at the end of a caption's.
+    text = "\n".join(_PHOTO_TAIL.sub("", line) for line in text.split("\n") if not is_captioned(line, rules))
     for match in rules.cited_plain.finditer(text):
         name = rules.agency_named(match.group(0))
         if name and name not in exclude:
