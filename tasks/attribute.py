@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from newswire.tasks.datafiles import DataFileError, compile_pattern, load_data_file
-from newswire.tasks.datelines import WORD_AFTER, WORD_BEFORE, Dateline, DatelineGrammar
+from newswire.tasks.datelines import WORD_AFTER, WORD_BEFORE, Dateline, DatelineGrammar, month_numbers
 from newswire.tasks.desk import DEFAULT_DESK
 from newswire.tasks.furniture import says_it_is_a_picture
 from newswire.tasks.patterns import trie_pattern
@@ -65,6 +65,9 @@ class AgencyRules:
     caption_credit: re.Pattern[str]
     # An agency's name closing a byline's names ("DASHA LITVINOVA Associated Press").
     trailing_agency: re.Pattern[str]
+    # The source and the time under a headline: "(Xinhua) 08:23, June 21, 2016",
+    # "Xinhua | Updated: 2016-06-21 10:32", "AFP, 9 October 2024".
+    dated_source: re.Pattern[str]
 
     def agency_for_host(self, host: str | None) -> str | None:
         """The agency whose own site ``host`` is (``www.tass.ru`` -> TASS), else None."""
@@ -167,6 +170,11 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
         ),
         glued_signoff=re.compile(rf"(?<=[.!?»”\"])(?P<agency>{agency})\.?\s*$"),
         trailing_agency=re.compile(rf"(?<=\S)\s+(?P<agency>{agency})$"),
+        dated_source=re.compile(
+            rf"[(\[]?\s*(?P<agencies>{agency}(?:\s*[/,&]\s*{agency})*)\s*[)\]]?\s*[|,]?\s*"
+            r"(?:(?i:updated|published|posted|обновлено|опубликовано)\s*:?\s*)?"
+            r"(?P<stamp>(?=[^\n]*(?:\d{4}|\d{1,2}:\d{2}))[\w ,.:/-]{4,40})"
+        ),
         caption_credit=re.compile(
             rf"\((?P<agency>{agency})(?:\s+(?i:photo|foto|фото))?\s*/\s*(?P<who>[^()/\n]{{2,40}})\)\.?\s*$"
         ),
@@ -333,6 +341,7 @@ def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
         or rules.bare_agencies.fullmatch(paragraph) is not None
         or _kicked_agency_line(paragraph, rules)
         or bool(_read_more_agencies(paragraph, rules))
+        or bool(_dated_source_agencies(paragraph, rules))
         or bool((byline := _byline(paragraph, rules)) and byline[1])
         or bool((found := rules.grammar.match(paragraph)) and found.agencies)
     )
@@ -348,6 +357,25 @@ _READ_MORE = re.compile(
     r"(?i:read\s+more|full\s+story|more\s+at|подробнее|читать\s+далее|batafsil)\s*(?:at|on|in|на)?\s*[:：]?\s*"
     r"(?P<agencies>[^\s/:][^/:]{0,60})"
 )
+
+
+# A stamp is a date or a time, not words: a few of them at most ("June 21, 2016", "08:23").
+_STAMP_WORDS = 6
+_STAMP_TOKENS = frozenset({"am", "pm", "gmt", "utc", "ist", "msk", "bjt", "cst", "t", "г", "года"})
+
+
+def _dated_source_agencies(paragraph: str, rules: AgencyRules) -> tuple[str, ...]:
+    """The agencies of a source line with the item's time ("(Xinhua) 08:23, June 21,
+    2016"), else (); an everyday name alone ("AP, 2024") says nothing."""
+    match = rules.dated_source.fullmatch(paragraph)
+    if match is None or len(match.group("stamp").split()) > _STAMP_WORDS:
+        return ()
+    # Only a date's and a clock's words: month names, am/pm, a time zone.
+    words = re.findall(r"[^\W\d_]+", match.group("stamp").casefold())
+    if any(w not in _STAMP_TOKENS and w.rstrip(".") not in month_numbers() for w in words):
+        return ()
+    written = rules.grammar.agencies_in(match.group("agencies"))
+    return () if all(rules.cited_ambiguous.fullmatch(a) for a in written) else written
 
 
 def _read_more_agencies(paragraph: str, rules: AgencyRules) -> tuple[str, ...]:
@@ -728,7 +756,7 @@ def _take_top_credits(kept: list[str], rules: AgencyRules, agencies: list[str]) 
                 return
         if is_captioned(paragraph, rules):
             continue
-        pointed = _read_more_agencies(paragraph, rules)
+        pointed = _read_more_agencies(paragraph, rules) or _dated_source_agencies(paragraph, rules)
         if pointed:
             agencies.extend(rules.agency_named(a) or a for a in pointed)
             kept[index] = ""
