@@ -830,7 +830,8 @@ def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> 
         kept[last] = kept[last][: spaced.start()].rstrip()
     if last is not None and not is_captioned(kept[last], rules):
         for pattern in rules.signoffs:
-            match = pattern.search(kept[last])
+            # (a sign-off ends the paragraph: only its tail is searched)
+            match = pattern.search(kept[last], max(0, len(kept[last]) - _SIGNOFF_TAIL_CHARS))
             # A sign-off ends the last paragraph ("... on Thursday. — AFP") or is one ("AFP").
             if match and (match.start() > 0 or len(kept) > 1):
                 signed.insert(0, rules.agency_named(match.group("agency")) or match.group("agency"))
