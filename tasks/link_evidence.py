@@ -47,7 +47,14 @@ DATE_PREFIX = "d:"
 # word there made "To‘qayev" the lowercase "qayev", no name at all, and "O‘zbekiston" no
 # match for "Узбекистан" / "Uzbekistan". A quote after a word ("‘Astana’") is no part of it.
 _APOSTROPHES = "'’ʻʼ‘`"
-_WORD_PATTERN = rf"[^\W\d_](?:[^\W\d_{_APOSTROPHES}-]|[{_APOSTROPHES}](?=[^\W\d_]))*"
+# Written as runs of the letters a word goes on with, each run after the first opened by
+# one apostrophe before a letter: the same words as a per-letter alternation, ~2x faster
+# (the word scans were a third of a profile's cost). "ʻ" and "ʼ" are letters to Python:
+# a word may start with one, and goes on through one only before a letter.
+_LETTER = r"[^\W\d_]"
+_WORD_PATTERN = (
+    rf"{_LETTER}[^\W\d_{_APOSTROPHES}-]*(?:[{_APOSTROPHES}](?={_LETTER})[^\W\d_{_APOSTROPHES}-]*)*"
+)
 _WORD = re.compile(_WORD_PATTERN, re.UNICODE)
 # Words and numbers in text order, for the sequence.
 _TOKEN = re.compile(
@@ -285,8 +292,13 @@ def sequence_of(text: str) -> tuple[str, ...]:
     ноября", "14-noyabr", "November 14" are one token). A translation keeps their order
     sentence by sentence; another outlet's report of the same event names the same
     people in an order of its own."""
+    return _sequence(text, None)
+
+
+def _sequence(text: str, words: list[str] | None) -> tuple[str, ...]:
+    """``sequence_of``; ``words``: the text's ``_WORD`` matches if the caller has them."""
     if _DIGIT.search(text) is None:
-        return _word_sequence(_WORD.findall(text))
+        return _word_sequence(_WORD.findall(text) if words is None else words)
     out: list[str] = []
     day: int | None = None  # a number of 1-31 just before: the day of a "14 November"
     previous: str | None = None  # the word just before: the month of a "November 14"
@@ -396,5 +408,5 @@ def profile_of(
         place=translit_key(place) if place else None,
         agency=enrichment.get("wire_agency"),
         length=len(full),
-        sequence=sequence_of(full),
+        sequence=_sequence(full, words),
     )
