@@ -50,12 +50,16 @@ def keys_of(profile: LinkProfile) -> list[tuple[str, int, str]]:
     ]
 
 
-def lookup_of(profile: LinkProfile, policy: LinkPolicy) -> KeyLookup:
-    keys = [key for key, _, _ in keys_of(profile)]
-    if profile.day is None:
-        return KeyLookup(profile.story_id, keys, None, None)
+def lookup_of(
+    profile: LinkProfile, policy: LinkPolicy, keys: list[tuple[str, int, str]] | None = None
+) -> KeyLookup:
+    """``keys``: the profile's ``keys_of`` if the caller has them (they are stored too)."""
+    names = [key for key, _, _ in (keys_of(profile) if keys is None else keys)]
+    day = profile.day
+    if day is None:
+        return KeyLookup(profile.story_id, names, None, None)
     reach = math.ceil(policy.event_window_hours / 24)
-    return KeyLookup(profile.story_id, keys, profile.day - reach, profile.day + reach)
+    return KeyLookup(profile.story_id, names, day - reach, day + reach)
 
 
 def profile_row(profile: LinkProfile) -> dict[str, Any]:
@@ -100,7 +104,9 @@ def link_profiles(
     """One batch: candidates from the index, links, event ids, stored in one transaction."""
     if not profiles:
         return []
-    candidates = index.candidates([lookup_of(p, policy) for p in profiles], convert=profile_from_row)
+    keys = [keys_of(p) for p in profiles]
+    lookups = [lookup_of(p, policy, k) for p, k in zip(profiles, keys, strict=True)]
+    candidates = index.candidates(lookups, convert=profile_from_row)
     links = link_batch(profiles, candidates, policy)
     batch_ids = {p.story_id for p in profiles}
     touched = batch_ids | {x.story_id for x in links} | {x.other_story_id for x in links}
@@ -110,7 +116,7 @@ def link_profiles(
     plan = assign_events([p.story_id for p in profiles], links, known, policy)
     index.store(
         [profile_row(p) for p in profiles],
-        [key for p in profiles for key in keys_of(p)],
+        [key for own in keys for key in own],
         [asdict(x) for x in plan.links],
         plan.assign,
         plan.merge,
