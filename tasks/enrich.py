@@ -44,6 +44,7 @@ from newswire.tasks.furniture import OutletHistory, line_prints
 from newswire.tasks.homoglyphs import fold_homoglyphs
 from newswire.tasks.language import detect_language, detect_script
 from newswire.tasks.normalise import NormalisedEntry
+from newswire.tasks.primary import outlet_home
 from newswire.tasks.settings import EnrichPolicy
 from newswire.tasks.tag import DEFAULT_REGION, Gazetteer, load_gazetteer, tag_region
 from newswire.tasks.text import content_hash
@@ -208,7 +209,12 @@ def enrich_entry(
     script, entry.language = script_and_language(f"{entry.title}\n{text}", entry.language)
     # The dateline place counts as a mention: a story filed from Dushanbe is about Tajikistan
     # even when the text goes on to say only "the summit".
-    tags = region_columns(entry.title, text, _Same(rules.gazetteer), main.dateline_place)
+    # The outlet's home country is evidence too: a Kazakh site's "Russia and Kazakhstan sign
+    # ..." leans to Kazakhstan, a Russian site's to Russia, by as much as dev says.
+    home = outlet_home(
+        feed.country if feed else None, entry.url or (feed.url if feed else None), rules.gazetteer.countries
+    )
+    tags = region_columns(entry.title, text, _Same(rules.gazetteer), main.dateline_place, home)
     entry.enrichment.update({"script": script, **main.as_columns(), **copy.deepcopy(tags)})
     entry.content_hash = content_hash(entry.title, feed_text)
     entry.word_count = len(entry.title.split()) + len(feed_text.split())
@@ -248,9 +254,11 @@ class _Same:
 
 
 @lru_cache(maxsize=TEXT_MEMO_SIZE)
-def region_columns(title: str, text: str, gazetteer: _Same, dateline: str | None = None) -> dict[str, object]:
+def region_columns(
+    title: str, text: str, gazetteer: _Same, dateline: str | None = None, home: str | None = None
+) -> dict[str, object]:
     """``tag_region(...).as_columns()``; callers copy the result before changing it."""
-    return tag_region(title, text, gazetteer.value, dateline=dateline).as_columns()
+    return tag_region(title, text, gazetteer.value, dateline=dateline, home=home).as_columns()
 
 
 def apply_page_metadata(entry: NormalisedEntry, article: ArticlePage) -> None:

@@ -65,6 +65,13 @@ class LinkPolicy:
     # what makes a weak pair evidence (an undated page of another year's visit shares the
     # names of every visit).
     weak_event_window_hours: float = 48.0
+    # The dated stories of one event all lie within this of each other: a summit's
+    # previews to its follow-ups (the bundled sample's Dushanbe summit: 102 h, 27
+    # stories; dev part: every event within two days). A story linked to two events
+    # further apart joins the one its strongest link reaches: an undated page of a yearly
+    # call shares the names and the day of every year's call, and pairs each within
+    # ``event_window_hours`` chain one week's briefing to the next.
+    event_span_hours: float = 120.0
     # A translation keeps nearly every name of its original, in the same order.
     translation_overlap: float = 0.3
     translation_order: float = 0.5
@@ -379,8 +386,15 @@ def _model_says_translation(
     """The sentence model's path (tasks/link_model.py): both stories embedded by one
     model, the cosine of their titles and leads and the alignment of their token
     sequences both high enough (``LinkPolicy.use_rules``). Sets the evidence's
-    similarity (and alignment)."""
+    similarity (and alignment).
+
+    Both stories' times must be known: a formulaic text (a yearly birthday greeting, a
+    holiday telegram, a call's readout) is as close to next year's in the model's eyes
+    as to its own rendering, and only the time tells them apart (dev part: every
+    translation the model finds is between stories of one day)."""
     if a.embedding is None or b.embedding is None or a.embedding_model != b.embedding_model:
+        return False
+    if evidence.hours_apart is None:
         return False
     rules = model_rules(a.embedding_model, policy)
     if not rules or not _may_be_translation(evidence, a, b, policy):
@@ -491,6 +505,66 @@ def link_batch(
     return list(links.values())
 
 
+def with_renderings(
+    batch: list[LinkProfile],
+    candidates: list[LinkProfile],
+    links: list[StoryLink],
+    policy: LinkPolicy | None = None,
+) -> list[StoryLink]:
+    """``links`` (``link_batch``'s) with the translations they imply: renderings of one
+    text are one story, so when a batch story C is a version of B, and A — in a third
+    language, linked to C as the same event or by a weak pair — is a version of B too, then C and A
+    are versions of each other, though their own pair fell short (dev part: eltr.kg's
+    Kyrgyz item and News.az's English rendering of its Russian one, which say "from 14
+    March" and "on March 13" of one decree and so disagree on the date). A and B are
+    decided again on this pool; the pair C-A must still be in two languages, within the
+    translation window and without disagreeing figures. Evidence ``via``: the story B."""
+    policy = policy or LinkPolicy()
+    partners: dict[str, set[str]] = defaultdict(set)
+    for x in links:
+        if x.kind == TRANSLATION:
+            partners[x.story_id].add(x.other_story_id)
+            partners[x.other_story_id].add(x.story_id)
+    batch_ids = sorted({p.story_id for p in batch} & partners.keys())
+    if not batch_ids:
+        return links
+    pool = {p.story_id: p for p in candidates} | {p.story_id: p for p in batch}
+    linked: dict[str, list[str]] = defaultdict(list)
+    for x in links:
+        if x.kind != TRANSLATION:
+            linked[x.story_id].append(x.other_story_id)
+            linked[x.other_story_id].append(x.story_id)
+    weights: dict[str, float] | None = None
+    by_pair = {(x.story_id, x.other_story_id): x for x in links}
+    for story_id in batch_ids:
+        story = pool[story_id]
+        for other_id in sorted(set(linked.get(story_id, ()))):
+            other = pool[other_id]
+            pair = tuple(sorted((story_id, other_id)))
+            if by_pair[pair].kind == TRANSLATION or not other.language or other.language == story.language:
+                continue
+            for partner_id in sorted(partners[story_id]):
+                partner = pool[partner_id]
+                if other.language == partner.language:
+                    continue
+                weights = weights if weights is not None else key_weights(pool.values())
+                via = decide(other, partner, weights, policy)
+                if via is None or via.kind != TRANSLATION:
+                    continue
+                evidence = compare(story, other, weights)
+                hours = evidence.hours_apart
+                if evidence.figure_conflict or (
+                    hours is not None and hours > policy.translation_window_hours
+                ):
+                    continue
+                score = event_score(evidence, story, other, policy)
+                by_pair[pair] = StoryLink(
+                    *pair, TRANSLATION, round(score, 4), evidence.as_json() | {"via": partner_id}
+                )
+                break
+    return list(by_pair.values())
+
+
 # Slack (seconds) of the array time filters: they only skip pairs clearly outside a
 # window, and ``decide`` measures the exact hours of the rest.
 _TIME_SLACK_S = 1.0
@@ -581,37 +655,111 @@ class EventPlan:
     links: list[StoryLink] = field(default_factory=list)
 
 
-def new_event_id(story_id: str) -> str:
-    return "e" + hashlib.sha1(story_id.encode("utf-8")).hexdigest()[:16]
+class _Groups:
+    """Union-find over story ids (and ``event:<id>`` for stored events) that keeps each
+    group's earliest and latest known publication time, so a join can be refused when it
+    would make one event of stories days apart."""
 
+    def __init__(self, published: dict[str, datetime], span_hours: float, gap_hours: float):
+        self.parent: dict[str, str] = {}
+        self.published = published
+        self.span_s = span_hours * 3600
+        self.gap_s = gap_hours * 3600
+        self.bounds: dict[str, tuple[datetime, datetime]] = {}
 
-def assign_events(
-    story_ids: list[str], links: list[StoryLink], known: dict[str, str], policy: LinkPolicy | None = None
-) -> EventPlan:
-    """Event ids after ``links``: ``known`` holds the stored event of every story a link
-    reaches. Linked stories share an event; when a link joins two stored events the
-    smaller id survives (ids are stable: a story's event changes only by such a join).
-    Weak pairs (``WEAK_EVENT``) join a batch story to an event only when it has
-    ``weak_event_links`` of them, or more, to stories of that one event."""
-    policy = policy or LinkPolicy()
-    strong = [x for x in links if x.kind != WEAK_EVENT]
-    weak = [x for x in links if x.kind == WEAK_EVENT]
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
+    def find(self, x: str) -> str:
+        parent = self.parent
+        if x not in parent:
+            parent[x] = x
+            t = self.published.get(x)
+            if t is not None:
+                self.bounds[x] = (t, t)
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
+    def span_allows(self, a: str, b: str) -> bool:
+        """Whether the dated stories of groups ``a`` and ``b`` (roots) would all lie within
+        the span of each other, with no more than the pair window between the two groups.
+        The gap matters only for a link of an undated story (a dated pair is itself within
+        the window): it must not join what no dated pair could, two stories four days
+        apart with nothing between them. Times that cannot be compared (naive against
+        aware) allow."""
+        first, second = self.bounds.get(a), self.bounds.get(b)
+        if first is None or second is None:
+            return True
+        try:
+            span = max(first[1], second[1]) - min(first[0], second[0])
+            gap = max(first[0], second[0]) - min(first[1], second[1])
+        except TypeError:
+            return True
+        return span.total_seconds() <= self.span_s and gap.total_seconds() <= self.gap_s
+
+    def union(self, a: str, b: str, force: bool = False) -> bool:
+        """Join the groups of ``a`` and ``b`` (into ``b``'s); False when the span forbids it
+        (never for ``force``: a stored event is one group whatever its times)."""
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a == root_b:
+            return True
+        if not force and not self.span_allows(root_a, root_b):
+            return False
+        self.parent[root_a] = root_b
+        bounds = [x for x in (self.bounds.pop(root_a, None), self.bounds.get(root_b)) if x is not None]
+        if bounds:
+            try:
+                self.bounds[root_b] = (min(x[0] for x in bounds), max(x[1] for x in bounds))
+            except TypeError:
+                self.bounds[root_b] = bounds[-1]
+        return True
+
+
+def new_event_id(story_id: str) -> str:
+    return "e" + hashlib.sha1(story_id.encode("utf-8")).hexdigest()[:16]
+
+
+def assign_events(
+    story_ids: list[str],
+    links: list[StoryLink],
+    known: dict[str, str],
+    policy: LinkPolicy | None = None,
+    published: dict[str, datetime] | None = None,
+) -> EventPlan:
+    """Event ids after ``links``: ``known`` holds the stored event of every story a link
+    reaches. Linked stories share an event; when a link joins two stored events the
+    smaller id survives (ids are stable: a story's event changes only by such a join).
+    Weak pairs (``WEAK_EVENT``) join a batch story to an event only when it has
+    ``weak_event_links`` of them, or more, to stories of that one event.
+
+    ``published``: the publication times of the stories the links reach (the batch and
+    its candidates). A link never makes an event whose dated stories lie further apart
+    than ``LinkPolicy.event_span_hours`` (``_Groups.span_allows``): the links are taken
+    strongest first, so a story joins the event it is closest to, and a later link of it
+    to another event that is days away in time (an undated page of a recurring call
+    linked to the calls of two years; a chain of pairs each within the window) is
+    dropped, not stored: its two stories are of different events. Nor does an undated
+    story join two groups with more than ``event_window_hours`` between them, which no
+    dated pair could."""
+    policy = policy or LinkPolicy()
+    strong = sorted(
+        (x for x in links if x.kind != WEAK_EVENT),
+        key=lambda x: (x.kind != TRANSLATION, -x.score, x.story_id, x.other_story_id),
+    )
+    weak = [x for x in links if x.kind == WEAK_EVENT]
+    groups = _Groups(published or {}, policy.event_span_hours, policy.event_window_hours)
+    parent = groups.parent
+    find = groups.find
+
     for story_id in story_ids:
         find(story_id)
     # Stories of one stored event are one group from the start (what a weak pair counts).
     for story_id, event_id in known.items():
-        parent[find(story_id)] = find("event:" + event_id)
+        groups.union(story_id, "event:" + event_id, force=True)
+    kept: list[StoryLink] = []
     for link in strong:
-        parent[find(link.story_id)] = find(link.other_story_id)
+        if groups.union(link.story_id, link.other_story_id):
+            kept.append(link)
+    strong = kept
     batch = set(story_ids)
     joined: list[StoryLink] = []
     by_story_group: dict[tuple[str, str], list[StoryLink]] = defaultdict(list)
@@ -623,17 +771,18 @@ def assign_events(
         pairs = by_story_group[key]
         if len(pairs) >= policy.weak_event_links:
             best = max(pairs, key=lambda x: x.score)
-            if find(best.story_id) != find(best.other_story_id):
-                parent[find(best.story_id)] = find(best.other_story_id)
+            if find(best.story_id) != find(best.other_story_id) and groups.union(
+                best.story_id, best.other_story_id
+            ):
                 evidence = best.evidence | {"weak_links": len(pairs)}
                 joined.append(StoryLink(best.story_id, best.other_story_id, SAME_EVENT, best.score, evidence))
-    groups: dict[str, list[str]] = defaultdict(list)
+    members_of: dict[str, list[str]] = defaultdict(list)
     for story_id in list(parent):
         if not story_id.startswith("event:"):
-            groups[find(story_id)].append(story_id)
+            members_of[find(story_id)].append(story_id)
     assign: dict[str, str] = {}
     merge: dict[str, str] = {}
-    for members in groups.values():
+    for members in members_of.values():
         stored = sorted({known[m] for m in members if m in known})
         event_id = stored[0] if stored else new_event_id(min(members))
         for old in stored[1:]:

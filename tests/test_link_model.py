@@ -59,6 +59,10 @@ def test_the_model_s_vector_makes_a_rendering_the_names_alone_miss_a_translation
     # Another outlet's report of the same arrival stays no translation with the model too.
     other = decide(pages["l01-kunuz-en"], pages["l01-uza-ru"], weights, LinkPolicy())
     assert other is None or other.kind != TRANSLATION, other
+    # With no time to go by, the model's cosine is no version: a yearly greeting reads as
+    # much like next year's.
+    undated = decide(english, replace(russian, published_at=None), weights, LinkPolicy())
+    assert undated is None or undated.kind != TRANSLATION, undated
 
 
 def test_vectors_of_two_models_are_never_compared(l01_with_vectors):

@@ -29,6 +29,7 @@ from newswire.tasks.linking import (
     decide,
     key_weights,
     new_event_id,
+    with_renderings,
 )
 from newswire.warehouse.story_links import LinkIndex
 
@@ -366,3 +367,68 @@ def test_two_weak_pairs_join_a_story_to_an_event_and_one_does_not():
     # Two weak pairs to two different events join neither.
     split = assign_events(["k"], weak, {"r1": "e1", "r2": "e2"})
     assert split.assign == {"k": new_event_id("k")} and split.merge == {}
+
+
+def test_a_link_never_makes_one_event_of_stories_days_apart():
+    """An undated page of a yearly call links to the calls of two years: it joins the one
+    it is closer to (its strongest link), and the other link is dropped, not stored; a
+    chain of pairs each within the window stops where the event would span more than
+    ``event_span_hours``."""
+    year = datetime(2022, 9, 22, 12, tzinfo=UTC)
+    published = {"a": year, "c": year.replace(year=2024)}
+    links = [StoryLink("a", "k", SAME_EVENT, 0.6, {}), StoryLink("c", "k", SAME_EVENT, 0.5, {})]
+    plan = assign_events(["k"], links, {"a": "e1", "c": "e2"}, published=published)
+    assert plan.merge == {} and plan.assign == {"k": "e1"}
+    assert [(x.story_id, x.other_story_id) for x in plan.links] == [("a", "k")]
+    # Without the times the two are one event, as before.
+    assert assign_events(["k"], links, {"a": "e1", "c": "e2"}).merge == {"e2": "e1"}
+    # Each pair within the 72 h of a pair, the three over the 120 h of an event.
+    days = {s: year + timedelta(hours=h) for s, h in (("m", 0), ("w", 66), ("s", 132))}
+    chain = [StoryLink("m", "w", SAME_EVENT, 0.5, {}), StoryLink("s", "w", SAME_EVENT, 0.45, {})]
+    plan = assign_events(["m", "w", "s"], chain, {}, published=days)
+    assert plan.assign["m"] == plan.assign["w"] != plan.assign["s"]
+
+
+def test_renderings_of_one_text_are_versions_of_each_other_through_a_third_language(l01_pages):
+    """eltr.kg's Kyrgyz item and News.az's English rendering of eltr.kg's Russian one say
+    "from 14 March" and "on March 13" of one decree: their own pair disagrees on the date
+    and is no translation, but each is a version of the Russian item (the Kyrgyz one as
+    the outlet's own edition, the English one as the sentence model finds it: given here),
+    so they are versions of each other."""
+    ids = ["l12-eltr-ru", "l12-eltr-ky", "l12-newsaz-en", "l12-anews-en", "l12-24kg-en", "l12-yenisafak-ru"]
+    pages = {
+        i: _page(i, "ky" if i.endswith("-ky") else i.rsplit("-", 1)[1], f"2025-03-14T{10 + n}:00")
+        for n, i in enumerate(ids)
+    }
+    batch = [pages["l12-newsaz-en"]]
+    # The L01 pages as the rest of the pool: weights from a few days' stories, not six.
+    candidates = [p for i, p in pages.items() if i != "l12-newsaz-en"] + list(l01_pages[0].values())
+    links = [
+        StoryLink("l12-eltr-ru", "l12-newsaz-en", TRANSLATION, 0.4, {}),
+        StoryLink("l12-eltr-ky", "l12-newsaz-en", WEAK_EVENT, 0.3, {}),
+        StoryLink("l12-anews-en", "l12-newsaz-en", SAME_EVENT, 0.5, {}),
+    ]
+    implied = {(x.story_id, x.other_story_id): x for x in with_renderings(batch, candidates, links)}
+    pair = implied[("l12-eltr-ky", "l12-newsaz-en")]
+    assert pair.kind == TRANSLATION and pair.evidence["via"] == "l12-eltr-ru", pair
+    assert pair.evidence["date_conflict"]
+    # One language's other report is no version: English like the batch story.
+    assert implied[("l12-anews-en", "l12-newsaz-en")].kind == SAME_EVENT
+    # Without the version in common, nothing is implied.
+    assert with_renderings(batch, candidates, links[1:]) == links[1:]
+
+
+def test_an_undated_story_joins_no_two_groups_further_apart_than_a_dated_pair_could_be():
+    """A congratulation and the award ceremony four days later, an undated page linked to
+    both: within the span of one event, but nothing dated lies between them, and no dated
+    pair 96 h apart is a link (the window is 72 h): the undated page joins one."""
+    day = datetime(2024, 5, 2, 12, tzinfo=UTC)
+    published = {"a": day, "c": day + timedelta(hours=96)}
+    links = [StoryLink("a", "k", SAME_EVENT, 0.6, {}), StoryLink("c", "k", SAME_EVENT, 0.5, {})]
+    plan = assign_events(["k"], links, {"a": "e1", "c": "e2"}, published=published)
+    assert plan.merge == {} and plan.assign == {"k": "e1"}
+    # A story between them, dated, closes the gap: one event of three days.
+    published["b"] = day + timedelta(hours=48)
+    bridge = [*links, StoryLink("a", "b", SAME_EVENT, 0.7, {}), StoryLink("b", "c", SAME_EVENT, 0.7, {})]
+    plan = assign_events(["k", "b"], bridge, {"a": "e1", "c": "e2"}, published=published)
+    assert plan.merge == {"e2": "e1"}

@@ -26,7 +26,15 @@ from prefect import get_run_logger, task
 from newswire.flows.run import new_run_id
 from newswire.tasks.link_evidence import LinkProfile, profile_of
 from newswire.tasks.link_model import SentenceModel, embed_stories, load_model
-from newswire.tasks.linking import SAME_EVENT, TRANSLATION, LinkPolicy, StoryLink, assign_events, link_batch
+from newswire.tasks.linking import (
+    SAME_EVENT,
+    TRANSLATION,
+    LinkPolicy,
+    StoryLink,
+    assign_events,
+    link_batch,
+    with_renderings,
+)
 from newswire.tasks.settings import Settings
 from newswire.warehouse import manifest as manifests
 from newswire.warehouse.lake_store import LakeStore
@@ -107,13 +115,14 @@ def link_profiles(
     keys = [keys_of(p) for p in profiles]
     lookups = [lookup_of(p, policy, k) for p, k in zip(profiles, keys, strict=True)]
     candidates = index.candidates(lookups, convert=profile_from_row)
-    links = link_batch(profiles, candidates, policy)
+    links = with_renderings(profiles, candidates, link_batch(profiles, candidates, policy), policy)
     batch_ids = {p.story_id for p in profiles}
     touched = batch_ids | {x.story_id for x in links} | {x.other_story_id for x in links}
     # A revised story's stored event was its old text's: it joins the event its links
     # reach now (the store replaces its links and event in the same transaction).
     known = {k: v for k, v in index.events_of(sorted(touched)).items() if k not in batch_ids}
-    plan = assign_events([p.story_id for p in profiles], links, known, policy)
+    published = {p.story_id: p.published_at for p in (*candidates, *profiles) if p.published_at is not None}
+    plan = assign_events([p.story_id for p in profiles], links, known, policy, published)
     index.store(
         [profile_row(p) for p in profiles],
         [key for own in keys for key in own],
