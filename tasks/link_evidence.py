@@ -304,8 +304,10 @@ def _sequence(text: str, words: list[str] | None) -> tuple[str, ...]:
     previous: str | None = None  # the word just before: the month of a "November 14"
     for match in _TOKEN.finditer(text):
         token = match.group(0)
-        if token[0].isdigit():
-            small = token.isdigit() and 1 <= int(token) <= 31
+        # isdecimal, not isdigit: a superscript or circled digit ("5 ²") is a word to
+        # the pattern, and int() refuses it.
+        if token[0].isdecimal():
+            small = token.isdecimal() and 1 <= int(token) <= 31
             month = month_of(previous) if small and previous else None
             if month is not None:
                 out[-1] = f"{DATE_PREFIX}{month:02d}-{int(token):02d}"
