@@ -29,6 +29,7 @@ from newswire.tasks.attribute import (
     is_attribution_paragraph,
     is_dateline_paragraph,
     load_agencies,
+    pictured_credits,
 )
 from newswire.tasks.boilerplate import (
     DEFAULT_BOILERPLATE,
@@ -168,15 +169,23 @@ def enrich_entry(
 
     def clean(text: str) -> Attribution:
         # (the first paragraphs are enough: a dateline sits above the lead)
-        broken_off = broken_off_datelines(split_paragraphs(text[:HEAD_CHARS]), rules.gazetteer.place_name)
+        head = split_paragraphs(text[:HEAD_CHARS])
+        broken_off = broken_off_datelines(head, rules.gazetteer.place_name)
+        # A photographer's credit under a caption names no source of the story: it goes
+        # with the caption, and attribution never reads it.
+        pictured = pictured_credits(head, rules.agencies)
         stripped = remove_boilerplate(
             text,
             rules.boilerplate,
             raw_title,
-            (lambda p: p in broken_off or is_attribution(p)) if broken_off else is_attribution,
+            (lambda p: p in broken_off or (p not in pictured and is_attribution(p)))
+            if broken_off or pictured
+            else is_attribution,
             history,
             own_item_counted,
         )
+        if pictured:
+            stripped = "\n\n".join(p for p in stripped.split("\n\n") if p not in pictured)
         return attribute(
             raw_title,
             stripped,
