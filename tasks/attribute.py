@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from newswire.tasks.datafiles import DataFileError, compile_pattern, load_data_file
-from newswire.tasks.datelines import WORD_AFTER, WORD_BEFORE, Dateline, DatelineGrammar
+from newswire.tasks.datelines import WORD_AFTER, WORD_BEFORE, Dateline, DatelineGrammar, month_numbers
 from newswire.tasks.desk import DEFAULT_DESK
 from newswire.tasks.furniture import says_it_is_a_picture
 from newswire.tasks.patterns import trie_pattern
@@ -60,6 +60,14 @@ class AgencyRules:
     spaced_signoff: re.Pattern[str]
     # ``syndication`` as one alternation (is it a note at all, one regex call per paragraph).
     any_syndication: re.Pattern[str]
+    # A caption's credit at its end: the agency, a slash and the photographer ("... 2024.
+    # (Xinhua/Xie Huanchi)", "(AP Photo/Vladimir Voronin)"); "(Kyodo/AFP)" names two agencies.
+    caption_credit: re.Pattern[str]
+    # An agency's name closing a byline's names ("DASHA LITVINOVA Associated Press").
+    trailing_agency: re.Pattern[str]
+    # The source and the time under a headline: "(Xinhua) 08:23, June 21, 2016",
+    # "Xinhua | Updated: 2016-06-21 10:32", "AFP, 9 October 2024".
+    dated_source: re.Pattern[str]
 
     def agency_for_host(self, host: str | None) -> str | None:
         """The agency whose own site ``host`` is (``www.tass.ru`` -> TASS), else None."""
@@ -161,6 +169,15 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
             re.IGNORECASE,
         ),
         glued_signoff=re.compile(rf"(?<=[.!?»”\"])(?P<agency>{agency})\.?\s*$"),
+        trailing_agency=re.compile(rf"(?<=\S)\s+(?P<agency>{agency})$"),
+        dated_source=re.compile(
+            rf"[(\[]?\s*(?P<agencies>{agency}(?:\s*[/,&]\s*{agency})*)\s*[)\]]?\s*[|,]?\s*"
+            r"(?:(?i:updated|published|posted|обновлено|опубликовано)\s*:?\s*)?"
+            r"(?P<stamp>(?=[^\n]*(?:\d{4}|\d{1,2}:\d{2}))[\w ,.:/-]{4,40})"
+        ),
+        caption_credit=re.compile(
+            rf"\((?P<agency>{agency})(?:\s+(?i:photo|foto|фото))?\s*/\s*(?P<who>[^()/\n]{{2,40}})\)\.?\s*$"
+        ),
         spaced_signoff=re.compile(rf"(?<=[.!?»”\"])\s(?P<agency>{agency})\.?\s*»?\s*$"),
         names_by_domain=names_by_domain,
         source_line=compile_pattern(
@@ -299,7 +316,11 @@ def _byline(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[str]], l
         return None
     tail = match.group("paren") or match.group("after") or ""
     agencies = [rules.agency_named(a) or a for a in rules.grammar.agencies_in(tail)]
-    writers = [n for n in names if not rules.agency_named(n)]
+    if not tail and (trailing := rules.trailing_agency.search(names[-1])):
+        # "By DASHA LITVINOVA Associated Press": the agency after the last name, no comma.
+        agencies.append(rules.agency_named(trailing.group("agency")) or trailing.group("agency"))
+        names[-1] = names[-1][: trailing.start()].strip()
+    writers = [n for n in names if n and not rules.agency_named(n)]
     agencies += [rules.agency_named(n) for n in names if rules.agency_named(n)]
     return {role: (writers if role == "writing" else []) for role in CREDIT_ROLES}, agencies
 
@@ -319,6 +340,8 @@ def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
         or rules.source_line.fullmatch(paragraph) is not None
         or rules.bare_agencies.fullmatch(paragraph) is not None
         or _kicked_agency_line(paragraph, rules)
+        or bool(_read_more_agencies(paragraph, rules))
+        or bool(_dated_source_agencies(paragraph, rules))
         or bool((byline := _byline(paragraph, rules)) and byline[1])
         or bool((found := rules.grammar.match(paragraph)) and found.agencies)
     )
@@ -326,6 +349,40 @@ def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
 
 # An agency's name and a section kicker make a short line.
 _KICKED_LINE_CHARS = 80
+# An aggregator's pointer to the original, with the item's age before it: "10 hrs ago Read
+# more: Xinhuanet", "Подробнее: ТАСС". It credits the copy only when it names nothing but
+# an agency (a link or another story's headline after it says nothing of the copy).
+_READ_MORE = re.compile(
+    r"(?:\d+\s*(?:hrs?|hours?|mins?|minutes?|days?|ч|час\w*|мин\w*)\.?\s+(?:ago|назад)\s+)?"
+    r"(?i:read\s+more|full\s+story|more\s+at|подробнее|читать\s+далее|batafsil)\s*(?:at|on|in|на)?\s*[:：]?\s*"
+    r"(?P<agencies>[^\s/:][^/:]{0,60})"
+)
+
+
+# A stamp is a date or a time, not words: a few of them at most ("June 21, 2016", "08:23").
+_STAMP_WORDS = 6
+_STAMP_TOKENS = frozenset({"am", "pm", "gmt", "utc", "ist", "msk", "bjt", "cst", "t", "г", "года"})
+
+
+def _dated_source_agencies(paragraph: str, rules: AgencyRules) -> tuple[str, ...]:
+    """The agencies of a source line with the item's time ("(Xinhua) 08:23, June 21,
+    2016"), else (); an everyday name alone ("AP, 2024") says nothing."""
+    match = rules.dated_source.fullmatch(paragraph)
+    if match is None or len(match.group("stamp").split()) > _STAMP_WORDS:
+        return ()
+    # Only a date's and a clock's words: month names, am/pm, a time zone.
+    words = re.findall(r"[^\W\d_]+", match.group("stamp").casefold())
+    if any(w not in _STAMP_TOKENS and w.rstrip(".") not in month_numbers() for w in words):
+        return ()
+    written = rules.grammar.agencies_in(match.group("agencies"))
+    return () if all(rules.cited_ambiguous.fullmatch(a) for a in written) else written
+
+
+def _read_more_agencies(paragraph: str, rules: AgencyRules) -> tuple[str, ...]:
+    """The agencies a "Read more: <agency>" line names, else ()."""
+    match = _READ_MORE.fullmatch(paragraph)
+    bare = rules.bare_agencies.fullmatch(match.group("agencies")) if match else None
+    return rules.grammar.agencies_in(bare.group("agencies")) if bare else ()
 
 
 def _kicked_agency_line(paragraph: str, rules: AgencyRules) -> bool:
@@ -366,6 +423,41 @@ def broken_off_datelines(paragraphs: list[str], place_namer: PlaceNamer | None) 
         if len(paragraphs[index + 1].split()) >= _LEAD_WORDS and not re.search(r"\d", before):
             found.add(paragraph)
     return found
+
+
+# Where photo credits are looked for: the text's head, where the pictures are.
+_PICTURE_PARAGRAPHS = 16
+
+
+def pictured_credits(paragraphs: list[str], rules: AgencyRules) -> set[str]:
+    """Credit lines that are a picture's, by where they stand: a byline or an agency's name
+    ("By Maxim Shubovich, AP", "AP") right under a caption the page prints twice (its alt
+    text and its caption: "X. X.") or between two copies of one caption. Furniture removal
+    takes the caption, so attribution no longer sees what the line belongs to."""
+    found: set[str] = set()
+    head = paragraphs[:_PICTURE_PARAGRAPHS]
+    for index, paragraph in enumerate(head):
+        if not index or len(paragraph) > _KICKED_LINE_CHARS:
+            continue
+        above = head[index - 1]
+        below = head[index + 1] if index + 1 < len(head) else ""
+        if not (_doubled(above) or (above == below and len(above.split()) >= _CAPTION_WORDS)):
+            continue
+        byline = _byline(paragraph, rules)
+        if (byline and byline[1]) or rules.bare_agencies.fullmatch(paragraph):
+            found.add(paragraph)
+    return found
+
+
+# A caption has a few words at least (a doubled "Photo Photo" is a label).
+_CAPTION_WORDS = 6
+
+
+def _doubled(paragraph: str) -> bool:
+    """A paragraph that is one text printed twice ("A man walks. A man walks.")."""
+    words = paragraph.split()
+    half = len(words) // 2
+    return len(words) >= 2 * _CAPTION_WORDS and len(words) % 2 == 0 and words[:half] == words[half:]
 
 
 def _lone_place(paragraph: str, place_namer: PlaceNamer | None, any_case: bool = False) -> bool:
@@ -429,19 +521,32 @@ def _take_dateline(
     leads = 0
     for index in range(min(_DATELINE_PARAGRAPHS, len(paragraphs))):
         paragraph = paragraphs[index]
-        if is_photo_credit(paragraph):
+        if is_captioned(paragraph, rules):
             continue  # a caption's place and agency are the picture's
         past_lead = leads >= _LEADS_BEFORE_GIVING_UP
         found = next(
             (
                 candidate
-                for candidate in (rules.grammar.match(paragraph), _legacy_dateline(paragraph, rules))
+                for candidate in (
+                    rules.grammar.match(paragraph),
+                    _legacy_dateline(paragraph, rules),
+                    _after_byline(paragraph, rules, result),
+                )
                 if candidate is not None
                 and _credible(candidate, paragraph, rules, place_namer)
                 and (not past_lead or _unmistakable(candidate, place_namer))
             ),
             None,
         )
+        byline = _byline_line(found, paragraph, rules, place_namer) if found is not None else ()
+        if byline:
+            # "PETER LEONARD - Associated Press": the writer and the agency on a line of
+            # their own, no place; the dateline is still to come.
+            agencies.extend(rules.agency_named(a) or a for a in byline)
+            paragraphs[index] = ""
+            continue
+        if found is None and not past_lead:
+            found = _stamped_place(paragraph, place_namer)
         lead_below = index + 1 < len(paragraphs) and len(paragraphs[index + 1].split()) >= _LEAD_WORDS
         if (
             found is None
@@ -467,8 +572,67 @@ def _take_dateline(
             agencies[:0] = list(dict.fromkeys(named))
             paragraphs[index] = paragraph[found.end :].lstrip()
             return
-        if len(paragraph.split()) >= _LEAD_WORDS:
+        if len(paragraph.split()) >= _LEAD_WORDS and not _BULLET.match(paragraph):
             leads += 1
+
+
+# Highlights above the lead ("* During talks with Tokayev, Xi said ..."): a deck, not the lead.
+_BULLET = re.compile(r"\s*[*•▪●■►]")
+# A byline glued to the dateline: "By Aigerim Turgunbaeva BISHKEK (Reuters) -National ...".
+# The names in title case, then the place in capitals.
+_GLUED_BYLINE = re.compile(
+    r"(?:By|BY)\s+(?P<names>[A-Z][a-z][\w'’.-]*(?:\s+(?:(?:and|&)\s+)?[A-Z][a-z][\w'’.-]*){1,5})\s+(?=[A-Z]{2})"
+)
+
+
+def _after_byline(paragraph: str, rules: AgencyRules, result: Attribution) -> Dateline | None:
+    """The dateline after a byline glued in front of it, with an agency or a place and a
+    date; the writers go to the credits."""
+    byline = _GLUED_BYLINE.match(paragraph)
+    if byline is None:
+        return None
+    found = rules.grammar.match(paragraph[byline.end() :])
+    if found is None or not found.place or not (found.agencies or found.date):
+        return None
+    writers = [n.strip() for n in _NAME_SPLIT.split(byline.group("names")) if n.strip()]
+    result.credits["writing"].extend(w for w in writers if w not in result.credits["writing"])
+    return replace(found, end=found.end + byline.end())
+
+
+def _byline_line(
+    found: Dateline, paragraph: str, rules: AgencyRules, place_namer: PlaceNamer | None
+) -> tuple[str, ...]:
+    """The agencies of a dateline's shape that is a writer's byline: two or more words in
+    capitals no gazetteer knows, then an agency and nothing else on the line ("PETER
+    LEONARD - Associated Press"); () when it is none."""
+    place = found.place or ""
+    if place_namer is None or len(place.split()) < 2 or found.date or place_namer(place):
+        return ()
+    rest = paragraph[found.end :].strip()
+    if found.agencies:
+        return found.agencies if not rest else ()
+    bare = rules.bare_agencies.fullmatch(rest) if rest else None
+    return rules.grammar.agencies_in(bare.group("agencies")) if bare else ()
+
+
+# A date line that ends with the filing place: "May 23, 2013 02:56 am | Updated ... IST - TASHKENT:".
+_STAMPED_PLACE = re.compile(
+    r"(?P<stamp>[^\n]{6,120}?\d[^\n]*?)\s[-–—]\s"
+    r"(?P<place>[A-ZА-ЯЁ][A-ZА-ЯЁ'.-]+(?: [A-ZА-ЯЁ][A-ZА-ЯЁ'.-]+){0,2}):?\s*"
+)
+_STAMP_TIME = re.compile(r"\d{1,2}:\d{2}|\b\d{4}\b")
+_STAMP_MAX_WORDS = 16
+
+
+def _stamped_place(paragraph: str, place_namer: PlaceNamer | None) -> Dateline | None:
+    """The filing place at the end of a date line of its own: a stamp with a time or a
+    year, a dash, a place in capitals the gazetteer knows."""
+    if place_namer is None or len(paragraph.split()) > _STAMP_MAX_WORDS:
+        return None
+    match = _STAMPED_PLACE.fullmatch(paragraph.strip())
+    if match is None or not _STAMP_TIME.search(match.group("stamp")) or not place_namer(match.group("place")):
+        return None
+    return Dateline(match.group("place"), None, None, (), len(paragraph), "-")
 
 
 def _unmistakable(found: Dateline, place_namer: PlaceNamer | None) -> bool:
@@ -504,6 +668,8 @@ def _credible(found, paragraph: str, rules: AgencyRules, place_namer: PlaceNamer
     rest = paragraph[found.end :].strip()
     if not found.place:
         return False
+    if rest and not re.search(r"[^\W\d_]", rest[:40]):
+        return False  # a figure after the "place": a ticker ("UZS – -0,32%"), not a story
     if not rest:  # a dateline line of its own: only a known place with its country
         return bool(found.region and place_namer is not None and place_namer(found.place))
     known = place_namer is not None and bool(place_namer(found.place.split("/")[0]))
@@ -564,6 +730,21 @@ def is_photo_credit(paragraph: str) -> bool:
     return _PHOTO_CREDIT.search(paragraph) is not None or says_it_is_a_picture(paragraph)
 
 
+# A caption's credit sits in its closing characters.
+_CAPTION_CREDIT_CHARS = 80
+
+
+def is_captioned(paragraph: str, rules: AgencyRules) -> bool:
+    """A caption or photo credit (``is_photo_credit``), or a caption ending in the
+    picture's credit: an agency, a slash and its photographer ("(Xinhua/Xie Huanchi)",
+    "(AP Photo/Vladimir Voronin)"). Two agencies in the brackets ("(Kyodo/AFP)",
+    "(Xinhua/AP)") are the copy's joint credit, not a picture's."""
+    if is_photo_credit(paragraph):
+        return True
+    match = rules.caption_credit.search(paragraph, max(0, len(paragraph) - _CAPTION_CREDIT_CHARS))
+    return match is not None and not rules.grammar.agencies_in(match.group("who"))
+
+
 def _take_top_credits(kept: list[str], rules: AgencyRules, agencies: list[str]) -> None:
     """An agency named on a line of its own above the story (where a byline goes)."""
     leads = 0
@@ -573,7 +754,12 @@ def _take_top_credits(kept: list[str], rules: AgencyRules, agencies: list[str]) 
             leads += 1
             if leads >= _LEADS_BEFORE_GIVING_UP:
                 return
-        if is_photo_credit(paragraph):
+        if is_captioned(paragraph, rules):
+            continue
+        pointed = _read_more_agencies(paragraph, rules) or _dated_source_agencies(paragraph, rules)
+        if pointed:
+            agencies.extend(rules.agency_named(a) or a for a in pointed)
+            kept[index] = ""
             continue
         found = rules.source_line.fullmatch(paragraph) or rules.bare_agencies.fullmatch(paragraph)
         if found is None and _kicked_agency_line(paragraph, rules):
@@ -607,11 +793,15 @@ def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> 
     signed: list[str] = []
     for index in range(len(kept) - 1, max(-1, len(kept) - 1 - _SIGNOFF_PARAGRAPHS), -1):
         paragraph = fold_whitespace(kept[index])
-        if is_photo_credit(paragraph) or _under_caption(kept, index):
+        if is_captioned(paragraph, rules) or _under_caption(kept, index):
             continue
         source = rules.source_line.fullmatch(paragraph)
         bare = rules.bare_agencies.fullmatch(paragraph)
-        if source is not None:
+        pointed = _read_more_agencies(paragraph, rules) if source is None and bare is None else ()
+        if pointed:
+            signed[:0] = [rules.agency_named(a) or a for a in pointed]
+            kept[index] = ""
+        elif source is not None:
             signed[:0] = [
                 rules.agency_named(a) or a for a in rules.grammar.agencies_in(source.group("source"))
             ]
@@ -638,9 +828,10 @@ def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> 
     ):
         signed.append(rules.agency_named(name) or name)
         kept[last] = kept[last][: spaced.start()].rstrip()
-    if last is not None and not is_photo_credit(kept[last]):
+    if last is not None and not is_captioned(kept[last], rules):
         for pattern in rules.signoffs:
-            match = pattern.search(kept[last])
+            # (a sign-off ends the paragraph: only its tail is searched)
+            match = pattern.search(kept[last], max(0, len(kept[last]) - _SIGNOFF_TAIL_CHARS))
             # A sign-off ends the last paragraph ("... on Thursday. — AFP") or is one ("AFP").
             if match and (match.start() > 0 or len(kept) > 1):
                 signed.insert(0, rules.agency_named(match.group("agency")) or match.group("agency"))
@@ -655,17 +846,24 @@ _CITING = re.compile(
     r"(?i:according\s+to|citing|cited|quoted|reported|reports|reporting|told|said|says|news\s+agency|"
     r"agency|сообща\w*|переда\w*|пишет|по\s+данным|со\s+ссылкой|агентств\w*|заявил\w*|"
     r"xabar\w*|ma'lum|habar\w*|bildir\w*|göre|haber\w*|ajans\w*|interview|интервью|сұхбат|suhbat|"
-    r"агенттиг\w*|агенттіг\w*|agentlig\w*|報道|报道|援引|據|据)"
+    r"агенттиг\w*|агенттіг\w*|agentlig\w*|報道|报道|援引|據|据|"
+    # as per (Indian English); French, Spanish, Portuguese, German; Arabic; Armenian
+    r"as\s+per|selon|d['’]après|rapport(?:e|é|ent)\w*|cité\w*|citant|citando|según|segundo|"
+    r"inform(?:ó|a|ou)\b|laut|bericht\w*|meldet|"
+    r"agence|agencia|agência|Agentur|وكالة|أفادت|ذكرت|نقلا|بحسب|وفقا|Ըստ|գործակալ\w*|հաղորդ\w*)"
 )
 _CITING_WINDOW = 40
+# A photo credit closing a line: "... сезона» Фото: © Xinhua / Global Look Press / www...".
+_PHOTO_TAIL = re.compile(r"(?i)(?<![^\W\d_])(?:photo|фото|foto|surat|сурет)\s*(?:by\s|:|©)[^\n]{0,120}$")
 
 
 def cited_agencies(text: str, rules: AgencyRules, exclude: set[str]) -> list[str]:
     """Agencies running text names (the story quotes them), in order of first mention.
     Names that are also everyday words count only next to a citing word."""
     found: dict[str, None] = {}
-    # A photo credit names who took the picture ("Фото: © Xinhua / Global Look Press").
-    text = "\n".join(line for line in text.split("\n") if not is_photo_credit(line))
+    # A photo credit names who took the picture ("Фото: © Xinhua / Global Look Press"), on
+    # its own line or at the end of a caption's.
+    text = "\n".join(_PHOTO_TAIL.sub("", line) for line in text.split("\n") if not is_captioned(line, rules))
     for match in rules.cited_plain.finditer(text):
         name = rules.agency_named(match.group(0))
         if name and name not in exclude:

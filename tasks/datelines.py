@@ -13,8 +13,10 @@ The region's agencies write one grammar in many house styles:
     ALMATY, Oct 6 (Reuters) -            New Delhi [India], Oct 9 (ANI):
     TASHKENT, Uzbekistan, Oct. 9 (Trend):   Bishkek (AKIpress) -       (Kyodo/AFP) -
     МОСКВА, 9 октября. /ТАСС/.           ДУШАНБЕ, 9 окт — РИА Новости.
+    АСТАНА, 9 октября. /Корр. ТАСС Иван Иванов/.
     Астана. 9 октября. INTERFAX.RU -     ASTANA. KAZINFORM -        Toshkent, 9 oktabr – UzA.
     Tehran, IRNA --                      YEREVAN, OCTOBER 6, ARMENPRESS.     Madrid, 6 oct (EFE).-
+    Baku/09.10.24/Turan:
     Almaty (Kazakhstan) (AFP) -          Berlin, 6. Oktober (dpa) -          (ANSA) - ROMA, 6 OTT -
     新华社阿斯塔纳10月6日电              DUSHANBE, October 9 —  (staff)       MOSCOW:  (staff)
 
@@ -47,9 +49,13 @@ _TITLE_WORD = r"[A-ZİŞ][a-zà-ÿışğ'’ʻ‘-]+|[А-ЯЁӘҒҚҢӨҰҮҺІ�
 _PARTICLE = r"(?:de|da|do|del|la|le|of|on|upon|am|an|der|el|al)"
 # A hyphen separates only with a space before it ("Kassym-Jomart" is one word).
 _SEP = r"(?:\s+-+\s*|\s*[–—]+\s*|\s*:\s+)"
-# Words that say "agency" before or after its name: "ИА «Фергана»", "НИАТ «Ховар»", "Dunyo IA".
-_AGENCY_KIND = r"(?:ИА|НИАТ|МИА|АН|КНИА|IA|NIAT)"
+# Words that say "agency" before or after its name: "ИА «Фергана»", "НИАТ «Ховар»", "Dunyo IA",
+# "«Дунё» АА" (Uzbek "ахборот агентлиги", in Cyrillic: Latin "AA" is Anadolu's name).
+_AGENCY_KIND = r"(?:ИА|НИАТ|МИА|АН|КНИА|АА|IA|NIAT)"
 _OPEN_QUOTE, _CLOSE_QUOTE = r"[«\"“„]", r"[»\"”“]"
+# A correspondent's dispatch names the reporter in the slot: "/Корр. ТАСС Иван Иванов/".
+_CORRESPONDENT = r"(?:[Кк]орр\.|[Сс]обкор)"
+_NAME_WORD = r"[A-ZА-ЯЁ][\w.'’-]+"
 # Chinese agencies' dateline: 新华社阿斯塔纳10月6日电（记者 ...）
 _CJK = r"\u3400-\u9fff"
 # Whole-word edges of a name: Chinese writes no spaces, so an ideograph next to a name
@@ -175,7 +181,8 @@ class DatelineGrammar:
         after_paren = r"\s*[.,]?\s*(?:[-–—]+|:)?\s*"
         self._with_place = re.compile(
             lead + rf"(?:\((?P<a1>{ags})\){after_paren}"
-            rf"|/\s*(?P<a2>{ags})\s*/\.?(?:{_SEP})?"
+            rf"|/\s*(?:{_CORRESPONDENT}\s*)?(?P<a2>{ags})(?:\s+{_NAME_WORD}){{0,3}}\s*/\.?(?:{_SEP})?"
+            rf"|/\s*(?P<a5>{ags})\s*:\s+"
             rf"|\((?P<code>[A-ZА-Я]{{2,6}})\)\s*[-–—:]+\s*"
             rf"|(?<!\w)(?P<a3>{ags})(?:{_SEP}|\s*/\s*|\.\s+|\s+(?=[A-ZА-ЯЁ]))"
             rf"|[-–—]+\s*(?P<a4>{ags})(?:\s*[.,]\s*|{_SEP})"
@@ -244,7 +251,7 @@ class DatelineGrammar:
         if not found:
             return None
         groups = found.groupdict()
-        named = next((groups[k] for k in ("a1", "a2", "a3", "a4") if groups.get(k)), None)
+        named = next((groups[k] for k in ("a1", "a2", "a3", "a4", "a5") if groups.get(k)), None)
         return self._dateline(found, self.agencies_in(named) if named else ())
 
     @staticmethod

@@ -29,6 +29,7 @@ from newswire.tasks.attribute import (
     is_attribution_paragraph,
     is_dateline_paragraph,
     load_agencies,
+    pictured_credits,
 )
 from newswire.tasks.boilerplate import (
     DEFAULT_BOILERPLATE,
@@ -44,6 +45,7 @@ from newswire.tasks.furniture import OutletHistory, line_prints
 from newswire.tasks.homoglyphs import fold_homoglyphs
 from newswire.tasks.language import detect_language, detect_script
 from newswire.tasks.normalise import NormalisedEntry
+from newswire.tasks.primary import outlet_home
 from newswire.tasks.settings import EnrichPolicy
 from newswire.tasks.tag import DEFAULT_REGION, Gazetteer, load_gazetteer, tag_region
 from newswire.tasks.text import content_hash
@@ -167,15 +169,23 @@ def enrich_entry(
 
     def clean(text: str) -> Attribution:
         # (the first paragraphs are enough: a dateline sits above the lead)
-        broken_off = broken_off_datelines(split_paragraphs(text[:HEAD_CHARS]), rules.gazetteer.place_name)
+        head = split_paragraphs(text[:HEAD_CHARS])
+        broken_off = broken_off_datelines(head, rules.gazetteer.place_name)
+        # A photographer's credit under a caption names no source of the story: it goes
+        # with the caption, and attribution never reads it.
+        pictured = pictured_credits(head, rules.agencies)
         stripped = remove_boilerplate(
             text,
             rules.boilerplate,
             raw_title,
-            (lambda p: p in broken_off or is_attribution(p)) if broken_off else is_attribution,
+            (lambda p: p in broken_off or (p not in pictured and is_attribution(p)))
+            if broken_off or pictured
+            else is_attribution,
             history,
             own_item_counted,
         )
+        if pictured:
+            stripped = "\n\n".join(p for p in stripped.split("\n\n") if p not in pictured)
         return attribute(
             raw_title,
             stripped,
@@ -208,7 +218,12 @@ def enrich_entry(
     script, entry.language = script_and_language(f"{entry.title}\n{text}", entry.language)
     # The dateline place counts as a mention: a story filed from Dushanbe is about Tajikistan
     # even when the text goes on to say only "the summit".
-    tags = region_columns(entry.title, text, _Same(rules.gazetteer), main.dateline_place)
+    # The outlet's home country is evidence too: a Kazakh site's "Russia and Kazakhstan sign
+    # ..." leans to Kazakhstan, a Russian site's to Russia, by as much as dev says.
+    home = outlet_home(
+        feed.country if feed else None, entry.url or (feed.url if feed else None), rules.gazetteer.countries
+    )
+    tags = region_columns(entry.title, text, _Same(rules.gazetteer), main.dateline_place, home)
     entry.enrichment.update({"script": script, **main.as_columns(), **copy.deepcopy(tags)})
     entry.content_hash = content_hash(entry.title, feed_text)
     entry.word_count = len(entry.title.split()) + len(feed_text.split())
@@ -248,9 +263,11 @@ class _Same:
 
 
 @lru_cache(maxsize=TEXT_MEMO_SIZE)
-def region_columns(title: str, text: str, gazetteer: _Same, dateline: str | None = None) -> dict[str, object]:
+def region_columns(
+    title: str, text: str, gazetteer: _Same, dateline: str | None = None, home: str | None = None
+) -> dict[str, object]:
     """``tag_region(...).as_columns()``; callers copy the result before changing it."""
-    return tag_region(title, text, gazetteer.value, dateline=dateline).as_columns()
+    return tag_region(title, text, gazetteer.value, dateline=dateline, home=home).as_columns()
 
 
 def apply_page_metadata(entry: NormalisedEntry, article: ArticlePage) -> None:

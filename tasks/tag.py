@@ -18,32 +18,29 @@ from pathlib import Path
 
 from newswire.tasks.datafiles import DataFileError, load_data_file
 from newswire.tasks.desk import DEFAULT_DESK
+from newswire.tasks.primary import PrimaryEvidence, rank_countries
 
 DEFAULT_REGION = DEFAULT_DESK.region
-# A title mention says more about what a story is about than one in paragraph nine.
+# A title mention says more about what a story is about than one in paragraph nine: the
+# region share (``region_score``) counts it this many times.
 TITLE_WEIGHT = 3
-# The lead (the text's first words) counts extra, and the country a headline names
-# first: "Kazakhstan seeks partnership with China" is about Kazakhstan.
+# The lead, the text's first words: where a story says what it is about (a feature of the
+# primary-country model, tasks/primary.py).
 LEAD_WORDS = 60
-LEAD_WEIGHT = 1
-FIRST_IN_TITLE = 3
-# A regional desk reads "Japan smiles at Kazakhstan" as a Kazakhstan story.
-REGION_IN_TITLE = 8
-# Many pages show no headline apart from the text: the filing place and the desk's region
-# then say what a story is about (a Samarkand dateline over a summit story, a lead naming
-# Russia and Uzbekistan alike).
-DATELINE_WEIGHT = 2
-REGION_FACTOR = 1.5
 _TERM_KEYS = ("names", "demonyms", "places", "leaders")
 # Stem matching: a stem this long at least, followed by at most this many letters.
 MIN_STEM = 5
 MAX_ENDING = 3
 # A case ending written after an apostrophe ("Kazakistan'ından"): at most this many letters.
 MAX_APOSTROPHE_ENDING = 6
+# A currency sign written onto a country's code ("US$188.7 million", "HK$", "NZ$"): the
+# currency, not the country; the sign is split off before matching.
+_CURRENCY_SIGN = re.compile(r"\b(?:US|U\.S\.|A|AU|C|CA|NZ|HK|S|NT)\s?\$")
 # Arabic writes the article and some prepositions onto the word ("الكازاخستاني").
 _ARTICLES = ("وال", "بال", "لل", "ال")
 _ARTICLE_STARTS = frozenset(a[0] for a in _ARTICLES)
-_VOWELS = frozenset("aeiouyáéíóúýаеёиоуыэюяіәөүұ")
+# Georgian vowels too: its case endings follow the stem ("თურქმენეთი" -> "თურქმენეთის").
+_VOWELS = frozenset("aeiouyáéíóúýаеёиоуыэюяіәөүұაეიოუ")
 _APOSTROPHES = str.maketrans({c: "'" for c in "’ʻʼ‘`´"})
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*'?", re.UNICODE)
 
@@ -82,7 +79,9 @@ LOWER, CAPITALISED, ALL_CAPS = 0, 1, 2
 
 def _case_of(token: str) -> int:
     if token[:1].islower():
-        return LOWER
+        # Georgian running text is all Mkhedruli, which Unicode calls lower case: its names
+        # are written like every other word, as in the scripts without capitals.
+        return CAPITALISED if "\u10d0" <= token[0] <= "\u10ff" else LOWER
     # "ABD'nin": an abbreviation with its case ending after the apostrophe.
     head = token.split("'", 1)[0]
     return ALL_CAPS if len(head) > 1 and head.isupper() else CAPITALISED
@@ -171,6 +170,18 @@ class InflectionRule:
         return []
 
 
+@dataclass(frozen=True)
+class MentionProfile:
+    """Where a text names countries: mention counts, those in its lead, and the relative
+    position (0 = first word) of each country's first mention, in the order first named."""
+
+    counts: Counter[str]
+    lead: Counter[str]
+    first: dict[str, float]
+    # The text's length in words (first * words = the word a country is first named at).
+    words: int = 0
+
+
 @dataclass
 class Gazetteer:
     region_id: str
@@ -187,6 +198,13 @@ class Gazetteer:
     # Demonym terms: "Turkmen communities in Iran" is not Turkmenistan.
     demonyms: frozenset[tuple[str, ...]] = frozenset()
     not_country_before: frozenset[str] = frozenset()
+    # Words a demonym gives the nationality of (a company, a medium ...), exact and as
+    # beginnings: "Canadian company" is no mention of Canada.
+    nationality_words: frozenset[str] = frozenset()
+    # Words next to which a country's name names its currency ("US dollars", "долларов США").
+    currency_before: frozenset[str] = frozenset()
+    currency_after: frozenset[str] = frozenset()
+    nationality_prefixes: tuple[str, ...] = ()
     not_country_after: frozenset[str] = frozenset()
     # folded term -> (cue words, code instead or "") for names of two places: "Atlanta,
     # Georgia" is the US state.
@@ -225,12 +243,22 @@ class Gazetteer:
 
     def mentions_and_lead(self, text: str, lead_words: int) -> tuple[Counter[str], Counter[str]]:
         """Mentions in the whole text, and among them those in its first ``lead_words`` words."""
+        found = self.profile(text, lead_words)
+        return found.counts, found.lead
+
+    def profile(self, text: str, lead_words: int) -> MentionProfile:
+        """Mentions in the text, those in its first ``lead_words`` words, and where in the
+        text each country is first named (0 = its first word, towards 1 = its end)."""
+        if "$" in text:
+            text = _CURRENCY_SIGN.sub(" $", text)
         words, capitals = cased_tokens(text)
         counts: Counter[str] = Counter()
         lead: Counter[str] = Counter()
+        first: dict[str, float] = {}
         if self.unspaced_pattern is not None and _UNSPACED.search(text):
-            self._unspaced_mentions(text, lead_words * _UNSPACED_CHARS_PER_WORD, counts, lead)
+            self._unspaced_mentions(text, lead_words * _UNSPACED_CHARS_PER_WORD, counts, lead, first)
         sizes_by_first = self.sizes_by_first
+        length = len(words) or 1
         i = 0
         while i < len(words):
             # Only the term lengths that start with this word (most words start none).
@@ -245,6 +273,8 @@ class Gazetteer:
                         counts[code] += 1
                         if i < lead_words:
                             lead[code] += 1
+                        if code not in first or i / length < first[code]:
+                            first[code] = i / length
                     i += size
                     break
             else:
@@ -254,8 +284,10 @@ class Gazetteer:
                     counts[code] += 1
                     if i < lead_words:
                         lead[code] += 1
+                    if code not in first or i / length < first[code]:
+                        first[code] = i / length
                 i += 1
-        return counts, lead
+        return MentionProfile(counts, lead, first, len(words))
 
     def _stem_code(self, word: str, capital: int) -> str | None:
         """The country a longer word form of a one-word name stands for, if any."""
@@ -275,6 +307,8 @@ class Gazetteer:
             stem = word[: len(word) - cut] if cut else word
             if len(stem) < MIN_STEM:
                 break
+            if cut and not word[-cut:].isalpha():
+                continue  # "France24" is a channel's name, not a case form of France
             found = self.stems.get(stem)
             if found and (capital or not found[1]):
                 return found[0]
@@ -294,7 +328,7 @@ class Gazetteer:
         return code
 
     def _unspaced_mentions(
-        self, text: str, lead_chars: int, counts: Counter[str], lead: Counter[str]
+        self, text: str, lead_chars: int, counts: Counter[str], lead: Counter[str], first: dict[str, float]
     ) -> None:
         """Chinese names found as substrings, longest first (so "内蒙古", Inner Mongolia, a
         place of China in world.toml, is not "蒙古", Mongolia). "哈薩克族" (the Kazakh
@@ -309,6 +343,7 @@ class Gazetteer:
             counts[code] += 1
             if match.start() < lead_chars:
                 lead[code] += 1
+            first.setdefault(code, match.start() / len(text))
 
     _WINDOW = 4
 
@@ -320,11 +355,20 @@ class Gazetteer:
             return None
         if term in self.upper_only and capitals[i] != ALL_CAPS:
             return None
+        if (i and words[i - 1] in self.currency_before) or (
+            i + size < len(words) and words[i + size] in self.currency_after
+        ):
+            return None  # "US dollars", "долларов США": a currency, not the country
         if term in self.demonyms:
             before = words[i - 1] if i else ""
             after = words[i + size] if i + size < len(words) else ""
             if before in self.not_country_before or after in self.not_country_after:
                 return None
+            for word in words[i + size : i + size + NATIONALITY_WINDOW]:
+                if word in self.nationality_words or (
+                    self.nationality_prefixes and word.startswith(self.nationality_prefixes)
+                ):
+                    return None
         homonym = self.homonyms.get(term)
         if homonym is not None:
             cues, instead = homonym
@@ -332,6 +376,11 @@ class Gazetteer:
             if cues.intersection(near):
                 return instead or None
         return code
+
+
+# How far after a demonym a word it gives the nationality of may come ("Chinese plant
+# operator CNNC").
+NATIONALITY_WINDOW = 3
 
 
 @dataclass
@@ -346,6 +395,9 @@ class _Collected:
     cldr_cities: list[str] = field(default_factory=list)
     cldr_ignore: set[str] = field(default_factory=set)
     not_before: set[str] = field(default_factory=set)
+    nationality_of: set[str] = field(default_factory=set)
+    currency_before: set[str] = field(default_factory=set)
+    currency_after: set[str] = field(default_factory=set)
     not_after: set[str] = field(default_factory=set)
     homonyms: list[dict] = field(default_factory=list)
     exonyms: dict[str, str] = field(default_factory=dict)
@@ -379,6 +431,11 @@ def _collect(path: Path, seen: set[Path], into: _Collected) -> dict:
     into.not_after.update(
         fold(w) for w in _strings(path, "[guards].ethnic_after", guards.get("ethnic_after", []))
     )
+    into.nationality_of.update(
+        fold(w) for w in _strings(path, "[guards].nationality_of", guards.get("nationality_of", []))
+    )
+    for key, into_set in (("currency_before", into.currency_before), ("currency_after", into.currency_after)):
+        into_set.update(fold(w) for w in _strings(path, f"[guards].{key}", guards.get(key, [])))
     for index, homonym in enumerate(document.get("homonym", [])):
         if not isinstance(homonym.get("name"), str) or not isinstance(homonym.get("cues"), list):
             raise DataFileError(f"{path}: homonym #{index + 1}: needs name and cues")
@@ -570,6 +627,12 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     gazetteer.demonyms = frozenset(demonyms)
     gazetteer.not_country_before = frozenset(collected.not_before)
     gazetteer.not_country_after = frozenset(collected.not_after)
+    gazetteer.currency_before = frozenset(collected.currency_before)
+    gazetteer.currency_after = frozenset(collected.currency_after)
+    gazetteer.nationality_words = frozenset(w for w in collected.nationality_of if not w.endswith("*"))
+    gazetteer.nationality_prefixes = tuple(
+        sorted(w[:-1] for w in collected.nationality_of if w.endswith("*"))
+    )
     gazetteer.homonyms = {
         tuple(tokens(h["name"])): (frozenset(fold(c) for c in h["cues"]), h.get("instead", ""))
         for h in collected.homonyms
@@ -598,33 +661,39 @@ class RegionTags:
         }
 
 
-def tag_region(title: str, text: str, gazetteer: Gazetteer, dateline: str | None = None) -> RegionTags:
-    """Countries with mention counts (title, text and the ``dateline`` place), the primary
-    one (title mentions weigh ``TITLE_WEIGHT``, the lead and the dateline add to it, the
-    desk's region weighs ``REGION_FACTOR``; ties go to in-region countries), whether any
-    in-region country is mentioned, and the in-region share of the weighted mentions."""
-    in_title = gazetteer.mentions(title)
-    in_text, in_lead = gazetteer.mentions_and_lead(text, LEAD_WORDS)
+def primary_evidence(
+    title: str, text: str, gazetteer: Gazetteer, dateline: str | None = None, home: str | None = None
+) -> PrimaryEvidence:
+    """What the primary-country model reads of a story (tasks/primary.py): the countries
+    its title, text and dateline name, where and how often, its outlet's home country."""
     in_dateline = gazetteer.mentions(dateline) if dateline else Counter()
-    in_text = in_text + in_dateline
-    counts = in_title + in_text
-    weights = Counter({code: TITLE_WEIGHT * in_title[code] + in_text[code] for code in counts})
-    # What a story is about: its headline names it first, its lead names it early.
-    first_in_title = next(iter(in_title), None)
-    about = Counter(
+    return PrimaryEvidence(
+        title=gazetteer.profile(title, 0),
+        text=gazetteer.profile(text, LEAD_WORDS),
+        dateline_counts=tuple(in_dateline.items()),
+        home=home,
+        in_region=gazetteer.in_region,
+    )
+
+
+def tag_region(
+    title: str, text: str, gazetteer: Gazetteer, dateline: str | None = None, home: str | None = None
+) -> RegionTags:
+    """Countries with mention counts (title, text and the ``dateline`` place), ranked by
+    the primary-country model (tasks/primary.py: where each is first named, how often in
+    the title, lead and text, the dateline's country, the outlet's ``home`` country, the
+    desk's region), whether any in-region country is mentioned, and the in-region share
+    of the mentions (title mentions weigh ``TITLE_WEIGHT``)."""
+    evidence = primary_evidence(title, text, gazetteer, dateline, home)
+    in_dateline = Counter(dict(evidence.dateline_counts))
+    counts = evidence.title.counts + evidence.text.counts + in_dateline
+    weights = Counter(
         {
-            code: weights[code]
-            + LEAD_WEIGHT * in_lead[code]
-            + (FIRST_IN_TITLE if code == first_in_title else 0)
-            + (REGION_IN_TITLE if code in in_title and code in gazetteer.in_region else 0)
-            + (DATELINE_WEIGHT if code in in_dateline else 0)
+            code: TITLE_WEIGHT * evidence.title.counts[code] + evidence.text.counts[code] + in_dateline[code]
             for code in counts
         }
     )
-    # The desk's own region weighs more: "Russia and Kazakhstan sign ..." is, for a Central
-    # Asia desk, a Kazakhstan story unless Russia clearly dominates.
-    about = Counter({c: v * (REGION_FACTOR if c in gazetteer.in_region else 1) for c, v in about.items()})
-    ranked = sorted(counts, key=lambda c: (-about[c], c not in gazetteer.in_region, c))
+    ranked = [code for code, _score in rank_countries(evidence)]
     total = sum(weights.values())
     regional = sum(weight for code, weight in weights.items() if code in gazetteer.in_region)
     return RegionTags(

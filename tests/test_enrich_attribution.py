@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from newswire.tasks.attribute import attribute, load_agencies
-from newswire.tasks.enrich import EnrichmentRules
+from newswire.tasks.enrich import EnrichmentRules, draft_entry, enrich_entry
 from newswire.tasks.homoglyphs import fold_homoglyphs
 
 CASES = Path(__file__).parent / "fixtures" / "enrich" / "attribution"
@@ -48,3 +48,24 @@ def test_an_ambiguous_agency_s_long_names_are_no_everyday_words():
     # "AP" and "Trend" alone need a citing word; "Associated Press" and "Trend.az" do not.
     assert agencies.cited_ambiguous.fullmatch("AP") and agencies.cited_ambiguous.fullmatch("Trend")
     assert agencies.cited_plain.fullmatch("Associated Press") and agencies.cited_plain.fullmatch("Trend.az")
+
+
+_CAPTION = "Members of an electoral committee sort through a ballot box at a polling station in Bishkek."
+_STORY = (
+    "BISHKEK, Kyrgyzstan — A long line of U.S. Air Force planes stand parked beside the passenger "
+    "terminal at Manas Airport, gateway to this mountainous nation.\n\nThe planes ferry fuel and "
+    "soldiers daily in and out of the war zone, an important supply route for the troops."
+)
+
+
+def test_a_photographer_s_byline_under_a_doubled_caption_credits_nothing(rules):
+    # The page prints the caption twice (alt text and caption), then its photo credit.
+    body = f"{_CAPTION} {_CAPTION}\n\nBy Maxim Shubovich, AP\n\n{_STORY}"
+    columns = enrich_entry(draft_entry("Kyrgyzstan election yields uncertain result", body=body), rules, None)
+    assert (columns.enrichment["wire_agency"], columns.enrichment["dateline_place"]) == (None, "Bishkek")
+
+
+def test_the_same_byline_above_the_story_credits_its_agency(rules):
+    body = f"By Maxim Shubovich, AP\n\n{_STORY}"
+    columns = enrich_entry(draft_entry("Kyrgyzstan election yields uncertain result", body=body), rules, None)
+    assert columns.enrichment["wire_agency"] == "AP"

@@ -159,8 +159,45 @@ def test_cldr_gazetteer_and_its_guards(rules, text, codes):
     assert {c["code"] for c in tags.countries} == codes
 
 
-def test_primary_country_is_the_regional_one_named_in_the_headline(rules):
+def test_primary_country_weighs_the_region_against_what_the_text_is_about(rules):
+    """A regional country in the headline wins when the text comes back to it; a headline
+    mention the text never returns to does not outweigh a story that is all about Japan
+    (the dev labels: "Kazakhs Association founded in Japan" is Japan's story)."""
+    title = "Japan smiles at Kazakhstan"
     tags = tag_region(
-        "Japan smiles at Kazakhstan", "Tokyo hosted the forum. Japan's ambassador spoke.", rules.gazetteer
+        title, "Japan's ambassador praised Kazakhstan's reforms at a forum in Almaty.", rules.gazetteer
     )
     assert tags.primary_country == "KZ"
+    tags = tag_region(
+        title, "Tokyo hosted the forum on Kazakhstan's reforms. Japan's ambassador spoke.", rules.gazetteer
+    )
+    assert tags.primary_country == "KZ"
+    tags = tag_region(title, "Tokyo hosted the forum. Japan's ambassador spoke.", rules.gazetteer)
+    assert tags.primary_country == "JP"
+
+
+def test_primary_country_model_reads_the_dateline(rules):
+    """Russia named first and most, Uzbekistan a regional country: the desk's region wins,
+    unless the story was filed from Moscow."""
+    text = "Russia and Uzbekistan signed a labour migration agreement. Russia will host the next round."
+    assert tag_region("", text, rules.gazetteer).primary_country == "UZ"
+    assert tag_region("", text, rules.gazetteer, dateline="Moscow").primary_country == "RU"
+
+
+def test_a_dateline_country_is_a_counted_mention(rules):
+    """Filed from Bishkek, a story that names no country still tags Kyrgyzstan, once."""
+    tags = tag_region("", "The summit opened with a minute of silence.", rules.gazetteer, dateline="Bishkek")
+    assert tags.countries == [{"code": "KG", "mentions": 1}] and tags.in_region
+
+
+def test_outlet_home_country_from_the_catalog_or_the_country_domain():
+    from newswire.tasks.primary import outlet_home
+
+    known = frozenset({"KZ", "UZ", "GB", "RU", "TV"})
+    assert outlet_home("KZ", "https://example.com/a", known) == "KZ"
+    assert outlet_home("", "https://kun.uz/news/1", known) == "UZ"
+    assert outlet_home(None, "https://www.bbc.co.uk/news", known) == "GB"
+    assert outlet_home("", "https://tass.ru./x", known) == "RU"
+    assert outlet_home("", "https://example.tv/x", known) is None  # sold as a generic name
+    assert outlet_home("", "https://reuters.com/x", known) is None
+    assert outlet_home("", None, known) is None
