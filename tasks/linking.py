@@ -197,6 +197,9 @@ class PairEvidence:
     # Sentences matched one to one by the model (tasks/link_model.sentence_matches; None:
     # not compared).
     sentences: int | None = None
+    # The part of the alignment in the second half of the texts (``alignment_and_tail``;
+    # None: not computed).
+    tail: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -218,6 +221,7 @@ class PairEvidence:
             **({} if self.alignment is None else {"alignment": round(self.alignment, 3)}),
             **({} if self.similarity is None else {"similarity": round(self.similarity, 3)}),
             **({} if self.sentences is None else {"sentences": self.sentences}),
+            **({} if self.tail is None else {"tail": round(self.tail, 3)}),
         }
 
 
@@ -296,38 +300,69 @@ def alignment(a: tuple[str, ...], b: tuple[str, ...], weights: dict[str, float])
     return previous[-1] / total if total else 0.0
 
 
-def tail_alignment(a: tuple[str, ...], b: tuple[str, ...], weights: dict[str, float]) -> float:
-    """The part of ``alignment`` that lies in the second half of both texts: the weight
-    the best banded alignment matches there, over the smaller of the two second halves'
-    weights (0..1). A translation keeps matching to its end; a report of the same event
-    by another outlet shares the lead's names and figures, rarely the rest (dev part:
-    Kazinform's English story and its Russian renderings 0.18-0.42; the Kun.uz English
-    and Uzbek reports of one visit against other outlets' 0.01-0.07)."""
+def alignment_and_tail(
+    a: tuple[str, ...], b: tuple[str, ...], weights: dict[str, float]
+) -> tuple[float, float]:
+    """``alignment`` and, from the same pass, the part of it in the second half of the
+    texts: the weight the best banded alignment matches in the second half of either,
+    over the smaller of the two second halves' weights (both 0..1). A translation keeps
+    matching to its end; a report of the same event by another outlet shares the lead's
+    names and figures, rarely the rest (dev part: Kazinform's English story and its
+    Russian renderings 0.11-0.42; the Kun.uz English and UzA Russian reports of one
+    arrival 0.02)."""
     if not a or not b:
-        return 0.0
+        return 0.0, 0.0
     length_a, length_b = len(a), len(b)
     half_a, half_b = length_a // 2, length_b // 2
-    total = min(
-        sum(_token_weight(t, weights) for t in a[half_a:]),
-        sum(_token_weight(t, weights) for t in b[half_b:]),
-    )
-    if not total:
-        return 0.0
-    # Each cell: (aligned weight, of it in a's second half); the best by the first.
-    previous = [(0.0, 0.0)] * (length_b + 1)
+    weight_a = [_token_weight(t, weights) for t in a]
+    weight_b = [_token_weight(t, weights) for t in b]
+    total = min(sum(weight_a), sum(weight_b))
+    late_total = min(sum(weight_a[half_a:]), sum(weight_b[half_b:]))
+    # Per cell the best aligned weight and, of it, the weight in a second half (ties
+    # between two paths of one weight go to the one with more there).
+    previous, previous_late = [0.0] * (length_b + 1), [0.0] * (length_b + 1)
     for i, x in enumerate(a):
-        weight = _token_weight(x, weights)
-        late = weight if i >= half_a else 0.0
-        current = [(0.0, 0.0)]
+        weight = weight_a[i]
+        late_a = i >= half_a
+        current, current_late = [0.0], [0.0]
         where = i / length_a
         for j, y in enumerate(b):
             if x == y and abs(where - j / length_b) <= ALIGNMENT_BAND:
-                diagonal = previous[j]
-                current.append((diagonal[0] + weight, diagonal[1] + (weight if late or j >= half_b else 0.0)))
+                current.append(previous[j] + weight)
+                current_late.append(previous_late[j] + (weight if late_a or j >= half_b else 0.0))
             else:
-                current.append(max(previous[j + 1], current[j]))
-        previous = current
-    return min(1.0, previous[-1][1] / total)
+                up, left = previous[j + 1], current[j]
+                if up > left or (up == left and previous_late[j + 1] >= current_late[j]):
+                    current.append(up)
+                    current_late.append(previous_late[j + 1])
+                else:
+                    current.append(left)
+                    current_late.append(current_late[j])
+        previous, previous_late = current, current_late
+    share = previous[-1] / total if total else 0.0
+    late = min(1.0, previous_late[-1] / late_total) if late_total else 0.0
+    return share, late
+
+
+def tail_alignment(a: tuple[str, ...], b: tuple[str, ...], weights: dict[str, float]) -> float:
+    """The part of the alignment in the second half of the texts (``alignment_and_tail``)."""
+    return alignment_and_tail(a, b, weights)[1]
+
+
+def _alignment_bound(a: tuple[str, ...], b: tuple[str, ...], weights: dict[str, float]) -> float:
+    """An upper bound of ``alignment`` without its quadratic pass: the weight of the
+    tokens either sequence shares with the other, over the smaller total."""
+    if not a or not b:
+        return 0.0
+    in_b, in_a = set(b), set(a)
+    weight_a = [_token_weight(t, weights) for t in a]
+    weight_b = [_token_weight(t, weights) for t in b]
+    total = min(sum(weight_a), sum(weight_b))
+    shared = min(
+        sum(w for t, w in zip(a, weight_a, strict=True) if t in in_b),
+        sum(w for t, w in zip(b, weight_b, strict=True) if t in in_a),
+    )
+    return shared / total if total else 0.0
 
 
 def compare(a: LinkProfile, b: LinkProfile, weights: dict[str, float]) -> PairEvidence:
@@ -551,7 +586,7 @@ def _order_says_translation(
     (``LinkPolicy.through_alignment``): the renderings whose words are not cognates
     (Uzbek, Kazakh against Russian, English) stay under the general bar, but they keep
     following their original after the lead, where another outlet's report does not.
-    Sets the evidence's alignment."""
+    Sets the evidence's alignment and tail (one pass for both)."""
     hours = evidence.hours_apart
     if hours is None or hours > policy.through_window_hours:
         return False
@@ -561,11 +596,14 @@ def _order_says_translation(
         return False
     if not _enough_to_align(evidence, a, b, policy):
         return False
-    if evidence.alignment is None:
-        evidence.alignment = alignment(a.sequence, b.sequence, weights)
-    if evidence.alignment < policy.through_alignment:
+    if evidence.alignment is not None and evidence.alignment < policy.through_alignment:
         return False
-    return tail_alignment(a.sequence, b.sequence, weights) >= policy.through_tail
+    if _alignment_bound(a.sequence, b.sequence, weights) < policy.through_alignment:
+        return False
+    share, evidence.tail = alignment_and_tail(a.sequence, b.sequence, weights)
+    if evidence.alignment is None:
+        evidence.alignment = share
+    return evidence.alignment >= policy.through_alignment and evidence.tail >= policy.through_tail
 
 
 def decide(a: LinkProfile, b: LinkProfile, weights: dict[str, float], policy: LinkPolicy) -> StoryLink | None:
@@ -591,8 +629,7 @@ def decide(a: LinkProfile, b: LinkProfile, weights: dict[str, float], policy: Li
             first, second, TRANSLATION, round(score, 4), evidence.as_json() | {"by_figures": True}
         )
     if _order_says_translation(evidence, a, b, weights, policy):
-        tail = round(tail_alignment(a.sequence, b.sequence, weights), 3)
-        return StoryLink(first, second, TRANSLATION, round(score, 4), evidence.as_json() | {"tail": tail})
+        return StoryLink(first, second, TRANSLATION, round(score, 4), evidence.as_json())
     if _model_says_translation(evidence, a, b, weights, policy):
         return StoryLink(first, second, TRANSLATION, round(score, 4), evidence.as_json())
     if score >= policy.event_score:
