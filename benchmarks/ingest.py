@@ -360,6 +360,7 @@ def summarise(rounds: list[dict], feeds: int, entries: int) -> dict:
         figures["before_over_naive_full"] = round(ratio("before", "full", "naive"), 3)
         figures["before_over_dayone_repoll"] = round(ratio("before", "repoll", "dayone"), 3)
         figures["newswire_over_before_full"] = round(ratio("newswire", "full", "before"), 3)
+        figures["before_writer"] = rounds[0]["before", "full"].get("writer", "")
     return figures
 
 
@@ -416,6 +417,7 @@ def print_table(figures: dict) -> None:
             f"({f['before_over_dayone_repoll']:.2f}x day-one); newswire / before full "
             f"{f['newswire_over_before_full']:.2f}x."
         )
+        print(f"before {f['before_writer']}")
 
 
 def main() -> None:

@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from newswire.warehouse import lake
 from newswire.warehouse.lake_store import LakeStore
@@ -121,62 +123,26 @@ class LinkIndex:
         """Profiles of the stored stories that share keys with a batch story in its days,
         the ones sharing the most first, at most ``MAX_CANDIDATES`` per batch story: as
         row dicts, or each as ``convert`` makes it of its row dict."""
-        rows = [(lk.story_id, key, lk.first_day, lk.last_day) for lk in lookups for key in lk.keys]
-        if not rows:
-            return []
-        batch = pa.table(
-            {
-                "batch_id": [r[0] for r in rows],
-                "key": [r[1] for r in rows],
-                "lo": pa.array([r[2] for r in rows], pa.int32()),
-                "hi": pa.array([r[3] for r in rows], pa.int32()),
-            }
-        )
         dated = [lk for lk in lookups if lk.first_day is not None]
         lo = min((lk.first_day for lk in dated), default=0)
         hi = max((lk.last_day for lk in dated), default=0)
-        self.con.register("batch_keys", batch)
+        undated = len(dated) < len(lookups)
+        wanted = _ranked_candidates(self.con, lookups, lo, hi)
+        if not wanted:
+            return []
+        self.con.register("_wanted", pa.table({"story_id": pa.array(wanted, pa.string())}))
         try:
-            # Three scans that each read only what they can match: the batch's days (zone
-            # maps prune the rest), stories of unknown day, and — only for batch stories of
-            # unknown day, which ingest never has — every day.
             result = self.con.execute(
                 f"""
-                WITH hits AS (
-                    SELECT b.batch_id, k.key, k.story_id
-                    FROM (SELECT * FROM link_keys WHERE day BETWEEN ? AND ?) AS k
-                    JOIN batch_keys AS b ON k.key = b.key AND k.day BETWEEN b.lo AND b.hi
-                    UNION ALL
-                    SELECT b.batch_id, k.key, k.story_id
-                    FROM (SELECT * FROM link_keys WHERE day = {UNKNOWN_DAY}) AS k
-                    JOIN batch_keys AS b ON k.key = b.key
-                    UNION ALL
-                    SELECT b.batch_id, k.key, k.story_id
-                    FROM link_keys AS k JOIN batch_keys AS b ON k.key = b.key
-                    WHERE b.lo IS NULL AND k.day <> {UNKNOWN_DAY}
-                ),
-                common AS (
-                    SELECT batch_id, key FROM hits GROUP BY batch_id, key
-                    HAVING count(*) > {MAX_STORIES_PER_KEY}
-                ),
-                ranked AS (
-                    SELECT h.batch_id, h.story_id, count(DISTINCT h.key) AS shared,
-                           row_number() OVER (
-                               PARTITION BY h.batch_id ORDER BY count(DISTINCT h.key) DESC, h.story_id
-                           ) AS rank
-                    FROM hits AS h ANTI JOIN common AS c ON h.batch_id = c.batch_id AND h.key = c.key
-                    WHERE h.story_id <> h.batch_id
-                    GROUP BY h.batch_id, h.story_id
-                )
                 SELECT p.* FROM (
                     SELECT * FROM link_profiles WHERE day BETWEEN ? AND ?
                     UNION ALL SELECT * FROM link_profiles WHERE day = {UNKNOWN_DAY}
                     UNION ALL SELECT * FROM link_profiles
                     WHERE ? AND day <> {UNKNOWN_DAY} AND NOT (day BETWEEN ? AND ?)
                 ) AS p
-                WHERE p.story_id IN (SELECT story_id FROM ranked WHERE rank <= {MAX_CANDIDATES})
+                WHERE p.story_id IN (SELECT story_id FROM _wanted)
                 """,
-                [lo, hi, lo, hi, len(dated) < len(lookups), lo, hi],
+                [lo, hi, undated, lo, hi],
             )
             columns = [d[0] for d in result.description]
             if convert is None:
@@ -188,7 +154,7 @@ class LinkIndex:
                 converted += [convert(dict(zip(columns, row, strict=True))) for row in chunk]
             return converted
         finally:
-            self.con.unregister("batch_keys")
+            self.con.unregister("_wanted")
 
     def events_of(self, story_ids: list[str]) -> dict[str, str]:
         if not story_ids:
@@ -364,6 +330,209 @@ class LinkIndex:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+# -- candidate ranking --------------------------------------------------------------------
+#
+# Which stored stories a batch's stories are compared with. The stored keys are read where
+# a batch story can match them — the batch's days (zone maps prune the rest), stories of
+# unknown day, and, only for batch stories of unknown day (which ingest never has), every
+# day — in two small reads: counts per key and day, which say which keys are held by more
+# than ``MAX_STORIES_PER_KEY`` stories in a batch story's days (ignored for it), then the
+# postings of the other keys only. The ranking itself is numpy on those postings: joined in
+# SQL, every batch story times every stored story of each of its keys was millions of
+# string rows grouped with a distinct count, spilled at the index's memory limit (7.6 s
+# of a 100x50 first poll's 20 s link step, growing with the square of a first poll).
+# The choice is the one the join made: per batch story, the stored stories (not itself)
+# sharing the most of its kept keys, ties by story id, at most ``MAX_CANDIDATES``.
+
+_DAY_SHIFT = 1 << 33  # days as non-negative offsets inside a (key, day) sort key
+
+
+def _key_day(codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+    return (codes.astype(np.int64) << 34) + (days.astype(np.int64) + _DAY_SHIFT)
+
+
+def _ranked_candidates(
+    con: duckdb.DuckDBPyConnection, lookups: list[KeyLookup], lo: int, hi: int
+) -> list[str]:
+    """The story ids of the batch's candidates (see above); ``lo``..``hi`` the days of
+    the batch's dated stories."""
+    key_list = sorted({key for lk in lookups for key in lk.keys})
+    if not key_list:
+        return []
+    key_code = {key: i for i, key in enumerate(key_list)}
+    batch_code: dict[str, int] = {}
+    row_story, row_key, row_lo, row_hi, row_dated = [], [], [], [], []
+    for lk in lookups:
+        story = batch_code.setdefault(lk.story_id, len(batch_code))
+        for key in lk.keys:
+            row_story.append(story)
+            row_key.append(key_code[key])
+            row_dated.append(lk.first_day is not None)
+            row_lo.append(lk.first_day if lk.first_day is not None else 0)
+            row_hi.append(lk.last_day if lk.last_day is not None else 0)
+    story_of = np.asarray(row_story, dtype=np.int64)
+    key_of = np.asarray(row_key, dtype=np.int64)
+    dated = np.asarray(row_dated, dtype=bool)
+    # A dated story's first scan is its own days within the batch's.
+    first = np.maximum(np.asarray(row_lo, dtype=np.int64), lo)
+    last = np.minimum(np.asarray(row_hi, dtype=np.int64), hi)
+    any_undated = not bool(dated.all())
+    con.register("_keys", pa.table({"key": pa.array(key_list, pa.string())}))
+    try:
+        total = _key_counts(con, key_code, key_of, first, last, dated, lo, hi, any_undated)
+        # Stories per (batch story, key) over its rows; the keys held by too many are not
+        # a batch story's way to its candidates.
+        pair = story_of * len(key_list) + key_of
+        pairs, where = np.unique(pair, return_inverse=True)
+        common = np.bincount(where, weights=total, minlength=len(pairs)) > MAX_STORIES_PER_KEY
+        kept = ~common[where]
+        if not kept.any():
+            return []
+        postings = _postings(con, key_code, np.unique(key_of[kept]), lo, hi, bool((kept & ~dated).any()))
+    finally:
+        con.unregister("_keys")
+    if postings is None:
+        return []
+    sort_key, stories, names = postings
+    rank_of = np.empty(len(names), dtype=np.int64)
+    rank_of[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+    own = {name: i for i, name in enumerate(names) if name in batch_code}
+    own_code = np.full(len(batch_code), -1, dtype=np.int64)
+    for name, story in batch_code.items():
+        if name in own:
+            own_code[story] = own[name]
+    # Each kept row's postings: a slice of its key's days (or all of its key, undated),
+    # and its key's unknown-day stories.
+    codes = key_of[kept]
+    start_day = np.where(
+        dated[kept], _key_day(codes, first[kept]), _key_day(codes, np.full(len(codes), -_DAY_SHIFT))
+    )
+    end_day = np.where(
+        dated[kept], _key_day(codes, last[kept]), _key_day(codes, np.full(len(codes), _DAY_SHIFT - 1))
+    )
+    starts = np.searchsorted(sort_key, start_day, "left")
+    ends = np.maximum(np.searchsorted(sort_key, end_day, "right"), starts)
+    unknown = _key_day(codes, np.full(len(codes), UNKNOWN_DAY))
+    unknown_starts = np.searchsorted(sort_key, unknown, "left")
+    unknown_ends = np.searchsorted(sort_key, unknown, "right")
+    owners = story_of[kept]
+    order = np.argsort(owners, kind="stable")
+    bounds = np.searchsorted(owners[order], np.arange(len(batch_code) + 1))
+    width = len(key_list)
+    chosen: set[int] = set()
+    for story in range(len(batch_code)):
+        rows = order[bounds[story] : bounds[story + 1]]
+        if not len(rows):
+            continue
+        parts = [
+            stories[a:b] * width + code
+            for a, b, ua, ub, code in zip(
+                starts[rows], ends[rows], unknown_starts[rows], unknown_ends[rows], codes[rows], strict=True
+            )
+            for a, b in ((a, b), (ua, ub))
+            if b > a
+        ]
+        if not parts:
+            continue
+        # Deduplicated and counted on a sort: np.unique (numpy 2's hash-based one) took
+        # twice as long over a batch.
+        hit = np.sort(np.concatenate(parts))
+        hit = hit[np.r_[True, hit[1:] != hit[:-1]]] // width  # (story, key) once each
+        first = np.flatnonzero(np.r_[True, hit[1:] != hit[:-1]])
+        found, shared = hit[first], np.diff(np.r_[first, len(hit)])
+        mine = found != own_code[story]
+        found, shared = found[mine], shared[mine]
+        if len(found) > MAX_CANDIDATES:
+            best = np.lexsort((rank_of[found], -shared))[:MAX_CANDIDATES]
+            found = found[best]
+        chosen.update(found.tolist())
+    return [names[i] for i in sorted(chosen)]
+
+
+def _key_counts(
+    con: duckdb.DuckDBPyConnection,
+    key_code: dict[str, int],
+    key_of: np.ndarray,
+    first: np.ndarray,
+    last: np.ndarray,
+    dated: np.ndarray,
+    lo: int,
+    hi: int,
+    any_undated: bool,
+) -> np.ndarray:
+    """Per lookup row, the stored key rows it matches: its days (dated), its key's
+    unknown-day rows, and every other day's (undated), as the three scans count them."""
+    by_day = con.execute(
+        "SELECT key, day, count(*) FROM link_keys WHERE day BETWEEN ? AND ? "
+        "AND key IN (SELECT key FROM _keys) GROUP BY key, day",
+        [lo, hi],
+    ).fetchall()
+    unknown = np.zeros(len(key_code), dtype=np.int64)
+    for key, n in con.execute(
+        f"SELECT key, count(*) FROM link_keys WHERE day = {UNKNOWN_DAY} "
+        "AND key IN (SELECT key FROM _keys) GROUP BY key"
+    ).fetchall():
+        unknown[key_code[key]] = n
+    other = np.zeros(len(key_code), dtype=np.int64)
+    if any_undated:
+        for key, n in con.execute(
+            f"SELECT key, count(*) FROM link_keys WHERE day <> {UNKNOWN_DAY} "
+            "AND key IN (SELECT key FROM _keys) GROUP BY key"
+        ).fetchall():
+            other[key_code[key]] = n
+    total = unknown[key_of] + np.where(dated, 0, other[key_of])
+    if by_day:
+        codes = np.fromiter((key_code[k] for k, _, _ in by_day), dtype=np.int64, count=len(by_day))
+        days = np.fromiter((d for _, d, _ in by_day), dtype=np.int64, count=len(by_day))
+        counts = np.fromiter((n for _, _, n in by_day), dtype=np.int64, count=len(by_day))
+        order = np.argsort(_key_day(codes, days), kind="stable")
+        sort_key = _key_day(codes, days)[order]
+        cumulative = np.concatenate(([0], np.cumsum(counts[order])))
+        a = np.searchsorted(sort_key, _key_day(key_of, first), "left")
+        b = np.maximum(np.searchsorted(sort_key, _key_day(key_of, last), "right"), a)
+        total += np.where(dated, cumulative[b] - cumulative[a], 0)
+    return total
+
+
+def _postings(
+    con: duckdb.DuckDBPyConnection,
+    key_code: dict[str, int],
+    wanted: np.ndarray,
+    lo: int,
+    hi: int,
+    undated: bool,
+) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
+    """The stored rows of the ``wanted`` key codes a batch story can match, sorted by
+    (key, day): their sort keys, their story codes and the story ids of those codes."""
+    names = list(key_code)
+    con.register("_kept", pa.table({"key": pa.array([names[i] for i in wanted.tolist()], pa.string())}))
+    try:
+        table = con.sql(
+            f"""
+            SELECT key, day, story_id FROM link_keys
+            WHERE day BETWEEN ? AND ? AND key IN (SELECT key FROM _kept)
+            UNION ALL
+            SELECT key, day, story_id FROM link_keys
+            WHERE day = {UNKNOWN_DAY} AND key IN (SELECT key FROM _kept)
+            UNION ALL
+            SELECT key, day, story_id FROM link_keys
+            WHERE ? AND day <> {UNKNOWN_DAY} AND NOT (day BETWEEN ? AND ?) AND key IN (SELECT key FROM _kept)
+            """,
+            params=[lo, hi, undated, lo, hi],
+        ).to_arrow_table()
+    finally:
+        con.unregister("_kept")
+    if not table.num_rows:
+        return None
+    codes = pc.index_in(table["key"], value_set=pa.array(names, pa.string())).to_numpy()
+    days = table["day"].to_numpy()
+    encoded = pc.dictionary_encode(table["story_id"]).combine_chunks()
+    stories = encoded.indices.to_numpy().astype(np.int64)
+    sort_key = _key_day(codes, days)
+    order = np.argsort(sort_key, kind="stable")
+    return sort_key[order], stories[order], encoded.dictionary.to_pylist()
 
 
 # -- reader views (warehouse/views.py creates them over the snapshots) --------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
@@ -57,12 +58,16 @@ def keys_of(profile: LinkProfile) -> list[tuple[str, int, str]]:
     ]
 
 
-def lookup_of(profile: LinkProfile, policy: LinkPolicy) -> KeyLookup:
-    keys = [key for key, _, _ in keys_of(profile)]
-    if profile.day is None:
-        return KeyLookup(profile.story_id, keys, None, None)
+def lookup_of(
+    profile: LinkProfile, policy: LinkPolicy, keys: list[tuple[str, int, str]] | None = None
+) -> KeyLookup:
+    """``keys``: the profile's ``keys_of`` if the caller has them (they are stored too)."""
+    names = [key for key, _, _ in (keys_of(profile) if keys is None else keys)]
+    day = profile.day
+    if day is None:
+        return KeyLookup(profile.story_id, names, None, None)
     reach = math.ceil(policy.event_window_hours / 24)
-    return KeyLookup(profile.story_id, keys, profile.day - reach, profile.day + reach)
+    return KeyLookup(profile.story_id, names, day - reach, day + reach)
 
 
 def profile_row(profile: LinkProfile) -> dict[str, Any]:
@@ -107,7 +112,9 @@ def link_profiles(
     """One batch: candidates from the index, links, event ids, stored in one transaction."""
     if not profiles:
         return []
-    candidates = index.candidates([lookup_of(p, policy) for p in profiles], convert=profile_from_row)
+    keys = [keys_of(p) for p in profiles]
+    lookups = [lookup_of(p, policy, k) for p, k in zip(profiles, keys, strict=True)]
+    candidates = index.candidates(lookups, convert=profile_from_row)
     links = with_renderings(profiles, candidates, link_batch(profiles, candidates, policy), policy)
     batch_ids = {p.story_id for p in profiles}
     touched = batch_ids | {x.story_id for x in links} | {x.other_story_id for x in links}
@@ -118,7 +125,7 @@ def link_profiles(
     plan = assign_events([p.story_id for p in profiles], links, known, policy, published)
     index.store(
         [profile_row(p) for p in profiles],
-        [key for p in profiles for key in keys_of(p)],
+        [key for own in keys for key in own],
         [asdict(x) for x in plan.links],
         plan.assign,
         plan.merge,
@@ -134,29 +141,67 @@ def _outlet(url: str | None) -> str | None:
     return host.removeprefix("www.")
 
 
-def run_story_rows(store: LakeStore, run_id: str) -> list[dict[str, Any]]:
-    """The story rows ``run_id`` wrote (its own files: nothing of the history is read).
-    The current manifest names them: one small read, where listing the ``stories`` tree
-    grew with the history (a recursive LIST per run on an object store)."""
+def run_story_files(store: LakeStore, run_id: str) -> list[str]:
+    """The story files ``run_id`` wrote (its own: nothing of the history is read). The
+    current manifest names them: one small read, where listing the ``stories`` tree grew
+    with the history (a recursive LIST per run on an object store)."""
     current = manifests.read_current(store)
     if current is None:
         return []
     name = f"part-{run_id}.parquet"
-    files = [store.uri(f.path) for f in current.files_of("stories") if f.path.rsplit("/", 1)[-1] == name]
-    if not files:
-        return []
+    return [store.uri(f.path) for f in current.files_of("stories") if f.path.rsplit("/", 1)[-1] == name]
+
+
+def _read_run(store: LakeStore, files: list[str], columns: str) -> tuple[duckdb.DuckDBPyConnection, Any]:
     con = duckdb.connect(":memory:")
     store.register(con)
+    result = con.execute(
+        f"SELECT {columns} FROM read_parquet(?, union_by_name = true) ORDER BY published_at, story_id",
+        [files],
+    )
+    return con, result
+
+
+def run_story_batches(store: LakeStore, run_id: str) -> Iterator[list[dict[str, Any]]]:
+    """The live story rows ``run_id`` wrote (``_live``), in order of publication,
+    ``BATCH_SIZE`` at a time: one batch of rows held at once, where all of a first
+    poll's rows with their texts were held through its whole link step."""
+    files = run_story_files(store, run_id)
+    if not files:
+        return
+    con, result = _read_run(store, files, _STORY_COLUMNS)
     try:
-        result = con.execute(
-            f"SELECT {_STORY_COLUMNS} FROM read_parquet(?, union_by_name = true) "
-            "ORDER BY published_at, story_id",
-            [files],
-        )
         columns = [d[0] for d in result.description]
-        return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+        batch: list[dict[str, Any]] = []
+        while chunk := result.fetchmany(BATCH_SIZE):
+            for values in chunk:
+                row = dict(zip(columns, values, strict=True))
+                if _live(row):
+                    batch.append(row)
+                    if len(batch) == BATCH_SIZE:
+                        yield batch
+                        batch = []
+        if batch:
+            yield batch
     finally:
         con.close()
+
+
+def run_story_states(store: LakeStore, run_id: str) -> tuple[int, list[str]]:
+    """How many of the story rows ``run_id`` wrote are live, and the ids of the others
+    (merged into another by dedupe, withdrawn): their columns alone, not their texts."""
+    files = run_story_files(store, run_id)
+    if not files:
+        return 0, []
+    con, result = _read_run(store, files, "story_id, merged_into, withdrawn")
+    try:
+        rows = [
+            dict(zip(("story_id", "merged_into", "withdrawn"), r, strict=True)) for r in result.fetchall()
+        ]
+    finally:
+        con.close()
+    live = sum(_live(r) for r in rows)
+    return live, [r["story_id"] for r in rows if not _live(r)]
 
 
 def story_profile(row: dict[str, Any]) -> LinkProfile:
@@ -199,21 +244,21 @@ def link_runs(
     ``model_name``: the sentence model whose vectors are evidence (NEWSWIRE_LINK_MODEL)."""
     policy = policy or LinkPolicy()
     store = LakeStore.for_data_dir(data_dir)
-    written = [(run_id, run_story_rows(store, run_id)) for run_id in run_ids]
-    runs = [(run_id, [r for r in rows if _live(r)]) for run_id, rows in written]
-    gone = sorted({r["story_id"] for _, rows in written for r in rows if not _live(r)})
-    if not any(rows for _, rows in runs) and not gone:
+    states = [run_story_states(store, run_id) for run_id in run_ids]
+    gone = sorted({story_id for _, run_gone in states for story_id in run_gone})
+    if not any(live for live, _ in states) and not gone:
         return 0, 0
     model = load_model(model_name)
     profiled = made = 0
     with LinkIndex(data_dir) as index:
         index.forget(gone)
-        for run_id, rows in runs:
-            for start in range(0, len(rows), BATCH_SIZE):
-                batch = rows[start : start + BATCH_SIZE]
+        for run_id, (live, _) in zip(run_ids, states, strict=True):
+            if not live:
+                continue
+            for batch in run_story_batches(store, run_id):
                 profiles = with_embeddings([story_profile(r) for r in batch], batch, model)
                 made += len(link_profiles(index, profiles, run_id, policy))
-            profiled += len(rows)
+                profiled += len(batch)
         index.export_snapshots(store)
     write_catalog(data_dir, store)
     return profiled, made
