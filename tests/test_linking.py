@@ -3,6 +3,7 @@ pages (tests/fixtures/real/links), and event ids that only ever merge."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from newswire.tasks.linking import (
     decide,
     key_weights,
     new_event_id,
+    tail_alignment,
     with_renderings,
 )
 from newswire.warehouse.story_links import LinkIndex
@@ -437,3 +439,38 @@ def test_an_undated_story_joins_no_two_groups_further_apart_than_a_dated_pair_co
     bridge = [*links, StoryLink("a", "b", SAME_EVENT, 0.7, {}), StoryLink("b", "c", SAME_EVENT, 0.7, {})]
     plan = assign_events(["k", "b"], bridge, {"a": "e1", "c": "e2"}, published=published)
     assert plan.merge == {"e2": "e1"}
+
+
+def test_a_rendering_that_aligns_to_its_end_is_a_translation_and_undated_it_is_not(l01_pages):
+    pages, weights = l01_pages
+    english, russian = pages["l01-inform-en"], pages["l01-kazpravda-ru"]
+    policy = LinkPolicy()
+    # Under the general bar: the cognates of English and Russian are few.
+    assert alignment(english.sequence, russian.sequence, weights) < policy.translation_alignment
+    assert tail_alignment(english.sequence, russian.sequence, weights) >= policy.through_tail
+    link = decide(english, russian, weights, policy)
+    assert link is not None and link.kind == TRANSLATION, link
+    assert link.evidence["tail"] >= policy.through_tail
+    # No time to go by: a yearly call's readout aligns with next year's.
+    undated = decide(english, replace(russian, published_at=None), weights, policy)
+    assert undated is None or undated.kind != TRANSLATION, undated
+    # Another outlet's report of the arrival shares the lead, not the rest.
+    other = pages["l01-kunuz-en"], pages["l01-uza-ru"]
+    assert tail_alignment(other[0].sequence, other[1].sequence, weights) < policy.through_tail
+
+
+def test_a_rendering_keeps_its_figures_in_order_and_a_next_day_story_with_them_is_no_version():
+    pages = {
+        item_id: _page(item_id, language, "2025-11-15T12:00")
+        for item_id, language in (("l10-kursiv-ru", "ru"), ("l10-trend-en", "en"), ("l10-milosi-en", "en"))
+    }
+    weights = key_weights(pages.values())
+    russian = pages["l10-kursiv-ru"]
+    for english in (pages["l10-trend-en"], pages["l10-milosi-en"]):
+        link = decide(russian, english, weights, LinkPolicy())
+        assert link is not None and link.kind == TRANSLATION, link
+        assert link.evidence.get("by_figures") or link.evidence.get("tail"), link
+        assert len(link.evidence["figures"]) >= LinkPolicy().figure_count
+    later = replace(pages["l10-trend-en"], published_at=russian.published_at + timedelta(hours=24))
+    link = decide(russian, later, weights, LinkPolicy())
+    assert link is None or not link.evidence.get("by_figures"), link
