@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -85,6 +86,25 @@ def _case_of(token: str) -> int:
     # "ABD'nin": an abbreviation with its case ending after the apostrophe.
     head = token.split("'", 1)[0]
     return ALL_CAPS if len(head) > 1 and head.isupper() else CAPITALISED
+
+
+# A sentence ends between two tokens at a full stop, question or exclamation mark (or an
+# ellipsis) before a capitalised token, or at a line break: "U.S. companies" runs on.
+_SENTENCE_BREAK = re.compile(r"[.!?…。！？]\s+(?=[^\W\d_])|\n")
+
+
+def sentence_ends(text: str) -> frozenset[int]:
+    """Indices of the tokens of ``cased_tokens(text)`` that end a sentence, so a guard
+    that reads the words after a name stops there ("... deposits in Kazakhstan. The
+    company's shares fell" gives Kazakhstan no company to be the nationality of)."""
+    prepared = text.translate(_APOSTROPHES).replace("-", " ")
+    spans = [match.span() for match in _TOKEN.finditer(prepared)]
+    ends = set()
+    for index in range(len(spans) - 1):
+        gap = _SENTENCE_BREAK.search(prepared, spans[index][1], spans[index + 1][0] + 1)
+        if gap is not None and (gap.group() == "\n" or prepared[spans[index + 1][0]].isupper()):
+            ends.add(index)
+    return frozenset(ends)
 
 
 def cased_tokens(text: str) -> tuple[list[str], list[int]]:
@@ -252,6 +272,13 @@ class Gazetteer:
         if "$" in text:
             text = _CURRENCY_SIGN.sub(" $", text)
         words, capitals = cased_tokens(text)
+        ends: list[frozenset[int]] = []  # sentence_ends(text), once a guard needs it
+
+        def ends_of_sentences() -> frozenset[int]:
+            if not ends:
+                ends.append(sentence_ends(text))
+            return ends[0]
+
         counts: Counter[str] = Counter()
         lead: Counter[str] = Counter()
         first: dict[str, float] = {}
@@ -268,7 +295,7 @@ class Gazetteer:
                 term = tuple(words[i : i + size])
                 code = self.terms.get(term)
                 if code:
-                    code = self._guarded(term, code, words, capitals, i, size)
+                    code = self._guarded(term, code, words, capitals, i, size, ends_of_sentences)
                     if code:
                         counts[code] += 1
                         if i < lead_words:
@@ -348,9 +375,17 @@ class Gazetteer:
     _WINDOW = 4
 
     def _guarded(
-        self, term: tuple[str, ...], code: str, words: list[str], capitals: list[int], i: int, size: int
+        self,
+        term: tuple[str, ...],
+        code: str,
+        words: list[str],
+        capitals: list[int],
+        i: int,
+        size: int,
+        sentence_ends: Callable[[], frozenset[int]],
     ) -> str | None:
-        """The code a match stands for after the guards, or None when it is not a mention."""
+        """The code a match stands for after the guards, or None when it is not a mention.
+        The demonym guards read the words after the name within its own sentence only."""
         if term in self.capital_only and not capitals[i]:
             return None
         if term in self.upper_only and capitals[i] != ALL_CAPS:
@@ -360,11 +395,17 @@ class Gazetteer:
         ):
             return None  # "US dollars", "долларов США": a currency, not the country
         if term in self.demonyms:
-            before = words[i - 1] if i else ""
-            after = words[i + size] if i + size < len(words) else ""
+            ends = sentence_ends()
+            stop = len(words)
+            for index in range(i + size - 1, min(len(words), i + size + NATIONALITY_WINDOW)):
+                if index in ends:
+                    stop = index + 1
+                    break
+            before = words[i - 1] if i and (i - 1) not in ends else ""
+            after = words[i + size] if i + size < stop else ""
             if before in self.not_country_before or after in self.not_country_after:
                 return None
-            for word in words[i + size : i + size + NATIONALITY_WINDOW]:
+            for word in words[i + size : min(stop, i + size + NATIONALITY_WINDOW)]:
                 if word in self.nationality_words or (
                     self.nationality_prefixes and word.startswith(self.nationality_prefixes)
                 ):
