@@ -28,12 +28,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from newswire.tasks.enrich import EnrichmentRules, enrich_entry  # noqa: E402
+from newswire.tasks.enrich import EnrichmentRules  # noqa: E402
 from newswire.tasks.evaluation import (  # noqa: E402
+    enrich_real_item,
     is_held_out,
     load_real_part,
     outlet_histories,
-    real_entry,
     real_feed,
 )
 from newswire.tasks.primary import FEATURES, WEIGHTS, candidate_features, outlet_home  # noqa: E402
@@ -68,13 +68,7 @@ def load_items(part: Path, rules: EnrichmentRules) -> list[Item]:
     histories = outlet_histories(labelled)
     items = []
     for item in labelled:
-        entry = enrich_entry(
-            real_entry(item),
-            rules,
-            real_feed(item),
-            history=histories.get(item.outlet),
-            own_item_counted=True,
-        )
+        entry = enrich_real_item(item, rules, histories)
         feed = real_feed(item)
         home = outlet_home(feed.country, entry.url, rules.gazetteer.countries)
         evidence = primary_evidence(

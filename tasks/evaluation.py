@@ -521,6 +521,20 @@ def outlet_histories(items: list[RealItem]) -> dict[str, OutletHistory]:
     return histories
 
 
+def enrich_real_item(
+    item: RealItem, rules: EnrichmentRules, histories: dict[str, OutletHistory]
+) -> NormalisedEntry:
+    """One item enriched as an entry of its outlet's feed, with the outlet's other items
+    of the part as its history (the item itself counted in it, as a stored item is)."""
+    return enrich_entry(
+        real_entry(item),
+        rules,
+        real_feed(item),
+        history=histories.get(item.outlet),
+        own_item_counted=True,
+    )
+
+
 def score_real(
     items: list[RealItem], rules: EnrichmentRules, part: str = "", use_history: bool = True
 ) -> RealScores:
@@ -534,13 +548,7 @@ def score_real(
         enrich_entry(real_entry(items[0]), rules, real_feed(items[0]))
     for item in items:
         started = time.perf_counter()
-        entry = enrich_entry(
-            real_entry(item),
-            rules,
-            real_feed(item),
-            history=histories.get(item.outlet),
-            own_item_counted=True,
-        )
+        entry = enrich_real_item(item, rules, histories)
         scores.seconds += time.perf_counter() - started
         _score_real_item(item, entry, rules, scores)
     return scores
