@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -45,9 +45,9 @@ from newswire.tasks.furniture import OutletHistory, line_prints
 from newswire.tasks.homoglyphs import fold_homoglyphs
 from newswire.tasks.language import detect_language, detect_script
 from newswire.tasks.normalise import NormalisedEntry
-from newswire.tasks.primary import outlet_home
+from newswire.tasks.primary import PrimaryEvidence, outlet_home
 from newswire.tasks.settings import EnrichPolicy
-from newswire.tasks.tag import DEFAULT_REGION, Gazetteer, load_gazetteer, tag_region
+from newswire.tasks.tag import DEFAULT_REGION, Gazetteer, load_gazetteer, primary_evidence, tags_of
 from newswire.tasks.text import content_hash
 from newswire.tasks.urls import canonical_url
 
@@ -263,11 +263,19 @@ class _Same:
 
 
 @lru_cache(maxsize=TEXT_MEMO_SIZE)
+def _mentions(title: str, text: str, gazetteer: _Same, dateline: str | None) -> PrimaryEvidence:
+    """The countries a text names, where and how often: once per distinct text, whichever
+    outlet carries it (the outlet's home country only weighs in the ranking)."""
+    return primary_evidence(title, text, gazetteer.value, dateline)
+
+
 def region_columns(
     title: str, text: str, gazetteer: _Same, dateline: str | None = None, home: str | None = None
 ) -> dict[str, object]:
-    """``tag_region(...).as_columns()``; callers copy the result before changing it."""
-    return tag_region(title, text, gazetteer.value, dateline=dateline, home=home).as_columns()
+    """``tag_region(...).as_columns()``, the mentions found once per distinct text and
+    ranked for this outlet's ``home`` country."""
+    evidence = replace(_mentions(title, text, gazetteer, dateline), home=home)
+    return tags_of(evidence, gazetteer.value).as_columns()
 
 
 def apply_page_metadata(entry: NormalisedEntry, article: ArticlePage) -> None:

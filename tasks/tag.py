@@ -725,7 +725,12 @@ def tag_region(
     the title, lead and text, the dateline's country, the outlet's ``home`` country, the
     desk's region), whether any in-region country is mentioned, and the in-region share
     of the mentions (title mentions weigh ``TITLE_WEIGHT``)."""
-    evidence = primary_evidence(title, text, gazetteer, dateline, home)
+    return tags_of(primary_evidence(title, text, gazetteer, dateline, home), gazetteer)
+
+
+def tags_of(evidence: PrimaryEvidence, gazetteer: Gazetteer) -> RegionTags:
+    """``tag_region`` from the mentions already found: the ranking is cheap, finding the
+    mentions is not, and only the ranking reads the outlet's home country."""
     in_dateline = Counter(dict(evidence.dateline_counts))
     counts = evidence.title.counts + evidence.text.counts + in_dateline
     weights = Counter(
