@@ -263,6 +263,28 @@ def test_an_index_of_the_first_version_gains_the_sequence_and_embedding_columns(
     assert {"sequence", "embedding", "sentences"} <= columns and version == [("4",)]
 
 
+def test_every_page_date_is_a_date_and_says_where_it_came_from_when_the_page_shows_none():
+    """``published`` is an ISO day; ``published_from`` ("event" or "story", the sets'
+    READMEs) only beside a ``published``, and "story" only where another rendering of
+    the same text carries that date."""
+    import tomllib
+
+    for folder in (ITEMS.parent, NEW_HELD_OUT):
+        items = tomllib.loads((folder / "labels.toml").read_text(encoding="utf-8"))["item"]
+        shown = {
+            (item["story"], item["published"])
+            for item in items
+            if "published_from" not in item and "published" in item
+        }
+        for item in items:
+            if "published" in item:
+                assert datetime.fromisoformat(item["published"]).date().isoformat() == item["published"]
+            source = item.get("published_from")
+            assert source in (None, "event", "story") and (source is None or "published" in item), item
+            if source == "story":
+                assert (item["story"], item["published"]) in shown, item
+
+
 def test_the_new_held_out_set_is_whole_and_has_its_twenty_translation_pairs():
     import itertools
     import tomllib
