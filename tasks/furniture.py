@@ -107,6 +107,51 @@ _STAMP = re.compile(
     re.IGNORECASE,
 )
 
+# A date written with the month's name, alone on its line or with its label, weekday, time
+# and view count: "November 8, 2018", "Updated: 9:06pm, 1 May, 2021", "Май 1, 2023 15:46",
+# "Thursday, 12 March 2020 | 14:05", "8 ноября 2018 г., 10:15", "Oct". Standalone date lines are
+# the page's, never a sentence of the story (a dateline carries a place or an agency too).
+_MONTHS = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+    r"|январ[ьяе]|феврал[ьяе]|март[ае]?|апрел[ьяе]|ма[йяе]|июн[ьяе]|июл[ьяе]|август[ае]?|сентябр[ьяе]"
+    r"|октябр[ьяе]|ноябр[ьяе]|декабр[ьяе]|янв|фев|мар|апр|авг|сен|сент|окт|ноя|дек"
+    r"|yanvar|fevral|mart|aprel|iyun|iyul|avgust|sentabr|oktabr|noyabr|dekabr"
+    r"|қаңтар|ақпан|наурыз|сәуір|мамыр|маусым|шілде|тамыз|қыркүйек|қазан|қараша|желтоқсан"
+    r"|ocak|şubat|nisan|mayıs|haziran|temmuz|ağustos|eylül|ekim|kasım|aralık"
+    r"|januar|februar|märz|mai|juni|juli|oktober|dezember"
+    r"|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre)\.?"
+)
+_WEEKDAYS = (
+    r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?"
+    r"|понедельник|вторник|среда|четверг|пятница|суббота|воскресенье"
+)
+_DATE_LABEL = (
+    r"(?:updated|published|posted|last\s+updated|modified|date|обновлено|опубликовано|дата"
+    r"|yangilandi|chop\s+etildi|e'lon\s+qilindi|жарияланды)"
+)
+_CLOCK = r"\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*(?:GMT|UTC|EDT|EST|MSK|ET)\s*(?:[+-]\s*\d{1,2})?)?"
+_MONTH_DATE = rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS}|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?)"
+_NAMED_STAMP_CHARS = 80
+_NAMED_STAMP = re.compile(
+    rf"\s*(?:{_DATE_LABEL}\s*:?\s*)?(?:(?:{_WEEKDAYS})[\s,]+)?(?:{_CLOCK}[\s,|/-]*)?"
+    rf"{_MONTH_DATE}(?:[\s,.]+\d{{4}}(?:\s*(?:г\.?|года|yil|y\.|ж\.))?)?"
+    rf"(?:[\s,|/-]*(?:в\s+|at\s+)?{_CLOCK})?[\s,|]*{_VIEWS}\d{{0,7}}\s*",
+    re.IGNORECASE,
+)
+
+
+def is_stamp(paragraph: str) -> bool:
+    """A date/time stamp on its own line, in figures or with the month's name."""
+    return not paragraph.strip() or bool(_STAMP.fullmatch(paragraph)) or is_named_date(paragraph)
+
+
+def is_named_date(paragraph: str) -> bool:
+    """A date with the month's name on its own line. Furniture wherever it stands, but
+    not the start of the next item on the page the way a figure stamp is: a story's
+    subheading may be a date ("8 ноября 2018"), and the story goes on under it."""
+    return len(paragraph) <= _NAMED_STAMP_CHARS and bool(_NAMED_STAMP.fullmatch(paragraph))
+
 
 _EXTRA_STOP_WORDS: set[str] = set()
 
@@ -206,6 +251,7 @@ class ParagraphFeatures:
     # A tag list printed twice on one line ("Киргизия Баткенской обл. происшествия конфликт
     # политика Киргизия Баткенской обл."): its first words come back, and no function word.
     tags_twice: bool = False
+    named_date: bool = False  # "November 8, 2018", "Updated: 9:06pm, 1 May, 2021"
 
     @property
     def counter(self) -> bool:
@@ -339,6 +385,7 @@ def features(paragraph: str) -> ParagraphFeatures:
         digit_share=len(_DIGIT.findall(paragraph)) / characters,
         ends_sentence=bool(_SENTENCE_END.search(paragraph)),
         stamp=not paragraph.strip() or bool(_STAMP.fullmatch(paragraph)),
+        named_date=is_named_date(paragraph),
         capital_share=capitals / len(words) if words else 0.0,
         has_link=bool(_LINK.search(paragraph))
         or (len(words) < _SHORT_WITH_DOMAIN and bool(_DOMAIN.search(paragraph))),
@@ -516,14 +563,14 @@ def furniture_positions(
     drop: set[int] = set()
     if len(paragraphs) < MIN_PARAGRAPHS:
         # A feed summary or a short page: only what is furniture without context (the
-        # outlet's own lines, a hashtag or follow prompt).
+        # outlet's own lines, a hashtag or follow prompt, a date stamp beside the text).
         drop |= {
             i
             for i, p in enumerate(paragraphs)
             if i not in protected
             and (
                 (history is not None and history.is_furniture(p, own_item_counted))
-                or (len(paragraphs) > 1 and features(p).social)
+                or (len(paragraphs) > 1 and (features(p).social or is_stamp(p)))
             )
         }
         return drop
@@ -614,7 +661,7 @@ def furniture_positions(
     drop |= {
         i
         for i, f in enumerate(scored)
-        if i not in protected and (f.stamp or not f.letters or (f.junk and not f.good))
+        if i not in protected and (f.stamp or f.named_date or not f.letters or (f.junk and not f.good))
     }
     good = [i for i, f in enumerate(scored) if f.good and i not in drop]
     if not good:
