@@ -87,11 +87,13 @@ def remove_boilerplate(
     keep: Callable[[str], bool] | None = None,
     history: OutletHistory | None = None,
     own_item_counted: bool = False,
+    opens_story: Callable[[str], bool] | None = None,
 ) -> str:
     """The text without furniture, paragraphs separated by a blank line. Paragraphs for
     which ``keep`` is true (credit lines, copyright notices attribution reads) stay.
     After the phrase rules, the outlet's ``history`` and the paragraph classifier
-    (tasks/furniture.py) take what looks like furniture where it sits."""
+    (tasks/furniture.py) take what looks like furniture where it sits. ``opens_story``:
+    a dateline paragraph ("BISHKEK, Kyrgyzstan (AP) — ..."), where the story starts."""
     title_form = comparison_form(title) if title else None
     kept: list[str] = []
     protected: set[int] = set()  # positions in ``kept`` that ``keep`` said to leave
@@ -126,7 +128,16 @@ def remove_boilerplate(
                 headline_at = len(kept)
             continue
         kept.append(paragraph)
+    dateline_at = None
+    if opens_story is not None:
+        dateline_at = next((i for i in sorted(protected) if opens_story(kept[i])), None)
     drop = furniture_positions(
-        kept, protected.__contains__, history, own_item_counted, by_position=True, headline_at=headline_at
+        kept,
+        protected.__contains__,
+        history,
+        own_item_counted,
+        by_position=True,
+        headline_at=headline_at,
+        dateline_at=dateline_at,
     )
     return "\n\n".join(p for i, p in enumerate(kept) if i not in drop)

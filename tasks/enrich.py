@@ -183,6 +183,7 @@ def enrich_entry(
             else is_attribution,
             history,
             own_item_counted,
+            opens_story=lambda p: is_dateline_paragraph(p, rules.agencies, rules.gazetteer.place_name),
         )
         if pictured:
             stripped = "\n\n".join(p for p in stripped.split("\n\n") if p not in pictured)

@@ -84,6 +84,10 @@ SEE_ALSO_WORDS = 30
 CAPTION_ABOVE_WORDS = 25
 # The label over a list of other stories ("Other materials of «Topics of the day»").
 LABEL_WORDS = 8
+# A dateline lead opens the story when at most this much prose stands above it.
+DATELINE_LEAD_AFTER = 2
+# A deck whose first this many characters stand in the lead is a copy of it.
+LEAD_COPY_CHARS = 60
 # Texts with fewer paragraphs are feed summaries: no zones to speak of.
 MIN_PARAGRAPHS = 3
 
@@ -252,6 +256,11 @@ class ParagraphFeatures:
     # политика Киргизия Баткенской обл."): its first words come back, and no function word.
     tags_twice: bool = False
     named_date: bool = False  # "November 8, 2018", "Updated: 9:06pm, 1 May, 2021"
+    # The page speaking to its reader about the site, not the story telling of events: a
+    # second-person word beside a site action ("Please keep your comments respectful",
+    # "If you are a Free Subscriber, click here to upgrade", "verwenden wir Cookies ... Sie",
+    # "Вы можете пожаловаться на новость"). Quoted words are someone's speech and stay prose.
+    appeal: bool = False
 
     @property
     def counter(self) -> bool:
@@ -277,7 +286,7 @@ class ParagraphFeatures:
         # for near-good, sentence-like and prose below, so position alone decides it.
         return (
             self.words >= GOOD_WORDS
-            and not (self.has_link or self.aside)
+            and not (self.has_link or self.aside or self.appeal)
             and self.stop_density >= GOOD_STOP_DENSITY
             and self.digit_share < 0.2
             and (self.ends_sentence or self.words >= LONG_WORDS)
@@ -291,7 +300,7 @@ class ParagraphFeatures:
         # article line cut is worse than a headline left.)
         return (
             self.words >= SENTENCE_LIKE_WORDS
-            and not (self.has_link or self.aside)
+            and not (self.has_link or self.aside or self.appeal)
             and self.lower_words >= 0.6 * self.words
             and self.stop_density >= GOOD_STOP_DENSITY
         )
@@ -302,7 +311,7 @@ class ParagraphFeatures:
         (A headline of another story has the words but no sentence end, inside or after.)"""
         return (
             self.words >= NEAR_GOOD_WORDS
-            and not (self.has_link or self.aside)
+            and not (self.has_link or self.aside or self.appeal)
             and self.stop_density >= GOOD_STOP_DENSITY
             and self.digit_share < 0.2
             and (self.ends_sentence or self.sentences > 1)
@@ -310,7 +319,7 @@ class ParagraphFeatures:
 
     @property
     def prose(self) -> bool:
-        return not (self.has_link or self.aside) and (
+        return not (self.has_link or self.aside or self.appeal) and (
             (self.words >= PROSE_WORDS and self.stop_density >= PROSE_STOP_DENSITY and self.ends_sentence)
             or (self.words >= SENTENCE_WORDS and self.full_stop and self.lower_words > 0)
             or (
@@ -342,6 +351,19 @@ class ParagraphFeatures:
 
 
 _SAMPLE_CHARS = 400
+# The reader addressed ("you", "вы", "siz", "Sie", "vous") and what a site asks of them.
+_READER = re.compile(
+    r"\b(?:you|your|yours|вы|вас|вам|ваш\w*|siz|sizning|sizga|сіз|сізге|сиз|сизге|sie|vous|votre|vos)\b",
+    re.IGNORECASE,
+)
+_SITE_ACTION = re.compile(
+    r"subscri|comment|cookie|click|log\s?in|sign\s?(?:up|in)\b|newsletter|download|regist|website|\bsite\b"
+    r"|\bapp\b|channel|follow|telegram|whatsapp|viber|youtube|facebook|instagram|premium|upgrade|unlock"
+    r"|подпи|коммент|сайт|канал|куки|зарегистр|войд|obuna|kanal|sayt|izoh|abonn|connect|webseite|anmeld"
+    r"|kommentar",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile(r"[“”«»\"„]")
 _ASIDE = re.compile(r"\s*[(（][^()（）]{3,300}[)）]\.?\s*")
 _LINK = re.compile(r"https?://|www\.\w|\w@\w+\.\w")
 _SOCIAL = re.compile(r"(?<![\w.@])@[A-Za-z_][\w.]{2,}|(?<![\w&#])#[^\W\d_][\w]{2,}")
@@ -386,6 +408,7 @@ def features(paragraph: str) -> ParagraphFeatures:
         ends_sentence=bool(_SENTENCE_END.search(paragraph)),
         stamp=not paragraph.strip() or bool(_STAMP.fullmatch(paragraph)),
         named_date=is_named_date(paragraph),
+        appeal=bool(_READER.search(head)) and bool(_SITE_ACTION.search(head)) and not _QUOTED.search(head),
         capital_share=capitals / len(words) if words else 0.0,
         has_link=bool(_LINK.search(paragraph))
         or (len(words) < _SHORT_WITH_DOMAIN and bool(_DOMAIN.search(paragraph))),
@@ -548,12 +571,15 @@ def furniture_positions(
     own_item_counted: bool = False,
     by_position: bool = False,
     headline_at: int | None = None,
+    dateline_at: int | None = None,
 ) -> set[int]:
     """Positions of ``paragraphs`` that are furniture. ``keep``: paragraphs attribution
     must see (credit lines, sign-offs, datelines) are never furniture here; with
     ``by_position`` it is asked about positions (the caller asked about the text already).
     ``headline_at``: where the page printed the story's headline (the caller took it out):
-    what stands above it is the page's header."""
+    what stands above it is the page's header. ``dateline_at``: the first paragraph that
+    opens with a dateline: when it is the lead, what stands between the headline and it is
+    the page's (a photo caption, a deck, a teaser), prose or not."""
     if keep is None:
         protected: set[int] = set()
     elif by_position:
@@ -674,6 +700,27 @@ def furniture_positions(
     ):
         drop |= {i for i in range(headline_at) if i not in protected}
         good = [i for i in good if i >= headline_at]
+    # The story starts at its dateline lead ("BISHKEK, Kyrgyzstan (AP) — Voters ..."):
+    # above it, under the headline, stand the picture's caption ("X casts her ballot ...
+    # on Oct. 30, 2011.") and the deck, which read like prose. Only when little prose
+    # stands above it (a page running into the next story has that story's dateline
+    # further down, under this story's prose).
+    if (
+        dateline_at is not None
+        and scored[dateline_at].good
+        and sum(1 for i in good if i < dateline_at) <= DATELINE_LEAD_AFTER
+        and any(i > dateline_at for i in good)
+    ):
+        start = headline_at if headline_at is not None and headline_at <= dateline_at else 0
+        # (A deck that repeats the lead's words stays: the lead is the story's, and telling
+        # the two copies apart is the reader's business, not a cut.)
+        lead = comparison_form(paragraphs[dateline_at])
+        drop |= {
+            i
+            for i in range(start, dateline_at)
+            if i not in protected and comparison_form(paragraphs[i])[:LEAD_COPY_CHARS] not in lead
+        }
+        good = [i for i in good if i >= dateline_at]
     first, last = good[0], good[-1]
     # The story's edges: prose next to it that is cut off, glued to a credit or missing its
     # final period is the story too (jusText's "near-good" paragraphs).
