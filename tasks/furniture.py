@@ -88,6 +88,8 @@ LABEL_WORDS = 8
 DATELINE_LEAD_AFTER = 2
 # A deck whose first this many characters stand in the lead is a copy of it.
 LEAD_COPY_CHARS = 60
+# A trailing label under a short text has at most this many words.
+TRAILING_LABEL_WORDS = 2
 # Texts with fewer paragraphs are feed summaries: no zones to speak of.
 MIN_PARAGRAPHS = 3
 
@@ -471,6 +473,27 @@ def says_it_is_a_picture(paragraph: str) -> bool:
     return _PICTURE_END_PATTERN.search(paragraph, max(0, len(paragraph) - _PICTURE_END_CHARS)) is not None
 
 
+# A caption ends with where and when the picture was taken, after a comma: "... talks to VOA,
+# Termez, Uzbekistan, Nov. 3, 2021.", "... in Astana, Kazakhstan, July 4, 2024. (Xinhua/Xie
+# Huanchi)", "... outside Moscow, on March 23, 2024." A sentence of the story says when a thing
+# happened inside its clause ("was signed on March 5, 2020."), not as a trailing stamp.
+_CAPTION_DATE = re.compile(
+    rf",\s+(?:(?:on|in)\s+)?(?:(?:{_WEEKDAYS}),\s+)?(?:{_MONTHS}\s+\d{{1,2}},?\s+\d{{4}}"
+    rf"|\d{{1,2}}\s+{_MONTHS},?\s+\d{{4}})\.\s*(?:\([^()]{{0,60}}\))?\s*$",
+    re.IGNORECASE,
+)
+_CAPTION_DATE_CHARS = 120
+CAPTION_DATE_WORDS = 6
+
+
+def is_dated_caption(paragraph: str, words: int) -> bool:
+    """A caption ending with the picture's place and date (see ``_CAPTION_DATE``)."""
+    return (
+        words >= CAPTION_DATE_WORDS
+        and _CAPTION_DATE.search(paragraph, max(0, len(paragraph) - _CAPTION_DATE_CHARS)) is not None
+    )
+
+
 # A photo caption's credit: "Photo: AFP", "Image Credit: AP", "© Name, AFP", "[File: X/Reuters]",
 # "(Sputnik via Reuters)", "新华社记者 X 摄", "... / AP".
 _PHOTO_AGENCIES = r"(?:AP|AFP|Reuters|EPA|Getty Images|TASS|ТАСС|Xinhua|Sputnik|РИА Новости|Anadolu)"
@@ -599,6 +622,11 @@ def furniture_positions(
                 or (len(paragraphs) > 1 and (features(p).social or is_stamp(p)))
             )
         }
+        # A label of a word or two under the text ("Recent comments", "Ad"): the page's
+        # next block, not the end of a sentence (that would carry on the prose above).
+        last = len(paragraphs) - 1
+        if last > 0 and last not in protected and _is_trailing_label(paragraphs[last], paragraphs[last - 1]):
+            drop.add(last)
         return drop
     # A line the page prints twice (a caption under each picture, a headline in a share
     # box) is not the story, which says a thing once.
@@ -638,7 +666,7 @@ def furniture_positions(
         for i, p in enumerate(paragraphs)
         if i not in protected
         and scored[i].words < CAPTION_WORDS
-        and (_CAPTION.search(p) or says_it_is_a_picture(p))
+        and (_CAPTION.search(p) or says_it_is_a_picture(p) or is_dated_caption(p, scored[i].words))
     }
     # The caption line over its credit line ("Burnt-out building on Republic Square" / "Image by ...").
     captions |= {
@@ -775,6 +803,20 @@ def furniture_positions(
     drop |= _footer_headlines(paragraphs, scored, last, drop, protected)
     drop |= _foot_labels(paragraphs, scored, first, drop, protected)
     return drop
+
+
+def _is_trailing_label(paragraph: str, above: str) -> bool:
+    """At most ``TRAILING_LABEL_WORDS`` capitalised words with no digit or sentence end,
+    under a paragraph of prose that ended its sentence."""
+    f, before = features(paragraph), features(above)
+    return (
+        1 <= f.words <= TRAILING_LABEL_WORDS
+        and paragraph[:1].isupper()
+        and not f.ends_sentence
+        and f.digit_share == 0
+        and before.ends_sentence
+        and before.words >= GOOD_WORDS
+    )
 
 
 def _is_label(f: ParagraphFeatures) -> bool:
