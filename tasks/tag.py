@@ -405,6 +405,9 @@ class Gazetteer:
             return None
         if term in self.upper_only and capitals[i] != ALL_CAPS:
             return None
+        short_capitals = capitals[i] == ALL_CAPS and size == 1 and len(term[0]) <= SHORT_ACRONYM
+        if short_capitals and term not in self.upper_only:
+            return None  # "the FAS said": an acronym, not Turkish "Fas" (Morocco)
         if (i and words[i - 1] in self.currency_before) or (
             i + size < len(words) and words[i + size] in self.currency_after
         ):
@@ -434,6 +437,8 @@ class Gazetteer:
         return code
 
 
+# A word this short written in capitals is an acronym unless the gazetteer lists it as one.
+SHORT_ACRONYM = 3
 # How far after a demonym a word it gives the nationality of may come ("Chinese plant
 # operator CNNC").
 NATIONALITY_WINDOW = 3
@@ -601,6 +606,24 @@ def _place_names(groups: list[list[str]], exonyms: dict[str, str]) -> dict[str, 
     return names
 
 
+# A Latin name this short takes no case endings: "Ran" (Iran in a CLDR locale) with the
+# Uzbek and Turkish endings spells "range", "rande", "ranga"; Turkish writes a name's ending
+# after an apostrophe, which is read apart ("Çin'de").
+MIN_INFLECTED_LATIN = 4
+
+
+def _inflected_forms(name: str, words: tuple[str, ...], rules: list[InflectionRule]) -> list[tuple[str, ...]]:
+    """The case forms of a name by the inflection rules, folded; none for an abbreviation
+    ("US" + Uzbek "-da" spells "USDA") or a short Latin name."""
+    if len(name) <= 4 and name.isupper():
+        return []
+    # Rules see the word as written (й, ё intact), their forms are then folded.
+    last = _TOKEN.findall(name.translate(_APOSTROPHES).casefold().replace("-", " "))[-1]
+    if script_of(last) == "Latin" and len(last) < MIN_INFLECTED_LATIN:
+        return []
+    return [(*words[:-1], fold(form)) for rule in rules for form in rule.forms(last)]
+
+
 def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     """A region file and everything it includes, merged; raises DataFileError when bad."""
     path = Path(path)
@@ -658,9 +681,7 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
         exact.setdefault(words, code)
         if len(words) == 1 and 1 < len(name) <= 4 and name.isupper():
             upper_only.add(words)
-        # Rules see the word as written (й, ё intact), their forms are then folded.
-        last = _TOKEN.findall(name.translate(_APOSTROPHES).casefold().replace("-", " "))[-1]
-        forms = [words] + [(*words[:-1], fold(form)) for rule in rules for form in rule.forms(last)]
+        forms = [words, *_inflected_forms(name, words, rules)]
         for form in forms[1:]:
             inflected.setdefault(form, code)
             if words in capital_only and form not in exact:
@@ -712,10 +733,14 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     gazetteer.nationality_prefixes = tuple(
         sorted(w[:-1] for w in collected.nationality_of if w.endswith("*"))
     )
-    gazetteer.homonyms = {
-        tuple(tokens(h["name"])): (frozenset(fold(c) for c in h["cues"]), h.get("instead", ""))
-        for h in collected.homonyms
-    }
+    homonyms: dict[tuple[str, ...], tuple[frozenset[str], str]] = {}
+    for homonym in collected.homonyms:
+        # Its case forms too: "Georgia's secretary of state" is the US state's.
+        words = tuple(tokens(homonym["name"]))
+        guard = (frozenset(fold(c) for c in homonym["cues"]), homonym.get("instead", ""))
+        for form in [words, *_inflected_forms(homonym["name"], words, rules)]:
+            homonyms.setdefault(form, guard)
+    gazetteer.homonyms = homonyms
     gazetteer.place_names = _place_names(collected.places, collected.exonyms)
     for former, today in collected.former_names.items():
         gazetteer.place_names.setdefault(translit_key(former), former)
