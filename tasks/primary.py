@@ -6,11 +6,13 @@ and fell to 0.90 on pages nobody tuned on: each bonus was right for some pages a
 for others, and nobody could say how much one should outweigh another. Here every
 candidate country gets the same few features (where it is first named, how often in the
 title, lead and body, whether it is the dateline's country, the outlet's home country, a
-country of the desk's region) and the primary country is the candidate with the highest
-weighted sum. The weights are fitted on the development part only, by a conditional logit
-(softmax over an item's candidates), and checked with leave-one-outlet-out folds so that
-they do not learn one outlet's habits: ``benchmarks/fit_primary.py`` refits them and prints
-the figures (docs/decisions.md says why a linear model and not more rules).
+country of the desk's region, whether it is the country of the actor the headline reports,
+the corpus's rule for visits, meetings, calls and agreements) and the primary country is the
+candidate with the highest weighted sum. The weights are fitted on the development part
+only, by a conditional logit (softmax over an item's candidates), and checked with
+leave-one-outlet-out folds so that they do not learn one outlet's habits:
+``benchmarks/fit_primary.py`` refits them and prints the figures (docs/decisions.md says why
+a linear model and not more rules).
 
 Pure functions; no dependency beyond the standard library at run time.
 """
