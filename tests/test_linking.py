@@ -541,3 +541,31 @@ def test_a_rendering_keeps_its_figures_in_order_and_a_next_day_story_with_them_i
     later = replace(pages["l10-trend-en"], published_at=russian.published_at + timedelta(hours=24))
     link = decide(russian, later, weights, LinkPolicy())
     assert link is None or not link.evidence.get("by_figures"), link
+
+
+def test_an_agency_s_editions_of_one_text_align_to_the_end_and_its_other_story_of_the_day_does_not():
+    """Kazinform on one afternoon in Tashkent (dev part, L10): the leaders' talks in
+    Russian and English are one text; its Russian and Uzbek items on their visit to the
+    Islamic civilisation centre another. Across the two texts the alignment clears the
+    edition bar, only the tail tells them apart."""
+    pages = {
+        item_id: _page(item_id, language, "2025-11-15T12:00")
+        for item_id, language in (
+            ("l10-inform-ru", "ru"),
+            ("l10-inform2-ru", "ru"),
+            ("l10-qazinform-en", "en"),
+            ("l10-ozinform-uz", "uz"),
+        )
+    }
+    weights = key_weights(pages.values())
+    # The cognate gate lowered so that the pairs reach the edition rule on this small pool.
+    policy = replace(LinkPolicy(), translation_terms=0.1, translation_overlap=0.25)
+    english = pages["l10-qazinform-en"]
+    edition = decide(pages["l10-inform-ru"], english, weights, policy)
+    assert edition is not None and edition.kind == TRANSLATION, edition
+    assert edition.evidence["same_family"] and edition.evidence["tail"] >= policy.edition_tail
+    for other in (pages["l10-inform2-ru"], pages["l10-ozinform-uz"]):
+        assert alignment(other.sequence, english.sequence, weights) >= policy.edition_alignment
+        assert tail_alignment(other.sequence, english.sequence, weights) < policy.edition_tail
+        link = decide(other, english, weights, policy)
+        assert link is None or link.kind != TRANSLATION, link
