@@ -68,6 +68,10 @@ class AgencyRules:
     # The source and the time under a headline: "(Xinhua) 08:23, June 21, 2016",
     # "Xinhua | Updated: 2016-06-21 10:32", "AFP, 9 October 2024".
     dated_source: re.Pattern[str]
+    # A monitoring service's source line above the story: the agency, what it is and where
+    # ("Avesta web site, Dushanbe", "Interfax news agency, Moscow, in Russian 1030 gmt");
+    # without the medium ("News.am, Armenia") it is a clipping site's source, no agency.
+    monitored_source: re.Pattern[str]
 
     def agency_for_host(self, host: str | None) -> str | None:
         """The agency whose own site ``host`` is (``www.tass.ru`` -> TASS), else None."""
@@ -174,6 +178,11 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
             rf"[(\[]?\s*(?P<agencies>{agency}(?:\s*[/,&]\s*{agency})*)\s*[)\]]?\s*[|,]?\s*"
             r"(?:(?i:updated|published|posted|обновлено|опубликовано)\s*:?\s*)?"
             r"(?P<stamp>(?=[^\n]*(?:\d{4}|\d{1,2}:\d{2}))[\w ,.:/-]{4,40})"
+        ),
+        monitored_source=re.compile(
+            rf"(?P<agencies>{agency})(?:\s+(?i:news\s+agency|agency|news\s+web\s*site|web\s*site|"
+            r"website|TV|television|radio))\s*,\s*[A-ZА-ЯЁ][\w'’-]+(?:[ -][A-ZА-ЯЁ][\w'’-]+){0,2}"
+            r"(?:\s*,\s*in\s+[A-Z][a-z]+(?:\s+[\w:]+){0,4})?(?:\s+\d{1,2}\s+[A-Za-z]{3,9}\.?\s+\d{2,4})?"
         ),
         caption_credit=re.compile(
             rf"\((?P<agency>{agency})(?:\s+(?i:photo|foto|фото))?\s*/\s*(?P<who>[^()/\n]{{2,40}})\)\.?\s*$"
@@ -293,6 +302,8 @@ def parse_credits(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[st
 
 
 _BYLINE = re.compile(
+    # (a date stamp may stand before it: "2022-12-31 By Trend")
+    r"(?:(?:date\s+)?\d{4}-\d{2}(?:-\d{2})?\s+)?"
     r"(?:By|BY|Автор|Авторы|Muallif|Yazar|Von|Par)\s*:?\s+(?P<names>[^\W\d][\w.'’ -]{1,80}?)"
     r"(?:\s*\((?P<paren>[^)]{2,40})\)|\s*[,|]\s*(?P<after>[^,|]{2,40}))?\s*"
 )
@@ -339,6 +350,7 @@ def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
         or rules.any_syndication.fullmatch(paragraph) is not None
         or rules.source_line.fullmatch(paragraph) is not None
         or rules.bare_agencies.fullmatch(paragraph) is not None
+        or rules.monitored_source.fullmatch(paragraph) is not None
         or _kicked_agency_line(paragraph, rules)
         or bool(_read_more_agencies(paragraph, rules))
         or bool(_dated_source_agencies(paragraph, rules))
@@ -652,9 +664,12 @@ def _unmistakable(found: Dateline, place_namer: PlaceNamer | None) -> bool:
 
 
 def _unnamed_ideographs(place: str, place_namer: PlaceNamer | None) -> bool:
-    """A place in Chinese characters the gazetteer has no English name for: the column
-    holds English exonyms, and a transliteration nobody queries by is worse than none."""
-    return bool(re.search(r"[\u3400-\u9fff]", place)) and not (place_namer and place_namer(place))
+    """A place in Chinese characters or Arabic script the gazetteer has no English name
+    for: the column holds English exonyms, and a transliteration nobody queries by is
+    worse than none."""
+    return bool(re.search(r"[\u3400-\u9fff\u0600-\u06ff\u0750-\u077f]", place)) and not (
+        place_namer and place_namer(place)
+    )
 
 
 def _credible(found, paragraph: str, rules: AgencyRules, place_namer: PlaceNamer | None) -> bool:
@@ -761,7 +776,11 @@ def _take_top_credits(kept: list[str], rules: AgencyRules, agencies: list[str]) 
             agencies.extend(rules.agency_named(a) or a for a in pointed)
             kept[index] = ""
             continue
-        found = rules.source_line.fullmatch(paragraph) or rules.bare_agencies.fullmatch(paragraph)
+        found = (
+            rules.source_line.fullmatch(paragraph)
+            or rules.bare_agencies.fullmatch(paragraph)
+            or rules.monitored_source.fullmatch(paragraph)
+        )
         if found is None and _kicked_agency_line(paragraph, rules):
             found = rules.bare_agencies.fullmatch(_SECTION_KICKER.sub("", paragraph))
         if found is None:

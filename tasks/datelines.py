@@ -58,6 +58,8 @@ _CORRESPONDENT = r"(?:[Кк]орр\.|[Сс]обкор)"
 _NAME_WORD = r"[A-ZА-ЯЁ][\w.'’-]+"
 # Chinese agencies' dateline: 新华社阿斯塔纳10月6日电（记者 ...）
 _CJK = r"\u3400-\u9fff"
+# Arabic-script letters and marks (Arabic, Persian, Urdu): U+0600-06FF and its supplement.
+_ARABIC = r"\u0600-\u06ff\u0750-\u077f"
 # Whole-word edges of a name: Chinese writes no spaces, so an ideograph next to a name
 # ("塔斯社等媒体") is no part of it.
 WORD_BEFORE = rf"(?<![^\W{_CJK}])"
@@ -202,6 +204,12 @@ class DatelineGrammar:
             rf"(?P<a1>{ag})(?P<place>[{_CJK}]{{2,10}}?)(?P<date>\d{{1,2}}月\d{{1,2}}日)[电電]"
             rf"(?:\s*[（(][^）)\n]{{1,40}}[）)])?\s*"
         )
+        # Arabic script (Urdu, Persian, Arabic pages): the place and the agency in brackets,
+        # a space between or none: "تاشقند(شِنہوا)", "تہران (ارنا)" (Tashkent (Xinhua)).
+        rtl_word = rf"[{_ARABIC}]+"
+        self._rtl = re.compile(
+            rf"(?P<place>{rtl_word}(?: {rtl_word}){{0,2}})\s*[(（](?P<a1>{ags})[)）]\s*[-–—:،۔]*\s*"
+        )
         self._agency_alias = re.compile(rf"{WORD_BEFORE}{ag}{WORD_AFTER}")
         self._seen: dict[str, Dateline | None] = {}
 
@@ -243,6 +251,10 @@ class DatelineGrammar:
             if then and then.group("place") and (then.group("date") or then.group("place").isupper()):
                 return self._dateline(then, agencies)
             return Dateline(None, None, None, agencies, syndicator.end())
+        if "\u0600" <= paragraph[:1] <= "\u06ff":
+            rtl = self._rtl.match(paragraph)
+            if rtl:
+                return Dateline(rtl.group("place"), None, None, self.agencies_in(rtl.group("a1")), rtl.end())
         cjk = self._cjk.match(paragraph)
         if cjk:
             agencies = self.agencies_in(cjk.group("a1"))
