@@ -192,8 +192,10 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
         source_line=compile_pattern(
             path, "forms.source_labels", _source_line(forms.get("source_labels", [])), re.IGNORECASE
         ),
+        # (an agency-kind word and quotes may wrap the name: "ИА «24.kg»", "«Дунё» АА")
         bare_agencies=re.compile(
-            rf"[(\[/—–>»-]*\s*(?P<agencies>{agency}(?:\s*[/,;&]\s*{agency})*)\s*[)\]/]*\.?"
+            rf"[(\[/—–>»-]*\s*(?:(?:ИА|IA|НИАТ|АМИТ|МИА)\s+)?[«\"“]?"
+            rf"(?P<agencies>{agency}(?:\s*[/,;&]\s*{agency})*)[»\"”]?(?:\s+(?:АА|AA|ИА|IA))?\s*[)\]/]*\.?"
         ),
         cited_plain=re.compile(_mention("(?i:" + trie_pattern(plain) + ")")),
         cited_ambiguous=re.compile(_mention(trie_pattern(ambiguous, fold_case=False))),
@@ -309,6 +311,8 @@ _BYLINE = re.compile(
 )
 
 
+_AGENCY_DESK = re.compile(r"(.+?)\s+(?i:staff|correspondents?|reporters?|desk|news desk)")
+
 # "By ANI | Updated: December 18, 2021 23:00 IST": the stamp after the bar is no name.
 _BYLINE_STAMP = re.compile(
     r"\s*\|\s*(?:Updated|Published|Posted|Last updated|Обновлено|Опубликовано)\b.*$", re.IGNORECASE
@@ -331,6 +335,11 @@ def _byline(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[str]], l
         # "By DASHA LITVINOVA Associated Press": the agency after the last name, no comma.
         agencies.append(rules.agency_named(trailing.group("agency")) or trailing.group("agency"))
         names[-1] = names[-1][: trailing.start()].strip()
+    # "By Reuters Staff", "By AFP correspondents": the agency's own desk, no writer named.
+    names = [
+        desk.group(1) if (desk := _AGENCY_DESK.fullmatch(n)) and rules.agency_named(desk.group(1)) else n
+        for n in names
+    ]
     writers = [n for n in names if n and not rules.agency_named(n)]
     agencies += [rules.agency_named(n) for n in names if rules.agency_named(n)]
     return {role: (writers if role == "writing" else []) for role in CREDIT_ROLES}, agencies
@@ -546,7 +555,11 @@ def _take_dateline(
                 )
                 if candidate is not None
                 and _credible(candidate, paragraph, rules, place_namer)
-                and (not past_lead or _unmistakable(candidate, place_namer))
+                and (
+                    not past_lead
+                    or _unmistakable(candidate, place_namer)
+                    or _agency_led(candidate, paragraph, place_namer)
+                )
             ),
             None,
         )
@@ -660,6 +673,23 @@ def _unmistakable(found: Dateline, place_namer: PlaceNamer | None) -> bool:
         and found.separator == "-"
         and place_namer is not None
         and bool(place_namer(place))
+    )
+
+
+_TEASER_END = re.compile(r"(?:\.\.\.|…)\s*$")
+
+
+def _agency_led(found: Dateline, paragraph: str, place_namer: PlaceNamer | None) -> bool:
+    """A dateline with an agency in its slot and a known place, opening a paragraph as long
+    as a lead: the story's own, below a deck and a caption the furniture rules kept
+    (another story's teaser is cut short: "...")."""
+    place = (found.place or "").split("/")[0]
+    return (
+        bool(found.agencies)
+        and place_namer is not None
+        and bool(place_namer(place))
+        and len(paragraph.split()) >= _LEAD_WORDS
+        and not _TEASER_END.search(paragraph)
     )
 
 

@@ -50,7 +50,8 @@ _PARTICLE = r"(?:de|da|do|del|la|le|of|on|upon|am|an|der|el|al)"
 # A hyphen separates only with a space before it ("Kassym-Jomart" is one word).
 _SEP = r"(?:\s+-+\s*|\s*[–—]+\s*|\s*:\s+)"
 # Words that say "agency" before or after its name: "ИА «Фергана»", "НИАТ «Ховар»", "Dunyo IA",
-# "«Дунё» АА" (Uzbek "ахборот агентлиги", in Cyrillic: Latin "AA" is Anadolu's name).
+# "«Дунё» АА" (Uzbek "ахборот агентлиги", in Cyrillic: Latin "AA" is Anadolu's name, and
+# says "agency" only after another agency's name: "(Dunyo AA)").
 _AGENCY_KIND = r"(?:ИА|НИАТ|МИА|АН|КНИА|АА|IA|NIAT)"
 _OPEN_QUOTE, _CLOSE_QUOTE = r"[«\"“„]", r"[»\"”“]"
 # A correspondent's dispatch names the reporter in the slot: "/Корр. ТАСС Иван Иванов/".
@@ -71,7 +72,12 @@ _MEMO_SIZE = 4096
 
 
 # Newsroom spellings CLDR does not have, with their months.
-_EXTRA_MONTHS = {"Sept": 9, "Sep": 9, "Okt": 10, "Noy": 11, "Dek": 12, "Fev": 2, "Yan": 1}
+_EXTRA_MONTHS = {
+    "Sept": 9, "Sep": 9, "Okt": 10, "Noy": 11, "Dek": 12, "Fev": 2, "Yan": 1,
+    # Kazakh in the Latin alphabet (CLDR's kk is Cyrillic): "Astana. 6 qazan. KAZINFORM -"
+    "Qańtar": 1, "Aqpan": 2, "Naýryz": 3, "Sáýir": 4, "Mamyr": 5, "Maýsym": 6, "Shilde": 7,
+    "Tamyz": 8, "Qyrkúıek": 9, "Qyrkúiek": 9, "Qazan": 10, "Qarasha": 11, "Jeltoqsan": 12,
+}  # fmt: skip
 
 
 def _cldr_months() -> list[tuple[str, int]]:
@@ -120,7 +126,8 @@ def _date_pattern() -> str:
     time = r"(?:,?\s*\d{1,2}:\d{2}(?![\d:]))?"
     return (
         rf"(?:(?:{month}\s*\d{{1,2}}(?:st|nd|rd|th)?{year}?"
-        rf"|\d{{1,2}}(?:st|nd|rd|th|\.)?(?:-|\s*)(?:{month}){year}?"
+        # (Turkmen writes the day as an ordinal: "6-njy oktýabr", "1-nji iýun")
+        rf"|\d{{1,2}}(?:st|nd|rd|th|\.|-(?:njy|nji|nju|njü|y|i|u|ü)(?=\s))?(?:-|\s*)(?:{month}){year}?"
         rf"|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}){time})"
     )
 
@@ -150,7 +157,8 @@ class DatelineGrammar:
     def __init__(self, agency_pattern: str):
         ag = agency_pattern
         # One agency as a slot writes it: quoted, after or before an agency-kind word.
-        one = rf"(?:{_AGENCY_KIND}\s+)?{_OPEN_QUOTE}?(?:{ag}){_CLOSE_QUOTE}?(?:\s+{_AGENCY_KIND}(?!\w))?"
+        kind_after = rf"(?:\s+(?:{_AGENCY_KIND}|AA)(?!\w))?"
+        one = rf"(?:{_AGENCY_KIND}\s+)?{_OPEN_QUOTE}?(?:{ag}){_CLOSE_QUOTE}?{kind_after}"
         ags = rf"{one}(?:\s*/\s*{one})*"
         date = _date_pattern()
         not_month = "(?!(?i:" + trie_pattern(month_names()) + r")\b)"
