@@ -72,6 +72,9 @@ class AgencyRules:
     # ("Avesta web site, Dushanbe", "Interfax news agency, Moscow, in Russian 1030 gmt");
     # without the medium ("News.am, Armenia") it is a clipping site's source, no agency.
     monitored_source: re.Pattern[str]
+    # A photo credit on a line of its own: an agency and its photographer, either way round
+    # ("REUTERS/Vasily Fedosenko", "© Sputnik / Vladimir Trefilov", "AFP/Getty Images").
+    slash_credit: re.Pattern[str]
 
     def agency_for_host(self, host: str | None) -> str | None:
         """The agency whose own site ``host`` is (``www.tass.ru`` -> TASS), else None."""
@@ -183,6 +186,10 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
             rf"(?P<agencies>{agency})(?:\s+(?i:news\s+agency|agency|news\s+web\s*site|web\s*site|"
             r"website|TV|television|radio))\s*,\s*[A-ZА-ЯЁ][\w'’-]+(?:[ -][A-ZА-ЯЁ][\w'’-]+){0,2}"
             r"(?:\s*,\s*in\s+[A-Z][a-z]+(?:\s+[\w:]+){0,4})?(?:\s+\d{1,2}\s+[A-Za-z]{3,9}\.?\s+\d{2,4})?"
+        ),
+        slash_credit=re.compile(
+            rf"©?\s*(?:(?P<agency>{agency})(?:\s+(?i:photo|foto|фото))?(?:\s+\d{{4}})?\s*/\s*(?P<who>[^/\n]{{2,40}})"
+            rf"|(?P<before>[^/\n]{{2,40}}?)\s*/\s*(?P<agency2>{agency}))"
         ),
         caption_credit=re.compile(
             rf"\((?P<agency>{agency})(?:\s+(?i:photo|foto|фото))?\s*/\s*(?P<who>[^()/\n]{{2,40}})\)\.?\s*$"
@@ -786,6 +793,10 @@ def is_captioned(paragraph: str, rules: AgencyRules) -> bool:
     "(Xinhua/AP)") are the copy's joint credit, not a picture's."""
     if is_photo_credit(paragraph):
         return True
+    if len(paragraph) <= _CAPTION_CREDIT_CHARS and (slash := rules.slash_credit.fullmatch(paragraph.strip())):
+        other = slash.group("who") or slash.group("before") or ""
+        if not rules.grammar.agencies_in(other):  # "Xinhua/AP" is the copy's joint credit
+            return True
     match = rules.caption_credit.search(paragraph, max(0, len(paragraph) - _CAPTION_CREDIT_CHARS))
     return match is not None and not rules.grammar.agencies_in(match.group("who"))
 
