@@ -73,7 +73,14 @@ class Page:
 
 def pages(part: str | None = None) -> list[Page]:
     """The labelled pages, ``part`` "dev", "held-out", "new-held-out" or None for the
-    first set whole."""
+    first set whole.
+
+    A dated page is published at noon UTC of its labelled day (the pages show a day, not
+    an hour). A page whose label has no date stays undated: production never has such a
+    story (an entry without a date gets its fetch time, which for a polled feed is within
+    the poll interval of its publication), but the benchmark has no fetch time for a
+    stored page and inventing one from its event would score the labels, not the linker.
+    ``quality`` prints how many pages are undated, so a figure is read with them in mind."""
     folder = NEW_HELD_OUT_SET if part == "new-held-out" else LINK_SET
     labels = tomllib.loads((folder / "labels.toml").read_text(encoding="utf-8"))["item"]
     out = []
@@ -248,7 +255,11 @@ def quality(
         "baseline translation": _pr(base_translations, true_translations, scored),
         "baseline same_event": _pr(base_events, true_events, scored),
     }
-    print(f"part {part}: {len(items)} pages, {len(scored)} scored pairs, model {model_name}")
+    undated = sum(p.published_at is None for p in items)
+    print(
+        f"part {part}: {len(items)} pages ({undated} undated), {len(scored)} scored pairs, "
+        f"model {model_name}"
+    )
     print(f"{'kind':<22} {'precision':>9} {'recall':>7} {'true':>5} {'predicted':>9}")
     for kind, (precision, recall, truth, predicted) in report.items():
         print(f"{kind:<22} {precision:>9.3f} {recall:>7.3f} {truth:>5} {predicted:>9}")

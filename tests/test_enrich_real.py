@@ -162,7 +162,7 @@ def test_a_part_is_held_out_by_its_name(part, held_out):
 def test_the_real_corpus_loads_whole_with_its_fresh_held_out_part():
     """Every part of the labelled real-page corpus loads (labels valid, url == line 1), no
     item id or URL is in two parts, and the fresh held-out part is held out and has the
-    English items its README section counts."""
+    English items its README section counts (and the third held-out part its pages)."""
     root = Path(__file__).parent / "fixtures" / "real" / "enrich"
     parts = real_parts(root)
     names = [part.name for part in parts]
@@ -175,6 +175,12 @@ def test_the_real_corpus_loads_whole_with_its_fresh_held_out_part():
     assert len(fresh) >= 75 and is_held_out("heldout2")
     assert sum(1 for item in fresh if item.agency) >= 30
     assert sum(1 for item in fresh if item.place) >= 30
+    # The third held-out part (labelled before the day's rule changes): every page of it
+    # is held out, with the mix of languages its README section counts.
+    third = items["heldout3"]
+    assert is_held_out("heldout3") and len(third) >= 110
+    assert sum(1 for item in third if item.language == "en") >= 70
+    assert sum(1 for item in third if item.language == "ru") >= 25
 
 
 def test_cli_enrich_help_renders():

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from conftest import ingest_sample
 from newswire.flows.steps.publish import FEED_SUFFIXES, publish_key, publish_outputs
 from newswire.tasks.desk import DEFAULT_DESK
 from newswire.tasks.saved_queries import StoryFilters
 from newswire.tasks.settings import load_settings
+from newswire.warehouse.desk_queries import where_is_volatile
 from newswire.warehouse.outputs import outputs_dir, published_from, story_files_digest
 
 
@@ -53,3 +56,21 @@ def test_the_key_follows_stories_queries_and_alert_targets_and_a_clock_in_sql_ha
         changed = replace(config, queries=[query, *config.queries[1:]])
         assert (publish_key(changed, "files-a") is None) is volatile
     assert publish_key(replace(config, queries=[replace(first, filters=StoryFilters())]), "files-a") != key
+
+
+@pytest.mark.parametrize(
+    ("where", "volatile"),
+    [
+        ("published_at > now() - INTERVAL 1 DAY", True),
+        ("published_at > current_timestamp - INTERVAL 1 DAY", True),  # a keyword, no parentheses
+        ("published_at::DATE = current_date", True),
+        ("random() < 0.5", True),
+        ("uuid() IS NOT NULL", True),
+        ("origin = 'wire'", False),
+        ("year(published_at) = 2025", False),  # per-query in DuckDB's catalogue, but of its argument
+        ("title ILIKE '%now%'", False),  # a clock's name inside a string is no clock
+        ("origin = (", True),  # unparsable: nothing may be cached on it
+    ],
+)
+def test_a_where_is_volatile_when_duckdb_says_a_function_it_calls_is(where, volatile):
+    assert where_is_volatile(where) is volatile

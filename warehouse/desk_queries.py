@@ -9,6 +9,7 @@ view (``check_where``) and run on an in-memory connection that holds nothing but
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -169,6 +170,58 @@ def check_where(con: duckdb.DuckDBPyConnection, where: str) -> None:
         con.execute(f"SELECT * FROM stories WHERE ({where}) LIMIT 0")
     except duckdb.Error as error:
         raise SavedQueryRefused(f"where {where!r}: {error}") from error
+
+
+# The SQL standard's niladic functions: DuckDB's parser keeps them as bare names (column
+# references) and binds them to functions later, so the catalogue below does not list them.
+_NILADIC_CLOCK = frozenset(
+    {"current_date", "current_time", "current_timestamp", "localtime", "localtimestamp"}
+)
+_VOLATILE_FUNCTIONS_SQL = """
+    SELECT DISTINCT lower(function_name) FROM duckdb_functions()
+    WHERE stability = 'VOLATILE' OR has_side_effects
+       OR (stability = 'CONSISTENT_WITHIN_QUERY' AND len(parameters) = 0)
+"""
+
+
+def where_is_volatile(where: str) -> bool:
+    """Whether a desk's ``where`` can answer differently with the same rows (a clock, random,
+    a sequence): then its outputs are not settled by the stored stories alone.
+
+    Asks DuckDB rather than a list of names: the expression is parsed by DuckDB's own parser
+    and every function it calls is looked up in DuckDB's catalogue, where a function's
+    stability is recorded (``now()`` and ``current_date`` are consistent within one query
+    only, ``random()`` is volatile). A function of its arguments that DuckDB marks as
+    per-query only because of the session's time zone (``year(ts)``) takes arguments, so it
+    is not counted. A ``where`` DuckDB cannot parse counts as volatile: nothing may be cached
+    on it.
+    """
+    con = duckdb.connect()
+    try:
+        volatile = {row[0] for row in con.execute(_VOLATILE_FUNCTIONS_SQL).fetchall()}
+        parsed = con.execute("SELECT json_serialize_sql(?)", [f"SELECT 1 WHERE ({where})"]).fetchone()[0]
+    finally:
+        con.close()
+    tree = json.loads(parsed)
+    if tree.get("error"):
+        return True
+    return any(
+        name in volatile or name in _NILADIC_CLOCK for name in _called_names(tree["statements"])
+    )
+
+
+def _called_names(node: Any):
+    """Every function name and bare column name in a serialized DuckDB parse tree."""
+    if isinstance(node, dict):
+        if node.get("class") == "FUNCTION":
+            yield str(node.get("function_name", "")).lower()
+        elif node.get("class") == "COLUMN_REF" and len(node.get("column_names", ())) == 1:
+            yield str(node["column_names"][0]).lower()
+        for value in node.values():
+            yield from _called_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _called_names(value)
 
 
 def stories_matching(

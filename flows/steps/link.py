@@ -34,6 +34,7 @@ from newswire.tasks.linking import (
     assign_events,
     link_batch,
     with_renderings,
+    with_weak_partners,
 )
 from newswire.tasks.settings import Settings
 from newswire.warehouse import manifest as manifests
@@ -115,7 +116,10 @@ def link_profiles(
     keys = [keys_of(p) for p in profiles]
     lookups = [lookup_of(p, policy, k) for p, k in zip(profiles, keys, strict=True)]
     candidates = index.candidates(lookups, convert=profile_from_row)
-    links = with_renderings(profiles, candidates, link_batch(profiles, candidates, policy), policy)
+    links = link_batch(profiles, candidates, policy)
+    links = with_renderings(
+        profiles, candidates, with_weak_partners(profiles, candidates, links, policy), policy
+    )
     batch_ids = {p.story_id for p in profiles}
     touched = batch_ids | {x.story_id for x in links} | {x.other_story_id for x in links}
     # A revised story's stored event was its old text's: it joins the event its links

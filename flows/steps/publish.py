@@ -18,7 +18,6 @@ function can change with time alone, so with one of those every publish runs.
 from __future__ import annotations
 
 import hashlib
-import re
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,7 +30,7 @@ from newswire.tasks.republish import FeedMeta, alert_message, atom_feed, json_fe
 from newswire.tasks.saved_queries import AlertRule, OutputsConfig, SavedQuery
 from newswire.tasks.settings import Settings
 from newswire.warehouse.alert_ledger import AlertLedger
-from newswire.warehouse.desk_queries import SavedQueryRefused, stories_matching
+from newswire.warehouse.desk_queries import SavedQueryRefused, stories_matching, where_is_volatile
 from newswire.warehouse.outputs import (
     outputs_dir,
     published_from,
@@ -100,12 +99,6 @@ def publish_outputs(settings: Settings) -> PublishReport:
 
 
 FEED_SUFFIXES = (".atom.xml", ".json")
-# SQL that answers differently from one moment to the next with the same rows.
-_VOLATILE_SQL = re.compile(
-    r"\b(now|today|current_\w+|get_current_\w+|localtime\w*|transaction_timestamp|random|"
-    r"uuid|gen_random_uuid|setseed)\b",
-    re.IGNORECASE,
-)
 
 
 def publish_key(config: OutputsConfig, story_files: str | None) -> str | None:
@@ -114,7 +107,7 @@ def publish_key(config: OutputsConfig, story_files: str | None) -> str | None:
     version's code. None when that does not settle them (no manifest yet, or a ``where``
     with a clock or random function)."""
     if story_files is None or any(
-        q.filters.where and _VOLATILE_SQL.search(q.filters.where) for q in config.queries
+        q.filters.where and where_is_volatile(q.filters.where) for q in config.queries
     ):
         return None
     targets = [q.alert.targets() if q.alert is not None else None for q in config.queries]
