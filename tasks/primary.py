@@ -6,11 +6,13 @@ and fell to 0.90 on pages nobody tuned on: each bonus was right for some pages a
 for others, and nobody could say how much one should outweigh another. Here every
 candidate country gets the same few features (where it is first named, how often in the
 title, lead and body, whether it is the dateline's country, the outlet's home country, a
-country of the desk's region) and the primary country is the candidate with the highest
-weighted sum. The weights are fitted on the development part only, by a conditional logit
-(softmax over an item's candidates), and checked with leave-one-outlet-out folds so that
-they do not learn one outlet's habits: ``benchmarks/fit_primary.py`` refits them and prints
-the figures (docs/decisions.md says why a linear model and not more rules).
+country of the desk's region, whether it is the country of the actor the headline reports,
+the corpus's rule for visits, meetings, calls and agreements) and the primary country is the
+candidate with the highest weighted sum. The weights are fitted on the development part
+only, by a conditional logit (softmax over an item's candidates), and checked with
+leave-one-outlet-out folds so that they do not learn one outlet's habits:
+``benchmarks/fit_primary.py`` refits them and prints the figures (docs/decisions.md says why
+a linear model and not more rules).
 
 Pure functions; no dependency beyond the standard library at run time.
 """
@@ -40,24 +42,32 @@ FEATURES = (
     "home",  # the outlet's home country
     "in_region",  # a country of the desk's region
     "region_in_title",  # a country of the region that the headline names
+    "actor",  # the headline's actor (its subject: a country, demonym, place or person), else the lead's
+    "title_actor",  # the headline's actor
+    "lead_actor",  # the actor of the lead's first sentence
+    "event_actor",  # the actor, when the headline tells a visit, meeting, call, agreement or statement
 )
 
 # Fitted on tests/fixtures/real/enrich/dev by benchmarks/fit_primary.py (conditional logit,
-# L2 0.1): refit and paste when the features or the dev part change.
+# L2 0.003, `--l2 0.003`): refit and paste when the features or the dev part change.
 WEIGHTS: dict[str, float] = {
-    "in_title": 0.331,
-    "first_in_title": 0.395,
-    "title_mentions": 0.198,
-    "lead_mentions": 0.552,
-    "first_in_text": 0.655,
-    "early": 0.447,
-    "text_share": 0.036,
-    "text_mentions": 0.674,
-    "most_named": 0.381,
-    "dateline": 0.666,
-    "home": 0.259,
-    "in_region": 1.863,
-    "region_in_title": 0.511,
+    "in_title": 0.198,
+    "first_in_title": 0.542,
+    "title_mentions": -0.081,
+    "lead_mentions": 0.666,
+    "first_in_text": 0.429,
+    "early": 0.399,
+    "text_share": -0.265,
+    "text_mentions": 0.714,
+    "most_named": 0.271,
+    "dateline": 1.001,
+    "home": 0.277,
+    "in_region": 1.633,
+    "region_in_title": 0.282,
+    "actor": 1.002,
+    "title_actor": 0.516,
+    "lead_actor": -0.219,
+    "event_actor": 1.994,
 }
 
 
@@ -71,6 +81,26 @@ class PrimaryEvidence:
     dateline_counts: tuple[tuple[str, int], ...]
     home: str | None
     in_region: frozenset[str]
+    # The country of the actor the headline reports (tasks/tag.py, headline_actor), and of
+    # the actor of the lead's first sentence; None when none is named.
+    title_actor: str | None = None
+    lead_actor: str | None = None
+    # Whether the headline, and the lead's first sentence, tell a visit, a meeting, talks,
+    # a call, an agreement or a statement (the stories whose primary country is the actor's).
+    title_event: bool = False
+    lead_event: bool = False
+
+    @property
+    def actor(self) -> str | None:
+        """The headline's actor; the lead's when the page shows no headline (or the
+        headline names none)."""
+        return self.title_actor or self.lead_actor
+
+    @property
+    def event(self) -> bool:
+        """The headline (the lead when no headline names an actor) tells a visit, a
+        meeting, a call, an agreement or a statement."""
+        return self.title_event if self.title_actor else self.lead_event
 
     @property
     def dateline(self) -> frozenset[str]:
@@ -108,6 +138,10 @@ def candidate_features(evidence: PrimaryEvidence) -> dict[str, tuple[float, ...]
             float(code == evidence.home),
             float(regional),
             float(regional and named_in_title),
+            float(code == evidence.actor),
+            float(code == evidence.title_actor),
+            float(code == evidence.lead_actor),
+            float(code == evidence.actor and evidence.event),
         )
     return features
 

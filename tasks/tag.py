@@ -200,6 +200,9 @@ class MentionProfile:
     first: dict[str, float]
     # The text's length in words (first * words = the word a country is first named at).
     words: int = 0
+    # (token index, length in tokens, code) of every mention, in text order (not for
+    # names found in unspaced scripts): where the headline's actor is looked for.
+    positions: tuple[tuple[int, int, str], ...] = ()
 
 
 @dataclass
@@ -244,6 +247,15 @@ class Gazetteer:
     unspaced_pattern: re.Pattern[str] | None = None
     # first word of a term -> the lengths (in words) of terms starting with it, longest first
     sizes_by_first: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # People a headline names as its actor (feeds/people.toml): folded name -> code, and
+    # first word -> the lengths of the names starting with it, longest first.
+    people: dict[tuple[str, ...], str] = field(default_factory=dict)
+    people_sizes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # Names of countries and places as written (no case form, no demonym).
+    not_demonym_names: frozenset[tuple[str, ...]] = frozenset()
+    # Beginnings of the words that make a headline a visit, meeting, call, agreement or
+    # statement (feeds/people.toml [events]).
+    event_words: tuple[str, ...] = ()
 
     def place_name(self, written: str) -> str | None:
         """The English name of a place the gazetteer knows ("ДУШАНБЕ" -> Dushanbe), else None."""
@@ -282,6 +294,7 @@ class Gazetteer:
         counts: Counter[str] = Counter()
         lead: Counter[str] = Counter()
         first: dict[str, float] = {}
+        positions: list[tuple[int, int, str]] = []
         if self.unspaced_pattern is not None and _UNSPACED.search(text):
             self._unspaced_mentions(text, lead_words * _UNSPACED_CHARS_PER_WORD, counts, lead, first)
         sizes_by_first = self.sizes_by_first
@@ -298,6 +311,7 @@ class Gazetteer:
                     code = self._guarded(term, code, words, capitals, i, size, ends_of_sentences)
                     if code:
                         counts[code] += 1
+                        positions.append((i, size, code))
                         if i < lead_words:
                             lead[code] += 1
                         if code not in first or i / length < first[code]:
@@ -309,12 +323,13 @@ class Gazetteer:
                 code = self._stem_code(word, capital) or self._before_apostrophe(word, capital)
                 if code:
                     counts[code] += 1
+                    positions.append((i, 1, code))
                     if i < lead_words:
                         lead[code] += 1
                     if code not in first or i / length < first[code]:
                         first[code] = i / length
                 i += 1
-        return MentionProfile(counts, lead, first, len(words))
+        return MentionProfile(counts, lead, first, len(words), tuple(positions))
 
     def _stem_code(self, word: str, capital: int) -> str | None:
         """The country a longer word form of a one-word name stands for, if any."""
@@ -390,6 +405,9 @@ class Gazetteer:
             return None
         if term in self.upper_only and capitals[i] != ALL_CAPS:
             return None
+        short_capitals = capitals[i] == ALL_CAPS and size == 1 and len(term[0]) <= SHORT_ACRONYM
+        if short_capitals and term not in self.upper_only:
+            return None  # "the FAS said": an acronym, not Turkish "Fas" (Morocco)
         if (i and words[i - 1] in self.currency_before) or (
             i + size < len(words) and words[i + size] in self.currency_after
         ):
@@ -419,6 +437,8 @@ class Gazetteer:
         return code
 
 
+# A word this short written in capitals is an acronym unless the gazetteer lists it as one.
+SHORT_ACRONYM = 3
 # How far after a demonym a word it gives the nationality of may come ("Chinese plant
 # operator CNNC").
 NATIONALITY_WINDOW = 3
@@ -443,6 +463,8 @@ class _Collected:
     homonyms: list[dict] = field(default_factory=list)
     exonyms: dict[str, str] = field(default_factory=dict)
     former_names: dict[str, str] = field(default_factory=dict)
+    people: dict[str, list[str]] = field(default_factory=dict)
+    event_words: list[str] = field(default_factory=list)
 
 
 def _strings(path: Path, where: str, values: object) -> list[str]:
@@ -489,6 +511,8 @@ def _collect(path: Path, seen: set[Path], into: _Collected) -> dict:
     if not isinstance(former, dict) or not all(isinstance(v, str) for v in former.values()):
         raise DataFileError(f"{path}: [former_names] must map names to today's English names")
     into.former_names.update(former)
+    for name in _strings(path, "[people].files", document.get("people", {}).get("files", [])):
+        _collect_people(path.parent / name, into)
     for index, entry in enumerate(document.get("country", [])):
         code = entry.get("code")
         if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{2}", code):
@@ -505,6 +529,19 @@ def _collect(path: Path, seen: set[Path], into: _Collected) -> dict:
         if entry.get("places"):
             into.places.append(entry["places"])
     return region
+
+
+def _collect_people(path: Path, into: _Collected) -> None:
+    """The [[person]] entries of a people file: country code -> names."""
+    document = load_data_file(path, "people file")
+    for index, entry in enumerate(document.get("person", [])):
+        code = entry.get("country")
+        if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{2}", code):
+            raise DataFileError(f"{path}: person #{index + 1}: country {code!r} is not ISO 3166-1 alpha-2")
+        names = _strings(path, f"person #{index + 1}: names", entry.get("names"))
+        into.people.setdefault(code, []).extend(names)
+    events = document.get("events", {}).get("words", [])
+    into.event_words.extend(fold(word) for word in _strings(path, "[events].words", events))
 
 
 def cldr_country_names(locales: list[str]) -> dict[str, list[str]]:
@@ -593,6 +630,24 @@ def _place_names(groups: list[list[str]], exonyms: dict[str, str]) -> dict[str, 
     return names
 
 
+# A Latin name this short takes no case endings: "Ran" (Iran in a CLDR locale) with the
+# Uzbek and Turkish endings spells "range", "rande", "ranga"; Turkish writes a name's ending
+# after an apostrophe, which is read apart ("Çin'de").
+MIN_INFLECTED_LATIN = 4
+
+
+def _inflected_forms(name: str, words: tuple[str, ...], rules: list[InflectionRule]) -> list[tuple[str, ...]]:
+    """The case forms of a name by the inflection rules, folded; none for an abbreviation
+    ("US" + Uzbek "-da" spells "USDA") or a short Latin name."""
+    if len(name) <= 4 and name.isupper():
+        return []
+    # Rules see the word as written (й, ё intact), their forms are then folded.
+    last = _TOKEN.findall(name.translate(_APOSTROPHES).casefold().replace("-", " "))[-1]
+    if script_of(last) == "Latin" and len(last) < MIN_INFLECTED_LATIN:
+        return []
+    return [(*words[:-1], fold(form)) for rule in rules for form in rule.forms(last)]
+
+
 def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     """A region file and everything it includes, merged; raises DataFileError when bad."""
     path = Path(path)
@@ -629,6 +684,9 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     demonyms: set[tuple[str, ...]] = set()
     capital_only: set[tuple[str, ...]] = set()
     upper_only: set[tuple[str, ...]] = set()
+    # Country and place names as written (no case form): never demonyms, even when a
+    # demonym's case form spells one ("Kazakhs" + Kazakh "-tan" is "Kazakhstan").
+    not_demonyms: set[tuple[str, ...]] = set()
 
     unspaced: dict[str, str] = {}
 
@@ -647,15 +705,15 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
         exact.setdefault(words, code)
         if len(words) == 1 and 1 < len(name) <= 4 and name.isupper():
             upper_only.add(words)
-        # Rules see the word as written (й, ё intact), their forms are then folded.
-        last = _TOKEN.findall(name.translate(_APOSTROPHES).casefold().replace("-", " "))[-1]
-        forms = [words] + [(*words[:-1], fold(form)) for rule in rules for form in rule.forms(last)]
+        forms = [words, *_inflected_forms(name, words, rules)]
         for form in forms[1:]:
             inflected.setdefault(form, code)
             if words in capital_only and form not in exact:
                 capital_only.add(form)
         if demonym:
             demonyms.update(forms)
+        else:
+            not_demonyms.add(words)
 
     for code, names in countries.items():
         own_demonyms = set(collected.demonyms.get(code, []))
@@ -689,7 +747,8 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     gazetteer.sizes_by_first = {first: tuple(sorted(n, reverse=True)) for first, n in sizes.items()}
     gazetteer.capital_only = frozenset(capital_only)
     gazetteer.upper_only = frozenset(upper_only)
-    gazetteer.demonyms = frozenset(demonyms)
+    gazetteer.demonyms = frozenset(demonyms - not_demonyms)
+    gazetteer.not_demonym_names = frozenset(not_demonyms)
     gazetteer.not_country_before = frozenset(collected.not_before)
     gazetteer.not_country_after = frozenset(collected.not_after)
     gazetteer.currency_before = frozenset(collected.currency_before)
@@ -698,10 +757,14 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     gazetteer.nationality_prefixes = tuple(
         sorted(w[:-1] for w in collected.nationality_of if w.endswith("*"))
     )
-    gazetteer.homonyms = {
-        tuple(tokens(h["name"])): (frozenset(fold(c) for c in h["cues"]), h.get("instead", ""))
-        for h in collected.homonyms
-    }
+    homonyms: dict[tuple[str, ...], tuple[frozenset[str], str]] = {}
+    for homonym in collected.homonyms:
+        # Its case forms too: "Georgia's secretary of state" is the US state's.
+        words = tuple(tokens(homonym["name"]))
+        guard = (frozenset(fold(c) for c in homonym["cues"]), homonym.get("instead", ""))
+        for form in [words, *_inflected_forms(homonym["name"], words, rules)]:
+            homonyms.setdefault(form, guard)
+    gazetteer.homonyms = homonyms
     gazetteer.place_names = _place_names(collected.places, collected.exonyms)
     # CLDR's names of the listed cities, after the region files' own (which win).
     for written, english in cldr_city_exonyms(
@@ -712,6 +775,13 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
         gazetteer.place_names.setdefault(translit_key(former), former)
         gazetteer.same_place[translit_key(former)] = today
     gazetteer.max_words = max(len(words) for words in gazetteer.terms)
+    people = {tuple(tokens(name)): code for code, names in collected.people.items() for name in names}
+    gazetteer.people = {words: code for words, code in people.items() if words}
+    by_first: dict[str, set[int]] = {}
+    for words in gazetteer.people:
+        by_first.setdefault(words[0], set()).add(len(words))
+    gazetteer.people_sizes = {first: tuple(sorted(n, reverse=True)) for first, n in by_first.items()}
+    gazetteer.event_words = tuple(sorted(set(collected.event_words)))
     return gazetteer
 
 
@@ -731,18 +801,182 @@ class RegionTags:
         }
 
 
+# Words before a name that make it the place of the event, not the actor: "Volodin arrives
+# in Tashkent", "Эрдоган прибыл в Туркменистан". Languages that write these as case
+# endings (Turkish, Uzbek, Kazakh) are read by word order alone.
+_LOCATIVE = frozenset(
+    fold(word)
+    for word in (
+        "in", "to", "at", "into", "inside", "near", "across", "towards", "toward", "onto",
+        "в", "во", "на", "к", "ко", "до", "через", "под", "у", "à", "en", "au", "aux", "nach", "im",
+    )
+)
+# A sentence that opens with one of these and a comma soon after ("At a conference hosted by
+# Turkey in Istanbul, President Berdymukhamedov joined ...", "В Ташкенте, ...") names the
+# setting first and the actor after the comma.
+_SETTING_OPENERS = frozenset(
+    fold(word)
+    for word in (
+        "at", "in", "on", "during", "after", "ahead", "following", "amid",
+        "в", "во", "на", "после", "накануне",
+    )
+)
+SETTING_WORDS = 15
+# Case endings that make a Turkic name the place of the event ("Москвага учуп кетти" flew to
+# Moscow, "Бишкекке", "Toshkentda", "Bişkek'te"): the form is the name plus one of these.
+_LOCATIVE_ENDINGS = tuple(
+    fold(ending)
+    for ending in (
+        "га", "ге", "ка", "ке", "қа", "ға", "да", "де", "та", "те",
+        "дагы", "даги", "дағы", "деги", "тағы", "теги",
+        "ga", "ge", "ka", "ke", "da", "de", "ta", "te", "dagi", "ya", "ye", "a", "e",
+        "'da", "'de", "'ta", "'te", "'ya", "'ye", "'a", "'e",
+    )
+)
+_ARTICLES_BEFORE = frozenset({"the", "a", "an"})
+# A headline that ends by naming its speaker: "... : Kazakh FM", "... - Peskov".
+_SPEAKER_BREAK = re.compile(r":\s|\s[-–—]\s")
+SPEAKER_WORDS = 4
+# The lead's first sentence, read as the headline of a page that shows none: at most this
+# many characters, after the corpus's date marker and a dateline that ends in a dash.
+FIRST_SENTENCE_CHARS = 400
+_DATE_MARKER = re.compile(r"^\s*date \d{4}-\d{2}(?:-\d{2})?\s+")
+_DATELINE_DASH = re.compile(r"\s[-–—]{1,2}\s|\)\s*[-–—:]{1,2}\s")
+_SENTENCE_END = re.compile(r"[.!?。]\s+(?=[\"«“]?[^\W\d_])|\n")
+# A person's name also matches with a case ending this long at most ("Володиным").
+MAX_PERSON_ENDING = 5
+
+
+def first_sentence(text: str) -> str:
+    """The text's first sentence, without the corpus's ``date`` marker or a leading
+    dateline ("ALMATY, Oct 6 (Reuters) - "): the lead as a headline would say it."""
+    head = _DATE_MARKER.sub("", text[:FIRST_SENTENCE_CHARS], count=1)
+    dash = _DATELINE_DASH.search(head, 0, 100)
+    if dash:
+        head = head[dash.end() :]
+    end = _SENTENCE_END.search(head)
+    return head[: end.start() + 1] if end else head
+
+
+def _person_code(gazetteer: Gazetteer, words: list[str], i: int) -> tuple[str, int] | None:
+    """(code, length in tokens) of a person of feeds/people.toml named at token ``i``."""
+    word = words[i]
+    for size in gazetteer.people_sizes.get(word, ()):
+        code = gazetteer.people.get(tuple(words[i : i + size]))
+        if code:
+            return code, size
+    base = word.split("'", 1)[0]
+    for cut in range(0, MAX_PERSON_ENDING + 1):
+        stem = base[: len(base) - cut] if cut else base
+        if cut and len(stem) < MIN_STEM:
+            break
+        code = gazetteer.people.get((stem,))
+        if code:
+            return code, 1
+    return None
+
+
+def _is_place_form(gazetteer: Gazetteer, word: str) -> bool:
+    """Whether a matched word is a name with a locative or dative case ending (Turkic
+    languages write "in"/"to" as one): the name without the ending is a name itself."""
+    for ending in _LOCATIVE_ENDINGS:
+        if word.endswith(ending) and len(word) > len(ending) + 2:
+            base = word[: len(word) - len(ending)]
+            if (base,) in gazetteer.not_demonym_names:
+                return True
+    return False
+
+
+def headline_actor(headline: str, found: MentionProfile, gazetteer: Gazetteer) -> str | None:
+    """The country of the actor a headline reports, its grammatical subject as word order
+    tells it: the first country, demonym, place or person (feeds/people.toml) it names that
+    is not the place of the event ("in Tashkent") nor half of a compound ("China-Kazakhstan
+    cooperation"); a speaker named at the end ("...: Kazakh FM", "... - Peskov") first. With
+    no such name, the place of the event ("... discussed in Bishkek"), else the first named;
+    None when the headline names no country nor person.
+    ``found`` is ``gazetteer.profile(headline, 0)``, so the headline is matched once."""
+    if not headline:
+        return None
+    if "$" in headline:
+        headline = _CURRENCY_SIGN.sub(" $", headline)
+    prepared = headline.translate(_APOSTROPHES).replace("-", " ")
+    spans = [match.span() for match in _TOKEN.finditer(prepared)]
+    raw = [prepared[a:b] for a, b in spans]
+    words = [_fold_token(t) for t in raw]
+    if len(words) != found.words:
+        return None  # not the profile of this headline
+    matches = list(found.positions)
+    covered = {i + k for i, size, _ in matches for k in range(size)}
+    person_at: set[int] = set()
+    for i, token in enumerate(raw):
+        if i in covered or _case_of(token) == LOWER:
+            continue
+        person = _person_code(gazetteer, words, i)
+        if person:
+            matches.append((i, person[1], person[0]))
+            person_at.add(i)
+            covered.update(range(i, i + person[1]))
+    if not matches:
+        return None
+    matches.sort()
+    breaks = list(_SPEAKER_BREAK.finditer(headline))
+    if breaks:
+        tail_start = breaks[-1].end()
+        tail = [m for m in matches if spans[m[0]][0] >= tail_start]
+        if tail and len(words) - tail[0][0] <= SPEAKER_WORDS:
+            i, size, code = tail[0]
+            if i in person_at or tuple(words[i : i + size]) in gazetteer.demonyms:
+                return code
+    setting = 0  # tokens before the comma that closes an opening "At ..., " phrase
+    if words and words[0] in _SETTING_OPENERS:
+        comma = headline.find(",", 0, spans[min(len(spans), SETTING_WORDS) - 1][1])
+        if comma > 0:
+            setting = sum(1 for a, _ in spans if a < comma)
+    place = None  # the first place of the event, the answer when no actor is named
+    for i, size, code in matches:
+        start, end = spans[i][0], spans[i + size - 1][1]
+        if i < setting:
+            place = place or code
+            continue
+        if size == 1 and i not in person_at and _is_place_form(gazetteer, words[i]):
+            place = place or code
+            continue
+        if (start > 0 and headline[start - 1] == "-" and prepared[start - 2 : start - 1].isalpha()) or (
+            end < len(headline) and headline[end] == "-" and prepared[end + 1 : end + 2].isalpha()
+        ):
+            continue  # "China-Kazakhstan cooperation", "Turkmen-Kyrgyz summit"
+        before = i - 1
+        if before >= 0 and words[before] in _ARTICLES_BEFORE:
+            before -= 1
+        if before >= 0 and words[before] in _LOCATIVE:
+            place = place or code
+            continue
+        return code
+    return place or matches[0][2]
+
+
 def primary_evidence(
     title: str, text: str, gazetteer: Gazetteer, dateline: str | None = None, home: str | None = None
 ) -> PrimaryEvidence:
     """What the primary-country model reads of a story (tasks/primary.py): the countries
-    its title, text and dateline name, where and how often, its outlet's home country."""
+    its title, text and dateline name, where and how often, the actor its headline (or,
+    without one, its lead's first sentence) reports, its outlet's home country."""
     in_dateline = gazetteer.mentions(dateline) if dateline else Counter()
+    title_found = gazetteer.profile(title, 0)
+    lead = first_sentence(text)
+    lead_actor = headline_actor(lead, gazetteer.profile(lead, 0), gazetteer)
+    title_actor = headline_actor(title, title_found, gazetteer)
+    events = gazetteer.event_words
     return PrimaryEvidence(
-        title=gazetteer.profile(title, 0),
+        title=title_found,
         text=gazetteer.profile(text, LEAD_WORDS),
         dateline_counts=tuple(in_dateline.items()),
         home=home,
         in_region=gazetteer.in_region,
+        title_actor=title_actor,
+        lead_actor=lead_actor,
+        title_event=bool(events) and any(word.startswith(events) for word in tokens(title)),
+        lead_event=bool(events) and any(word.startswith(events) for word in tokens(lead)),
     )
 
 
