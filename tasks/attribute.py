@@ -68,6 +68,13 @@ class AgencyRules:
     # The source and the time under a headline: "(Xinhua) 08:23, June 21, 2016",
     # "Xinhua | Updated: 2016-06-21 10:32", "AFP, 9 October 2024".
     dated_source: re.Pattern[str]
+    # A monitoring service's source line above the story: the agency, what it is and where
+    # ("Avesta web site, Dushanbe", "Interfax news agency, Moscow, in Russian 1030 gmt");
+    # without the medium ("News.am, Armenia") it is a clipping site's source, no agency.
+    monitored_source: re.Pattern[str]
+    # A photo credit on a line of its own: an agency and its photographer, either way round
+    # ("REUTERS/Vasily Fedosenko", "© Sputnik / Vladimir Trefilov", "AFP/Getty Images").
+    slash_credit: re.Pattern[str]
 
     def agency_for_host(self, host: str | None) -> str | None:
         """The agency whose own site ``host`` is (``www.tass.ru`` -> TASS), else None."""
@@ -175,6 +182,15 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
             r"(?:(?i:updated|published|posted|обновлено|опубликовано)\s*:?\s*)?"
             r"(?P<stamp>(?=[^\n]*(?:\d{4}|\d{1,2}:\d{2}))[\w ,.:/-]{4,40})"
         ),
+        monitored_source=re.compile(
+            rf"(?P<agencies>{agency})(?:\s+(?i:news\s+agency|agency|news\s+web\s*site|web\s*site|"
+            r"website|TV|television|radio))\s*,\s*[A-ZА-ЯЁ][\w'’-]+(?:[ -][A-ZА-ЯЁ][\w'’-]+){0,2}"
+            r"(?:\s*,\s*in\s+[A-Z][a-z]+(?:\s+[\w:]+){0,4})?(?:\s+\d{1,2}\s+[A-Za-z]{3,9}\.?\s+\d{2,4})?"
+        ),
+        slash_credit=re.compile(
+            rf"©?\s*(?:(?P<agency>{agency})(?:\s+(?i:photo|foto|фото))?(?:\s+\d{{4}})?\s*/\s*(?P<who>[^/\n]{{2,40}})"
+            rf"|(?P<before>[^/\n]{{2,40}}?)\s*/\s*(?P<agency2>{agency}))"
+        ),
         caption_credit=re.compile(
             rf"\((?P<agency>{agency})(?:\s+(?i:photo|foto|фото))?\s*/\s*(?P<who>[^()/\n]{{2,40}})\)\.?\s*$"
         ),
@@ -183,8 +199,10 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
         source_line=compile_pattern(
             path, "forms.source_labels", _source_line(forms.get("source_labels", [])), re.IGNORECASE
         ),
+        # (an agency-kind word and quotes may wrap the name: "ИА «24.kg»", "«Дунё» АА")
         bare_agencies=re.compile(
-            rf"[(\[/—–>»-]*\s*(?P<agencies>{agency}(?:\s*[/,;&]\s*{agency})*)\s*[)\]/]*\.?"
+            rf"[(\[/—–>»-]*\s*(?:(?:ИА|IA|НИАТ|АМИТ|МИА)\s+)?[«\"“]?"
+            rf"(?P<agencies>{agency}(?:\s*[/,;&]\s*{agency})*)[»\"”]?(?:\s+(?:АА|AA|ИА|IA))?\s*[)\]/]*\.?"
         ),
         cited_plain=re.compile(_mention("(?i:" + trie_pattern(plain) + ")")),
         cited_ambiguous=re.compile(_mention(trie_pattern(ambiguous, fold_case=False))),
@@ -293,10 +311,14 @@ def parse_credits(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[st
 
 
 _BYLINE = re.compile(
+    # (a date stamp may stand before it: "2022-12-31 By Trend")
+    r"(?:(?:date\s+)?\d{4}-\d{2}(?:-\d{2})?\s+)?"
     r"(?:By|BY|Автор|Авторы|Muallif|Yazar|Von|Par)\s*:?\s+(?P<names>[^\W\d][\w.'’ -]{1,80}?)"
     r"(?:\s*\((?P<paren>[^)]{2,40})\)|\s*[,|]\s*(?P<after>[^,|]{2,40}))?\s*"
 )
 
+
+_AGENCY_DESK = re.compile(r"(.+?)\s+(?i:staff|correspondents?|reporters?|desk|news desk)")
 
 # "By ANI | Updated: December 18, 2021 23:00 IST": the stamp after the bar is no name.
 _BYLINE_STAMP = re.compile(
@@ -320,6 +342,11 @@ def _byline(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[str]], l
         # "By DASHA LITVINOVA Associated Press": the agency after the last name, no comma.
         agencies.append(rules.agency_named(trailing.group("agency")) or trailing.group("agency"))
         names[-1] = names[-1][: trailing.start()].strip()
+    # "By Reuters Staff", "By AFP correspondents": the agency's own desk, no writer named.
+    names = [
+        desk.group(1) if (desk := _AGENCY_DESK.fullmatch(n)) and rules.agency_named(desk.group(1)) else n
+        for n in names
+    ]
     writers = [n for n in names if n and not rules.agency_named(n)]
     agencies += [rules.agency_named(n) for n in names if rules.agency_named(n)]
     return {role: (writers if role == "writing" else []) for role in CREDIT_ROLES}, agencies
@@ -339,6 +366,7 @@ def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
         or rules.any_syndication.fullmatch(paragraph) is not None
         or rules.source_line.fullmatch(paragraph) is not None
         or rules.bare_agencies.fullmatch(paragraph) is not None
+        or rules.monitored_source.fullmatch(paragraph) is not None
         or _kicked_agency_line(paragraph, rules)
         or bool(_read_more_agencies(paragraph, rules))
         or bool(_dated_source_agencies(paragraph, rules))
@@ -534,7 +562,11 @@ def _take_dateline(
                 )
                 if candidate is not None
                 and _credible(candidate, paragraph, rules, place_namer)
-                and (not past_lead or _unmistakable(candidate, place_namer))
+                and (
+                    not past_lead
+                    or _unmistakable(candidate, place_namer)
+                    or _agency_led(candidate, paragraph, place_namer)
+                )
             ),
             None,
         )
@@ -651,10 +683,30 @@ def _unmistakable(found: Dateline, place_namer: PlaceNamer | None) -> bool:
     )
 
 
+_TEASER_END = re.compile(r"(?:\.\.\.|…)\s*$")
+
+
+def _agency_led(found: Dateline, paragraph: str, place_namer: PlaceNamer | None) -> bool:
+    """A dateline with an agency in its slot and a known place, opening a paragraph as long
+    as a lead: the story's own, below a deck and a caption the furniture rules kept
+    (another story's teaser is cut short: "...")."""
+    place = (found.place or "").split("/")[0]
+    return (
+        bool(found.agencies)
+        and place_namer is not None
+        and bool(place_namer(place))
+        and len(paragraph.split()) >= _LEAD_WORDS
+        and not _TEASER_END.search(paragraph)
+    )
+
+
 def _unnamed_ideographs(place: str, place_namer: PlaceNamer | None) -> bool:
-    """A place in Chinese characters the gazetteer has no English name for: the column
-    holds English exonyms, and a transliteration nobody queries by is worse than none."""
-    return bool(re.search(r"[\u3400-\u9fff]", place)) and not (place_namer and place_namer(place))
+    """A place in Chinese characters or Arabic script the gazetteer has no English name
+    for: the column holds English exonyms, and a transliteration nobody queries by is
+    worse than none."""
+    return bool(re.search(r"[\u3400-\u9fff\u0600-\u06ff\u0750-\u077f]", place)) and not (
+        place_namer and place_namer(place)
+    )
 
 
 def _credible(found, paragraph: str, rules: AgencyRules, place_namer: PlaceNamer | None) -> bool:
@@ -741,6 +793,10 @@ def is_captioned(paragraph: str, rules: AgencyRules) -> bool:
     "(Xinhua/AP)") are the copy's joint credit, not a picture's."""
     if is_photo_credit(paragraph):
         return True
+    if len(paragraph) <= _CAPTION_CREDIT_CHARS and (slash := rules.slash_credit.fullmatch(paragraph.strip())):
+        other = slash.group("who") or slash.group("before") or ""
+        if not rules.grammar.agencies_in(other):  # "Xinhua/AP" is the copy's joint credit
+            return True
     match = rules.caption_credit.search(paragraph, max(0, len(paragraph) - _CAPTION_CREDIT_CHARS))
     return match is not None and not rules.grammar.agencies_in(match.group("who"))
 
@@ -761,7 +817,11 @@ def _take_top_credits(kept: list[str], rules: AgencyRules, agencies: list[str]) 
             agencies.extend(rules.agency_named(a) or a for a in pointed)
             kept[index] = ""
             continue
-        found = rules.source_line.fullmatch(paragraph) or rules.bare_agencies.fullmatch(paragraph)
+        found = (
+            rules.source_line.fullmatch(paragraph)
+            or rules.bare_agencies.fullmatch(paragraph)
+            or rules.monitored_source.fullmatch(paragraph)
+        )
         if found is None and _kicked_agency_line(paragraph, rules):
             found = rules.bare_agencies.fullmatch(_SECTION_KICKER.sub("", paragraph))
         if found is None:

@@ -50,7 +50,8 @@ _PARTICLE = r"(?:de|da|do|del|la|le|of|on|upon|am|an|der|el|al)"
 # A hyphen separates only with a space before it ("Kassym-Jomart" is one word).
 _SEP = r"(?:\s+-+\s*|\s*[–—]+\s*|\s*:\s+)"
 # Words that say "agency" before or after its name: "ИА «Фергана»", "НИАТ «Ховар»", "Dunyo IA",
-# "«Дунё» АА" (Uzbek "ахборот агентлиги", in Cyrillic: Latin "AA" is Anadolu's name).
+# "«Дунё» АА" (Uzbek "ахборот агентлиги", in Cyrillic: Latin "AA" is Anadolu's name, and
+# says "agency" only after another agency's name: "(Dunyo AA)").
 _AGENCY_KIND = r"(?:ИА|НИАТ|МИА|АН|КНИА|АА|IA|NIAT)"
 _OPEN_QUOTE, _CLOSE_QUOTE = r"[«\"“„]", r"[»\"”“]"
 # A correspondent's dispatch names the reporter in the slot: "/Корр. ТАСС Иван Иванов/".
@@ -58,6 +59,8 @@ _CORRESPONDENT = r"(?:[Кк]орр\.|[Сс]обкор)"
 _NAME_WORD = r"[A-ZА-ЯЁ][\w.'’-]+"
 # Chinese agencies' dateline: 新华社阿斯塔纳10月6日电（记者 ...）
 _CJK = r"\u3400-\u9fff"
+# Arabic-script letters and marks (Arabic, Persian, Urdu): U+0600-06FF and its supplement.
+_ARABIC = r"\u0600-\u06ff\u0750-\u077f"
 # Whole-word edges of a name: Chinese writes no spaces, so an ideograph next to a name
 # ("塔斯社等媒体") is no part of it.
 WORD_BEFORE = rf"(?<![^\W{_CJK}])"
@@ -69,7 +72,12 @@ _MEMO_SIZE = 4096
 
 
 # Newsroom spellings CLDR does not have, with their months.
-_EXTRA_MONTHS = {"Sept": 9, "Sep": 9, "Okt": 10, "Noy": 11, "Dek": 12, "Fev": 2, "Yan": 1}
+_EXTRA_MONTHS = {
+    "Sept": 9, "Sep": 9, "Okt": 10, "Noy": 11, "Dek": 12, "Fev": 2, "Yan": 1,
+    # Kazakh in the Latin alphabet (CLDR's kk is Cyrillic): "Astana. 6 qazan. KAZINFORM -"
+    "Qańtar": 1, "Aqpan": 2, "Naýryz": 3, "Sáýir": 4, "Mamyr": 5, "Maýsym": 6, "Shilde": 7,
+    "Tamyz": 8, "Qyrkúıek": 9, "Qyrkúiek": 9, "Qazan": 10, "Qarasha": 11, "Jeltoqsan": 12,
+}  # fmt: skip
 
 
 def _cldr_months() -> list[tuple[str, int]]:
@@ -118,7 +126,8 @@ def _date_pattern() -> str:
     time = r"(?:,?\s*\d{1,2}:\d{2}(?![\d:]))?"
     return (
         rf"(?:(?:{month}\s*\d{{1,2}}(?:st|nd|rd|th)?{year}?"
-        rf"|\d{{1,2}}(?:st|nd|rd|th|\.)?(?:-|\s*)(?:{month}){year}?"
+        # (Turkmen writes the day as an ordinal: "6-njy oktýabr", "1-nji iýun")
+        rf"|\d{{1,2}}(?:st|nd|rd|th|\.|-(?:njy|nji|nju|njü|y|i|u|ü)(?=\s))?(?:-|\s*)(?:{month}){year}?"
         rf"|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}){time})"
     )
 
@@ -148,7 +157,8 @@ class DatelineGrammar:
     def __init__(self, agency_pattern: str):
         ag = agency_pattern
         # One agency as a slot writes it: quoted, after or before an agency-kind word.
-        one = rf"(?:{_AGENCY_KIND}\s+)?{_OPEN_QUOTE}?(?:{ag}){_CLOSE_QUOTE}?(?:\s+{_AGENCY_KIND}(?!\w))?"
+        kind_after = rf"(?:\s+(?:{_AGENCY_KIND}|AA)(?!\w))?"
+        one = rf"(?:{_AGENCY_KIND}\s+)?{_OPEN_QUOTE}?(?:{ag}){_CLOSE_QUOTE}?{kind_after}"
         ags = rf"{one}(?:\s*/\s*{one})*"
         date = _date_pattern()
         not_month = "(?!(?i:" + trie_pattern(month_names()) + r")\b)"
@@ -202,6 +212,12 @@ class DatelineGrammar:
             rf"(?P<a1>{ag})(?P<place>[{_CJK}]{{2,10}}?)(?P<date>\d{{1,2}}月\d{{1,2}}日)[电電]"
             rf"(?:\s*[（(][^）)\n]{{1,40}}[）)])?\s*"
         )
+        # Arabic script (Urdu, Persian, Arabic pages): the place and the agency in brackets,
+        # a space between or none: "تاشقند(شِنہوا)", "تہران (ارنا)" (Tashkent (Xinhua)).
+        rtl_word = rf"[{_ARABIC}]+"
+        self._rtl = re.compile(
+            rf"(?P<place>{rtl_word}(?: {rtl_word}){{0,2}})\s*[(（](?P<a1>{ags})[)）]\s*[-–—:،۔]*\s*"
+        )
         self._agency_alias = re.compile(rf"{WORD_BEFORE}{ag}{WORD_AFTER}")
         self._seen: dict[str, Dateline | None] = {}
 
@@ -243,6 +259,10 @@ class DatelineGrammar:
             if then and then.group("place") and (then.group("date") or then.group("place").isupper()):
                 return self._dateline(then, agencies)
             return Dateline(None, None, None, agencies, syndicator.end())
+        if "\u0600" <= paragraph[:1] <= "\u06ff":
+            rtl = self._rtl.match(paragraph)
+            if rtl:
+                return Dateline(rtl.group("place"), None, None, self.agencies_in(rtl.group("a1")), rtl.end())
         cjk = self._cjk.match(paragraph)
         if cjk:
             agencies = self.agencies_in(cjk.group("a1"))

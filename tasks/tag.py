@@ -566,22 +566,46 @@ def cldr_city_names(zones: list[str], locales: list[str]) -> dict[str, list[str]
     "Asia/Tashkent") in each locale, from CLDR's exemplar cities (babel): "Moskau",
     "Moscú", "Daşkənd", "Bişkek", "Мәскеу" without a hand list of every capital in every
     language. The zone's own English city name comes too, as the root locale writes it."""
+    names: dict[str, list[str]] = {}
+    for code, _english, city_names in _cldr_cities(zones, locales):
+        found = names.setdefault(code, [])
+        found.extend(n for n in city_names if n not in found)
+    return names
+
+
+def _cldr_cities(zones: list[str], locales: list[str]) -> list[tuple[str, str, list[str]]]:
+    """(ISO code, English city name, the city's names in every locale) per zone."""
     from babel import Locale
     from babel.core import get_global
 
     territories = get_global("zone_territories")
-    names: dict[str, list[str]] = {}
+    cities: list[tuple[str, str, list[str]]] = []
+    parsed = [Locale.parse(locale_id) for locale_id in locales]
     for zone in zones:
         code = territories.get(zone)
         if not code:
             raise DataFileError(f"[cldr].cities: {zone!r} is not a CLDR time zone of a country")
-        found = names.setdefault(code, [])
-        found.append(zone.rsplit("/", 1)[-1].replace("_", " "))
-        for locale_id in locales:
-            city = Locale.parse(locale_id).time_zones.get(zone, {}).get("city")
+        english = zone.rsplit("/", 1)[-1].replace("_", " ")
+        found = [english]
+        for locale in parsed:
+            city = locale.time_zones.get(zone, {}).get("city")
             if city and city not in found:
                 found.append(city)
-    return names
+        cities.append((code, english, found))
+    return cities
+
+
+def cldr_city_exonyms(zones: list[str], locales: list[str], ignore: set[str]) -> dict[str, str]:
+    """A city's name in a script other than Latin -> its English name ("تاشقند", "طشقند",
+    "ताशकंद" -> Tashkent): a dateline filed in a script the column does not write names the
+    place as the column does. Latin spellings ("Roma", "Taschkent") stay as the page wrote
+    them, as the region files' own do. Names in ``ignore`` (folded) are left out."""
+    return {
+        name: english
+        for _code, english, names in _cldr_cities(zones, locales)
+        for name in names
+        if fold(name) not in ignore and script_of(name) != "Latin"
+    }
 
 
 def _place_names(groups: list[list[str]], exonyms: dict[str, str]) -> dict[str, str]:
@@ -742,6 +766,11 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
             homonyms.setdefault(form, guard)
     gazetteer.homonyms = homonyms
     gazetteer.place_names = _place_names(collected.places, collected.exonyms)
+    # CLDR's names of the listed cities, after the region files' own (which win).
+    for written, english in cldr_city_exonyms(
+        collected.cldr_cities, collected.cldr_locales, collected.cldr_ignore
+    ).items():
+        gazetteer.place_names.setdefault(translit_key(written), english)
     for former, today in collected.former_names.items():
         gazetteer.place_names.setdefault(translit_key(former), former)
         gazetteer.same_place[translit_key(former)] = today
