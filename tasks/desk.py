@@ -47,7 +47,8 @@ class DeskProfile:
         """The enrichment stage's rules from this desk's files (tasks/enrich.py), built once
         per process while the files are unchanged: the CLI checks them before Prefect starts
         and the flow in the same process uses them, and building the gazetteer and agency
-        patterns costs ~1 s (2-14 s under load) each time."""
+        patterns costs ~1 s (2-14 s under load) each time; across processes the built rules
+        come from a per-user disk cache (tasks/rules_cache.py)."""
         files = (self.region, self.agencies, self.boilerplate)
         return _enrichment_rules(*files, stamps=tuple(_file_stamp(Path(path)) for path in files))
 
@@ -114,5 +115,10 @@ def _file_stamp(path: Path) -> tuple[int, int] | None:
 def _enrichment_rules(region: Path, agencies: Path, boilerplate: Path, stamps: tuple):
     # Imported here, not at the top: the stages take their defaults from this module.
     from newswire.tasks.enrich import EnrichmentRules
+    from newswire.tasks.rules_cache import cached_build
 
-    return EnrichmentRules.load(region=region, agencies=agencies, boilerplate=boilerplate)
+    # Built once per user while code and files are unchanged (tasks/rules_cache.py).
+    return cached_build(
+        (region, agencies, boilerplate),
+        lambda: EnrichmentRules.load(region=region, agencies=agencies, boilerplate=boilerplate),
+    )

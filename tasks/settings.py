@@ -456,6 +456,8 @@ OTHER_VARIABLES = frozenset(
         # Where the sample's alerting saved query notifies (feeds/sample/outputs.toml
         # reads it as ${NEWSWIRE_ALERT_URL}); the demo points it at a loopback receiver.
         "NEWSWIRE_ALERT_URL",
+        # The directory of the built-rules cache, or "off" (tasks/rules_cache.py).
+        "NEWSWIRE_RULES_CACHE",
     }
 )
 
