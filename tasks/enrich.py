@@ -146,6 +146,17 @@ def enrich_entry(
     canonical URL the entry's; the content hash stays that of the feed's clean text, so a
     later poll that does not fetch the page again finds the entry unchanged.
     """
+    return _enrich(entry, rules, feed, article, history, own_item_counted)[0]
+
+
+def _enrich(
+    entry: NormalisedEntry,
+    rules: EnrichmentRules,
+    feed: Feed | None,
+    article: ArticlePage | None,
+    history: OutletHistory | None,
+    own_item_counted: bool,
+) -> tuple[NormalisedEntry, EnrichedText]:
     own_agency = outlet_agency(feed, rules.agencies)
     is_wire = feed is not None and feed.kind == "wire"
     aggregator = feed is not None and feed.kind == "aggregator"
@@ -225,10 +236,110 @@ def enrich_entry(
         feed.country if feed else None, entry.url or (feed.url if feed else None), rules.gazetteer.countries
     )
     tags = region_columns(entry.title, text, _Same(rules.gazetteer), main.dateline_place, home)
-    entry.enrichment.update({"script": script, **main.as_columns(), **copy.deepcopy(tags)})
-    entry.content_hash = content_hash(entry.title, feed_text)
-    entry.word_count = len(entry.title.split()) + len(feed_text.split())
-    return entry
+    result = EnrichedText(
+        title=entry.title,
+        summary=entry.summary,
+        body=entry.body,
+        language=entry.language,
+        columns={"script": script, **main.as_columns(), **copy.deepcopy(tags)},
+        content_hash=content_hash(entry.title, feed_text),
+        word_count=len(entry.title.split()) + len(feed_text.split()),
+    )
+    result.apply(entry, copy_columns=False)
+    return entry, result
+
+
+@dataclass(frozen=True)
+class EnrichedText:
+    """What enriching an entry (without its article page) wrote: the clean text, the
+    language and the enrichment columns. A syndicated copy with the same input gets the
+    same, applied (``EnrichMemo``) instead of computed again."""
+
+    title: str
+    summary: str
+    body: str
+    language: str | None
+    columns: dict[str, object]
+    content_hash: str
+    word_count: int
+
+    def apply(self, entry: NormalisedEntry, copy_columns: bool = True) -> None:
+        entry.title, entry.summary, entry.body, entry.language = (
+            self.title,
+            self.summary,
+            self.body,
+            self.language,
+        )
+        # (each entry its own lists: a later step may change one entry's columns)
+        entry.enrichment.update(copy.deepcopy(self.columns) if copy_columns else self.columns)
+        entry.content_hash, entry.word_count = self.content_hash, self.word_count
+
+
+class EnrichMemo:
+    """``enrich_entry`` once per distinct input within one batch: syndicated copies of a
+    story reach it from several feeds with the same text, and a feed may list an item
+    twice. The key is everything the result depends on (``enrich_key``); a copy gets the
+    first one's result. Lives for one batch: its keys hold the batch's texts, nothing
+    more. An entry whose enrichment fails is not remembered (each copy fails alone, with
+    its own message)."""
+
+    def __init__(self, rules: EnrichmentRules) -> None:
+        self.rules = rules
+        self._found: dict[tuple, EnrichedText] = {}
+        self._feeds: dict[int, tuple] = {}
+
+    def enrich(
+        self, entry: NormalisedEntry, feed: Feed | None, history: OutletHistory | None = None
+    ) -> NormalisedEntry:
+        key = self.key(entry, feed, history)
+        found = self._found.get(key)
+        if found is not None:
+            found.apply(entry)
+            return entry
+        _, self._found[key] = _enrich(entry, self.rules, feed, None, history, False)
+        return entry
+
+    def key(self, entry: NormalisedEntry, feed: Feed | None, history: OutletHistory | None) -> tuple:
+        """What ``enrich_entry(entry, rules, feed, history=history)`` reads: the entry's
+        texts, declared language and wire metadata, the outlet's own agency, the feed's
+        kind, the outlet's home country (from the entry's URL when the catalog names
+        none) and the outlet's furniture history."""
+        if feed is None:
+            feed_key: tuple = (None,)
+        else:
+            feed_key = self._feeds.get(id(feed))
+            if feed_key is None or feed_key[0] is not feed:
+                feed_key = self._feeds[id(feed)] = (feed, outlet_agency(feed, self.rules.agencies), feed.kind)
+            feed_key = feed_key[1:]
+        home = outlet_home(
+            feed.country if feed else None,
+            entry.url or (feed.url if feed else None),
+            self.rules.gazetteer.countries,
+        )
+        return (
+            entry.title,
+            entry.summary,
+            entry.body,
+            entry.language,
+            _hashable(entry.enrichment.get("wire_agency")),
+            _hashable(entry.enrichment.get("dateline_place")),
+            *feed_key,
+            home,
+            _history_key(history),
+        )
+
+
+def _hashable(value: object) -> object:
+    return repr(value) if isinstance(value, (list, dict, set)) else value
+
+
+def _history_key(history: OutletHistory | None) -> tuple | None:
+    """An outlet history as a key: by what it holds when it holds nothing (a first poll,
+    every outlet alike), else by identity (the object is kept alive by the key, so the
+    identity is not reused while the memo lives)."""
+    if history is None:
+        return None
+    return (history.min_items, history.min_items_long, _Same(history.seen) if history.seen else None)
 
 
 # Where a dateline broken off onto its own line is looked for: the text's head.
@@ -295,14 +406,17 @@ def enrich_entries(
     feed: Feed | None,
     rules: EnrichmentRules,
     history: OutletHistory | None = None,
+    memo: EnrichMemo | None = None,
 ) -> tuple[list[NormalisedEntry], list[str]]:
     """Every entry enriched; one that fails stays as normalised and costs one message
     (naming the entry) instead of the feed or the run. ``history``: the outlet's line
-    fingerprints from earlier runs (its furniture)."""
+    fingerprints from earlier runs (its furniture). ``memo``: the batch's, shared by its
+    feeds so a syndicated copy is enriched once (``EnrichMemo``, made here without one)."""
     problems = []
+    memo = memo or EnrichMemo(rules)
     for entry in entries:
         try:
-            enrich_entry(entry, rules, feed, history=history)
+            memo.enrich(entry, feed, history)
         except Exception as error:  # a bug on one odd item must not drop the feed
             problems.append(
                 f"entry {entry.entry_id} ({entry.url}): enrichment failed, stored as parsed: "

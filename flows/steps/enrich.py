@@ -23,6 +23,7 @@ from prefect import get_run_logger
 
 from newswire.flows.steps.collect import fetch_and_land
 from newswire.tasks.enrich import (
+    EnrichMemo,
     count_sightings,
     enrich_entries,
     enrich_entry,
@@ -113,11 +114,12 @@ def enrich_outcomes(
             if needs_full_text(entry, outcome.feed, settings.enrich):
                 original = replace(entry, enrichment=dict(entry.enrichment))
                 enriched.wanted.append(WantedPage(index, position, original))
+    memo = EnrichMemo(rules)  # syndicated copies across the batch's feeds: enriched once
     for outcome in outcomes:
         if enriched.prints is not None:
             enriched.prints += [entry_line_prints(entry) for entry in outcome.entries]
         history = OutletHistory.for_stored_history((histories or {}).get(outcome.feed.outlet_id, {}))
-        outcome.entries, problems = enrich_entries(outcome.entries, outcome.feed, rules, history)
+        outcome.entries, problems = enrich_entries(outcome.entries, outcome.feed, rules, history, memo)
         for problem in problems:
             logger.warning("feed %s: %s", outcome.feed.id, problem)
     return enriched
