@@ -229,6 +229,10 @@ class Gazetteer:
     currency_after: frozenset[str] = frozenset()
     nationality_prefixes: tuple[str, ...] = ()
     not_country_after: frozenset[str] = frozenset()
+    # Folded names of languages in the CLDR locales, with their case forms ("russian",
+    # "русском", "kazakh"): a demonym that is one names the language when the words around
+    # it say so ("in Kazakh, Russian and English").
+    language_names: frozenset[str] = frozenset()
     # folded term -> (cue words, code instead or "") for names of two places: "Atlanta,
     # Georgia" is the US state.
     homonyms: dict[tuple[str, ...], tuple[frozenset[str], str]] = field(default_factory=dict)
@@ -389,6 +393,33 @@ class Gazetteer:
 
     _WINDOW = 4
 
+    def _names_language(self, words: list[str], capitals: list[int], i: int, ends: frozenset[int]) -> bool:
+        """Whether the demonym at ``i``, a language's name too, names the language: one of a
+        list of languages ("in Kazakh, Russian and English", "both Chinese and Russian")
+        after a preposition or before the sentence's end, or one language after "in"/"на"
+        that ends the sentence or stands before a name ("explains, in an approximate
+        Russian, Bakhodir ..."). "Russian and Chinese officials" stays a mention of both."""
+        languages = self.language_names
+        start = end = i  # the run of language names joined by conjunctions around i
+        while start >= 2 and words[start - 1] in _CONJUNCTIONS and words[start - 2] in languages:
+            start -= 2
+        while start >= 1 and words[start - 1] in languages and (start - 1) not in ends:
+            start -= 1
+        while end + 2 < len(words) and end not in ends:
+            if words[end + 1] in _CONJUNCTIONS and words[end + 2] in languages:
+                end += 2
+            elif words[end + 1] in languages:
+                end += 1
+            else:
+                break
+        before = words[max(0, start - LANGUAGE_LEAD) : start]
+        after_ends = end in ends or end + 1 >= len(words)
+        after_name = not after_ends and capitals[end + 1] != LOWER
+        opened = any(word in _LANGUAGE_PREPOSITIONS for word in before)
+        if end > start:  # a list of languages
+            return opened or after_ends
+        return opened and (after_ends or after_name)
+
     def _guarded(
         self,
         term: tuple[str, ...],
@@ -428,6 +459,12 @@ class Gazetteer:
                     self.nationality_prefixes and word.startswith(self.nationality_prefixes)
                 ):
                     return None
+            if (
+                size == 1
+                and term[0] in self.language_names
+                and self._names_language(words, capitals, i, ends)
+            ):
+                return None
         homonym = self.homonyms.get(term)
         if homonym is not None:
             cues, instead = homonym
@@ -439,6 +476,14 @@ class Gazetteer:
 
 # A word this short written in capitals is an acronym unless the gazetteer lists it as one.
 SHORT_ACRONYM = 3
+# Words joining the names of a list of languages, and the words before one that make it
+# the language something is said or written in; how many words before the list they may
+# come ("in an approximate Russian").
+_CONJUNCTIONS = frozenset(
+    {"and", "or", "и", "или", "а", "va", "ва", "yoki", "және", "жана", "ve", "və", "und", "et"}
+)
+_LANGUAGE_PREPOSITIONS = frozenset({"in", "into", "from", "both", "на", "с"})
+LANGUAGE_LEAD = 3
 # How far after a demonym a word it gives the nationality of may come ("Chinese plant
 # operator CNNC").
 NATIONALITY_WINDOW = 3
@@ -559,6 +604,43 @@ def cldr_country_names(locales: list[str]) -> dict[str, list[str]]:
             if re.fullmatch(r"[A-Z]{2}", code) and code not in ("EU", "EZ", "UN", "ZZ", "QO"):
                 names.setdefault(code, []).append(name)
     return names
+
+
+# A last word that ends this share of a locale's names of languages at least is its word for
+# "language" (Kazakh "тілі", Kyrgyz "тили", Turkmen and Turkish "dili").
+LANGUAGE_WORD_SHARE = 0.04
+
+
+def cldr_language_names(locales: list[str]) -> tuple[set[str], set[str]]:
+    """The folded one-word names of languages in each locale (a name written with the
+    locale's word for "language" counts by its first word: Kazakh "орыс тілі" -> "орыс"),
+    and those words for "language": a demonym before one is the language ("орыс тілінде",
+    "o'zbek tili"), which the gazetteer's guards then read as a nationality word (a prefix)."""
+    from babel import Locale
+
+    names: set[str] = set()
+    words: set[str] = set()
+    for locale_id in locales:
+        try:
+            languages = Locale.parse(locale_id).languages
+        except (ValueError, LookupError) as error:
+            raise DataFileError(f"[cldr].locales: unknown locale {locale_id!r}: {error}") from error
+        # As written, lower case (the inflection rules read й and ё), folded only to compare.
+        split = [
+            _TOKEN.findall(name.translate(_APOSTROPHES).casefold().replace("-", " "))
+            for name in languages.values()
+        ]
+        lasts = Counter(fold(parts[-1]) for parts in split if len(parts) > 1)
+        own = {
+            word
+            for word, n in lasts.items()
+            if n >= LANGUAGE_WORD_SHARE * len(split) and len(word) >= 3 and word.isalpha()
+        }
+        words.update(own)
+        for parts in split:
+            if len(parts) == 1 or (len(parts) == 2 and fold(parts[1]) in own):
+                names.add(parts[0])
+    return names, words
 
 
 def cldr_city_names(zones: list[str], locales: list[str]) -> dict[str, list[str]]:
@@ -753,9 +835,20 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     gazetteer.not_country_after = frozenset(collected.not_after)
     gazetteer.currency_before = frozenset(collected.currency_before)
     gazetteer.currency_after = frozenset(collected.currency_after)
+    language_names, language_words = cldr_language_names(collected.cldr_locales)
+    gazetteer.language_names = frozenset(
+        form[-1]
+        for name in language_names
+        # Case forms of the Cyrillic ones (Russian adjectives decline: "на казахском и
+        # русском"); Latin forms would be thousands of Turkic endings nothing needs.
+        for form in [
+            (fold(name),),
+            *(_inflected_forms(name, (fold(name),), rules) if script_of(name) == "Cyrillic" else []),
+        ]
+    )
     gazetteer.nationality_words = frozenset(w for w in collected.nationality_of if not w.endswith("*"))
     gazetteer.nationality_prefixes = tuple(
-        sorted(w[:-1] for w in collected.nationality_of if w.endswith("*"))
+        sorted({w[:-1] for w in collected.nationality_of if w.endswith("*")} | language_words)
     )
     homonyms: dict[tuple[str, ...], tuple[frozenset[str], str]] = {}
     for homonym in collected.homonyms:
