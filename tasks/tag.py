@@ -229,6 +229,9 @@ class Gazetteer:
     currency_after: frozenset[str] = frozenset()
     nationality_prefixes: tuple[str, ...] = ()
     not_country_after: frozenset[str] = frozenset()
+    # Capitalised words after which a name is an organisation's ("Azerbaijan Airlines",
+    # "The Moscow Post"), not a mention of the place.
+    organisation_after: frozenset[str] = frozenset()
     # Folded names of languages in the CLDR locales, with their case forms ("russian",
     # "русском", "kazakh"): a demonym that is one names the language when the words around
     # it say so ("in Kazakh, Russian and English").
@@ -393,6 +396,18 @@ class Gazetteer:
 
     _WINDOW = 4
 
+    def _names_organisation(self, words: list[str], capitals: list[int], i: int, size: int) -> bool:
+        """Whether the word after the name at ``i`` makes it an organisation's: a capitalised
+        word of ``organisation_after`` (Airlines, Times, Post ...), or a channel's number
+        after a word for a channel ("телеканала Россия 1": one or two digits; "Tajikistan
+        (-21%)" is a figure)."""
+        after = words[i + size]
+        if after.isdigit():
+            return len(after) <= CHANNEL_DIGITS and any(
+                word.startswith(_CHANNEL_WORDS) for word in words[max(0, i - CHANNEL_LEAD) : i]
+            )
+        return capitals[i + size] != LOWER and after in self.organisation_after
+
     def _names_language(self, words: list[str], capitals: list[int], i: int, ends: frozenset[int]) -> bool:
         """Whether the demonym at ``i``, a language's name too, names the language: one of a
         list of languages ("in Kazakh, Russian and English", "both Chinese and Russian")
@@ -443,6 +458,8 @@ class Gazetteer:
             i + size < len(words) and words[i + size] in self.currency_after
         ):
             return None  # "US dollars", "долларов США": a currency, not the country
+        if i + size < len(words) and self._names_organisation(words, capitals, i, size):
+            return None  # "Azerbaijan Airlines", "телеканал Россия 1": an organisation's name
         if term in self.demonyms:
             ends = sentence_ends()
             stop = len(words)
@@ -484,6 +501,11 @@ _CONJUNCTIONS = frozenset(
 )
 _LANGUAGE_PREPOSITIONS = frozenset({"in", "into", "from", "both", "на", "с"})
 LANGUAGE_LEAD = 3
+# A number of at most this many digits right after a name is a channel's ("Россия 24").
+CHANNEL_DIGITS = 2
+# ... when one of these words (their beginnings) stands at most CHANNEL_LEAD words before it.
+_CHANNEL_WORDS = ("channel", "tv", "radio", "телеканал", "канал", "тв", "радио", "эфир", "telekanal", "kanal")
+CHANNEL_LEAD = 2
 # How far after a demonym a word it gives the nationality of may come ("Chinese plant
 # operator CNNC").
 NATIONALITY_WINDOW = 3
@@ -505,6 +527,7 @@ class _Collected:
     currency_before: set[str] = field(default_factory=set)
     currency_after: set[str] = field(default_factory=set)
     not_after: set[str] = field(default_factory=set)
+    organisation_after: set[str] = field(default_factory=set)
     homonyms: list[dict] = field(default_factory=list)
     exonyms: dict[str, str] = field(default_factory=dict)
     former_names: dict[str, str] = field(default_factory=dict)
@@ -538,6 +561,9 @@ def _collect(path: Path, seen: set[Path], into: _Collected) -> dict:
     )
     into.not_after.update(
         fold(w) for w in _strings(path, "[guards].ethnic_after", guards.get("ethnic_after", []))
+    )
+    into.organisation_after.update(
+        fold(w) for w in _strings(path, "[guards].organisation_after", guards.get("organisation_after", []))
     )
     into.nationality_of.update(
         fold(w) for w in _strings(path, "[guards].nationality_of", guards.get("nationality_of", []))
@@ -833,6 +859,7 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     gazetteer.not_demonym_names = frozenset(not_demonyms)
     gazetteer.not_country_before = frozenset(collected.not_before)
     gazetteer.not_country_after = frozenset(collected.not_after)
+    gazetteer.organisation_after = frozenset(collected.organisation_after)
     gazetteer.currency_before = frozenset(collected.currency_before)
     gazetteer.currency_after = frozenset(collected.currency_after)
     language_names, language_words = cldr_language_names(collected.cldr_locales)
