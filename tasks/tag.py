@@ -797,6 +797,11 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     not_demonyms: set[tuple[str, ...]] = set()
 
     unspaced: dict[str, str] = {}
+    # Demonyms the region files write in lower case (Turkmen "türkmen", Uzbek "qozoq"): the
+    # same word capitalised in English is then no hint of how a page writes it.
+    lower_demonyms = {
+        tuple(tokens(name)) for names in collected.demonyms.values() for name in names if name[:1].islower()
+    }
 
     def add(code: str, name: str, from_cldr: bool, demonym: bool) -> None:
         if _UNSPACED.search(name):
@@ -807,8 +812,15 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
             return
         # Names of countries, places and people are written with a capital in every
         # language we read; lower case they are words ("qatar" is a row in Kazakh, "того"
-        # a pronoun in Russian). Demonyms are lower case in Russian, so they are exempt.
-        if (not demonym and name[:1].isupper()) or (from_cldr and words not in exact):
+        # a pronoun in Russian). Demonyms are lower case in Russian, so they are exempt, but
+        # one the region file writes with a capital in Latin letters is written so on the page
+        # too ("Polish", "Poles"; "to polish", "geopolitical poles" are words).
+        capitalised_latin = name[:1].isupper() and script_of(name) == "Latin" and words not in lower_demonyms
+        if (
+            (not demonym and name[:1].isupper())
+            or (demonym and capitalised_latin)
+            or (from_cldr and words not in exact)
+        ):
             capital_only.add(words)
         exact.setdefault(words, code)
         if len(words) == 1 and 1 < len(name) <= 4 and name.isupper():
