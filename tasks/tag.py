@@ -328,6 +328,13 @@ class Gazetteer:
             else:
                 word, capital = words[i], capitals[i]
                 code = self._stem_code(word, capital) or self._before_apostrophe(word, capital)
+                if (
+                    code
+                    and word.endswith(_DEMONYM_ENDINGS)
+                    and script_of(word) == "Latin"
+                    and self._demonym_not_country((word,), words, capitals, i, 1, ends_of_sentences())
+                ):
+                    code = None  # "the Kazakh-Belgian joint venture": a stem read as a demonym
                 if code:
                     counts[code] += 1
                     positions.append((i, 1, code))
@@ -396,6 +403,34 @@ class Gazetteer:
 
     _WINDOW = 4
 
+    def _demonym_not_country(
+        self,
+        term: tuple[str, ...],
+        words: list[str],
+        capitals: list[int],
+        i: int,
+        size: int,
+        ends: frozenset[int],
+    ) -> bool:
+        """Whether the demonym at ``i`` names people, a nationality or a language rather
+        than the country: the words around it in its own sentence tell ("ethnic Uzbeks",
+        "Canadian company", "in Kazakh, Russian and English")."""
+        stop = len(words)
+        for index in range(i + size - 1, min(len(words), i + size + NATIONALITY_WINDOW)):
+            if index in ends:
+                stop = index + 1
+                break
+        before = words[i - 1] if i and (i - 1) not in ends else ""
+        after = words[i + size] if i + size < stop else ""
+        if before in self.not_country_before or after in self.not_country_after:
+            return True
+        for word in words[i + size : min(stop, i + size + NATIONALITY_WINDOW)]:
+            if word in self.nationality_words or (
+                self.nationality_prefixes and word.startswith(self.nationality_prefixes)
+            ):
+                return True
+        return size == 1 and term[0] in self.language_names and self._names_language(words, capitals, i, ends)
+
     def _names_organisation(self, words: list[str], capitals: list[int], i: int, size: int) -> bool:
         """Whether the word after the name at ``i`` makes it an organisation's: a capitalised
         word of ``organisation_after`` (Airlines, Times, Post ...), or a channel's number
@@ -454,34 +489,17 @@ class Gazetteer:
         short_capitals = capitals[i] == ALL_CAPS and size == 1 and len(term[0]) <= SHORT_ACRONYM
         if short_capitals and term not in self.upper_only:
             return None  # "the FAS said": an acronym, not Turkish "Fas" (Morocco)
+        if i and words[i - 1] in _STANCE_BEFORE:
+            return None  # "pro-Russian candidates", "anti-American": a stance, not the country
         if (i and words[i - 1] in self.currency_before) or (
             i + size < len(words) and words[i + size] in self.currency_after
         ):
             return None  # "US dollars", "долларов США": a currency, not the country
         if i + size < len(words) and self._names_organisation(words, capitals, i, size):
             return None  # "Azerbaijan Airlines", "телеканал Россия 1": an organisation's name
-        if term in self.demonyms:
-            ends = sentence_ends()
-            stop = len(words)
-            for index in range(i + size - 1, min(len(words), i + size + NATIONALITY_WINDOW)):
-                if index in ends:
-                    stop = index + 1
-                    break
-            before = words[i - 1] if i and (i - 1) not in ends else ""
-            after = words[i + size] if i + size < stop else ""
-            if before in self.not_country_before or after in self.not_country_after:
-                return None
-            for word in words[i + size : min(stop, i + size + NATIONALITY_WINDOW)]:
-                if word in self.nationality_words or (
-                    self.nationality_prefixes and word.startswith(self.nationality_prefixes)
-                ):
-                    return None
-            if (
-                size == 1
-                and term[0] in self.language_names
-                and self._names_language(words, capitals, i, ends)
-            ):
-                return None
+        demonym = term in self.demonyms
+        if demonym and self._demonym_not_country(term, words, capitals, i, size, sentence_ends()):
+            return None
         homonym = self.homonyms.get(term)
         if homonym is not None:
             cues, instead = homonym
@@ -501,6 +519,12 @@ _CONJUNCTIONS = frozenset(
 )
 _LANGUAGE_PREPOSITIONS = frozenset({"in", "into", "from", "both", "на", "с"})
 LANGUAGE_LEAD = 3
+# Latin endings that make a word found by its stem a demonym ("Belgian", "Norwegian",
+# "Maltese", "Danish"), to which the demonym guards apply.
+_DEMONYM_ENDINGS = ("an", "ians", "ans", "ese", "ish", "ic")
+# A prefix written before a name with a hyphen that makes it a stance towards the country
+# ("pro-Russia", "anti-Western"): the corpus tags no country for it.
+_STANCE_BEFORE = frozenset({"pro", "anti", "анти"})  # not "про": Russian for "about"
 # A number of at most this many digits right after a name is a channel's ("Россия 24").
 CHANNEL_DIGITS = 2
 # ... when one of these words (their beginnings) stands at most CHANNEL_LEAD words before it.
