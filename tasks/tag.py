@@ -179,6 +179,9 @@ class InflectionRule:
     ends_with: tuple[str, ...]
     replace: bool
     endings: tuple[str, ...]
+    # The endings make a demonym of the name (Uzbek "rossiyalik", Kazakh "ресейлік"):
+    # written in lower case, read with the demonym guards.
+    demonym: bool = False
 
     def forms(self, word: str) -> list[str]:
         if script_of(word) != self.script:
@@ -794,9 +797,17 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
             + (f" (no entry for {missing})" if missing else "")
         )
     rules = [
-        InflectionRule(r["script"], tuple(r["ends_with"]), bool(r.get("replace")), tuple(r["endings"]))
+        InflectionRule(
+            r["script"],
+            tuple(r["ends_with"]),
+            bool(r.get("replace")),
+            tuple(r["endings"]),
+            bool(r.get("demonym")),
+        )
         for r in collected.rules
     ]
+    demonym_rules = [rule for rule in rules if rule.demonym]
+    rules = [rule for rule in rules if not rule.demonym]
     cldr = {
         code: [n for n in names if fold(n) not in collected.cldr_ignore]
         for code, names in cldr_country_names(collected.cldr_locales).items()
@@ -858,6 +869,11 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
             demonyms.update(forms)
         else:
             not_demonyms.add(words)
+            # "rossiyalik", "ресейлік": a demonym made of the name, case-blind.
+            for form in _inflected_forms(name, words, demonym_rules):
+                if form not in exact:
+                    inflected.setdefault(form, code)
+                    demonyms.add(form)
 
     for code, names in countries.items():
         own_demonyms = set(collected.demonyms.get(code, []))
