@@ -915,14 +915,15 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     gazetteer.currency_before = frozenset(collected.currency_before)
     gazetteer.currency_after = frozenset(collected.currency_after)
     language_names, language_words = cldr_language_names(collected.cldr_locales)
+    # Case forms by the declension rules (Russian adjectives: "на казахском и русском"),
+    # not by the Turkic suffix rules (every name + every ending: forms nothing needs).
+    declensions = [rule for rule in rules if all(rule.ends_with)]
     gazetteer.language_names = frozenset(
         form[-1]
         for name in language_names
-        # Case forms of the Cyrillic ones (Russian adjectives decline: "на казахском и
-        # русском"); Latin forms would be thousands of Turkic endings nothing needs.
         for form in [
             (fold(name),),
-            *(_inflected_forms(name, (fold(name),), rules) if script_of(name) == "Cyrillic" else []),
+            *(_inflected_forms(name, (fold(name),), declensions) if script_of(name) == "Cyrillic" else []),
         ]
     )
     gazetteer.nationality_words = frozenset(w for w in collected.nationality_of if not w.endswith("*"))
