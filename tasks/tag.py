@@ -179,6 +179,9 @@ class InflectionRule:
     ends_with: tuple[str, ...]
     replace: bool
     endings: tuple[str, ...]
+    # The endings make a demonym of the name (Uzbek "rossiyalik", Kazakh "ресейлік"):
+    # written in lower case, read with the demonym guards.
+    demonym: bool = False
 
     def forms(self, word: str) -> list[str]:
         if script_of(word) != self.script:
@@ -229,6 +232,13 @@ class Gazetteer:
     currency_after: frozenset[str] = frozenset()
     nationality_prefixes: tuple[str, ...] = ()
     not_country_after: frozenset[str] = frozenset()
+    # Capitalised words after which a name is an organisation's ("Azerbaijan Airlines",
+    # "The Moscow Post"), not a mention of the place.
+    organisation_after: frozenset[str] = frozenset()
+    # Folded names of languages in the CLDR locales, with their case forms ("russian",
+    # "русском", "kazakh"): a demonym that is one names the language when the words around
+    # it say so ("in Kazakh, Russian and English").
+    language_names: frozenset[str] = frozenset()
     # folded term -> (cue words, code instead or "") for names of two places: "Atlanta,
     # Georgia" is the US state.
     homonyms: dict[tuple[str, ...], tuple[frozenset[str], str]] = field(default_factory=dict)
@@ -321,6 +331,13 @@ class Gazetteer:
             else:
                 word, capital = words[i], capitals[i]
                 code = self._stem_code(word, capital) or self._before_apostrophe(word, capital)
+                if (
+                    code
+                    and word.endswith(_DEMONYM_ENDINGS)
+                    and script_of(word) == "Latin"
+                    and self._demonym_not_country((word,), words, capitals, i, 1, ends_of_sentences())
+                ):
+                    code = None  # "the Kazakh-Belgian joint venture": a stem read as a demonym
                 if code:
                     counts[code] += 1
                     positions.append((i, 1, code))
@@ -389,6 +406,73 @@ class Gazetteer:
 
     _WINDOW = 4
 
+    def _demonym_not_country(
+        self,
+        term: tuple[str, ...],
+        words: list[str],
+        capitals: list[int],
+        i: int,
+        size: int,
+        ends: frozenset[int],
+    ) -> bool:
+        """Whether the demonym at ``i`` names people, a nationality or a language rather
+        than the country: the words around it in its own sentence tell ("ethnic Uzbeks",
+        "Canadian company", "in Kazakh, Russian and English")."""
+        stop = len(words)
+        for index in range(i + size - 1, min(len(words), i + size + NATIONALITY_WINDOW)):
+            if index in ends:
+                stop = index + 1
+                break
+        before = words[i - 1] if i and (i - 1) not in ends else ""
+        after = words[i + size] if i + size < stop else ""
+        if before in self.not_country_before or after in self.not_country_after:
+            return True
+        for word in words[i + size : min(stop, i + size + NATIONALITY_WINDOW)]:
+            if word in self.nationality_words or (
+                self.nationality_prefixes and word.startswith(self.nationality_prefixes)
+            ):
+                return True
+        return size == 1 and term[0] in self.language_names and self._names_language(words, capitals, i, ends)
+
+    def _names_organisation(self, words: list[str], capitals: list[int], i: int, size: int) -> bool:
+        """Whether the word after the name at ``i`` makes it an organisation's: a capitalised
+        word of ``organisation_after`` (Airlines, Times, Post ...), or a channel's number
+        after a word for a channel ("телеканала Россия 1": one or two digits; "Tajikistan
+        (-21%)" is a figure)."""
+        after = words[i + size]
+        if after.isdigit():
+            return len(after) <= CHANNEL_DIGITS and any(
+                word.startswith(_CHANNEL_WORDS) for word in words[max(0, i - CHANNEL_LEAD) : i]
+            )
+        return capitals[i + size] != LOWER and after in self.organisation_after
+
+    def _names_language(self, words: list[str], capitals: list[int], i: int, ends: frozenset[int]) -> bool:
+        """Whether the demonym at ``i``, a language's name too, names the language: one of a
+        list of languages ("in Kazakh, Russian and English", "both Chinese and Russian")
+        after a preposition or before the sentence's end, or one language after "in"/"на"
+        that ends the sentence or stands before a name ("explains, in an approximate
+        Russian, Bakhodir ..."). "Russian and Chinese officials" stays a mention of both."""
+        languages = self.language_names
+        start = end = i  # the run of language names joined by conjunctions around i
+        while start >= 2 and words[start - 1] in _CONJUNCTIONS and words[start - 2] in languages:
+            start -= 2
+        while start >= 1 and words[start - 1] in languages and (start - 1) not in ends:
+            start -= 1
+        while end + 2 < len(words) and end not in ends:
+            if words[end + 1] in _CONJUNCTIONS and words[end + 2] in languages:
+                end += 2
+            elif words[end + 1] in languages:
+                end += 1
+            else:
+                break
+        before = words[max(0, start - LANGUAGE_LEAD) : start]
+        after_ends = end in ends or end + 1 >= len(words)
+        after_name = not after_ends and capitals[end + 1] != LOWER
+        opened = any(word in _LANGUAGE_PREPOSITIONS for word in before)
+        if end > start:  # a list of languages
+            return opened or after_ends
+        return opened and (after_ends or after_name)
+
     def _guarded(
         self,
         term: tuple[str, ...],
@@ -408,26 +492,17 @@ class Gazetteer:
         short_capitals = capitals[i] == ALL_CAPS and size == 1 and len(term[0]) <= SHORT_ACRONYM
         if short_capitals and term not in self.upper_only:
             return None  # "the FAS said": an acronym, not Turkish "Fas" (Morocco)
+        if i and words[i - 1] in _STANCE_BEFORE:
+            return None  # "pro-Russian candidates", "anti-American": a stance, not the country
         if (i and words[i - 1] in self.currency_before) or (
             i + size < len(words) and words[i + size] in self.currency_after
         ):
             return None  # "US dollars", "долларов США": a currency, not the country
-        if term in self.demonyms:
-            ends = sentence_ends()
-            stop = len(words)
-            for index in range(i + size - 1, min(len(words), i + size + NATIONALITY_WINDOW)):
-                if index in ends:
-                    stop = index + 1
-                    break
-            before = words[i - 1] if i and (i - 1) not in ends else ""
-            after = words[i + size] if i + size < stop else ""
-            if before in self.not_country_before or after in self.not_country_after:
-                return None
-            for word in words[i + size : min(stop, i + size + NATIONALITY_WINDOW)]:
-                if word in self.nationality_words or (
-                    self.nationality_prefixes and word.startswith(self.nationality_prefixes)
-                ):
-                    return None
+        if i + size < len(words) and self._names_organisation(words, capitals, i, size):
+            return None  # "Azerbaijan Airlines", "телеканал Россия 1": an organisation's name
+        demonym = term in self.demonyms
+        if demonym and self._demonym_not_country(term, words, capitals, i, size, sentence_ends()):
+            return None
         homonym = self.homonyms.get(term)
         if homonym is not None:
             cues, instead = homonym
@@ -439,6 +514,25 @@ class Gazetteer:
 
 # A word this short written in capitals is an acronym unless the gazetteer lists it as one.
 SHORT_ACRONYM = 3
+# Words joining the names of a list of languages, and the words before one that make it
+# the language something is said or written in; how many words before the list they may
+# come ("in an approximate Russian").
+_CONJUNCTIONS = frozenset(
+    {"and", "or", "и", "или", "а", "va", "ва", "yoki", "және", "жана", "ve", "və", "und", "et"}
+)
+_LANGUAGE_PREPOSITIONS = frozenset({"in", "into", "from", "both", "на", "с"})
+LANGUAGE_LEAD = 3
+# Latin endings that make a word found by its stem a demonym ("Belgian", "Norwegian",
+# "Maltese", "Danish"), to which the demonym guards apply.
+_DEMONYM_ENDINGS = ("an", "ians", "ans", "ese", "ish", "ic")
+# A prefix written before a name with a hyphen that makes it a stance towards the country
+# ("pro-Russia", "anti-Western"): the corpus tags no country for it.
+_STANCE_BEFORE = frozenset({"pro", "anti", "анти"})  # not "про": Russian for "about"
+# A number of at most this many digits right after a name is a channel's ("Россия 24").
+CHANNEL_DIGITS = 2
+# ... when one of these words (their beginnings) stands at most CHANNEL_LEAD words before it.
+_CHANNEL_WORDS = ("channel", "tv", "radio", "телеканал", "канал", "тв", "радио", "эфир", "telekanal", "kanal")
+CHANNEL_LEAD = 2
 # How far after a demonym a word it gives the nationality of may come ("Chinese plant
 # operator CNNC").
 NATIONALITY_WINDOW = 3
@@ -460,6 +554,7 @@ class _Collected:
     currency_before: set[str] = field(default_factory=set)
     currency_after: set[str] = field(default_factory=set)
     not_after: set[str] = field(default_factory=set)
+    organisation_after: set[str] = field(default_factory=set)
     homonyms: list[dict] = field(default_factory=list)
     exonyms: dict[str, str] = field(default_factory=dict)
     former_names: dict[str, str] = field(default_factory=dict)
@@ -493,6 +588,9 @@ def _collect(path: Path, seen: set[Path], into: _Collected) -> dict:
     )
     into.not_after.update(
         fold(w) for w in _strings(path, "[guards].ethnic_after", guards.get("ethnic_after", []))
+    )
+    into.organisation_after.update(
+        fold(w) for w in _strings(path, "[guards].organisation_after", guards.get("organisation_after", []))
     )
     into.nationality_of.update(
         fold(w) for w in _strings(path, "[guards].nationality_of", guards.get("nationality_of", []))
@@ -559,6 +657,43 @@ def cldr_country_names(locales: list[str]) -> dict[str, list[str]]:
             if re.fullmatch(r"[A-Z]{2}", code) and code not in ("EU", "EZ", "UN", "ZZ", "QO"):
                 names.setdefault(code, []).append(name)
     return names
+
+
+# A last word that ends this share of a locale's names of languages at least is its word for
+# "language" (Kazakh "тілі", Kyrgyz "тили", Turkmen and Turkish "dili").
+LANGUAGE_WORD_SHARE = 0.04
+
+
+def cldr_language_names(locales: list[str]) -> tuple[set[str], set[str]]:
+    """The folded one-word names of languages in each locale (a name written with the
+    locale's word for "language" counts by its first word: Kazakh "орыс тілі" -> "орыс"),
+    and those words for "language": a demonym before one is the language ("орыс тілінде",
+    "o'zbek tili"), which the gazetteer's guards then read as a nationality word (a prefix)."""
+    from babel import Locale
+
+    names: set[str] = set()
+    words: set[str] = set()
+    for locale_id in locales:
+        try:
+            languages = Locale.parse(locale_id).languages
+        except (ValueError, LookupError) as error:
+            raise DataFileError(f"[cldr].locales: unknown locale {locale_id!r}: {error}") from error
+        # As written, lower case (the inflection rules read й and ё), folded only to compare.
+        split = [
+            _TOKEN.findall(name.translate(_APOSTROPHES).casefold().replace("-", " "))
+            for name in languages.values()
+        ]
+        lasts = Counter(fold(parts[-1]) for parts in split if len(parts) > 1)
+        own = {
+            word
+            for word, n in lasts.items()
+            if n >= LANGUAGE_WORD_SHARE * len(split) and len(word) >= 3 and word.isalpha()
+        }
+        words.update(own)
+        for parts in split:
+            if len(parts) == 1 or (len(parts) == 2 and fold(parts[1]) in own):
+                names.add(parts[0])
+    return names, words
 
 
 def cldr_city_names(zones: list[str], locales: list[str]) -> dict[str, list[str]]:
@@ -662,9 +797,17 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
             + (f" (no entry for {missing})" if missing else "")
         )
     rules = [
-        InflectionRule(r["script"], tuple(r["ends_with"]), bool(r.get("replace")), tuple(r["endings"]))
+        InflectionRule(
+            r["script"],
+            tuple(r["ends_with"]),
+            bool(r.get("replace")),
+            tuple(r["endings"]),
+            bool(r.get("demonym")),
+        )
         for r in collected.rules
     ]
+    demonym_rules = [rule for rule in rules if rule.demonym]
+    rules = [rule for rule in rules if not rule.demonym]
     cldr = {
         code: [n for n in names if fold(n) not in collected.cldr_ignore]
         for code, names in cldr_country_names(collected.cldr_locales).items()
@@ -689,6 +832,11 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     not_demonyms: set[tuple[str, ...]] = set()
 
     unspaced: dict[str, str] = {}
+    # Demonyms the region files write in lower case (Turkmen "türkmen", Uzbek "qozoq"): the
+    # same word capitalised in English is then no hint of how a page writes it.
+    lower_demonyms = {
+        tuple(tokens(name)) for names in collected.demonyms.values() for name in names if name[:1].islower()
+    }
 
     def add(code: str, name: str, from_cldr: bool, demonym: bool) -> None:
         if _UNSPACED.search(name):
@@ -699,8 +847,15 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
             return
         # Names of countries, places and people are written with a capital in every
         # language we read; lower case they are words ("qatar" is a row in Kazakh, "того"
-        # a pronoun in Russian). Demonyms are lower case in Russian, so they are exempt.
-        if (not demonym and name[:1].isupper()) or (from_cldr and words not in exact):
+        # a pronoun in Russian). Demonyms are lower case in Russian, so they are exempt, but
+        # one the region file writes with a capital in Latin letters is written so on the page
+        # too ("Polish", "Poles"; "to polish", "geopolitical poles" are words).
+        capitalised_latin = name[:1].isupper() and script_of(name) == "Latin" and words not in lower_demonyms
+        if (
+            (not demonym and name[:1].isupper())
+            or (demonym and capitalised_latin)
+            or (from_cldr and words not in exact)
+        ):
             capital_only.add(words)
         exact.setdefault(words, code)
         if len(words) == 1 and 1 < len(name) <= 4 and name.isupper():
@@ -714,6 +869,11 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
             demonyms.update(forms)
         else:
             not_demonyms.add(words)
+            # "rossiyalik", "ресейлік": a demonym made of the name, case-blind.
+            for form in _inflected_forms(name, words, demonym_rules):
+                if form not in exact:
+                    inflected.setdefault(form, code)
+                    demonyms.add(form)
 
     for code, names in countries.items():
         own_demonyms = set(collected.demonyms.get(code, []))
@@ -751,11 +911,24 @@ def load_gazetteer(path: str | Path = DEFAULT_REGION) -> Gazetteer:
     gazetteer.not_demonym_names = frozenset(not_demonyms)
     gazetteer.not_country_before = frozenset(collected.not_before)
     gazetteer.not_country_after = frozenset(collected.not_after)
+    gazetteer.organisation_after = frozenset(collected.organisation_after)
     gazetteer.currency_before = frozenset(collected.currency_before)
     gazetteer.currency_after = frozenset(collected.currency_after)
+    language_names, language_words = cldr_language_names(collected.cldr_locales)
+    # Case forms by the declension rules (Russian adjectives: "на казахском и русском"),
+    # not by the Turkic suffix rules (every name + every ending: forms nothing needs).
+    declensions = [rule for rule in rules if all(rule.ends_with)]
+    gazetteer.language_names = frozenset(
+        form[-1]
+        for name in language_names
+        for form in [
+            (fold(name),),
+            *(_inflected_forms(name, (fold(name),), declensions) if script_of(name) == "Cyrillic" else []),
+        ]
+    )
     gazetteer.nationality_words = frozenset(w for w in collected.nationality_of if not w.endswith("*"))
     gazetteer.nationality_prefixes = tuple(
-        sorted(w[:-1] for w in collected.nationality_of if w.endswith("*"))
+        sorted({w[:-1] for w in collected.nationality_of if w.endswith("*")} | language_words)
     )
     homonyms: dict[tuple[str, ...], tuple[frozenset[str], str]] = {}
     for homonym in collected.homonyms:
