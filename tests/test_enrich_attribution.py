@@ -69,3 +69,13 @@ def test_the_same_byline_above_the_story_credits_its_agency(rules):
     body = f"By Maxim Shubovich, AP\n\n{_STORY}"
     columns = enrich_entry(draft_entry("Kyrgyzstan election yields uncertain result", body=body), rules, None)
     assert columns.enrichment["wire_agency"] == "AP"
+
+
+@pytest.mark.parametrize(
+    ("host", "agency"),
+    [("plenglish.com", "Prensa Latina"), ("www.agenzianova.com", "Agenzia Nova"), ("tdh.gov.tm", "TDH")],
+)
+def test_an_agency_s_own_site_names_it(host, agency):
+    # Prensa Latina signs off with desk initials ("pgh/lcr") and Agenzia Nova with a desk
+    # code ("(Res)"): on their own sites the site is the only credit.
+    assert load_agencies().agency_for_host(host) == agency
