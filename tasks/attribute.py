@@ -709,6 +709,10 @@ def _unnamed_ideographs(place: str, place_namer: PlaceNamer | None) -> bool:
     )
 
 
+# A figure with its unit after a place, and nothing else: a weather or rate widget's line.
+_READING = re.compile(r"[+−-]?\d[\d.,]*\s*(?:[°º]\s*[CF]?|o[CF]|%)")
+
+
 def _credible(found, paragraph: str, rules: AgencyRules, place_namer: PlaceNamer | None) -> bool:
     """Whether a dateline match is one: a place that is no label or agency name, and,
     without an agency, a place in capitals or known to the gazetteer, followed by text
@@ -722,6 +726,8 @@ def _credible(found, paragraph: str, rules: AgencyRules, place_namer: PlaceNamer
         return False
     if rest and not re.search(r"[^\W\d_]", rest[:40]):
         return False  # a figure after the "place": a ticker ("UZS – -0,32%"), not a story
+    if _READING.fullmatch(rest):
+        return False  # a widget's reading: the weather ("Астана -10oC"), not a story
     if not rest:  # a dateline line of its own: only a known place with its country
         return bool(found.region and place_namer is not None and place_namer(found.place))
     known = place_namer is not None and bool(place_namer(found.place.split("/")[0]))
