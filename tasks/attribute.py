@@ -920,7 +920,9 @@ _CITING = re.compile(
 )
 _CITING_WINDOW = 40
 # A photo credit closing a line: "... сезона» Фото: © Xinhua / Global Look Press / www...".
-_PHOTO_TAIL = re.compile(r"(?i)(?<![^\W\d_])(?:photo|фото|foto|surat|сурет)\s*(?:by\s|:|©)[^\n]{0,120}$")
+_PHOTO_TAIL = re.compile(
+    r"(?i)(?<![^\W\d_])(?:photo(?:graph(?:er)?)?|фото|foto|surat|сурет)\s*(?:by\s|:|©)[^\n]{0,160}$"
+)
 
 
 def cited_agencies(text: str, rules: AgencyRules, exclude: set[str]) -> list[str]:

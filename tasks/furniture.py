@@ -508,6 +508,27 @@ _CAPTION = re.compile(
     r"|^\s*(?:\(?(?:photo|фото)\)?\b))",
     re.IGNORECASE,
 )
+# A caption that closes with its picture's credit says what it is whatever its length (a
+# long caption is still one): "... upon his arrival at the airport. [Photo/Xinhua]", "...
+# toppled his predecessor [AP]", "... (SCO) summit. Photo: People's Daily", "... oil
+# producer. Photographer: Andrey Rudakov/Bloomberg ... via Getty Images".
+_CREDIT_TAIL = re.compile(
+    r"(?:\[(?:photo|фото|foto)\s*[/:]\s*[^\]\n]{1,40}\]"
+    r"|\[" + _PHOTO_AGENCIES + r"(?:\s*(?:photo|/[^\]\n]{1,30}))?\]"
+    r"|(?<![^\W\d_])(?:photo|фото|foto)\s*:\s*[^.:\n]{1,40}"
+    r"|(?<![^\W\d_])photograph(?:er)?\s*(?:by\b|:)[^\n]{1,160}"
+    r"|\bvia\s+Getty\s+Images)\s*$",
+    re.IGNORECASE,
+)
+CREDITED_CAPTION_WORDS = 80
+_CREDIT_TAIL_CHARS = 200
+
+
+def ends_with_picture_credit(paragraph: str) -> bool:
+    """A caption closing with its picture's credit (see ``_CREDIT_TAIL``)."""
+    return _CREDIT_TAIL.search(paragraph, max(0, len(paragraph) - _CREDIT_TAIL_CHARS)) is not None
+
+
 # A teaser of the lead printed above it, cut off with an ellipsis.
 _ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)\s*$")
 _STARTS_HEADLINE = re.compile(r"[«\"“‘'>(]*\s*(?:[^\W\d_](?<![a-zа-яёәғқңөұүһіўҳ])|\d)")
@@ -665,8 +686,13 @@ def furniture_positions(
         i
         for i, p in enumerate(paragraphs)
         if i not in protected
-        and scored[i].words < CAPTION_WORDS
-        and (_CAPTION.search(p) or says_it_is_a_picture(p) or is_dated_caption(p, scored[i].words))
+        and (
+            (
+                scored[i].words < CAPTION_WORDS
+                and (_CAPTION.search(p) or says_it_is_a_picture(p) or is_dated_caption(p, scored[i].words))
+            )
+            or (scored[i].words < CREDITED_CAPTION_WORDS and ends_with_picture_credit(p))
+        )
     }
     # The caption line over its credit line ("Burnt-out building on Republic Square" / "Image by ...").
     captions |= {
