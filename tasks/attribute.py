@@ -209,10 +209,20 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
     )
 
 
+# A case ending the language writes onto a name: after a hyphen in Armenian and Turkic
+# ("Interfax-ը", "TASS-ın"), glued to an acronym in Uzbek and Kazakh Cyrillic ("ЎзАнинг",
+# "ТАСС-тың", "AFPga"): the name is still cited. Only a few lower-case letters, so a
+# compound ("Interfax-Kazakhstan", "TASS-based") is no ending.
+_CASE_ENDING = (
+    r"(?:-[a-zа-яёəığüöşçәғқңөұүһіўҳա-և]{1,3}(?![\w-])"
+    r"|(?<=[A-ZА-ЯЁЎҚҒҲ])(?:нинг|ning|нинг|ни|ni|га|ga|да|da|дан|dan|ның|нің|ға|ге|на|ны|ні)(?!\w))"
+)
+
+
 def _mention(names: str) -> str:
-    """A name in running text as a whole word, not inside an address or a domain
-    ("kazinform@", "www.trend.az/...")."""
-    return rf"{WORD_BEFORE}(?<![.@/-])(?:{names}){WORD_AFTER}(?![@-]|\.\w)"
+    """A name in running text as a whole word (or with a case ending), not inside an
+    address or a domain ("kazinform@", "www.trend.az/..."); the name is group ``name``."""
+    return rf"{WORD_BEFORE}(?<![.@/-])(?P<name>{names})(?:{_CASE_ENDING}|{WORD_AFTER}(?![@-]|\.\w))"
 
 
 def _is_everyday(alias: str) -> bool:
@@ -933,11 +943,11 @@ def cited_agencies(text: str, rules: AgencyRules, exclude: set[str]) -> list[str
     # its own line or at the end of a caption's.
     text = "\n".join(_PHOTO_TAIL.sub("", line) for line in text.split("\n") if not is_captioned(line, rules))
     for match in rules.cited_plain.finditer(text):
-        name = rules.agency_named(match.group(0))
+        name = rules.agency_named(match.group("name"))
         if name and name not in exclude:
             found[name] = None
     for match in rules.cited_ambiguous.finditer(text):
-        name = rules.agency_named(match.group(0))
+        name = rules.agency_named(match.group("name"))
         if not name or name in exclude or name in found:
             continue
         window = text[max(0, match.start() - _CITING_WINDOW) : match.end() + _CITING_WINDOW]

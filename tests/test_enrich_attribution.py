@@ -79,3 +79,16 @@ def test_an_agency_s_own_site_names_it(host, agency):
     # Prensa Latina signs off with desk initials ("pgh/lcr") and Agenzia Nova with a desk
     # code ("(Res)"): on their own sites the site is the only credit.
     assert load_agencies().agency_for_host(host) == agency
+
+
+@pytest.mark.parametrize(
+    ("text", "cited"),
+    [
+        ("The model is TASS-based and Interfax-Kazakhstan reported it.", ["Interfax"]),
+        ("ТАСС-тың хабарлауынша, келіссөздер аяқталды.", ["TASS"]),
+        ("Reuters agentligiga ko'ra, AFPga ma'lum qilishdi.", ["Reuters", "AFP"]),
+    ],
+)
+def test_a_case_ending_on_an_agency_s_name_is_still_its_citation(text, cited):
+    # A hyphenated compound ("TASS-based") is no case ending; "-тың" and a glued "-ga" are.
+    assert attribute("Title", text, load_agencies()).cited_agencies == cited
