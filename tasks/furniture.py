@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from newswire.tasks.datelines import month_names
+from newswire.tasks.patterns import trie_pattern
 from newswire.tasks.text import comparison_form, fold_whitespace
 
 # jusText stop-word lists for the languages of the region and its neighbours.
@@ -126,7 +128,11 @@ _MONTHS = (
     r"|қаңтар|ақпан|наурыз|сәуір|мамыр|маусым|шілде|тамыз|қыркүйек|қазан|қараша|желтоқсан"
     r"|ocak|şubat|nisan|mayıs|haziran|temmuz|ağustos|eylül|ekim|kasım|aralık"
     r"|januar|februar|märz|mai|juni|juli|oktober|dezember"
-    r"|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre)\.?"
+    r"|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre"
+    # and every name the dateline grammar knows: CLDR's for the region's and the carrying
+    # agencies' languages (Italian "luglio", Turkmen "iýul", Kyrgyz "июль"...) and the
+    # newsroom spellings CLDR lacks (Kazakh in Latin letters: "23 Tamyz 2024")
+    r"|" + trie_pattern(month_names()) + r")\.?"
 )
 _WEEKDAYS = (
     r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?"

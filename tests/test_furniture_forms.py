@@ -100,3 +100,9 @@ def test_a_caption_closing_with_its_pictures_credit_is_one_whatever_its_length(c
 )
 def test_prose_naming_a_photo_is_no_credited_caption(sentence):
     assert not ends_with_picture_credit(sentence)
+
+
+@pytest.mark.parametrize("line", ["18:00, 23 Tamyz 2024", "5 luglio 2023", "1 iyul 2021"])
+def test_a_date_in_any_language_the_datelines_know_is_a_stamp(line):
+    # Kazakh in Latin letters, Italian, Uzbek: the month names are the dateline grammar's.
+    assert is_stamp(line) and is_named_date(line)
