@@ -73,6 +73,15 @@ def split_paragraphs(text: str) -> list[str]:
 
 
 def is_furniture(paragraph: str, rules: BoilerplateRules) -> bool:
+    """A paragraph the phrase rules drop, as written or without the date stamp the page
+    glued to its front ("date 2023-11 © Agenzia Nova - Riproduzione riservata")."""
+    unstamped = strip_stamp(paragraph)
+    return _is_phrase_furniture(paragraph, rules) or (
+        unstamped != paragraph and bool(unstamped) and _is_phrase_furniture(unstamped, rules)
+    )
+
+
+def _is_phrase_furniture(paragraph: str, rules: BoilerplateRules) -> bool:
     if paragraph.casefold() in rules.lines:
         return True
     if rules.any_pattern is not None:

@@ -390,7 +390,7 @@ _SENTENCE_BREAK = re.compile(r"[.!?…][»”\"]?\s*(?=[A-ZА-ЯЁӘҒҚҢӨҰҮ
 _FULL_STOP = re.compile(r"[.!?…。！？][»”\"')]?\s*$")
 _INNER_PUNCTUATION = re.compile(r"[,.;:!?()«»“”\"]")
 # A stamp the page glued in front of a line: "date 2024-03-03 ", "12:11, 19 March 2014 | ".
-_LEADING_STAMP = re.compile(r"\s*date\s+\d{4}-\d{2}-\d{2}\s+")
+_LEADING_STAMP = re.compile(r"\s*date\s+\d{4}-\d{2}(?:-\d{2})?\s+")
 
 
 def strip_stamp(paragraph: str) -> str:
