@@ -741,10 +741,15 @@ def _credible(found, paragraph: str, rules: AgencyRules, place_namer: PlaceNamer
     if not rest:  # a dateline line of its own: only a known place with its country
         return bool(found.region and place_namer is not None and place_namer(found.place))
     known = place_namer is not None and bool(place_namer(found.place.split("/")[0]))
+    # South Asian papers write a known city in title case with a colon before the lead
+    # ("Astana: The Conference on Interaction ...", "Islamabad: Prime Minister ..."): a
+    # dateline when a whole lead follows, not a label over a line.
+    colon_lead = known and found.separator == ":" and rest[:1].isupper() and len(rest.split()) >= _LEAD_WORDS
     if (
         found.separator in (":", ".", " ")
         and not found.date
         and not (known and (found.place.isupper() or found.region))
+        and not colon_lead
     ):
         # "BACKGROUND:", "МИД:", "New Delhi: The embassy said": a colon or a period after a
         # word reads as a label or prose unless the place is known (in capitals, or with
