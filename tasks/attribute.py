@@ -209,10 +209,20 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
     )
 
 
+# A case ending the language writes onto a name: after a hyphen in Armenian and Turkic
+# ("Interfax-ը", "TASS-ın"), glued to an acronym in Uzbek and Kazakh Cyrillic ("ЎзАнинг",
+# "ТАСС-тың", "AFPga"): the name is still cited. Only a few lower-case letters, so a
+# compound ("Interfax-Kazakhstan", "TASS-based") is no ending.
+_CASE_ENDING = (
+    r"(?:-[a-zа-яёəığüöşçәғқңөұүһіўҳա-և]{1,3}(?![\w-])"
+    r"|(?<=[A-ZА-ЯЁЎҚҒҲ])(?:нинг|ning|нинг|ни|ni|га|ga|да|da|дан|dan|ның|нің|ға|ге|на|ны|ні)(?!\w))"
+)
+
+
 def _mention(names: str) -> str:
-    """A name in running text as a whole word, not inside an address or a domain
-    ("kazinform@", "www.trend.az/...")."""
-    return rf"{WORD_BEFORE}(?<![.@/-])(?:{names}){WORD_AFTER}(?![@-]|\.\w)"
+    """A name in running text as a whole word (or with a case ending), not inside an
+    address or a domain ("kazinform@", "www.trend.az/..."); the name is group ``name``."""
+    return rf"{WORD_BEFORE}(?<![.@/-])(?P<name>{names})(?:{_CASE_ENDING}|{WORD_AFTER}(?![@-]|\.\w))"
 
 
 def _is_everyday(alias: str) -> bool:
@@ -709,6 +719,10 @@ def _unnamed_ideographs(place: str, place_namer: PlaceNamer | None) -> bool:
     )
 
 
+# A figure with its unit after a place, and nothing else: a weather or rate widget's line.
+_READING = re.compile(r"[+−-]?\d[\d.,]*\s*(?:[°º]\s*[CF]?|o[CF]|%)")
+
+
 def _credible(found, paragraph: str, rules: AgencyRules, place_namer: PlaceNamer | None) -> bool:
     """Whether a dateline match is one: a place that is no label or agency name, and,
     without an agency, a place in capitals or known to the gazetteer, followed by text
@@ -722,13 +736,20 @@ def _credible(found, paragraph: str, rules: AgencyRules, place_namer: PlaceNamer
         return False
     if rest and not re.search(r"[^\W\d_]", rest[:40]):
         return False  # a figure after the "place": a ticker ("UZS – -0,32%"), not a story
+    if _READING.fullmatch(rest):
+        return False  # a widget's reading: the weather ("Астана -10oC"), not a story
     if not rest:  # a dateline line of its own: only a known place with its country
         return bool(found.region and place_namer is not None and place_namer(found.place))
     known = place_namer is not None and bool(place_namer(found.place.split("/")[0]))
+    # South Asian papers write a known city in title case with a colon before the lead
+    # ("Astana: The Conference on Interaction ...", "Islamabad: Prime Minister ..."): a
+    # dateline when a whole lead follows, not a label over a line.
+    colon_lead = known and found.separator == ":" and rest[:1].isupper() and len(rest.split()) >= _LEAD_WORDS
     if (
         found.separator in (":", ".", " ")
         and not found.date
         and not (known and (found.place.isupper() or found.region))
+        and not colon_lead
     ):
         # "BACKGROUND:", "МИД:", "New Delhi: The embassy said": a colon or a period after a
         # word reads as a label or prose unless the place is known (in capitals, or with
@@ -914,7 +935,9 @@ _CITING = re.compile(
 )
 _CITING_WINDOW = 40
 # A photo credit closing a line: "... сезона» Фото: © Xinhua / Global Look Press / www...".
-_PHOTO_TAIL = re.compile(r"(?i)(?<![^\W\d_])(?:photo|фото|foto|surat|сурет)\s*(?:by\s|:|©)[^\n]{0,120}$")
+_PHOTO_TAIL = re.compile(
+    r"(?i)(?<![^\W\d_])(?:photo(?:graph(?:er)?)?|фото|foto|surat|сурет)\s*(?:by\s|:|©)[^\n]{0,160}$"
+)
 
 
 def cited_agencies(text: str, rules: AgencyRules, exclude: set[str]) -> list[str]:
@@ -925,11 +948,11 @@ def cited_agencies(text: str, rules: AgencyRules, exclude: set[str]) -> list[str
     # its own line or at the end of a caption's.
     text = "\n".join(_PHOTO_TAIL.sub("", line) for line in text.split("\n") if not is_captioned(line, rules))
     for match in rules.cited_plain.finditer(text):
-        name = rules.agency_named(match.group(0))
+        name = rules.agency_named(match.group("name"))
         if name and name not in exclude:
             found[name] = None
     for match in rules.cited_ambiguous.finditer(text):
-        name = rules.agency_named(match.group(0))
+        name = rules.agency_named(match.group("name"))
         if not name or name in exclude or name in found:
             continue
         window = text[max(0, match.start() - _CITING_WINDOW) : match.end() + _CITING_WINDOW]

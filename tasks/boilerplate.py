@@ -73,11 +73,31 @@ def split_paragraphs(text: str) -> list[str]:
 
 
 def is_furniture(paragraph: str, rules: BoilerplateRules) -> bool:
+    """A paragraph the phrase rules drop, as written or without the date stamp the page
+    glued to its front ("date 2023-11 © Agenzia Nova - Riproduzione riservata")."""
+    unstamped = strip_stamp(paragraph)
+    return _is_phrase_furniture(paragraph, rules) or (
+        unstamped != paragraph and bool(unstamped) and _is_phrase_furniture(unstamped, rules)
+    )
+
+
+def _is_phrase_furniture(paragraph: str, rules: BoilerplateRules) -> bool:
     if paragraph.casefold() in rules.lines:
         return True
     if rules.any_pattern is not None:
         return rules.any_pattern.fullmatch(paragraph) is not None
     return any(p.fullmatch(paragraph) for p in rules.patterns)
+
+
+# A bracketed note the phrase rules drop ("(ATTN: CHANGES dateline; RECASTS headline ...",
+# "(Paragraph 11 has been corrected to state ...") that the page broke over lines goes on
+# for at most this many short lines, to the one that closes the bracket.
+NOTE_LINES = 4
+NOTE_LINE_WORDS = 20
+
+
+def _continues_note(paragraph: str) -> bool:
+    return "(" not in paragraph and len(paragraph.split()) <= NOTE_LINE_WORDS
 
 
 def remove_boilerplate(
@@ -98,6 +118,7 @@ def remove_boilerplate(
     kept: list[str] = []
     protected: set[int] = set()  # positions in ``kept`` that ``keep`` said to leave
     headline_at: int | None = None  # position in ``kept`` where the page printed the headline
+    note_open = 0  # lines left of a bracketed note dropped without its closing bracket
     for paragraph in split_paragraphs(text):
         # One search over all inline rules first: most paragraphs have none of them, and
         # running each rule and re-folding the paragraph every time was a tenth of the cost.
@@ -116,7 +137,14 @@ def remove_boilerplate(
             protected.add(len(kept))
             kept.append(paragraph)
             continue
+        if note_open and _continues_note(paragraph):
+            # the rest of a note the page broke over lines: up to its closing bracket
+            note_open = 0 if ")" in paragraph else note_open - 1
+            continue
+        note_open = 0
         if is_furniture(paragraph, rules):
+            if paragraph.count("(") > paragraph.count(")"):
+                note_open = NOTE_LINES
             continue
         # The page repeats the headline (above the article, beside a picture, in a share box).
         if (

@@ -30,7 +30,7 @@ is unlikely: a place in capitals, or a place the gazetteer knows (attribute.py d
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from newswire.tasks.patterns import trie_pattern
@@ -68,6 +68,10 @@ WORD_AFTER = rf"(?![^\W{_CJK}])"
 
 
 _HEAD_CHARS = 160
+# HTML tags a page's text kept at a paragraph's start: "<p>", "<br/>", "<strong>".
+_LEFTOVER_TAGS = re.compile(
+    r"\s*(?:</?(?:p|br|div|span|strong|b|em|i)(?:\s[^<>]{0,80})?/?>\s*)+", re.IGNORECASE
+)
 _MEMO_SIZE = 4096
 
 
@@ -238,6 +242,12 @@ class DatelineGrammar:
         return found
 
     def _match(self, paragraph: str) -> Dateline | None:
+        # Markup the page left before the text ("<p>ALMATY. KAZINFORM – ..."): the dateline
+        # follows it, and the story starts after both.
+        markup = _LEFTOVER_TAGS.match(paragraph)
+        if markup:
+            found = self._match(paragraph[markup.end() :])
+            return replace(found, end=found.end + markup.end()) if found else None
         # A dateline is short: looking at the paragraph's head bounds the work per paragraph.
         paragraph = paragraph[:_HEAD_CHARS]
         if not paragraph[:1].isalnum() and paragraph[:1] not in "(" and not paragraph.lstrip()[:1].isalnum():

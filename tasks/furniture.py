@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from newswire.tasks.datelines import month_names
+from newswire.tasks.patterns import trie_pattern
 from newswire.tasks.text import comparison_form, fold_whitespace
 
 # jusText stop-word lists for the languages of the region and its neighbours.
@@ -126,7 +128,11 @@ _MONTHS = (
     r"|қаңтар|ақпан|наурыз|сәуір|мамыр|маусым|шілде|тамыз|қыркүйек|қазан|қараша|желтоқсан"
     r"|ocak|şubat|nisan|mayıs|haziran|temmuz|ağustos|eylül|ekim|kasım|aralık"
     r"|januar|februar|märz|mai|juni|juli|oktober|dezember"
-    r"|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre)\.?"
+    r"|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre"
+    # and every name the dateline grammar knows: CLDR's for the region's and the carrying
+    # agencies' languages (Italian "luglio", Turkmen "iýul", Kyrgyz "июль"...) and the
+    # newsroom spellings CLDR lacks (Kazakh in Latin letters: "23 Tamyz 2024")
+    r"|" + trie_pattern(month_names()) + r")\.?"
 )
 _WEEKDAYS = (
     r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?"
@@ -384,7 +390,7 @@ _SENTENCE_BREAK = re.compile(r"[.!?…][»”\"]?\s*(?=[A-ZА-ЯЁӘҒҚҢӨҰҮ
 _FULL_STOP = re.compile(r"[.!?…。！？][»”\"')]?\s*$")
 _INNER_PUNCTUATION = re.compile(r"[,.;:!?()«»“”\"]")
 # A stamp the page glued in front of a line: "date 2024-03-03 ", "12:11, 19 March 2014 | ".
-_LEADING_STAMP = re.compile(r"\s*date\s+\d{4}-\d{2}-\d{2}\s+")
+_LEADING_STAMP = re.compile(r"\s*date\s+\d{4}-\d{2}(?:-\d{2})?\s+")
 
 
 def strip_stamp(paragraph: str) -> str:
@@ -508,6 +514,27 @@ _CAPTION = re.compile(
     r"|^\s*(?:\(?(?:photo|фото)\)?\b))",
     re.IGNORECASE,
 )
+# A caption that closes with its picture's credit says what it is whatever its length (a
+# long caption is still one): "... upon his arrival at the airport. [Photo/Xinhua]", "...
+# toppled his predecessor [AP]", "... (SCO) summit. Photo: People's Daily", "... oil
+# producer. Photographer: Andrey Rudakov/Bloomberg ... via Getty Images".
+_CREDIT_TAIL = re.compile(
+    r"(?:\[(?:photo|фото|foto)\s*[/:]\s*[^\]\n]{1,40}\]"
+    r"|\[" + _PHOTO_AGENCIES + r"(?:\s*(?:photo|/[^\]\n]{1,30}))?\]"
+    r"|(?<![^\W\d_])(?:photo|фото|foto)\s*:\s*[^.:\n]{1,40}"
+    r"|(?<![^\W\d_])photograph(?:er)?\s*(?:by\b|:)[^\n]{1,160}"
+    r"|\bvia\s+Getty\s+Images)\s*$",
+    re.IGNORECASE,
+)
+CREDITED_CAPTION_WORDS = 80
+_CREDIT_TAIL_CHARS = 200
+
+
+def ends_with_picture_credit(paragraph: str) -> bool:
+    """A caption closing with its picture's credit (see ``_CREDIT_TAIL``)."""
+    return _CREDIT_TAIL.search(paragraph, max(0, len(paragraph) - _CREDIT_TAIL_CHARS)) is not None
+
+
 # A teaser of the lead printed above it, cut off with an ellipsis.
 _ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)\s*$")
 _STARTS_HEADLINE = re.compile(r"[«\"“‘'>(]*\s*(?:[^\W\d_](?<![a-zа-яёәғқңөұүһіўҳ])|\d)")
@@ -665,8 +692,13 @@ def furniture_positions(
         i
         for i, p in enumerate(paragraphs)
         if i not in protected
-        and scored[i].words < CAPTION_WORDS
-        and (_CAPTION.search(p) or says_it_is_a_picture(p) or is_dated_caption(p, scored[i].words))
+        and (
+            (
+                scored[i].words < CAPTION_WORDS
+                and (_CAPTION.search(p) or says_it_is_a_picture(p) or is_dated_caption(p, scored[i].words))
+            )
+            or (scored[i].words < CREDITED_CAPTION_WORDS and ends_with_picture_credit(p))
+        )
     }
     # The caption line over its credit line ("Burnt-out building on Republic Square" / "Image by ...").
     captions |= {

@@ -69,3 +69,58 @@ def test_the_same_byline_above_the_story_credits_its_agency(rules):
     body = f"By Maxim Shubovich, AP\n\n{_STORY}"
     columns = enrich_entry(draft_entry("Kyrgyzstan election yields uncertain result", body=body), rules, None)
     assert columns.enrichment["wire_agency"] == "AP"
+
+
+@pytest.mark.parametrize(
+    ("host", "agency"),
+    [("plenglish.com", "Prensa Latina"), ("www.agenzianova.com", "Agenzia Nova"), ("tdh.gov.tm", "TDH")],
+)
+def test_an_agency_s_own_site_names_it(host, agency):
+    # Prensa Latina signs off with desk initials ("pgh/lcr") and Agenzia Nova with a desk
+    # code ("(Res)"): on their own sites the site is the only credit.
+    assert load_agencies().agency_for_host(host) == agency
+
+
+@pytest.mark.parametrize(
+    ("text", "cited"),
+    [
+        ("The model is TASS-based and Interfax-Kazakhstan reported it.", ["Interfax"]),
+        ("ТАСС-тың хабарлауынша, келіссөздер аяқталды.", ["TASS"]),
+        ("Reuters agentligiga ko'ra, AFPga ma'lum qilishdi.", ["Reuters", "AFP"]),
+    ],
+)
+def test_a_case_ending_on_an_agency_s_name_is_still_its_citation(text, cited):
+    # A hyphenated compound ("TASS-based") is no case ending; "-тың" and a glued "-ga" are.
+    assert attribute("Title", text, load_agencies()).cited_agencies == cited
+
+
+_BODY = (
+    "The president met foreign investors today and discussed cooperation in many areas, the press "
+    "service said.\n\nHe also visited a new factory in the capital and spoke to its workers."
+)
+
+
+@pytest.mark.parametrize(
+    ("note", "agency"),
+    [
+        ("(With Reuters inputs)", "Reuters"),
+        ("With PTI inputs", "PTI"),
+        ("Mit Material von dpa", "dpa"),
+        ("Материал подготовлен по информации РИА Новости", "RIA Novosti"),
+        ("This article was originally published by RFE/RL.", "RFE/RL"),
+        ("(With agency inputs)", None),
+        ("This article was originally published by Eurasianet.", None),
+    ],
+)
+def test_a_source_note_under_the_story_credits_its_agency_or_none(note, agency):
+    # Either way the note is the copy's credit, not the story's text.
+    result = attribute("Title", f"{_BODY}\n\n{note}", load_agencies())
+    assert (result.wire_agency, note in result.text) == (agency, False)
+
+
+def test_a_follow_prompt_naming_the_outlet_is_furniture():
+    from newswire.tasks.boilerplate import is_furniture, load_boilerplate
+
+    rules = load_boilerplate()
+    assert is_furniture("Follow Trend on Telegram", rules)
+    assert not is_furniture("Follow the money, the minister told reporters on Telegram.", rules)

@@ -9,7 +9,7 @@ import pytest
 
 from newswire.tasks.desk import DEFAULT_DESK
 from newswire.tasks.enrich import draft_entry, enrich_entry
-from newswire.tasks.furniture import is_dated_caption, is_named_date, is_stamp
+from newswire.tasks.furniture import ends_with_picture_credit, is_dated_caption, is_named_date, is_stamp
 
 
 @pytest.mark.parametrize(
@@ -70,3 +70,39 @@ def test_the_page_addressing_its_reader_goes_below_the_story():
     body = enriched("\n\n".join([LEAD, SECOND, quoted, notice]))
     assert "click here" not in body
     assert "register on the commission" in body
+
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        "President Xi Jinping arrives in Astana, Kazakhstan, for the summit and a state visit at the "
+        "invitation of the Kazakh president, who welcomed him at the airport. [Photo/Xinhua]",
+        "Bakiyev came to power in 2005 after protests toppled his predecessor [AP]",
+        "Chinese President Xi Jinping shakes hands with the Kyrgyz president at Manas airport on "
+        "Wednesday. Photo: People’s Daily",
+        "Workers perform maintenance on an oil pumping unit near Atyrau, Kazakhstan. Photographer: "
+        "Andrey Rudakov/BloombergPhotograph by Andrey Rudakov — Bloomberg via Getty Images",
+    ],
+)
+def test_a_caption_closing_with_its_pictures_credit_is_one_whatever_its_length(caption):
+    assert ends_with_picture_credit(caption)
+    body = enriched("\n\n".join([LEAD, caption, SECOND, SECOND.replace("Observers", "Monitors")]))
+    assert caption[:30] not in body and "Voters in Kyrgyzstan cast their ballots" in body
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The photo agency said it had 40 photographers in the region (AP).",
+        "“The photo: that is what people remember,” the curator said of the exhibition.",
+        "Photographers from Reuters and AP were at the scene, the police said.",
+    ],
+)
+def test_prose_naming_a_photo_is_no_credited_caption(sentence):
+    assert not ends_with_picture_credit(sentence)
+
+
+@pytest.mark.parametrize("line", ["18:00, 23 Tamyz 2024", "5 luglio 2023", "1 iyul 2021"])
+def test_a_date_in_any_language_the_datelines_know_is_a_stamp(line):
+    # Kazakh in Latin letters, Italian, Uzbek: the month names are the dateline grammar's.
+    assert is_stamp(line) and is_named_date(line)
