@@ -787,6 +787,12 @@ def with_renderings(
                 via = decide(other, partner, weights, policy)
                 if via is None or via.kind != TRANSLATION:
                     continue
+                # The pair that vouches is itself a translation, decided on this pool:
+                # kept, not only used (dev part: Kazinform's Russian and Uzbek editions
+                # of one visit, which an earlier, smaller pool had as the same event).
+                via_pair = (via.story_id, via.other_story_id)
+                if via_pair not in by_pair or by_pair[via_pair].kind != TRANSLATION:
+                    by_pair[via_pair] = via
                 evidence = compare(story, other, weights)
                 hours = evidence.hours_apart
                 if evidence.figure_conflict or (

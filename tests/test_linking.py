@@ -486,6 +486,8 @@ def test_renderings_of_one_text_are_versions_of_each_other_through_a_third_langu
     pair = implied[("l12-eltr-ky", "l12-newsaz-en")]
     assert pair.kind == TRANSLATION and pair.evidence["via"] == "l12-eltr-ru", pair
     assert pair.evidence["date_conflict"]
+    # The pair that vouched, two stored stories, is kept as the translation it was found to be.
+    assert implied[("l12-eltr-ky", "l12-eltr-ru")].kind == TRANSLATION
     # One language's other report is no version: English like the batch story.
     assert implied[("l12-anews-en", "l12-newsaz-en")].kind == SAME_EVENT
     # Without the version in common, nothing is implied.
