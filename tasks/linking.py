@@ -791,7 +791,8 @@ def with_renderings(
     release): C's copy B and B's translation A; C's translation B and B's copy A. A and
     B are decided again on this pool; the pair C-A must still be in two languages,
     within the translation window and without disagreeing figures. Evidence ``via``:
-    the story B."""
+    the story B. And two versions of C in two languages are versions of each other
+    (evidence ``versions_of``: C), on the same conditions."""
     policy = policy or LinkPolicy()
     partners: dict[str, set[str]] = defaultdict(set)
     linked: dict[str, list[str]] = defaultdict(list)
@@ -803,11 +804,12 @@ def with_renderings(
             linked[x.story_id].append(x.other_story_id)
             linked[x.other_story_id].append(x.story_id)
     pool = {p.story_id: p for p in candidates} | {p.story_id: p for p in batch}
-    # The batch stories linked to a story in another language: the pairs to look at.
+    # The batch stories with a version, or linked to a story in another language.
     batch_ids = sorted(
         story_id
         for story_id in {p.story_id for p in batch}
-        if any(pool[o].language != pool[story_id].language for o in linked.get(story_id, ()))
+        if story_id in partners
+        or any(pool[o].language != pool[story_id].language for o in linked.get(story_id, ()))
     )
     if not batch_ids:
         return links
@@ -898,6 +900,40 @@ def with_renderings(
                     break
         if not found:
             break
+    # Versions of one batch story (its translations, its copies) are versions of each
+    # other: Kazinform's Uzbek edition and Sputnik's copy of its Russian one (dev part).
+    for story_id in batch_ids:
+        story = pool[story_id]
+        if story_id not in partners:
+            continue
+        if not weights:
+            weights.update(key_weights(pool.values()))
+        versions = sorted(
+            partners[story_id]
+            | {
+                o
+                for o in linked.get(story_id, ())
+                if pool[o].language == story.language and copy_of(story_id, o)
+            }
+        )
+        for first, second in itertools.combinations(versions, 2):
+            a, b = pool[first], pool[second]
+            if not a.language or not b.language or a.language == b.language:
+                continue
+            pair = (first, second)
+            if pair in by_pair and by_pair[pair].kind == TRANSLATION:
+                continue
+            evidence = compare(a, b, weights)
+            hours = evidence.hours_apart
+            if evidence.figure_conflict or (hours is not None and hours > policy.translation_window_hours):
+                continue
+            score = event_score(evidence, a, b, policy)
+            by_pair[pair] = StoryLink(
+                *pair,
+                TRANSLATION,
+                round(score, 4),
+                evidence.as_json() | {"via": story_id, "versions_of": story_id},
+            )
     return list(by_pair.values())
 
 

@@ -532,6 +532,27 @@ def test_a_copy_of_a_translation_is_a_translation_too(l01_pages):
     assert with_renderings(batch, candidates, [links[0], *links[2:]]) == [links[0], *links[2:]]
 
 
+def test_two_versions_of_one_story_are_versions_of_each_other(l01_pages):
+    """PTRK's Russian item is a version of Kazinform's English story, and The Standard's
+    is a copy of PTRK's: Kazinform's and The Standard's are versions of each other, a
+    pair of two stored stories that no batch story's own links reach."""
+    pages, _ = l01_pages
+    batch = [pages["l01-ptrk-ru"]]
+    candidates = [p for i, p in pages.items() if i != "l01-ptrk-ru"]
+    links = [
+        StoryLink("l01-inform-en", "l01-ptrk-ru", TRANSLATION, 0.6, {}),
+        StoryLink("l01-ptrk-ru", "l01-standard-ru", SAME_EVENT, 0.8, {}),
+        StoryLink("l01-kunuz-en", "l01-ptrk-ru", SAME_EVENT, 0.5, {}),
+    ]
+    implied = {(x.story_id, x.other_story_id): x for x in with_renderings(batch, candidates, links)}
+    pair = implied[("l01-inform-en", "l01-standard-ru")]
+    assert pair.kind == TRANSLATION and pair.evidence["versions_of"] == "l01-ptrk-ru", pair
+    assert implied[("l01-kunuz-en", "l01-ptrk-ru")].kind == SAME_EVENT
+    # Another report of the day in the story's language is no copy, so no version.
+    other = [links[0], StoryLink("l01-ptrk-ru", "l01-uza-ru", SAME_EVENT, 0.5, {})]
+    assert with_renderings(batch, candidates, other) == other
+
+
 def test_an_undated_story_joins_no_two_groups_further_apart_than_a_dated_pair_could_be():
     """A congratulation and the award ceremony four days later, an undated page linked to
     both: within the span of one event, but nothing dated lies between them, and no dated
