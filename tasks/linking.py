@@ -791,8 +791,8 @@ def with_renderings(
     release): C's copy B and B's translation A; C's translation B and B's copy A. A and
     B are decided again on this pool; the pair C-A must still be in two languages,
     within the translation window and without disagreeing figures. Evidence ``via``:
-    the story B. And two versions of C in two languages are versions of each other
-    (evidence ``versions_of``: C), on the same conditions."""
+    the story B. And a copy of one of C's versions is a version of C's others, on the
+    same conditions."""
     policy = policy or LinkPolicy()
     partners: dict[str, set[str]] = defaultdict(set)
     linked: dict[str, list[str]] = defaultdict(list)
@@ -859,8 +859,14 @@ def with_renderings(
                     continue
                 if not weights:
                     weights.update(key_weights(pool.values()))
+                # C's copies count only where they have A for a version already (the
+                # copy test, an alignment, is run for those alone).
                 versions = [(p, False) for p in sorted(partners.get(story_id, ()))] + [
-                    (o, True) for o in others if pool[o].language == story.language and copy_of(story_id, o)
+                    (o, True)
+                    for o in others
+                    if pool[o].language == story.language
+                    and other_id in partners.get(o, ())
+                    and copy_of(story_id, o)
                 ]
                 for partner_id, copied in versions:
                     partner = pool[partner_id]
@@ -900,8 +906,11 @@ def with_renderings(
                     break
         if not found:
             break
-    # Versions of one batch story (its translations, its copies) are versions of each
-    # other: Kazinform's Uzbek edition and Sputnik's copy of its Russian one (dev part).
+    # A copy of one of a batch story's versions is a version of the others: two stored
+    # stories no batch story's own links reach (dev part: Sputnik's copy of Kazinform's
+    # Russian story and Kazinform's Uzbek edition, versions of the Kazakh one in the
+    # batch). Only through a copy, whose bar has a margin on dev, not any two versions
+    # of C: one false version would make a false pair with each of C's others.
     for story_id in batch_ids:
         story = pool[story_id]
         if story_id not in partners:
@@ -910,6 +919,7 @@ def with_renderings(
             weights.update(key_weights(pool.values()))
         versions = sorted(
             partners[story_id]
+            | {story_id}
             | {
                 o
                 for o in linked.get(story_id, ())
@@ -923,16 +933,28 @@ def with_renderings(
             pair = (first, second)
             if pair in by_pair and by_pair[pair].kind == TRANSLATION:
                 continue
+            # x a copy of z, and z a version of y (either way round).
+            via = next(
+                (
+                    z
+                    for x, y in ((first, second), (second, first))
+                    for z in versions
+                    if z not in (x, y)
+                    and pool[z].language == pool[x].language
+                    and y in partners.get(z, ())
+                    and copy_of(x, z)
+                ),
+                None,
+            )
+            if via is None:
+                continue
             evidence = compare(a, b, weights)
             hours = evidence.hours_apart
             if evidence.figure_conflict or (hours is not None and hours > policy.translation_window_hours):
                 continue
             score = event_score(evidence, a, b, policy)
             by_pair[pair] = StoryLink(
-                *pair,
-                TRANSLATION,
-                round(score, 4),
-                evidence.as_json() | {"via": story_id, "versions_of": story_id},
+                *pair, TRANSLATION, round(score, 4), evidence.as_json() | {"via": via, "via_copy": True}
             )
     return list(by_pair.values())
 

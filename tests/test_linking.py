@@ -532,7 +532,7 @@ def test_a_copy_of_a_translation_is_a_translation_too(l01_pages):
     assert with_renderings(batch, candidates, [links[0], *links[2:]]) == [links[0], *links[2:]]
 
 
-def test_two_versions_of_one_story_are_versions_of_each_other(l01_pages):
+def test_a_copy_of_a_version_is_a_version_of_the_others(l01_pages):
     """PTRK's Russian item is a version of Kazinform's English story, and The Standard's
     is a copy of PTRK's: Kazinform's and The Standard's are versions of each other, a
     pair of two stored stories that no batch story's own links reach."""
@@ -546,8 +546,16 @@ def test_two_versions_of_one_story_are_versions_of_each_other(l01_pages):
     ]
     implied = {(x.story_id, x.other_story_id): x for x in with_renderings(batch, candidates, links)}
     pair = implied[("l01-inform-en", "l01-standard-ru")]
-    assert pair.kind == TRANSLATION and pair.evidence["versions_of"] == "l01-ptrk-ru", pair
+    assert pair.kind == TRANSLATION and pair.evidence["via"] == "l01-ptrk-ru" and pair.evidence["via_copy"], (
+        pair
+    )
     assert implied[("l01-kunuz-en", "l01-ptrk-ru")].kind == SAME_EVENT
+    # Two versions of one story with no copy between them make no pair here (one false
+    # version would make a false pair with each of the others).
+    uzbek = replace(pages["l01-kunuz-en"], language="uz")
+    given = [links[0], StoryLink("l01-kunuz-en", "l01-ptrk-ru", TRANSLATION, 0.5, {})]
+    pool = [uzbek if p.story_id == "l01-kunuz-en" else p for p in candidates]
+    assert with_renderings(batch, pool, given) == given
     # Another report of the day in the story's language is no copy, so no version.
     other = [links[0], StoryLink("l01-ptrk-ru", "l01-uza-ru", SAME_EVENT, 0.5, {})]
     assert with_renderings(batch, candidates, other) == other
