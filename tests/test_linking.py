@@ -28,6 +28,7 @@ from newswire.tasks.linking import (
     alignment,
     assign_events,
     decide,
+    is_copy,
     key_weights,
     link_batch,
     new_event_id,
@@ -486,10 +487,78 @@ def test_renderings_of_one_text_are_versions_of_each_other_through_a_third_langu
     pair = implied[("l12-eltr-ky", "l12-newsaz-en")]
     assert pair.kind == TRANSLATION and pair.evidence["via"] == "l12-eltr-ru", pair
     assert pair.evidence["date_conflict"]
+    # The pair that vouched, two stored stories, is kept as the translation it was found to be.
+    assert implied[("l12-eltr-ky", "l12-eltr-ru")].kind == TRANSLATION
     # One language's other report is no version: English like the batch story.
     assert implied[("l12-anews-en", "l12-newsaz-en")].kind == SAME_EVENT
     # Without the version in common, nothing is implied.
     assert with_renderings(batch, candidates, links[1:]) == links[1:]
+
+
+def test_a_copy_in_one_language_is_one_text_and_another_report_of_the_day_is_not(l01_pages):
+    """PTRK's and The Standard's Russian runs of one press release align to their ends;
+    UzA's Russian report of the same visit, the day before, is another text; and a copy
+    comes out within hours, not a day later."""
+    pages, weights = l01_pages
+    policy = LinkPolicy()
+    assert is_copy(pages["l01-ptrk-ru"], pages["l01-standard-ru"], weights, policy)
+    assert not is_copy(pages["l01-ptrk-ru"], pages["l01-uza-ru"], weights, policy)
+    assert not is_copy(pages["l01-ptrk-ru"], pages["l01-inform-en"], weights, policy)  # two languages
+    later = replace(
+        pages["l01-standard-ru"], published_at=pages["l01-ptrk-ru"].published_at + timedelta(hours=30)
+    )
+    assert not is_copy(pages["l01-ptrk-ru"], later, weights, policy)
+
+
+def test_a_copy_of_a_translation_is_a_translation_too(l01_pages):
+    """The Standard's Russian item is a copy of PTRK's, which is a version of Kazinform's
+    English story: The Standard's and Kazinform's are versions of each other, whatever
+    their own pair scored (given here as the same event)."""
+    pages, _ = l01_pages
+    batch = [pages["l01-standard-ru"]]
+    candidates = [p for i, p in pages.items() if i != "l01-standard-ru"]
+    links = [
+        StoryLink("l01-inform-en", "l01-ptrk-ru", TRANSLATION, 0.6, {}),
+        StoryLink("l01-ptrk-ru", "l01-standard-ru", SAME_EVENT, 0.8, {}),
+        StoryLink("l01-inform-en", "l01-standard-ru", SAME_EVENT, 0.5, {}),
+        StoryLink("l01-kunuz-en", "l01-standard-ru", SAME_EVENT, 0.5, {}),
+    ]
+    implied = {(x.story_id, x.other_story_id): x for x in with_renderings(batch, candidates, links)}
+    pair = implied[("l01-inform-en", "l01-standard-ru")]
+    assert pair.kind == TRANSLATION and pair.evidence["via"] == "l01-ptrk-ru" and pair.evidence["via_copy"]
+    # Kun.uz's English report of the day before is no version of the copy's original.
+    assert implied[("l01-kunuz-en", "l01-standard-ru")].kind == SAME_EVENT
+    # Without the copy's link, nothing is implied.
+    assert with_renderings(batch, candidates, [links[0], *links[2:]]) == [links[0], *links[2:]]
+
+
+def test_a_copy_of_a_version_is_a_version_of_the_others(l01_pages):
+    """PTRK's Russian item is a version of Kazinform's English story, and The Standard's
+    is a copy of PTRK's: Kazinform's and The Standard's are versions of each other, a
+    pair of two stored stories that no batch story's own links reach."""
+    pages, _ = l01_pages
+    batch = [pages["l01-ptrk-ru"]]
+    candidates = [p for i, p in pages.items() if i != "l01-ptrk-ru"]
+    links = [
+        StoryLink("l01-inform-en", "l01-ptrk-ru", TRANSLATION, 0.6, {}),
+        StoryLink("l01-ptrk-ru", "l01-standard-ru", SAME_EVENT, 0.8, {}),
+        StoryLink("l01-kunuz-en", "l01-ptrk-ru", SAME_EVENT, 0.5, {}),
+    ]
+    implied = {(x.story_id, x.other_story_id): x for x in with_renderings(batch, candidates, links)}
+    pair = implied[("l01-inform-en", "l01-standard-ru")]
+    assert pair.kind == TRANSLATION and pair.evidence["via"] == "l01-ptrk-ru" and pair.evidence["via_copy"], (
+        pair
+    )
+    assert implied[("l01-kunuz-en", "l01-ptrk-ru")].kind == SAME_EVENT
+    # Two versions of one story with no copy between them make no pair here (one false
+    # version would make a false pair with each of the others).
+    uzbek = replace(pages["l01-kunuz-en"], language="uz")
+    given = [links[0], StoryLink("l01-kunuz-en", "l01-ptrk-ru", TRANSLATION, 0.5, {})]
+    pool = [uzbek if p.story_id == "l01-kunuz-en" else p for p in candidates]
+    assert with_renderings(batch, pool, given) == given
+    # Another report of the day in the story's language is no copy, so no version.
+    other = [links[0], StoryLink("l01-ptrk-ru", "l01-uza-ru", SAME_EVENT, 0.5, {})]
+    assert with_renderings(batch, candidates, other) == other
 
 
 def test_an_undated_story_joins_no_two_groups_further_apart_than_a_dated_pair_could_be():
