@@ -819,10 +819,16 @@ def with_renderings(
     decided: dict[tuple[str, str], StoryLink | None] = {}
     copied_pairs: dict[tuple[str, str], bool] = {}
 
+    def pool_weights() -> dict[str, float]:
+        # Computed once, and only when a pair is looked at: most batches have none.
+        if not weights:
+            weights.update(key_weights(pool.values()))
+        return weights
+
     def translated(a: str, b: str) -> bool:
         pair = (a, b) if a < b else (b, a)
         if pair not in decided:
-            decided[pair] = decide(pool[a], pool[b], weights, policy)
+            decided[pair] = decide(pool[a], pool[b], pool_weights(), policy)
         via = decided[pair]
         if via is None or via.kind != TRANSLATION:
             return False
@@ -838,7 +844,7 @@ def with_renderings(
     def copy_of(a: str, b: str) -> bool:
         pair = (a, b) if a < b else (b, a)
         if pair not in copied_pairs:
-            copied_pairs[pair] = is_copy(pool[a], pool[b], weights, policy)
+            copied_pairs[pair] = is_copy(pool[a], pool[b], pool_weights(), policy)
         return copied_pairs[pair]
 
     # A translation found here may vouch for another (C's copy's translation is found
@@ -857,8 +863,6 @@ def with_renderings(
                     or other.language == story.language
                 ):
                     continue
-                if not weights:
-                    weights.update(key_weights(pool.values()))
                 # C's copies count only where they have A for a version already (the
                 # copy test, an alignment, is run for those alone).
                 versions = [(p, False) for p in sorted(partners.get(story_id, ()))] + [
@@ -887,7 +891,7 @@ def with_renderings(
                         # before the passes: each new decision on this pool is one more
                         # chance of a false version (Kazinform's other story of the day).
                         continue
-                    evidence = compare(story, other, weights)
+                    evidence = compare(story, other, pool_weights())
                     hours = evidence.hours_apart
                     if evidence.figure_conflict or (
                         hours is not None and hours > policy.translation_window_hours
@@ -915,8 +919,6 @@ def with_renderings(
         story = pool[story_id]
         if story_id not in partners:
             continue
-        if not weights:
-            weights.update(key_weights(pool.values()))
         versions = sorted(
             partners[story_id]
             | {story_id}
@@ -948,7 +950,7 @@ def with_renderings(
             )
             if via is None:
                 continue
-            evidence = compare(a, b, weights)
+            evidence = compare(a, b, pool_weights())
             hours = evidence.hours_apart
             if evidence.figure_conflict or (hours is not None and hours > policy.translation_window_hours):
                 continue
