@@ -1007,6 +1007,10 @@ _LOCATIVE_ENDINGS = tuple(
     )
 )
 _ARTICLES_BEFORE = frozenset({"the", "a", "an"})
+# Words before a name that make it the actor's partner, not the actor: "ties with Uzbekistan".
+_PARTNER = frozenset({"with", "с", "со", "mit", "avec"})
+# ... and the Turkic postpositions after it: "Rossiya bilan", "Орусия менен", "Rusya ile".
+_PARTNER_AFTER = frozenset(fold(w) for w in ("bilan", "билан", "менен", "мен", "ile", "ilə"))
 # A headline that ends by naming its speaker: "... : Kazakh FM", "... - Peskov".
 _SPEAKER_BREAK = re.compile(r":\s|\s[-–—]\s")
 SPEAKER_WORDS = 4
@@ -1063,9 +1067,11 @@ def _is_place_form(gazetteer: Gazetteer, word: str) -> bool:
 def headline_actor(headline: str, found: MentionProfile, gazetteer: Gazetteer) -> str | None:
     """The country of the actor a headline reports, its grammatical subject as word order
     tells it: the first country, demonym, place or person (feeds/people.toml) it names that
-    is not the place of the event ("in Tashkent") nor half of a compound ("China-Kazakhstan
+    is not the place of the event ("in Tashkent"), the actor's partner ("clashes with
+    Tajikistan", "Rossiya bilan") nor half of a compound ("China-Kazakhstan
     cooperation"); a speaker named at the end ("...: Kazakh FM", "... - Peskov") first. With
-    no such name, the place of the event ("... discussed in Bishkek"), else the first named;
+    no such name, the place of the event ("... discussed in Bishkek"), else the partner,
+    else the first named;
     None when the headline names no country nor person.
     ``found`` is ``gazetteer.profile(headline, 0)``, so the headline is matched once."""
     if not headline:
@@ -1106,6 +1112,7 @@ def headline_actor(headline: str, found: MentionProfile, gazetteer: Gazetteer) -
         if comma > 0:
             setting = sum(1 for a, _ in spans if a < comma)
     place = None  # the first place of the event, the answer when no actor is named
+    partner = None  # the first country named after "with"
     for i, size, code in matches:
         start, end = spans[i][0], spans[i + size - 1][1]
         if i < setting:
@@ -1124,8 +1131,13 @@ def headline_actor(headline: str, found: MentionProfile, gazetteer: Gazetteer) -
         if before >= 0 and words[before] in _LOCATIVE:
             place = place or code
             continue
+        if (before >= 0 and words[before] in _PARTNER) or (
+            i + size < len(words) and words[i + size] in _PARTNER_AFTER
+        ):
+            partner = partner or code
+            continue
         return code
-    return place or matches[0][2]
+    return place or partner or matches[0][2]
 
 
 def primary_evidence(
