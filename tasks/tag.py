@@ -1087,10 +1087,13 @@ def headline_actor(headline: str, found: MentionProfile, gazetteer: Gazetteer) -
     matches = list(found.positions)
     covered = {i + k for i, size, _ in matches for k in range(size)}
     person_at: set[int] = set()
+    # Azerbaijani writes the e of other alphabets as ə ("Ərdoğan", "Əliyev" is also written
+    # "Aliyev"): people are looked up with it as e too.
+    people_words = [word.replace("ə", "e") for word in words]
     for i, token in enumerate(raw):
         if i in covered or _case_of(token) == LOWER:
             continue
-        person = _person_code(gazetteer, words, i)
+        person = _person_code(gazetteer, people_words, i)
         if person:
             matches.append((i, person[1], person[0]))
             person_at.add(i)

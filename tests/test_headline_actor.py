@@ -40,6 +40,8 @@ CASES = [
     ("Rossiya bilan muzokaralarda O'zbekiston delegatsiyasi qatnashdi", "UZ"),
     # only a partner named: the partner, as the first named was before
     ("Foreign minister pursues closer ties with Uzbekistan", "UZ"),
+    # Azerbaijani writes a name's e as ə
+    ("Ərdoğan Özbəkistanda səfərdədir", "TR"),
     # no country, no person
     ("The summit opened with a minute of silence", None),
 ]
