@@ -444,6 +444,8 @@ class Gazetteer:
             return len(after) <= CHANNEL_DIGITS and any(
                 word.startswith(_CHANNEL_WORDS) for word in words[max(0, i - CHANNEL_LEAD) : i]
             )
+        if after in _SERVICE_WORDS and tuple(words[i : i + size]) in self.demonyms:
+            return True  # "RFE/RL's Turkmen service", "Русская служба Би-би-си": a broadcaster's desk
         return capitals[i + size] != LOWER and after in self.organisation_after
 
     def _names_language(self, words: list[str], capitals: list[int], i: int, ends: frozenset[int]) -> bool:
@@ -528,6 +530,10 @@ _DEMONYM_ENDINGS = ("an", "ians", "ans", "ese", "ish", "ic")
 # A prefix written before a name with a hyphen that makes it a stance towards the country
 # ("pro-Russia", "anti-Western"): the corpus tags no country for it.
 _STANCE_BEFORE = frozenset({"pro", "anti", "анти"})  # not "про": Russian for "about"
+# A broadcaster's desk named by a demonym, lower case too ("the Uzbek service of the BBC").
+_SERVICE_WORDS = frozenset(
+    {"service", "служба", "службы", "службе", "службу", "xizmati", "хизмати", "қызметі"}
+)
 # A number of at most this many digits right after a name is a channel's ("Россия 24").
 CHANNEL_DIGITS = 2
 # ... when one of these words (their beginnings) stands at most CHANNEL_LEAD words before it.
