@@ -1149,6 +1149,22 @@ def headline_actor(headline: str, found: MentionProfile, gazetteer: Gazetteer) -
     return place or partner or matches[0][2]
 
 
+# A headline that opens with its speaker and a colon ("Путин: Люблю Алматы ...",
+# "Tokayev: Kazakhstan will ..."): at most this many words before the colon.
+_SPEAKER_OPENING = re.compile(r"^\s*(?:[^\W\d_][\w.'’-]*\s+){0,2}[^\W\d_][\w.'’-]*:\s")
+
+
+def _quotes_speaker(headline: str, actor: str | None, gazetteer: Gazetteer) -> bool:
+    """Whether the headline is a quote with its speaker first ("Путин: ...", "Kazakh FM:
+    ..."): a statement, as "says" would make it, when the speaker is the headline's actor
+    (not "Belt and Road: ...", nor an actor named after the colon)."""
+    opening = _SPEAKER_OPENING.match(headline) if headline and actor else None
+    if opening is None:
+        return False
+    speaker = opening.group().rstrip().rstrip(":")
+    return headline_actor(speaker, gazetteer.profile(speaker, 0), gazetteer) == actor
+
+
 def primary_evidence(
     title: str, text: str, gazetteer: Gazetteer, dateline: str | None = None, home: str | None = None
 ) -> PrimaryEvidence:
@@ -1169,7 +1185,8 @@ def primary_evidence(
         in_region=gazetteer.in_region,
         title_actor=title_actor,
         lead_actor=lead_actor,
-        title_event=bool(events) and any(word.startswith(events) for word in tokens(title)),
+        title_event=(bool(events) and any(word.startswith(events) for word in tokens(title)))
+        or _quotes_speaker(title, title_actor, gazetteer),
         lead_event=bool(events) and any(word.startswith(events) for word in tokens(lead)),
     )
 
