@@ -444,6 +444,8 @@ class Gazetteer:
             return len(after) <= CHANNEL_DIGITS and any(
                 word.startswith(_CHANNEL_WORDS) for word in words[max(0, i - CHANNEL_LEAD) : i]
             )
+        if after in _SERVICE_WORDS and tuple(words[i : i + size]) in self.demonyms:
+            return True  # "RFE/RL's Turkmen service", "Русская служба Би-би-си": a broadcaster's desk
         return capitals[i + size] != LOWER and after in self.organisation_after
 
     def _names_language(self, words: list[str], capitals: list[int], i: int, ends: frozenset[int]) -> bool:
@@ -528,6 +530,10 @@ _DEMONYM_ENDINGS = ("an", "ians", "ans", "ese", "ish", "ic")
 # A prefix written before a name with a hyphen that makes it a stance towards the country
 # ("pro-Russia", "anti-Western"): the corpus tags no country for it.
 _STANCE_BEFORE = frozenset({"pro", "anti", "анти"})  # not "про": Russian for "about"
+# A broadcaster's desk named by a demonym, lower case too ("the Uzbek service of the BBC").
+_SERVICE_WORDS = frozenset(
+    {"service", "служба", "службы", "службе", "службу", "xizmati", "хизмати", "қызметі"}
+)
 # A number of at most this many digits right after a name is a channel's ("Россия 24").
 CHANNEL_DIGITS = 2
 # ... when one of these words (their beginnings) stands at most CHANNEL_LEAD words before it.
@@ -1007,6 +1013,10 @@ _LOCATIVE_ENDINGS = tuple(
     )
 )
 _ARTICLES_BEFORE = frozenset({"the", "a", "an"})
+# Words before a name that make it the actor's partner, not the actor: "ties with Uzbekistan".
+_PARTNER = frozenset({"with", "с", "со", "mit", "avec"})
+# ... and the Turkic postpositions after it: "Rossiya bilan", "Орусия менен", "Rusya ile".
+_PARTNER_AFTER = frozenset(fold(w) for w in ("bilan", "билан", "менен", "мен", "ile", "ilə"))
 # A headline that ends by naming its speaker: "... : Kazakh FM", "... - Peskov".
 _SPEAKER_BREAK = re.compile(r":\s|\s[-–—]\s")
 SPEAKER_WORDS = 4
@@ -1063,9 +1073,11 @@ def _is_place_form(gazetteer: Gazetteer, word: str) -> bool:
 def headline_actor(headline: str, found: MentionProfile, gazetteer: Gazetteer) -> str | None:
     """The country of the actor a headline reports, its grammatical subject as word order
     tells it: the first country, demonym, place or person (feeds/people.toml) it names that
-    is not the place of the event ("in Tashkent") nor half of a compound ("China-Kazakhstan
+    is not the place of the event ("in Tashkent"), the actor's partner ("clashes with
+    Tajikistan", "Rossiya bilan") nor half of a compound ("China-Kazakhstan
     cooperation"); a speaker named at the end ("...: Kazakh FM", "... - Peskov") first. With
-    no such name, the place of the event ("... discussed in Bishkek"), else the first named;
+    no such name, the place of the event ("... discussed in Bishkek"), else the partner,
+    else the first named;
     None when the headline names no country nor person.
     ``found`` is ``gazetteer.profile(headline, 0)``, so the headline is matched once."""
     if not headline:
@@ -1081,10 +1093,13 @@ def headline_actor(headline: str, found: MentionProfile, gazetteer: Gazetteer) -
     matches = list(found.positions)
     covered = {i + k for i, size, _ in matches for k in range(size)}
     person_at: set[int] = set()
+    # Azerbaijani writes the e of other alphabets as ə ("Ərdoğan", "Əliyev" is also written
+    # "Aliyev"): people are looked up with it as e too.
+    people_words = [word.replace("ə", "e") for word in words]
     for i, token in enumerate(raw):
         if i in covered or _case_of(token) == LOWER:
             continue
-        person = _person_code(gazetteer, words, i)
+        person = _person_code(gazetteer, people_words, i)
         if person:
             matches.append((i, person[1], person[0]))
             person_at.add(i)
@@ -1106,6 +1121,7 @@ def headline_actor(headline: str, found: MentionProfile, gazetteer: Gazetteer) -
         if comma > 0:
             setting = sum(1 for a, _ in spans if a < comma)
     place = None  # the first place of the event, the answer when no actor is named
+    partner = None  # the first country named after "with"
     for i, size, code in matches:
         start, end = spans[i][0], spans[i + size - 1][1]
         if i < setting:
@@ -1124,8 +1140,29 @@ def headline_actor(headline: str, found: MentionProfile, gazetteer: Gazetteer) -
         if before >= 0 and words[before] in _LOCATIVE:
             place = place or code
             continue
+        if (before >= 0 and words[before] in _PARTNER) or (
+            i + size < len(words) and words[i + size] in _PARTNER_AFTER
+        ):
+            partner = partner or code
+            continue
         return code
-    return place or matches[0][2]
+    return place or partner or matches[0][2]
+
+
+# A headline that opens with its speaker and a colon ("Путин: Люблю Алматы ...",
+# "Tokayev: Kazakhstan will ..."): at most this many words before the colon.
+_SPEAKER_OPENING = re.compile(r"^\s*(?:[^\W\d_][\w.'’-]*\s+){0,2}[^\W\d_][\w.'’-]*:\s")
+
+
+def _quotes_speaker(headline: str, actor: str | None, gazetteer: Gazetteer) -> bool:
+    """Whether the headline is a quote with its speaker first ("Путин: ...", "Kazakh FM:
+    ..."): a statement, as "says" would make it, when the speaker is the headline's actor
+    (not "Belt and Road: ...", nor an actor named after the colon)."""
+    opening = _SPEAKER_OPENING.match(headline) if headline and actor else None
+    if opening is None:
+        return False
+    speaker = opening.group().rstrip().rstrip(":")
+    return headline_actor(speaker, gazetteer.profile(speaker, 0), gazetteer) == actor
 
 
 def primary_evidence(
@@ -1148,7 +1185,8 @@ def primary_evidence(
         in_region=gazetteer.in_region,
         title_actor=title_actor,
         lead_actor=lead_actor,
-        title_event=bool(events) and any(word.startswith(events) for word in tokens(title)),
+        title_event=(bool(events) and any(word.startswith(events) for word in tokens(title)))
+        or _quotes_speaker(title, title_actor, gazetteer),
         lead_event=bool(events) and any(word.startswith(events) for word in tokens(lead)),
     )
 

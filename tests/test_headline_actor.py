@@ -34,6 +34,14 @@ CASES = [
     ("Xi's Central Asia trip pushes for China's stronger bond", "CN"),
     # "from" gives the actor's origin, not the place of the event
     ("Foreign Ministers from Kazakhstan, Turkmenistan will arrive in New Delhi", "KZ"),
+    # a name after "with" (or before a Turkic "with") is the partner, not the actor
+    ("Clashes with Tajikistan kill two dozen on Kyrgyzstan side", "KG"),
+    ("Переговоры с Таджикистаном провела делегация Кыргызстана", "KG"),
+    ("Rossiya bilan muzokaralarda O'zbekiston delegatsiyasi qatnashdi", "UZ"),
+    # only a partner named: the partner, as the first named was before
+    ("Foreign minister pursues closer ties with Uzbekistan", "UZ"),
+    # Azerbaijani writes a name's e as ə
+    ("Ərdoğan Özbəkistanda səfərdədir", "TR"),
     # no country, no person
     ("The summit opened with a minute of silence", None),
 ]

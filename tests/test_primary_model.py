@@ -77,3 +77,17 @@ def test_the_fitting_script_refuses_a_held_out_part(monkeypatch, tmp_path):
     monkeypatch.setattr("sys.argv", ["fit_primary.py", "--part", str(tmp_path / "heldout2")])
     with pytest.raises(SystemExit, match="held-out"):
         fit_primary.main()
+
+
+@pytest.mark.parametrize(
+    ("title", "actor", "event"),
+    [
+        ("Путин: Люблю Алматы", "RU", True),
+        ("Tokayev: Kazakhstan and Russia will grow closer", "KZ", True),
+        # a colon after a topic, not a speaker: no statement
+        ("Belt and Road: path of development of China and Kazakhstan", "CN", False),
+    ],
+)
+def test_a_headline_opening_with_its_speaker_is_a_statement(gazetteer, title, actor, event):
+    evidence = primary_evidence(title, "Some text.", gazetteer)
+    assert (evidence.title_actor, evidence.title_event) == (actor, event)
