@@ -124,3 +124,18 @@ def test_a_follow_prompt_naming_the_outlet_is_furniture():
     rules = load_boilerplate()
     assert is_furniture("Follow Trend on Telegram", rules)
     assert not is_furniture("Follow the money, the minister told reporters on Telegram.", rules)
+
+
+@pytest.mark.parametrize(
+    ("text", "cited"),
+    [
+        ("Суд приговорил руководителя информационного агентства КазТАГ Асета Матаева.", []),
+        ("Дело в отношении сотрудников редакции КазТАГ начато по заявлению.", []),
+        ("The head of Xinhua visited Astana on Monday.", []),
+        ("The director general of Anadolu Agency met the ambassador, Anadolu Agency reports.", ["Anadolu"]),
+        ("Об этом сообщает КазТАГ со ссылкой на суд.", ["KazTAG"]),
+    ],
+)
+def test_an_agency_named_only_by_its_own_staff_is_the_subject_not_cited(text, cited):
+    # Cited as soon as one mention is not of its staff or office.
+    assert attribute("Title", text, load_agencies()).cited_agencies == cited
