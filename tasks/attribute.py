@@ -392,7 +392,8 @@ _KICKED_LINE_CHARS = 80
 # an agency (a link or another story's headline after it says nothing of the copy).
 _READ_MORE = re.compile(
     r"(?:\d+\s*(?:hrs?|hours?|mins?|minutes?|days?|ч|час\w*|мин\w*)\.?\s+(?:ago|назад)\s+)?"
-    r"(?i:read\s+more|full\s+story|more\s+at|подробнее|читать\s+далее|batafsil)\s*(?:at|on|in|на)?\s*[:：]?\s*"
+    r"(?i:read\s+more|full\s+story|more\s+at|подробнее|читать\s+(?:далее|полностью)|полностью\s+читайте|"
+    r"batafsil|to['‘’ʻ]?liq\s+o['‘’ʻ]?qing|толығырақ|толук\s+окуу)\s*(?:at|on|in|на)?\s*[:：]?\s*"
     r"(?P<agencies>[^\s/:][^/:]{0,60})"
 )
 
