@@ -392,7 +392,8 @@ _KICKED_LINE_CHARS = 80
 # an agency (a link or another story's headline after it says nothing of the copy).
 _READ_MORE = re.compile(
     r"(?:\d+\s*(?:hrs?|hours?|mins?|minutes?|days?|ч|час\w*|мин\w*)\.?\s+(?:ago|назад)\s+)?"
-    r"(?i:read\s+more|full\s+story|more\s+at|подробнее|читать\s+далее|batafsil)\s*(?:at|on|in|на)?\s*[:：]?\s*"
+    r"(?i:read\s+more|full\s+story|more\s+at|подробнее|читать\s+(?:далее|полностью)|полностью\s+читайте|"
+    r"batafsil|to['‘’ʻ]?liq\s+o['‘’ʻ]?qing|толығырақ|толук\s+окуу)\s*(?:at|on|in|на)?\s*[:：]?\s*"
     r"(?P<agencies>[^\s/:][^/:]{0,60})"
 )
 
@@ -934,6 +935,17 @@ _CITING = re.compile(
     r"agence|agencia|agência|Agentur|وكالة|أفادت|ذكرت|نقلا|بحسب|وفقا|Ըստ|գործակալ\w*|հաղորդ\w*)"
 )
 _CITING_WINDOW = 40
+# The agency's own people or premises right before its name: the agency is what the story
+# is about ("сотрудников редакции КазТАГ", "the director general of Anadolu Agency").
+_AGENCY_STAFF = re.compile(
+    r"(?i:(?:редакци\w*|сотрудник\w*|руководител\w*|(?:главн\w+\s+)?редактор\w*|директор\w*|"
+    r"глав[аыуеой]|офис\w*|штаб-квартир\w*|основател\w*|учредител\w*|владел\w*)"
+    r"(?:\s+(?:информационного|новостного|государственного|международного))?(?:\s+агентства)?"
+    r"|(?:head|director(?:[- ]general)?|director general|editor(?:[- ]in[- ]chief)?|chief|staff|"
+    r"employees|headquarters|offices?|founder|owner)\s+of(?:\s+the)?(?:\s+(?:state\s+)?news\s+agency)?)"
+    r"\s*[«\"“]?\s*$"
+)
+_AGENCY_STAFF_CHARS = 60
 # A photo credit closing a line: "... сезона» Фото: © Xinhua / Global Look Press / www...".
 _PHOTO_TAIL = re.compile(
     r"(?i)(?<![^\W\d_])(?:photo(?:graph(?:er)?)?|фото|foto|surat|сурет)\s*(?:by\s|:|©)[^\n]{0,160}$"
@@ -947,13 +959,22 @@ def cited_agencies(text: str, rules: AgencyRules, exclude: set[str]) -> list[str
     # A photo credit names who took the picture ("Фото: © Xinhua / Global Look Press"), on
     # its own line or at the end of a caption's.
     text = "\n".join(_PHOTO_TAIL.sub("", line) for line in text.split("\n") if not is_captioned(line, rules))
+    # An agency whose every mention names its own staff or office ("главный редактор КазТАГ",
+    # "руководителя информационного агентства КазТАГ", "the head of Anadolu Agency") is
+    # the story's subject, not its source.
+    subject_only: dict[str, bool] = {}
     for match in rules.cited_plain.finditer(text):
         name = rules.agency_named(match.group("name"))
         if name and name not in exclude:
             found[name] = None
+            head = _AGENCY_STAFF.search(text, max(0, match.start() - _AGENCY_STAFF_CHARS), match.start())
+            subject_only[name] = subject_only.get(name, True) and head is not None
+    for name, only in subject_only.items():
+        if only:
+            del found[name]
     for match in rules.cited_ambiguous.finditer(text):
         name = rules.agency_named(match.group("name"))
-        if not name or name in exclude or name in found:
+        if not name or name in exclude or name in found or subject_only.get(name):
             continue
         window = text[max(0, match.start() - _CITING_WINDOW) : match.end() + _CITING_WINDOW]
         if _CITING.search(window):

@@ -89,6 +89,9 @@ def _is_phrase_furniture(paragraph: str, rules: BoilerplateRules) -> bool:
     return any(p.fullmatch(paragraph) for p in rules.patterns)
 
 
+# The headline printed over a gallery's picture with the picture's number: "How Chevron is
+# seeking to extract more oil from Kazakhstan  - 1".
+_PICTURE_NUMBER = re.compile(r"\s+[-–—]\s*\d{1,2}\s*$")
 # A bracketed note the phrase rules drop ("(ATTN: CHANGES dateline; RECASTS headline ...",
 # "(Paragraph 11 has been corrected to state ...") that the page broke over lines goes on
 # for at most this many short lines, to the one that closes the bracket.
@@ -150,7 +153,7 @@ def remove_boilerplate(
         if (
             title_form
             and len(paragraph) < 2 * len(title) + 40
-            and comparison_form(strip_stamp(paragraph)) == title_form
+            and comparison_form(_PICTURE_NUMBER.sub("", strip_stamp(paragraph))) == title_form
         ):
             if headline_at is None:
                 headline_at = len(kept)

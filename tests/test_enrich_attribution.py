@@ -124,3 +124,37 @@ def test_a_follow_prompt_naming_the_outlet_is_furniture():
     rules = load_boilerplate()
     assert is_furniture("Follow Trend on Telegram", rules)
     assert not is_furniture("Follow the money, the minister told reporters on Telegram.", rules)
+
+
+@pytest.mark.parametrize(
+    ("text", "cited"),
+    [
+        ("Суд приговорил руководителя информационного агентства КазТАГ Асета Матаева.", []),
+        ("Дело в отношении сотрудников редакции КазТАГ начато по заявлению.", []),
+        ("The head of Xinhua visited Astana on Monday.", []),
+        ("The director general of Anadolu Agency met the ambassador, Anadolu Agency reports.", ["Anadolu"]),
+        ("Об этом сообщает КазТАГ со ссылкой на суд.", ["KazTAG"]),
+    ],
+)
+def test_an_agency_named_only_by_its_own_staff_is_the_subject_not_cited(text, cited):
+    # Cited as soon as one mention is not of its staff or office.
+    assert attribute("Title", text, load_agencies()).cited_agencies == cited
+
+
+@pytest.mark.parametrize(
+    ("line", "furniture"),
+    [
+        ("При использовании материалов ссылка на Kazinform обязательна", True),
+        ("Копирование материалов разрешено только с гиперссылкой на 24.kg", True),
+        ("Materiallardan foydalanilganda Kun.uz'ga havola berilishi shart", True),
+        ("Использование материалов в рамках проекта обсудили министры.", False),
+    ],
+)
+def test_a_sites_reproduction_notice_is_furniture_not_a_citation(line, furniture):
+    from newswire.tasks.boilerplate import is_furniture, load_boilerplate
+
+    assert is_furniture(line, load_boilerplate()) is furniture
+
+
+def test_a_read_in_full_pointer_naming_only_an_agency_credits_it():
+    assert attribute("Title", f"{_BODY}\n\nЧитать полностью: Kun.uz", load_agencies()).wire_agency == "Kun.uz"
