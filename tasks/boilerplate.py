@@ -32,6 +32,15 @@ class BoilerplateRules:
     any_pattern: re.Pattern[str] | None = None
     any_cut_from: re.Pattern[str] | None = None
     any_inline: re.Pattern[str] | None = None
+    # The file's stop words for languages jusText has no list for. The paragraph classifier
+    # reads them from a process-wide list (tasks/furniture.py), so rules that arrive pickled
+    # (from the rules cache, or sent to a process-pool or Dask worker) add them again there.
+    stop_words: tuple[str, ...] = ()
+
+    def __setstate__(self, state: dict) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        add_stop_words(self.stop_words)
 
 
 def _any_of(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
@@ -65,6 +74,7 @@ def load_boilerplate(path: str | Path = DEFAULT_BOILERPLATE) -> BoilerplateRules
         any_pattern=_any_of(patterns),
         any_cut_from=_any_of(cut_from),
         any_inline=_any_of(inline),
+        stop_words=tuple(stop),
     )
 
 
