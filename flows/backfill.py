@@ -27,6 +27,7 @@ from prefect import flow, get_run_logger
 from pydantic import Field
 
 from newswire.flows.run import FeedOutcome, RunSummary, new_run_id, publish_backfill_report
+from newswire.flows.runtime.gc_tuning import run_collections
 from newswire.flows.runtime.writer_slot import writer_slot
 from newswire.flows.steps.backfill_sources import BackfillProgress, replay_archive_task, walk_feeds
 from newswire.flows.steps.enrich import mark_replayed_changes
@@ -82,7 +83,7 @@ def backfill(
     context = LoadContext(warehouse, run_id, started_at, settings, flow_name="backfill")
     if request.source == "archive":
         # Replay reads the lake the writer is about to change: under the writer lock.
-        with writer_slot(warehouse, settings, logger):
+        with run_collections(), writer_slot(warehouse, settings, logger):
             outcomes = replay_archive_task(feeds, request, settings, progress)
             # Article pages too come from the raw store: a replay works with the sites down.
             context.offline, context.record_fetches = True, False
@@ -99,7 +100,7 @@ def backfill(
         ]
         outcomes = [outcome for future in futures for outcome in future.result()]
         # Enrichment and the commits interleave (bounded parts): under the writer slot.
-        with writer_slot(warehouse, settings, logger):
+        with run_collections(), writer_slot(warehouse, settings, logger):
             summary, commits = prepare_and_load(walked_batches(outcomes, warehouse, settings), context)
             link_stories(settings, commits)
     return publish_backfill_report(request, summary, feeds)

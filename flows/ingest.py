@@ -28,6 +28,7 @@ from newswire.flows.run import (
     publish_run_summary,
 )
 from newswire.flows.runtime import stop
+from newswire.flows.runtime.gc_tuning import run_collections
 from newswire.flows.runtime.writer_slot import writer_slot
 from newswire.flows.steps.collect import fetch_feed_batch, known_drop_files, pick_up_drops
 from newswire.flows.steps.link import link_stories
@@ -59,7 +60,8 @@ def ingest(
     warehouse = Warehouse(settings.data_dir)
     run_id = new_run_id()
     started_at = datetime.now(UTC)
-    with writer_slot(warehouse, settings, logger):
+    # (the collector frozen past the long-lived objects for the run: flows/runtime/gc_tuning.py)
+    with run_collections(), writer_slot(warehouse, settings, logger):
         # 1. the feeds that are due
         states = warehouse.feed_states()
         due = [feed for feed in feeds if force or is_due(feed, states.get(feed.id), started_at)]

@@ -19,6 +19,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from newswire.flows.run import FeedOutcome
+from newswire.flows.runtime.gc_tuning import run_collections
 from newswire.flows.steps.collect import parse_fetched, wants_parse
 from newswire.flows.steps.enrich import EnrichedBatch, enrich_outcomes
 from newswire.tasks.cluster import Profile
@@ -78,5 +79,7 @@ def prepare(batch: CpuBatch, logger) -> PreparedBatch:
 
 @task(name="parse-enrich-profile", cache_policy=NO_CACHE, persist_result=False)
 def prepare_batch(batch: CpuBatch) -> PreparedBatch:
-    """The CPU stages of one batch of feeds, as a Prefect task on the CPU task runner."""
-    return prepare(batch, get_run_logger())
+    """The CPU stages of one batch of feeds, as a Prefect task on the CPU task runner
+    (in a worker process, its long-lived objects frozen out of collections as the flow's)."""
+    with run_collections():
+        return prepare(batch, get_run_logger())
