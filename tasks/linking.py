@@ -411,7 +411,7 @@ def compare(a: LinkProfile, b: LinkProfile, weights: dict[str, float]) -> PairEv
     shared_figures = a.figures & b.figures
     shared_dates = a.dates & b.dates
     return PairEvidence(
-        shared_names=sorted(shared, key=lambda k: -weights.get(k, 1.0))[:12],
+        shared_names=sorted(shared, key=lambda k: (-weights.get(k, 1.0), k))[:12],
         shared_count=len(shared),
         telling_names=sum(weights.get(k, 1.0) >= TELLING_WEIGHT for k in shared),
         name_overlap=overlap,

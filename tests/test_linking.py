@@ -638,3 +638,15 @@ def test_an_agency_s_editions_of_one_text_align_to_the_end_and_its_other_story_o
         assert tail_alignment(other.sequence, english.sequence, weights) < policy.edition_tail
         link = decide(other, english, weights, policy)
         assert link is None or link.kind != TRANSLATION, link
+
+
+def test_the_evidence_names_come_in_one_order_whatever_the_set_order():
+    """story_links.evidence lists the shared names by weight, then by name: a set's order
+    changes with the process's hash seed, and the same pair must store the same row."""
+    from newswire.tasks.linking import compare
+
+    a, b = _page("l01-inform-en", "en", "2022-12-22T12:00"), _page("l01-ptrk-ru", "ru", "2022-12-22T13:00")
+    shared = sorted(set(a.names) & set(b.names))
+    assert len(shared) >= 2
+    evidence = compare(a, b, {})
+    assert evidence.shared_names == shared[:12]
