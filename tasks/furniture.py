@@ -38,8 +38,6 @@ STOPLIST_LANGUAGES = (
     "English", "Russian", "Uzbek", "Kazakh", "Kyrgyz", "Turkmen", "Turkish", "Azerbaijani",
     "Ukrainian", "German", "French", "Persian",
 )  # fmt: skip
-# Paragraphs whose features are remembered (a few MB; a batch's distinct paragraphs).
-FEATURES_MEMO_SIZE = 32_768
 # A good paragraph: this many words at least, and this share of them stop words.
 GOOD_WORDS = 10
 LONG_WORDS = 25
@@ -176,7 +174,6 @@ def add_stop_words(words: Iterable[str]) -> None:
     if new:
         _EXTRA_STOP_WORDS.update(new)
         stop_words.cache_clear()
-        features.cache_clear()
 
 
 @lru_cache(maxsize=1)
@@ -401,11 +398,7 @@ def strip_stamp(paragraph: str) -> str:
     return _LEADING_STAMP.sub("", paragraph, count=1)
 
 
-@lru_cache(maxsize=FEATURES_MEMO_SIZE)
 def features(paragraph: str) -> ParagraphFeatures:
-    """The classifier's reading of one paragraph. Memoised: a feed item's summary is its
-    body's first paragraph, and furniture, teaser and caption rules ask about the same
-    paragraphs again (1.4 calls per distinct paragraph on the real feeds' entries)."""
     paragraph = strip_stamp(paragraph)
     # Word shares are estimated on the paragraph's head: a long paragraph is prose or not
     # by its first sentences, and counting every word of every body was a third of the cost.
