@@ -1011,7 +1011,13 @@ def attribute(
                 result.credits[role].extend(names)
             agencies.extend(credits[1])
             continue
-        note = next((m for m in (p.fullmatch(paragraph) for p in rules.syndication) if m), None)
+        # The notes as one alternation first: most paragraphs are none, and that is one
+        # regular expression instead of one per note form.
+        note = (
+            next((m for m in (p.fullmatch(paragraph) for p in rules.syndication) if m), None)
+            if rules.any_syndication.fullmatch(paragraph)
+            else None
+        )
         if note is not None:
             result.syndication_note = paragraph
             named = note.groupdict().get("agency")

@@ -67,6 +67,11 @@ PLAIN_TEXT_TYPES = frozenset({"text/plain", "text"})
 
 
 def fold_whitespace(text: str) -> str:
+    """Runs of spaces and tabs (any Unicode space, not line breaks) as one space, stripped.
+    ASCII text without a double space or a tab, form feed or vertical tab has nothing to
+    fold: the regular expression is skipped (a paragraph is folded several times)."""
+    if text.isascii() and "  " not in text and "\t" not in text and "\f" not in text and "\v" not in text:
+        return text.strip()
     return _SPACES.sub(" ", text).strip()
 
 
