@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from prefect.utilities.annotations import quote
 
 from newswire.flows.run import (
@@ -28,6 +28,7 @@ from newswire.flows.run import (
     publish_run_summary,
 )
 from newswire.flows.runtime import stop
+from newswire.flows.runtime.heartbeats import in_process_flow
 from newswire.flows.runtime.writer_slot import writer_slot
 from newswire.flows.steps.collect import fetch_feed_batch, known_drop_files, pick_up_drops
 from newswire.flows.steps.link import link_stories
@@ -40,7 +41,7 @@ from newswire.tasks.settings import Settings, load_settings
 from newswire.warehouse.writer import Warehouse
 
 
-@flow(name="ingest", log_prints=True)
+@in_process_flow(name="ingest", log_prints=True)
 def ingest(
     catalog: str | None = None,
     feed_ids: list[str] | None = None,
