@@ -38,7 +38,6 @@ from newswire.flows.steps.publish import publish_outputs
 from newswire.tasks.catalog import Feed, load_catalog, select_feeds
 from newswire.tasks.schedule import is_due
 from newswire.tasks.settings import Settings, load_settings
-from newswire.warehouse.schema import preload_arrow_conversion
 from newswire.warehouse.writer import Warehouse
 
 
@@ -59,7 +58,6 @@ def ingest(
         load_catalog(catalog or settings.desk.catalog, catalog_substitutions), feed_ids, tags
     )
     warehouse = Warehouse(settings.data_dir)
-    preload_arrow_conversion()  # every run commits its fetches rows (warehouse/schema.py)
     run_id = new_run_id()
     started_at = datetime.now(UTC)
     with writer_slot(warehouse, settings, logger):

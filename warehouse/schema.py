@@ -9,9 +9,6 @@ documents every column and must change with ``SCHEMA_VERSION``.
 
 from __future__ import annotations
 
-import importlib
-import sys
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,19 +99,6 @@ class TableSpec:
                 raise ValueError(f"{self.name}: columns not in the schema: {sorted(extra)}")
         columns = {name: [row.get(name) for row in rows] for name in self.schema.names}
         return pa.table(columns, schema=self.schema)
-
-
-def preload_arrow_conversion() -> None:
-    """Import pandas in a background thread, now. pyarrow imports it on the process's
-    first conversion of Python values (``pa.array`` asks whether they are pandas objects),
-    0.3-0.7 s on 2 cores that an unchanged re-poll paid in its commit of the fetches rows.
-    A poll calls this before fetching, so the import overlaps the network wait; the
-    commit's own import then waits for it (Python's import lock), never imports twice."""
-    if "pandas" in sys.modules:
-        return
-    threading.Thread(
-        target=importlib.import_module, args=("pandas",), name="preload-pandas", daemon=True
-    ).start()
 
 
 FETCHES = TableSpec(
