@@ -23,11 +23,12 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from pydantic import Field
 
 from newswire.flows.run import FeedOutcome, RunSummary, new_run_id, publish_backfill_report
 from newswire.flows.runtime.gc_tuning import run_collections
+from newswire.flows.runtime.heartbeats import in_process_flow
 from newswire.flows.runtime.writer_slot import writer_slot
 from newswire.flows.steps.backfill_sources import BackfillProgress, replay_archive_task, walk_feeds
 from newswire.flows.steps.enrich import mark_replayed_changes
@@ -46,7 +47,7 @@ from newswire.tasks.settings import Settings, load_settings
 from newswire.warehouse.writer import Warehouse
 
 
-@flow(name="backfill", log_prints=True)
+@in_process_flow(name="backfill", log_prints=True)
 def backfill(
     start: date | None = None,
     end: date | None = None,

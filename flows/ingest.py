@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from prefect.utilities.annotations import quote
 
 from newswire.flows.run import (
@@ -29,19 +29,20 @@ from newswire.flows.run import (
 )
 from newswire.flows.runtime import stop
 from newswire.flows.runtime.gc_tuning import run_collections
+from newswire.flows.runtime.heartbeats import in_process_flow
 from newswire.flows.runtime.writer_slot import writer_slot
 from newswire.flows.steps.collect import fetch_feed_batch, known_drop_files, pick_up_drops
-from newswire.flows.steps.link import link_stories
+from newswire.flows.steps.link import link_step
 from newswire.flows.steps.pipeline import LoadContext, has_work, prepare_and_load
 from newswire.flows.steps.prepare import CpuBatch
-from newswire.flows.steps.publish import publish_outputs
+from newswire.flows.steps.publish import publish_step
 from newswire.tasks.catalog import Feed, load_catalog, select_feeds
 from newswire.tasks.schedule import is_due
 from newswire.tasks.settings import Settings, load_settings
 from newswire.warehouse.writer import Warehouse
 
 
-@flow(name="ingest", log_prints=True)
+@in_process_flow(name="ingest", log_prints=True)
 def ingest(
     catalog: str | None = None,
     feed_ids: list[str] | None = None,
@@ -83,9 +84,9 @@ def ingest(
         batches = poll_batches(polled, drop_outcomes, states, histories, settings)
         summary, commits = prepare_and_load(batches, context)
         # 8b. link the run's stories to their translations and events (docs/linking.md)
-        link_stories(settings, commits)
+        link_step(settings, commits)
         # 9. what the desk reads: the saved queries' feeds and alerts, from what was committed
-        publish_outputs(settings)
+        publish_step(settings)
     # 10. report
     publish_run_summary(summary)
     publish_feed_health(settings.data_dir)

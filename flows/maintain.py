@@ -13,12 +13,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import Field
 
 from newswire.flows.run import new_run_id, publish_feed_health
+from newswire.flows.runtime.heartbeats import in_process_flow
 from newswire.flows.runtime.writer_slot import writer_slot
 from newswire.tasks.settings import Settings, load_settings
 from newswire.warehouse.compact import MAX_FILES_PER_PARTITION, CompactionReport, compact
@@ -44,7 +45,7 @@ def prune_retention(warehouse: Warehouse, settings: Settings) -> PruneReport:
     )
 
 
-@flow(name="maintain", log_prints=True)
+@in_process_flow(name="maintain", log_prints=True)
 def maintain(
     data_dir: str | None = None,
     max_files_per_partition: Annotated[int, Field(ge=1, le=1000)] = MAX_FILES_PER_PARTITION,

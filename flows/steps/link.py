@@ -329,6 +329,18 @@ def rebuild_links(
     return report
 
 
+def link_step(settings: Settings, commit_ids: list[str]) -> tuple[int, int]:
+    """The flow's link step: the ``link-stories`` task when the run's commits wrote story
+    rows, else nothing (``link_runs`` would link and forget none, and log nothing), without
+    a task run on the Prefect API (an unchanged re-poll's case)."""
+    try:
+        store = LakeStore.for_data_dir(settings.data_dir)
+        wrote_stories = any(run_story_files(store, run_id) for run_id in commit_ids)
+    except Exception:  # the task says what is wrong, and costs only the run's links
+        wrote_stories = True
+    return link_stories(settings, commit_ids) if wrote_stories else (0, 0)
+
+
 @task(name="link-stories")
 def link_stories(settings: Settings, commit_ids: list[str]) -> tuple[int, int]:
     """The flow's link step over the run's commits (one, or one per part of a large run);

@@ -55,25 +55,46 @@ def feed_meta(config: OutputsConfig, query: SavedQuery) -> FeedMeta:
     return FeedMeta(name=query.name, title=query.title, base_url=config.base_url)
 
 
+def outputs_up_to_date(settings: Settings) -> list[str] | None:
+    """The output files' names when the last complete publish read the same story files
+    with the same saved queries and alert targets and every file is there (a publish now
+    would write the same bytes and send no alert); None when a publish has work."""
+    config = settings.desk.saved_queries()
+    key = publish_key(config, story_files_digest(settings.data_dir))
+    names = [f"{query.name}{suffix}" for query in config.queries for suffix in FEED_SUFFIXES]
+    target = outputs_dir(settings.data_dir)
+    if key is None or published_from(settings.data_dir) != key:
+        return None
+    return names if all((target / n).is_file() for n in names) else None
+
+
+def report_unchanged(names: list[str], logger) -> PublishReport:
+    logger.info(
+        "outputs: %d files unchanged (the same stories and saved queries as the last publish)", len(names)
+    )
+    return PublishReport(unchanged=names)
+
+
+def publish_step(settings: Settings) -> PublishReport:
+    """The flow's publish step: the ``publish-outputs`` task when it has work, else only
+    its log line, without a task run on the Prefect API (an unchanged re-poll's case)."""
+    unchanged = outputs_up_to_date(settings)
+    if unchanged is not None:
+        return report_unchanged(unchanged, get_run_logger())
+    return publish_outputs(settings)
+
+
 @task(name="publish-outputs", cache_policy=NO_CACHE)
 def publish_outputs(settings: Settings) -> PublishReport:
     """Write every saved query's feeds, then send its alerts."""
     logger = get_run_logger()
+    unchanged = outputs_up_to_date(settings)
+    if unchanged is not None:
+        return report_unchanged(unchanged, logger)
     config = settings.desk.saved_queries()
     report = PublishReport()
     target = outputs_dir(settings.data_dir)
     key = publish_key(config, story_files_digest(settings.data_dir))
-    names = [f"{query.name}{suffix}" for query in config.queries for suffix in FEED_SUFFIXES]
-    if (
-        key is not None
-        and published_from(settings.data_dir) == key
-        and all((target / n).is_file() for n in names)
-    ):
-        report.unchanged = names
-        logger.info(
-            "outputs: %d files unchanged (the same stories and saved queries as the last publish)", len(names)
-        )
-        return report
     record_published(settings.data_dir, None)  # a publish cut short leaves no key behind
     with AlertLedger(settings.data_dir) as ledger, closing(open_reader(settings.data_dir)) as reader:
         for query in config.queries:
