@@ -774,6 +774,31 @@ def is_copy(a: LinkProfile, b: LinkProfile, weights: dict[str, float], policy: L
     return share >= policy.copy_alignment and tail >= policy.copy_alignment
 
 
+def implied_translation(
+    a: LinkProfile,
+    b: LinkProfile,
+    via: str,
+    copied: bool,
+    weights: dict[str, float],
+    policy: LinkPolicy,
+) -> StoryLink | None:
+    """The translation link of ``a`` and ``b`` that a common version ``via`` implies
+    (``with_renderings``), unless their own evidence rules it out: figures that disagree,
+    or more time apart than a translation takes. Scored as an event pair; the evidence
+    names ``via`` and whether the chain went through a copy; the link is stored in id order."""
+    evidence = compare(a, b, weights)
+    hours = evidence.hours_apart
+    if evidence.figure_conflict or (hours is not None and hours > policy.translation_window_hours):
+        return None
+    score = event_score(evidence, a, b, policy)
+    return StoryLink(
+        *sorted((a.story_id, b.story_id)),
+        TRANSLATION,
+        round(score, 4),
+        evidence.as_json() | {"via": via} | ({"via_copy": True} if copied else {}),
+    )
+
+
 def with_renderings(
     batch: list[LinkProfile],
     candidates: list[LinkProfile],
@@ -891,19 +916,10 @@ def with_renderings(
                         # before the passes: each new decision on this pool is one more
                         # chance of a false version (Kazinform's other story of the day).
                         continue
-                    evidence = compare(story, other, pool_weights())
-                    hours = evidence.hours_apart
-                    if evidence.figure_conflict or (
-                        hours is not None and hours > policy.translation_window_hours
-                    ):
+                    implied = implied_translation(story, other, partner_id, copied, pool_weights(), policy)
+                    if implied is None:
                         continue
-                    score = event_score(evidence, story, other, policy)
-                    by_pair[pair] = StoryLink(
-                        *pair,
-                        TRANSLATION,
-                        round(score, 4),
-                        evidence.as_json() | {"via": partner_id} | ({"via_copy": True} if copied else {}),
-                    )
+                    by_pair[pair] = implied
                     partners[story_id].add(other_id)
                     partners[other_id].add(story_id)
                     found = True
@@ -950,14 +966,9 @@ def with_renderings(
             )
             if via is None:
                 continue
-            evidence = compare(a, b, pool_weights())
-            hours = evidence.hours_apart
-            if evidence.figure_conflict or (hours is not None and hours > policy.translation_window_hours):
-                continue
-            score = event_score(evidence, a, b, policy)
-            by_pair[pair] = StoryLink(
-                *pair, TRANSLATION, round(score, 4), evidence.as_json() | {"via": via, "via_copy": True}
-            )
+            implied = implied_translation(a, b, via, True, pool_weights(), policy)
+            if implied is not None:
+                by_pair[pair] = implied
     return list(by_pair.values())
 
 
