@@ -55,17 +55,30 @@ def feed_meta(config: OutputsConfig, query: SavedQuery) -> FeedMeta:
     return FeedMeta(name=query.name, title=query.title, base_url=config.base_url)
 
 
-def outputs_up_to_date(settings: Settings) -> list[str] | None:
-    """The output files' names when the last complete publish read the same story files
-    with the same saved queries and alert targets and every file is there (a publish now
-    would write the same bytes and send no alert); None when a publish has work."""
+@dataclass(frozen=True)
+class PublishState:
+    """What a publish would start from: the saved queries, the key of the story files they
+    read (with the queries and alert targets), the output files' names, and whether the
+    last complete publish had the same key and left every file (then a publish now would
+    write the same bytes and send no alert)."""
+
+    config: OutputsConfig
+    key: str | None
+    names: list[str]
+    up_to_date: bool
+
+
+def publish_state(settings: Settings) -> PublishState:
     config = settings.desk.saved_queries()
     key = publish_key(config, story_files_digest(settings.data_dir))
     names = [f"{query.name}{suffix}" for query in config.queries for suffix in FEED_SUFFIXES]
     target = outputs_dir(settings.data_dir)
-    if key is None or published_from(settings.data_dir) != key:
-        return None
-    return names if all((target / n).is_file() for n in names) else None
+    up_to_date = (
+        key is not None
+        and published_from(settings.data_dir) == key
+        and all((target / n).is_file() for n in names)
+    )
+    return PublishState(config, key, names, up_to_date)
 
 
 def report_unchanged(names: list[str], logger) -> PublishReport:
@@ -78,23 +91,23 @@ def report_unchanged(names: list[str], logger) -> PublishReport:
 def publish_step(settings: Settings) -> PublishReport:
     """The flow's publish step: the ``publish-outputs`` task when it has work, else only
     its log line, without a task run on the Prefect API (an unchanged re-poll's case)."""
-    unchanged = outputs_up_to_date(settings)
-    if unchanged is not None:
-        return report_unchanged(unchanged, get_run_logger())
-    return publish_outputs(settings)
+    state = publish_state(settings)
+    if state.up_to_date:
+        return report_unchanged(state.names, get_run_logger())
+    return publish_outputs(settings, state)
 
 
 @task(name="publish-outputs", cache_policy=NO_CACHE)
-def publish_outputs(settings: Settings) -> PublishReport:
-    """Write every saved query's feeds, then send its alerts."""
+def publish_outputs(settings: Settings, state: PublishState | None = None) -> PublishReport:
+    """Write every saved query's feeds, then send its alerts. ``state``: the publish
+    state the caller read just now (``publish_step``), else read here."""
     logger = get_run_logger()
-    unchanged = outputs_up_to_date(settings)
-    if unchanged is not None:
-        return report_unchanged(unchanged, logger)
-    config = settings.desk.saved_queries()
+    state = state or publish_state(settings)
+    if state.up_to_date:
+        return report_unchanged(state.names, logger)
+    config, key = state.config, state.key
     report = PublishReport()
     target = outputs_dir(settings.data_dir)
-    key = publish_key(config, story_files_digest(settings.data_dir))
     record_published(settings.data_dir, None)  # a publish cut short leaves no key behind
     with AlertLedger(settings.data_dir) as ledger, closing(open_reader(settings.data_dir)) as reader:
         for query in config.queries:
