@@ -103,9 +103,14 @@ def draft_entry(
 def outlet_agency(feed: Feed | None, rules: AgencyRules) -> str | None:
     """The agency a feed's outlet is itself (the TASS feed is TASS): by the agency's own
     domains (``domains`` in feeds/agencies.toml) for the feed's URL or outlet, else by
-    its name or id."""
-    if feed is None:
-        return None
+    its name or id. Once per feed (every entry of a feed asks; the name is searched with
+    the whole agency alternation)."""
+    return None if feed is None else _outlet_agency(feed, _Same(rules))
+
+
+@lru_cache(maxsize=4096)
+def _outlet_agency(feed: Feed, same_rules: _Same) -> str | None:
+    rules: AgencyRules = same_rules.value
     host = urlsplit(feed.url).hostname if feed.url.startswith(("http://", "https://")) else None
     known = (
         rules.agency_for_host(host)
@@ -286,7 +291,6 @@ class EnrichMemo:
     def __init__(self, rules: EnrichmentRules) -> None:
         self.rules = rules
         self._found: dict[tuple, EnrichedText] = {}
-        self._feeds: dict[int, tuple] = {}
 
     def enrich(
         self, entry: NormalisedEntry, feed: Feed | None, history: OutletHistory | None = None
@@ -304,13 +308,7 @@ class EnrichMemo:
         texts, declared language and wire metadata, the outlet's own agency, the feed's
         kind, the outlet's home country (from the entry's URL when the catalog names
         none) and the outlet's furniture history."""
-        if feed is None:
-            feed_key: tuple = (None,)
-        else:
-            feed_key = self._feeds.get(id(feed))
-            if feed_key is None or feed_key[0] is not feed:
-                feed_key = self._feeds[id(feed)] = (feed, outlet_agency(feed, self.rules.agencies), feed.kind)
-            feed_key = feed_key[1:]
+        feed_key = (None,) if feed is None else (outlet_agency(feed, self.rules.agencies), feed.kind)
         home = outlet_home(
             feed.country if feed else None,
             entry.url or (feed.url if feed else None),
