@@ -16,7 +16,7 @@ from pathlib import Path
 
 from newswire.tasks.datafiles import DataFileError, compile_pattern, load_data_file
 from newswire.tasks.desk import DEFAULT_DESK
-from newswire.tasks.furniture import OutletHistory, add_stop_words, furniture_positions, strip_stamp
+from newswire.tasks.furniture import OutletHistory, furniture_positions, strip_stamp
 from newswire.tasks.text import comparison_form, fold_whitespace
 
 DEFAULT_BOILERPLATE = DEFAULT_DESK.boilerplate
@@ -32,15 +32,10 @@ class BoilerplateRules:
     any_pattern: re.Pattern[str] | None = None
     any_cut_from: re.Pattern[str] | None = None
     any_inline: re.Pattern[str] | None = None
-    # The file's stop words for languages jusText has no list for. The paragraph classifier
-    # reads them from a process-wide list (tasks/furniture.py), so rules that arrive pickled
-    # (from the rules cache, or sent to a process-pool or Dask worker) add them again there.
+    # The file's stop words for languages jusText has no list for (Tajik): the paragraph
+    # classifier reads them from here beside jusText's, in whichever process the rules are
+    # (pickled from the rules cache, or sent to a process-pool or Dask worker).
     stop_words: tuple[str, ...] = ()
-
-    def __setstate__(self, state: dict) -> None:
-        for name, value in state.items():
-            object.__setattr__(self, name, value)
-        add_stop_words(self.stop_words)
 
 
 def _any_of(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
@@ -62,7 +57,6 @@ def load_boilerplate(path: str | Path = DEFAULT_BOILERPLATE) -> BoilerplateRules
     stop = document.get("stop_words", [])
     if not isinstance(stop, list) or not all(isinstance(w, str) for w in stop):
         raise DataFileError(f"{path}: stop_words must be a list of words")
-    add_stop_words(stop)
     patterns = _compile(path, "patterns", document.get("patterns", []))
     cut_from = _compile(path, "cut_from", document.get("cut_from", []))
     inline = _compile(path, "inline", document.get("inline", []))
@@ -180,5 +174,6 @@ def remove_boilerplate(
         by_position=True,
         headline_at=headline_at,
         dateline_at=dateline_at,
+        extra_stop_words=rules.stop_words,
     )
     return "\n\n".join(p for i, p in enumerate(kept) if i not in drop)

@@ -165,22 +165,14 @@ def is_named_date(paragraph: str) -> bool:
     return len(paragraph) <= _NAMED_STAMP_CHARS and bool(_NAMED_STAMP.fullmatch(paragraph))
 
 
-_EXTRA_STOP_WORDS: set[str] = set()
-
-
-def add_stop_words(words: Iterable[str]) -> None:
-    """Stop words of languages jusText has no list for (Tajik), from the boilerplate rules."""
-    new = {w.casefold() for w in words} - _EXTRA_STOP_WORDS
-    if new:
-        _EXTRA_STOP_WORDS.update(new)
-        stop_words.cache_clear()
-
-
-@lru_cache(maxsize=1)
-def stop_words() -> frozenset[str]:
+@lru_cache(maxsize=8)
+def stop_words(extra: tuple[str, ...] = ()) -> frozenset[str]:
+    """jusText's stop-word lists of ``STOPLIST_LANGUAGES``, and ``extra``: a desk's own for
+    languages jusText has no list for (Tajik: ``stop_words`` of feeds/boilerplate.toml,
+    carried by the boilerplate rules so that every process reading them reads the same)."""
     import justext
 
-    words: set[str] = set(_EXTRA_STOP_WORDS)
+    words: set[str] = {w.casefold() for w in extra}
     for language in STOPLIST_LANGUAGES:
         try:
             words |= {w.casefold() for w in justext.get_stoplist(language)}
@@ -398,13 +390,15 @@ def strip_stamp(paragraph: str) -> str:
     return _LEADING_STAMP.sub("", paragraph, count=1)
 
 
-def features(paragraph: str) -> ParagraphFeatures:
+def features(paragraph: str, stops: frozenset[str] | None = None) -> ParagraphFeatures:
+    """The classifier's reading of one paragraph; ``stops``: the stop words (default
+    ``stop_words()``)."""
     paragraph = strip_stamp(paragraph)
     # Word shares are estimated on the paragraph's head: a long paragraph is prose or not
     # by its first sentences, and counting every word of every body was a third of the cost.
     head = paragraph[:_SAMPLE_CHARS]
     words = _WORD.findall(head)
-    stops = stop_words()
+    stops = stop_words() if stops is None else stops
     stop_count = sum(1 for w in _WORD.findall(head.casefold()) if w in stops)
     # (Paragraphs come whitespace-folded: spaces are the only blanks left.)
     characters = (len(paragraph) - paragraph.count(" ")) or 1
@@ -430,7 +424,7 @@ def features(paragraph: str) -> ParagraphFeatures:
         ),
         social=len(words) < SOCIAL_WORDS and ("@" in head or "#" in head) and bool(_SOCIAL.search(head)),
         letters=bool(_LETTER.search(head)),
-        junk=_is_junk(head, len(words), stop_count),
+        junk=_is_junk(head, len(words), stop_count, stops),
         tags_twice=len(words) >= TAG_LINE_WORDS
         and stop_count <= 1
         and _repeats_its_start([w.casefold() for w in words]),
@@ -442,7 +436,7 @@ def _repeats_its_start(words: list[str]) -> bool:
     return any(words[k : k + 2] == head for k in range(2, len(words) - 1))
 
 
-def _is_junk(head: str, words: int, stop_count: int) -> bool:
+def _is_junk(head: str, words: int, stop_count: int, stops: frozenset[str]) -> bool:
     """A scan's noise (a few letters among as many symbols, no function word) or a tag
     list glued by commas."""
     if head.count(",") >= GLUED_TAGS and len(_GLUED_TAGS.findall(head)) >= GLUED_TAGS:
@@ -451,7 +445,6 @@ def _is_junk(head: str, words: int, stop_count: int) -> bool:
         return False
     letters = len(_LETTER.findall(head))
     # (single letters of the noise are no function words, whatever the stop-word lists say)
-    stops = stop_words()
     real_stop = bool(stop_count) and any(len(w) > 1 and w in stops for w in _WORD.findall(head.casefold()))
     return (
         words <= JUNK_WORDS
@@ -622,14 +615,17 @@ def furniture_positions(
     by_position: bool = False,
     headline_at: int | None = None,
     dateline_at: int | None = None,
+    extra_stop_words: tuple[str, ...] = (),
 ) -> set[int]:
-    """Positions of ``paragraphs`` that are furniture. ``keep``: paragraphs attribution
+    """Positions of ``paragraphs`` that are furniture. ``extra_stop_words``: the desk's stop
+    words beside jusText's (``BoilerplateRules.stop_words``). ``keep``: paragraphs attribution
     must see (credit lines, sign-offs, datelines) are never furniture here; with
     ``by_position`` it is asked about positions (the caller asked about the text already).
     ``headline_at``: where the page printed the story's headline (the caller took it out):
     what stands above it is the page's header. ``dateline_at``: the first paragraph that
     opens with a dateline: when it is the lead, what stands between the headline and it is
     the page's (a photo caption, a deck, a teaser), prose or not."""
+    stops = stop_words(extra_stop_words)
     if keep is None:
         protected: set[int] = set()
     elif by_position:
@@ -646,19 +642,23 @@ def furniture_positions(
             if i not in protected
             and (
                 (history is not None and history.is_furniture(p, own_item_counted))
-                or (len(paragraphs) > 1 and (features(p).social or is_stamp(p)))
+                or (len(paragraphs) > 1 and (features(p, stops).social or is_stamp(p)))
             )
         }
         # A label of a word or two under the text ("Recent comments", "Ad"): the page's
         # next block, not the end of a sentence (that would carry on the prose above).
         last = len(paragraphs) - 1
-        if last > 0 and last not in protected and _is_trailing_label(paragraphs[last], paragraphs[last - 1]):
+        if (
+            last > 0
+            and last not in protected
+            and _is_trailing_label(paragraphs[last], paragraphs[last - 1], stops)
+        ):
             drop.add(last)
         return drop
     # A line the page prints twice (a caption under each picture, a headline in a share
     # box) is not the story, which says a thing once.
     # (Prose printed twice is the page repeating its story, which is still the story.)
-    scored = [features(p) for p in paragraphs]
+    scored = [features(p, stops) for p in paragraphs]
     forms = [fold_whitespace(strip_stamp(p)).casefold() for p in paragraphs]
     repeated = {form for form in forms if form and forms.count(form) > 1}
     # A caption printed under each picture sits right next to its copy; a page that
@@ -837,10 +837,10 @@ def furniture_positions(
     return drop
 
 
-def _is_trailing_label(paragraph: str, above: str) -> bool:
+def _is_trailing_label(paragraph: str, above: str, stops: frozenset[str]) -> bool:
     """At most ``TRAILING_LABEL_WORDS`` capitalised words with no digit or sentence end,
     under a paragraph of prose that ended its sentence."""
-    f, before = features(paragraph), features(above)
+    f, before = features(paragraph, stops), features(above, stops)
     return (
         1 <= f.words <= TRAILING_LABEL_WORDS
         and paragraph[:1].isupper()
