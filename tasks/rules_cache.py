@@ -108,29 +108,29 @@ def _read(path: Path) -> object | None:
     try:
         with path.open("rb") as handle:
             entry = pickle.load(handle)
-    except FileNotFoundError:
-        return None
-    except Exception:  # a damaged or foreign entry is a miss, never an error
+    except Exception:  # missing, damaged or foreign: a miss, never an error
         return None
     return entry.value if _still_valid(entry) else None
 
 
 def _write(directory: Path, name: str, entry: CacheEntry) -> None:
-    """Atomically (a temporary file renamed), then prune to the newest ``KEEP``."""
+    """Atomically (a temporary file renamed), then prune to the newest ``KEEP``. Any
+    failure, a prune racing another process's included, only leaves the cache as it was."""
+    temporary: str | None = None
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".pickle")
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".", suffix=".part")
         with os.fdopen(handle, "wb") as out:
             pickle.dump(entry, out, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, directory / name)
+        temporary = None
+        entries = sorted(directory.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in entries[KEEP:]:
+            stale.unlink(missing_ok=True)
     except Exception:  # a cache that cannot be written only costs time
-        with contextlib.suppress(Exception):
-            os.unlink(temporary)
-        return
-    entries = sorted(directory.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for stale in entries[KEEP:]:
-        with contextlib.suppress(OSError):
-            stale.unlink()
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
 
 
 def cached_build(inputs: tuple[Path, ...], build: Callable[[], T]) -> T:
