@@ -146,14 +146,19 @@ def _outlet(url: str | None) -> str | None:
 
 
 def run_story_files(store: LakeStore, run_id: str) -> list[str]:
-    """The story files ``run_id`` wrote (its own: nothing of the history is read). The
-    current manifest names them: one small read, where listing the ``stories`` tree grew
-    with the history (a recursive LIST per run on an object store)."""
+    """The story files ``run_id`` wrote (its own: nothing of the history is read)."""
+    return runs_story_files(store, [run_id])
+
+
+def runs_story_files(store: LakeStore, run_ids: list[str]) -> list[str]:
+    """The story files these runs wrote. The current manifest names them: one small read
+    for all of them, where listing the ``stories`` tree grew with the history (a recursive
+    LIST per run on an object store)."""
     current = manifests.read_current(store)
     if current is None:
         return []
-    name = f"part-{run_id}.parquet"
-    return [store.uri(f.path) for f in current.files_of("stories") if f.path.rsplit("/", 1)[-1] == name]
+    names = {f"part-{run_id}.parquet" for run_id in run_ids}
+    return [store.uri(f.path) for f in current.files_of("stories") if f.path.rsplit("/", 1)[-1] in names]
 
 
 def _read_run(store: LakeStore, files: list[str], columns: str) -> tuple[duckdb.DuckDBPyConnection, Any]:
@@ -335,7 +340,7 @@ def link_step(settings: Settings, commit_ids: list[str]) -> tuple[int, int]:
     a task run on the Prefect API (an unchanged re-poll's case)."""
     try:
         store = LakeStore.for_data_dir(settings.data_dir)
-        wrote_stories = any(run_story_files(store, run_id) for run_id in commit_ids)
+        wrote_stories = bool(runs_story_files(store, commit_ids))
     except Exception:  # the task says what is wrong, and costs only the run's links
         wrote_stories = True
     return link_stories(settings, commit_ids) if wrote_stories else (0, 0)
