@@ -215,7 +215,7 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
 # compound ("Interfax-Kazakhstan", "TASS-based") is no ending.
 _CASE_ENDING = (
     r"(?:-[a-zа-яёəığüöşçәғқңөұүһіўҳա-և]{1,3}(?![\w-])"
-    r"|(?<=[A-ZА-ЯЁЎҚҒҲ])(?:нинг|ning|нинг|ни|ni|га|ga|да|da|дан|dan|ның|нің|ға|ге|на|ны|ні)(?!\w))"
+    r"|(?<=[A-ZА-ЯЁЎҚҒҲ])(?:нинг|ning|ни|ni|га|ga|да|da|дан|dan|ның|нің|ға|ге|на|ны|ні)(?!\w))"
 )
 
 
