@@ -784,16 +784,26 @@ def furniture_positions(
     first, last = good[0], good[-1]
     # The story's edges: prose next to it that is cut off, glued to a credit or missing its
     # final period is the story too (jusText's "near-good" paragraphs).
-    # A short line (a subheading) may sit between them.
+    # A short line (a subheading) may sit between them, never a line that is furniture
+    # already (jusText's context: a line beyond furniture is not the story's edge).
     while (
         edge := next(
-            (j for j in (first - 1, first - 2) if j >= 0 and scored[j].near_good and j not in drop), None
+            (
+                j
+                for j in (first - 1, first - 2)
+                if j >= 0 and scored[j].near_good and j not in drop and first - 1 not in drop
+            ),
+            None,
         )
     ) is not None:
         first = edge
     while (
         edge := next(
-            (j for j in (last + 1, last + 2) if j < len(scored) and scored[j].near_good and j not in drop),
+            (
+                j
+                for j in (last + 1, last + 2)
+                if j < len(scored) and scored[j].near_good and j not in drop and last + 1 not in drop
+            ),
             None,
         )
     ) is not None:
@@ -834,7 +844,34 @@ def furniture_positions(
     # Headlines of other stories listed under this one.
     drop |= _footer_headlines(paragraphs, scored, last, drop, protected)
     drop |= _foot_labels(paragraphs, scored, first, drop, protected)
+    drop |= _between_furniture(scored, last, drop, protected)
     return drop
+
+
+def _between_furniture(
+    scored: list[ParagraphFeatures], last: int, drop: set[int], protected: set[int]
+) -> set[int]:
+    """jusText's context rule for the page's foot: after the story's last good paragraph,
+    a run of lines that are not good prose with furniture above it and furniture or the
+    text's end below it is furniture too (another story's headline or teaser between the
+    "Also read" label and the next one, a teaser cut off under a block of others). Next to
+    the story's prose, the same line (a last sentence cut off) stays."""
+    found: set[int] = set()
+    i = last + 1
+    while i < len(scored):
+        if i in drop or i in protected or scored[i].good:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(scored) and j + 1 not in drop and j + 1 not in protected and not scored[j + 1].good:
+            j += 1
+        # (One pointer dropped right under the story's prose, "READ: ...", is an insert the
+        # story may go on under: a sentence below it stays.)
+        inserted = i - 2 == last and all(scored[k].sentence_like for k in range(i, j + 1))
+        if i - 1 in drop and (j + 1 == len(scored) or j + 1 in drop) and not inserted:
+            found.update(range(i, j + 1))
+        i = j + 1
+    return found
 
 
 def _is_trailing_label(paragraph: str, above: str, stops: frozenset[str]) -> bool:
