@@ -33,11 +33,25 @@ from newswire.tasks.datelines import month_names
 from newswire.tasks.patterns import trie_pattern
 from newswire.tasks.text import comparison_form, fold_whitespace
 
-# jusText stop-word lists for the languages of the region and its neighbours.
+# jusText stop-word lists for the languages of the region and its neighbours, and of every
+# other language the real-page corpus has regional copy in (a page in a language with no
+# list reads as no prose at all, so the classifier finds no story to tell furniture from).
+# Tajik, Mongolian, Kazakh in Latin letters and Uzbek in Cyrillic have no jusText list: the
+# desk's own are ``stop_words`` of feeds/boilerplate.toml.
 STOPLIST_LANGUAGES = (
     "English", "Russian", "Uzbek", "Kazakh", "Kyrgyz", "Turkmen", "Turkish", "Azerbaijani",
     "Ukrainian", "German", "French", "Persian",
 )  # fmt: skip
+# jusText's lists are a language's most frequent Wikipedia words, content words among them
+# ("minister", "capital", "problem" are Polish, Spanish, Swedish "stop words"): from the
+# lists of languages the desk only meets now and then, the short words alone, its function
+# words, so that an English or Russian menu line does not read as prose by a neighbour's list.
+OCCASIONAL_STOPLIST_LANGUAGES = (
+    "Italian", "Spanish", "Portuguese", "Polish", "Czech", "Serbian", "Bulgarian", "Armenian",
+    "Georgian", "Arabic", "Urdu", "Danish", "Dutch", "Norwegian_Bokmal", "Indonesian", "Tagalog",
+    "Hungarian", "Lithuanian", "Albanian", "Korean", "Afrikaans", "Swahili",
+)  # fmt: skip
+OCCASIONAL_STOP_WORD_CHARS = 5
 # A good paragraph: this many words at least, and this share of them stop words.
 GOOD_WORDS = 10
 LONG_WORDS = 25
@@ -173,11 +187,14 @@ def stop_words(extra: tuple[str, ...] = ()) -> frozenset[str]:
     import justext
 
     words: set[str] = {w.casefold() for w in extra}
-    for language in STOPLIST_LANGUAGES:
+    for language in STOPLIST_LANGUAGES + OCCASIONAL_STOPLIST_LANGUAGES:
         try:
-            words |= {w.casefold() for w in justext.get_stoplist(language)}
+            listed = {w.casefold() for w in justext.get_stoplist(language)}
         except ValueError:
             continue
+        if language in OCCASIONAL_STOPLIST_LANGUAGES:
+            listed = {w for w in listed if len(w) <= OCCASIONAL_STOP_WORD_CHARS}
+        words |= listed
     return frozenset(words)
 
 
@@ -832,7 +849,7 @@ def furniture_positions(
             continue
         if f.good or f.prose or f.sentence_like or _part_of_a_sentence(i, paragraphs, scored):
             continue
-        header = i < first
+        header = i < first and not _between_prose(i, scored, drop)
         footer = (
             i > last
             and not _cut_off_ending(i, paragraphs, scored)
@@ -846,6 +863,18 @@ def furniture_positions(
     drop |= _foot_labels(paragraphs, scored, first, drop, protected)
     drop |= _between_furniture(scored, last, drop, protected)
     return drop
+
+
+def _between_prose(i: int, scored: list[ParagraphFeatures], drop: set[int]) -> bool:
+    """jusText's context rule the other way round: a long line of mostly lower-case words
+    (a sentence whose function words no stop list knows) between two kept lines of prose
+    is prose too, above the first good paragraph as well."""
+    f = scored[i]
+
+    def prose(j: int) -> bool:
+        return 0 <= j < len(scored) and j not in drop and (scored[j].good or scored[j].prose)
+
+    return f.words >= NEAR_GOOD_WORDS and f.lower_words >= 0.5 * f.words and prose(i - 1) and prose(i + 1)
 
 
 def _between_furniture(
