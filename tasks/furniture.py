@@ -52,6 +52,8 @@ OCCASIONAL_STOPLIST_LANGUAGES = (
     "Hungarian", "Lithuanian", "Albanian", "Korean", "Afrikaans", "Swahili",
 )  # fmt: skip
 OCCASIONAL_STOP_WORD_CHARS = 5
+# A Title Case headline has at least this many words.
+TITLE_CASE_WORDS = 4
 # A good paragraph: this many words at least, and this share of them stop words.
 GOOD_WORDS = 10
 LONG_WORDS = 25
@@ -128,6 +130,41 @@ _STAMP = re.compile(
     rf"[\s,|]*(?:GMT\s*[+-]?\d+|UTC\s*[+-]?\d+)?[\s,|]*{_VIEWS}\d{{0,7}}\s*",
     re.IGNORECASE,
 )
+
+# A page widget on its own line, in the corpus's languages: a relative time ("2 hours ago",
+# "2 часа назад", "2 soat oldin", "2 saat önce", "vor 2 Stunden"), a reading time ("5 min
+# read", "22 мин", "3 daqiqa"), a share prompt with its networks ("Share on Facebook",
+# "Поделиться:", "Ulashish", "Бөлісу", "Paylaş", "分享到："). Furniture wherever it stands, but
+# no stamp: it does not open the next item the way a date does.
+_UNITS = (
+    r"(?:sec(?:ond)?s?|min(?:ute)?s?|hours?|hrs?|days?|weeks?|months?|years?"
+    r"|секунд\w*|минут\w*|мин\.?|час\w*|дн\w*|день|недел\w*|месяц\w*|лет|год\w*"
+    r"|soniya|daqiqa|soat|kun|hafta|oy|yil|сония|дақиқа|соат|кун|ҳафта|ой|йил"
+    r"|сағат|күн|апта|ай|жыл|саат|мүнөт|saniye|dakika|saat|gün|ay|yıl"
+    r"|sekunden?|minuten?|stunden?|tagen?|wochen?|monaten?|jahren?|heures?|jours?|分钟|小时|天)"
+)
+_AGO = r"(?:ago|назад|oldin|avval|олдин|аввал|бұрын|мурун|önce|前)"
+_READING = r"(?:min(?:ute)?s?|мин(?:ут\w*)?\.?|daqiqa|дақиқа|dakika|мүнөт|минут)"
+_NETWORKS = (
+    r"on|in|via|this|article|story|news|в|через|facebook|twitter|x|telegram|whatsapp|vk|вконтакте"
+    r"|ok|одноклассники|linkedin|e-?mail|viber|messenger|reddit|pinterest|[:：|/,]"
+)
+_WIDGET_CHARS = 80
+_WIDGET = re.compile(
+    rf"\s*(?:(?:about\s+|около\s+)?\d+\s*{_UNITS}\s*{_AGO}"
+    rf"|(?:vor|il\s+y\s+a)\s+\d+\s*{_UNITS}"
+    rf"|(?:(?:reading\s+time|время\s+чтения|o.qish\s+vaqti|okuma\s+süresi)\s*:?\s*)?\d+\s*{_READING}"
+    rf"(?:\s*(?:read|чтения|o.qish|okuma|оқу|ўқиш))?"
+    rf"|(?:share|поделиться|ulashish|бөлісу|бөлүшүү|paylaş|teilen|partager|condividi|compartir|分享到?)"
+    rf"(?:\s*(?:{_NETWORKS}))*)\s*[.!:：]?\s*",
+    re.IGNORECASE,
+)
+
+
+def is_widget(paragraph: str) -> bool:
+    """A relative or reading time or a share prompt on its own line (see ``_WIDGET``)."""
+    return len(paragraph) <= _WIDGET_CHARS and _WIDGET.fullmatch(paragraph) is not None
+
 
 # A date written with the month's name, alone on its line or with its label, weekday, time
 # and view count: "November 8, 2018", "Updated: 9:06pm, 1 May, 2021", "Май 1, 2023 15:46",
@@ -273,6 +310,11 @@ class ParagraphFeatures:
     # политика Киргизия Баткенской обл."): its first words come back, and no function word.
     tags_twice: bool = False
     named_date: bool = False  # "November 8, 2018", "Updated: 9:06pm, 1 May, 2021"
+    widget: bool = False  # "2 hours ago", "5 min read", "Поделиться:" (``is_widget``)
+    # Every word capitalised, function words too, and no final stop: an English headline
+    # ("Relatives Of Victims Of Tajik Police Crackdown Still Waiting For Answers"), another
+    # story's or a video's, never a sentence of this one.
+    title_case: bool = False
     # The page speaking to its reader about the site, not the story telling of events: a
     # second-person word beside a site action ("Please keep your comments respectful",
     # "If you are a Free Subscriber, click here to upgrade", "verwenden wir Cookies ... Sie",
@@ -317,7 +359,7 @@ class ParagraphFeatures:
         # article line cut is worse than a headline left.)
         return (
             self.words >= SENTENCE_LIKE_WORDS
-            and not (self.has_link or self.aside or self.appeal)
+            and not (self.has_link or self.aside or self.appeal or self.title_case)
             and self.lower_words >= 0.6 * self.words
             and self.stop_density >= GOOD_STOP_DENSITY
         )
@@ -328,7 +370,7 @@ class ParagraphFeatures:
         (A headline of another story has the words but no sentence end, inside or after.)"""
         return (
             self.words >= NEAR_GOOD_WORDS
-            and not (self.has_link or self.aside or self.appeal)
+            and not (self.has_link or self.aside or self.appeal or self.title_case)
             and self.stop_density >= GOOD_STOP_DENSITY
             and self.digit_share < 0.2
             and (self.ends_sentence or self.sentences > 1)
@@ -336,7 +378,7 @@ class ParagraphFeatures:
 
     @property
     def prose(self) -> bool:
-        return not (self.has_link or self.aside or self.appeal) and (
+        return not (self.has_link or self.aside or self.appeal or self.title_case) and (
             (self.words >= PROSE_WORDS and self.stop_density >= PROSE_STOP_DENSITY and self.ends_sentence)
             or (self.words >= SENTENCE_WORDS and self.full_stop and self.lower_words > 0)
             or (
@@ -364,6 +406,7 @@ class ParagraphFeatures:
             or self.counter
             or self.junk
             or self.tags_twice
+            or self.widget
         )
 
 
@@ -427,8 +470,13 @@ def features(paragraph: str, stops: frozenset[str] | None = None) -> ParagraphFe
         ends_sentence=bool(_SENTENCE_END.search(paragraph)),
         stamp=not paragraph.strip() or bool(_STAMP.fullmatch(paragraph)),
         named_date=is_named_date(paragraph),
+        widget=is_widget(paragraph),
         appeal=bool(_READER.search(head)) and bool(_SITE_ACTION.search(head)) and not _QUOTED.search(head),
         capital_share=capitals / len(words) if words else 0.0,
+        title_case=len(words) >= TITLE_CASE_WORDS
+        and capitals >= 0.8 * len(words)
+        and _is_title_case(words, stops)
+        and not _FULL_STOP.search(paragraph),
         has_link=bool(_LINK.search(paragraph))
         or (len(words) < _SHORT_WITH_DOMAIN and bool(_DOMAIN.search(paragraph))),
         aside=bool(_ASIDE.fullmatch(paragraph)),
@@ -445,6 +493,16 @@ def features(paragraph: str, stops: frozenset[str] | None = None) -> ParagraphFe
         tags_twice=len(words) >= TAG_LINE_WORDS
         and stop_count <= 1
         and _repeats_its_start([w.casefold() for w in words]),
+    )
+
+
+def _is_title_case(words: list[str], stops: frozenset[str]) -> bool:
+    """Function words capitalised after the first word ("... Of Victims Of ..."): a
+    sentence writes them in lower case, a headline in Title Case does not."""
+    rest = words[1:]
+    capitalised = [w for w in rest if w[:1].isupper()]
+    return len(capitalised) >= 0.8 * len(rest) and any(
+        len(w) > 1 and not w.isupper() and w.casefold() in stops for w in capitalised
     )
 
 
@@ -862,6 +920,13 @@ def furniture_positions(
     drop |= _footer_headlines(paragraphs, scored, last, drop, protected)
     drop |= _foot_labels(paragraphs, scored, first, drop, protected)
     drop |= _between_furniture(scored, last, drop, protected)
+    # A Title Case headline over furniture (a video's title over its player, another
+    # story's over its picture) heads no part of this story: a subheading heads prose.
+    drop |= {
+        i
+        for i in range(first, len(scored) - 1)
+        if scored[i].title_case and i + 1 in drop and i not in protected and i not in drop
+    }
     return drop
 
 
