@@ -568,6 +568,16 @@ def is_dated_caption(paragraph: str, words: int) -> bool:
     )
 
 
+# A caption says where its people stand in the picture: "Foreign Minister Cho Tae-yul, right,
+# shakes hands with ...", "Kyrgyz President Sadyr Japarov (left) speaks to ...", "(L-R)",
+# "(слева направо)", "(chapda)", "(soldan sağa)"; a story's sentence has no picture to point at.
+_IN_PICTURE = re.compile(
+    r",\s*(?:left|right|center|centre|(?:second|third)\s+(?:from\s+)?(?:left|right)|far\s+(?:left|right))\s*,"
+    r"|[(（]\s*(?:L-R|R-L|L to R|from left|left to right|left|right|center|centre|слева(?:\s+направо)?"
+    r"|справа(?:\s+налево)?|в\s+центре|chapda|o.ngda|o.rtada|markazda|сол\s+жақта|оң\s+жақта|ортада"
+    r"|soldan\s+sağa|sağda|solda|ortada|links|rechts|Mitte|à\s+gauche|à\s+droite|au\s+centre)\s*[)）]",
+    re.IGNORECASE,
+)
 # A photo caption's credit: "Photo: AFP", "Image Credit: AP", "© Name, AFP", "[File: X/Reuters]",
 # "(Sputnik via Reuters)", "新华社记者 X 摄", "... / AP".
 _PHOTO_AGENCIES = r"(?:AP|AFP|Reuters|EPA|Getty Images|TASS|ТАСС|Xinhua|Sputnik|РИА Новости|Anadolu)"
@@ -729,6 +739,9 @@ def furniture_positions(
             and _is_trailing_label(paragraphs[last], paragraphs[last - 1], stops)
         ):
             drop.add(last)
+        # ... and one over it ("Learn more", "Show original", a section's name "Usbekistan").
+        if last > 0 and 0 not in protected and _is_leading_label(paragraphs[0], paragraphs[1], stops):
+            drop.add(0)
         return drop
     # A line the page prints twice (a caption under each picture, a headline in a share
     # box) is not the story, which says a thing once.
@@ -770,7 +783,12 @@ def furniture_positions(
         and (
             (
                 scored[i].words < CAPTION_WORDS
-                and (_CAPTION.search(p) or says_it_is_a_picture(p) or is_dated_caption(p, scored[i].words))
+                and (
+                    _CAPTION.search(p)
+                    or says_it_is_a_picture(p)
+                    or is_dated_caption(p, scored[i].words)
+                    or _IN_PICTURE.search(p)
+                )
             )
             or (scored[i].words < CREDITED_CAPTION_WORDS and ends_with_picture_credit(p))
         )
@@ -977,8 +995,23 @@ def _is_trailing_label(paragraph: str, above: str, stops: frozenset[str]) -> boo
         and paragraph[:1].isupper()
         and not f.ends_sentence
         and f.digit_share == 0
-        and before.ends_sentence
+        and (before.ends_sentence or before.words >= LONG_WORDS)
         and before.words >= GOOD_WORDS
+    )
+
+
+def _is_leading_label(paragraph: str, below: str, stops: frozenset[str]) -> bool:
+    """At most ``TRAILING_LABEL_WORDS`` words, capitalised but not in capitals (a place
+    written "ASTANA" may be the dateline), with no digit or sentence end, over a good
+    paragraph: a button or a section's name above a short text."""
+    f = features(paragraph, stops)
+    return (
+        1 <= f.words <= TRAILING_LABEL_WORDS
+        and paragraph[:1].isupper()
+        and not paragraph.isupper()
+        and not f.ends_sentence
+        and f.digit_share == 0
+        and features(below, stops).good
     )
 
 
