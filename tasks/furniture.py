@@ -1109,8 +1109,8 @@ def _part_of_a_sentence(i: int, paragraphs: list[str], scored: list[ParagraphFea
     mid-sentence, the next one continues it, or it ends with a colon before prose."""
     text = paragraphs[i]
     before = scored[i - 1] if i > 0 else None
-    if scored[i].stamp or scored[i].counter or scored[i].junk:
-        return False
+    if scored[i].stamp or scored[i].counter or scored[i].junk or _LINK.match(text):
+        return False  # (a line that opens with a web address is a link, not words of a sentence)
     wrapped_before = before is not None and not before.ends_sentence and before.words >= WRAPPED_WORDS
     if text[:1].islower() and wrapped_before:
         return True
