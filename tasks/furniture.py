@@ -161,6 +161,23 @@ _WIDGET = re.compile(
 )
 
 
+# Short segments joined by separators with spaces around them, no sentence end: a
+# breadcrumb ("World /  Russia & Central Asia", "首页 > 国内新闻 > 正文"), a section and its time
+# ("Jahon | 22:24 / 12.05.2025"), a label and its value ("Topic |   War and conflict").
+_SEGMENT = r"[^\s/›>»|]+(?:\s+[^\s/›>»|]+){0,3}"
+_CRUMBS = re.compile(rf"\s*{_SEGMENT}(?:\s+[/›>»|]\s+{_SEGMENT})+\s*")
+_CRUMBS_CHARS = 100
+
+
+def is_crumbs(paragraph: str) -> bool:
+    """A breadcrumb or a line of labelled segments (see ``_CRUMBS``)."""
+    return (
+        len(paragraph) <= _CRUMBS_CHARS
+        and not _FULL_STOP.search(paragraph)
+        and _CRUMBS.fullmatch(paragraph) is not None
+    )
+
+
 def is_widget(paragraph: str) -> bool:
     """A relative or reading time or a share prompt on its own line (see ``_WIDGET``)."""
     return len(paragraph) <= _WIDGET_CHARS and _WIDGET.fullmatch(paragraph) is not None
@@ -315,6 +332,7 @@ class ParagraphFeatures:
     # ("Relatives Of Victims Of Tajik Police Crackdown Still Waiting For Answers"), another
     # story's or a video's, never a sentence of this one.
     title_case: bool = False
+    crumbs: bool = False  # "World / Russia & Central Asia" (``is_crumbs``)
     # The page speaking to its reader about the site, not the story telling of events: a
     # second-person word beside a site action ("Please keep your comments respectful",
     # "If you are a Free Subscriber, click here to upgrade", "verwenden wir Cookies ... Sie",
@@ -407,6 +425,7 @@ class ParagraphFeatures:
             or self.junk
             or self.tags_twice
             or self.widget
+            or self.crumbs
         )
 
 
@@ -471,6 +490,7 @@ def features(paragraph: str, stops: frozenset[str] | None = None) -> ParagraphFe
         stamp=not paragraph.strip() or bool(_STAMP.fullmatch(paragraph)),
         named_date=is_named_date(paragraph),
         widget=is_widget(paragraph),
+        crumbs=is_crumbs(paragraph),
         appeal=bool(_READER.search(head)) and bool(_SITE_ACTION.search(head)) and not _QUOTED.search(head),
         capital_share=capitals / len(words) if words else 0.0,
         title_case=len(words) >= TITLE_CASE_WORDS
@@ -835,12 +855,13 @@ def furniture_positions(
             if i not in protected
             and history.is_furniture(p, own_item_counted, prose=scored[i].good or scored[i].prose)
         }
-    # What is furniture whatever stands around it: a bare date/time stamp, a line of no
-    # letters, a scan's noise.
+    # What is furniture whatever stands around it: a bare date/time stamp, a widget, a
+    # breadcrumb, a line of no letters, a scan's noise.
     drop |= {
         i
         for i, f in enumerate(scored)
-        if i not in protected and (f.stamp or f.named_date or not f.letters or (f.junk and not f.good))
+        if i not in protected
+        and (f.stamp or f.named_date or f.widget or f.crumbs or not f.letters or (f.junk and not f.good))
     }
     good = [i for i, f in enumerate(scored) if f.good and i not in drop]
     if not good:
