@@ -167,12 +167,14 @@ _WIDGET = re.compile(
 _SEGMENT = r"[^\s/›>»|]+(?:\s+[^\s/›>»|]+){0,3}"
 _CRUMBS = re.compile(rf"\s*{_SEGMENT}(?:\s+[/›>»|]\s+{_SEGMENT})+\s*")
 _CRUMBS_CHARS = 100
+_CRUMB_SIGNS = re.compile(r"\s[/›>»|]\s")
 
 
 def is_crumbs(paragraph: str) -> bool:
     """A breadcrumb or a line of labelled segments (see ``_CRUMBS``)."""
     return (
         len(paragraph) <= _CRUMBS_CHARS
+        and _CRUMB_SIGNS.search(paragraph) is not None
         and not _FULL_STOP.search(paragraph)
         and _CRUMBS.fullmatch(paragraph) is not None
     )
