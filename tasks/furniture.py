@@ -33,11 +33,27 @@ from newswire.tasks.datelines import month_names
 from newswire.tasks.patterns import trie_pattern
 from newswire.tasks.text import comparison_form, fold_whitespace
 
-# jusText stop-word lists for the languages of the region and its neighbours.
+# jusText stop-word lists for the languages of the region and its neighbours, and of every
+# other language the real-page corpus has regional copy in (a page in a language with no
+# list reads as no prose at all, so the classifier finds no story to tell furniture from).
+# Tajik, Mongolian, Kazakh in Latin letters and Uzbek in Cyrillic have no jusText list: the
+# desk's own are ``stop_words`` of feeds/boilerplate.toml.
 STOPLIST_LANGUAGES = (
     "English", "Russian", "Uzbek", "Kazakh", "Kyrgyz", "Turkmen", "Turkish", "Azerbaijani",
     "Ukrainian", "German", "French", "Persian",
 )  # fmt: skip
+# jusText's lists are a language's most frequent Wikipedia words, content words among them
+# ("minister", "capital", "problem" are Polish, Spanish, Swedish "stop words"): from the
+# lists of languages the desk only meets now and then, the short words alone, its function
+# words, so that an English or Russian menu line does not read as prose by a neighbour's list.
+OCCASIONAL_STOPLIST_LANGUAGES = (
+    "Italian", "Spanish", "Portuguese", "Polish", "Czech", "Serbian", "Bulgarian", "Armenian",
+    "Georgian", "Arabic", "Urdu", "Danish", "Dutch", "Norwegian_Bokmal", "Indonesian", "Tagalog",
+    "Hungarian", "Lithuanian", "Albanian", "Korean", "Afrikaans", "Swahili",
+)  # fmt: skip
+OCCASIONAL_STOP_WORD_CHARS = 5
+# A Title Case headline has at least this many words.
+TITLE_CASE_WORDS = 4
 # A good paragraph: this many words at least, and this share of them stop words.
 GOOD_WORDS = 10
 LONG_WORDS = 25
@@ -115,6 +131,60 @@ _STAMP = re.compile(
     re.IGNORECASE,
 )
 
+# A page widget on its own line, in the corpus's languages: a relative time ("2 hours ago",
+# "2 часа назад", "2 soat oldin", "2 saat önce", "vor 2 Stunden"), a reading time ("5 min
+# read", "22 мин", "3 daqiqa"), a share prompt with its networks ("Share on Facebook",
+# "Поделиться:", "Ulashish", "Бөлісу", "Paylaş", "分享到："). Furniture wherever it stands, but
+# no stamp: it does not open the next item the way a date does.
+_UNITS = (
+    r"(?:sec(?:ond)?s?|min(?:ute)?s?|hours?|hrs?|days?|weeks?|months?|years?"
+    r"|секунд\w*|минут\w*|мин\.?|час\w*|дн\w*|день|недел\w*|месяц\w*|лет|год\w*"
+    r"|soniya|daqiqa|soat|kun|hafta|oy|yil|сония|дақиқа|соат|кун|ҳафта|ой|йил"
+    r"|сағат|күн|апта|ай|жыл|саат|мүнөт|saniye|dakika|saat|gün|ay|yıl"
+    r"|sekunden?|minuten?|stunden?|tagen?|wochen?|monaten?|jahren?|heures?|jours?|分钟|小时|天)"
+)
+_AGO = r"(?:ago|назад|oldin|avval|олдин|аввал|бұрын|мурун|önce|前)"
+_READING = r"(?:min(?:ute)?s?|мин(?:ут\w*)?\.?|daqiqa|дақиқа|dakika|мүнөт|минут)"
+_NETWORKS = (
+    r"on|in|via|this|article|story|news|в|через|facebook|twitter|x|telegram|whatsapp|vk|вконтакте"
+    r"|ok|одноклассники|linkedin|e-?mail|viber|messenger|reddit|pinterest|[:：|/,]"
+)
+_WIDGET_CHARS = 80
+_WIDGET = re.compile(
+    rf"\s*(?:(?:about\s+|около\s+)?\d+\s*{_UNITS}\s*{_AGO}"
+    rf"|(?:vor|il\s+y\s+a)\s+\d+\s*{_UNITS}"
+    rf"|(?:(?:reading\s+time|время\s+чтения|o.qish\s+vaqti|okuma\s+süresi)\s*:?\s*)?\d+\s*{_READING}"
+    rf"(?:\s*(?:read|чтения|o.qish|okuma|оқу|ўқиш))?"
+    rf"|(?:share|поделиться|ulashish|бөлісу|бөлүшүү|paylaş|teilen|partager|condividi|compartir|分享到?)"
+    rf"(?:\s*(?:{_NETWORKS}))*)\s*[.!:：]?\s*",
+    re.IGNORECASE,
+)
+
+
+# Short segments joined by separators with spaces around them, no sentence end: a
+# breadcrumb ("World /  Russia & Central Asia", "首页 > 国内新闻 > 正文"), a section and its time
+# ("Jahon | 22:24 / 12.05.2025"), a label and its value ("Topic |   War and conflict").
+_SEGMENT = r"[^\s/›>»|]+(?:\s+[^\s/›>»|]+){0,3}"
+_CRUMBS = re.compile(rf"\s*{_SEGMENT}(?:\s+[/›>»|]\s+{_SEGMENT})+\s*")
+_CRUMBS_CHARS = 100
+_CRUMB_SIGNS = re.compile(r"\s[/›>»|]\s")
+
+
+def is_crumbs(paragraph: str) -> bool:
+    """A breadcrumb or a line of labelled segments (see ``_CRUMBS``)."""
+    return (
+        len(paragraph) <= _CRUMBS_CHARS
+        and _CRUMB_SIGNS.search(paragraph) is not None
+        and not _FULL_STOP.search(paragraph)
+        and _CRUMBS.fullmatch(paragraph) is not None
+    )
+
+
+def is_widget(paragraph: str) -> bool:
+    """A relative or reading time or a share prompt on its own line (see ``_WIDGET``)."""
+    return len(paragraph) <= _WIDGET_CHARS and _WIDGET.fullmatch(paragraph) is not None
+
+
 # A date written with the month's name, alone on its line or with its label, weekday, time
 # and view count: "November 8, 2018", "Updated: 9:06pm, 1 May, 2021", "Май 1, 2023 15:46",
 # "Thursday, 12 March 2020 | 14:05", "8 ноября 2018 г., 10:15", "Oct". Standalone date lines are
@@ -173,11 +243,14 @@ def stop_words(extra: tuple[str, ...] = ()) -> frozenset[str]:
     import justext
 
     words: set[str] = {w.casefold() for w in extra}
-    for language in STOPLIST_LANGUAGES:
+    for language in STOPLIST_LANGUAGES + OCCASIONAL_STOPLIST_LANGUAGES:
         try:
-            words |= {w.casefold() for w in justext.get_stoplist(language)}
+            listed = {w.casefold() for w in justext.get_stoplist(language)}
         except ValueError:
             continue
+        if language in OCCASIONAL_STOPLIST_LANGUAGES:
+            listed = {w for w in listed if len(w) <= OCCASIONAL_STOP_WORD_CHARS}
+        words |= listed
     return frozenset(words)
 
 
@@ -256,6 +329,12 @@ class ParagraphFeatures:
     # политика Киргизия Баткенской обл."): its first words come back, and no function word.
     tags_twice: bool = False
     named_date: bool = False  # "November 8, 2018", "Updated: 9:06pm, 1 May, 2021"
+    widget: bool = False  # "2 hours ago", "5 min read", "Поделиться:" (``is_widget``)
+    # Every word capitalised, function words too, and no final stop: an English headline
+    # ("Relatives Of Victims Of Tajik Police Crackdown Still Waiting For Answers"), another
+    # story's or a video's, never a sentence of this one.
+    title_case: bool = False
+    crumbs: bool = False  # "World / Russia & Central Asia" (``is_crumbs``)
     # The page speaking to its reader about the site, not the story telling of events: a
     # second-person word beside a site action ("Please keep your comments respectful",
     # "If you are a Free Subscriber, click here to upgrade", "verwenden wir Cookies ... Sie",
@@ -300,7 +379,7 @@ class ParagraphFeatures:
         # article line cut is worse than a headline left.)
         return (
             self.words >= SENTENCE_LIKE_WORDS
-            and not (self.has_link or self.aside or self.appeal)
+            and not (self.has_link or self.aside or self.appeal or self.title_case)
             and self.lower_words >= 0.6 * self.words
             and self.stop_density >= GOOD_STOP_DENSITY
         )
@@ -311,7 +390,7 @@ class ParagraphFeatures:
         (A headline of another story has the words but no sentence end, inside or after.)"""
         return (
             self.words >= NEAR_GOOD_WORDS
-            and not (self.has_link or self.aside or self.appeal)
+            and not (self.has_link or self.aside or self.appeal or self.title_case)
             and self.stop_density >= GOOD_STOP_DENSITY
             and self.digit_share < 0.2
             and (self.ends_sentence or self.sentences > 1)
@@ -319,7 +398,7 @@ class ParagraphFeatures:
 
     @property
     def prose(self) -> bool:
-        return not (self.has_link or self.aside or self.appeal) and (
+        return not (self.has_link or self.aside or self.appeal or self.title_case) and (
             (self.words >= PROSE_WORDS and self.stop_density >= PROSE_STOP_DENSITY and self.ends_sentence)
             or (self.words >= SENTENCE_WORDS and self.full_stop and self.lower_words > 0)
             or (
@@ -347,6 +426,8 @@ class ParagraphFeatures:
             or self.counter
             or self.junk
             or self.tags_twice
+            or self.widget
+            or self.crumbs
         )
 
 
@@ -410,8 +491,14 @@ def features(paragraph: str, stops: frozenset[str] | None = None) -> ParagraphFe
         ends_sentence=bool(_SENTENCE_END.search(paragraph)),
         stamp=not paragraph.strip() or bool(_STAMP.fullmatch(paragraph)),
         named_date=is_named_date(paragraph),
+        widget=is_widget(paragraph),
+        crumbs=is_crumbs(paragraph),
         appeal=bool(_READER.search(head)) and bool(_SITE_ACTION.search(head)) and not _QUOTED.search(head),
         capital_share=capitals / len(words) if words else 0.0,
+        title_case=len(words) >= TITLE_CASE_WORDS
+        and capitals >= 0.8 * len(words)
+        and _is_title_case(words, stops)
+        and not _FULL_STOP.search(paragraph),
         has_link=bool(_LINK.search(paragraph))
         or (len(words) < _SHORT_WITH_DOMAIN and bool(_DOMAIN.search(paragraph))),
         aside=bool(_ASIDE.fullmatch(paragraph)),
@@ -428,6 +515,16 @@ def features(paragraph: str, stops: frozenset[str] | None = None) -> ParagraphFe
         tags_twice=len(words) >= TAG_LINE_WORDS
         and stop_count <= 1
         and _repeats_its_start([w.casefold() for w in words]),
+    )
+
+
+def _is_title_case(words: list[str], stops: frozenset[str]) -> bool:
+    """Function words capitalised after the first word ("... Of Victims Of ..."): a
+    sentence writes them in lower case, a headline in Title Case does not."""
+    rest = words[1:]
+    capitalised = [w for w in rest if w[:1].isupper()]
+    return len(capitalised) >= 0.8 * len(rest) and any(
+        len(w) > 1 and not w.isupper() and w.casefold() in stops for w in capitalised
     )
 
 
@@ -493,6 +590,16 @@ def is_dated_caption(paragraph: str, words: int) -> bool:
     )
 
 
+# A caption says where its people stand in the picture: "Foreign Minister Cho Tae-yul, right,
+# shakes hands with ...", "Kyrgyz President Sadyr Japarov (left) speaks to ...", "(L-R)",
+# "(слева направо)", "(chapda)", "(soldan sağa)"; a story's sentence has no picture to point at.
+_IN_PICTURE = re.compile(
+    r",\s*(?:left|right|center|centre|(?:second|third)\s+(?:from\s+)?(?:left|right)|far\s+(?:left|right))\s*,"
+    r"|[(（]\s*(?:L-R|R-L|L to R|from left|left to right|left|right|center|centre|слева(?:\s+направо)?"
+    r"|справа(?:\s+налево)?|в\s+центре|chapda|o.ngda|o.rtada|markazda|сол\s+жақта|оң\s+жақта|ортада"
+    r"|soldan\s+sağa|sağda|solda|ortada|links|rechts|Mitte|à\s+gauche|à\s+droite|au\s+centre)\s*[)）]",
+    re.IGNORECASE,
+)
 # A photo caption's credit: "Photo: AFP", "Image Credit: AP", "© Name, AFP", "[File: X/Reuters]",
 # "(Sputnik via Reuters)", "新华社记者 X 摄", "... / AP".
 _PHOTO_AGENCIES = r"(?:AP|AFP|Reuters|EPA|Getty Images|TASS|ТАСС|Xinhua|Sputnik|РИА Новости|Anadolu)"
@@ -654,6 +761,9 @@ def furniture_positions(
             and _is_trailing_label(paragraphs[last], paragraphs[last - 1], stops)
         ):
             drop.add(last)
+        # ... and one over it ("Learn more", "Show original", a section's name "Usbekistan").
+        if last > 0 and 0 not in protected and _is_leading_label(paragraphs[0], paragraphs[1], stops):
+            drop.add(0)
         return drop
     # A line the page prints twice (a caption under each picture, a headline in a share
     # box) is not the story, which says a thing once.
@@ -695,7 +805,12 @@ def furniture_positions(
         and (
             (
                 scored[i].words < CAPTION_WORDS
-                and (_CAPTION.search(p) or says_it_is_a_picture(p) or is_dated_caption(p, scored[i].words))
+                and (
+                    _CAPTION.search(p)
+                    or says_it_is_a_picture(p)
+                    or is_dated_caption(p, scored[i].words)
+                    or _IN_PICTURE.search(p)
+                )
             )
             or (scored[i].words < CREDITED_CAPTION_WORDS and ends_with_picture_credit(p))
         )
@@ -742,12 +857,13 @@ def furniture_positions(
             if i not in protected
             and history.is_furniture(p, own_item_counted, prose=scored[i].good or scored[i].prose)
         }
-    # What is furniture whatever stands around it: a bare date/time stamp, a line of no
-    # letters, a scan's noise.
+    # What is furniture whatever stands around it: a bare date/time stamp, a widget, a
+    # breadcrumb, a line of no letters, a scan's noise.
     drop |= {
         i
         for i, f in enumerate(scored)
-        if i not in protected and (f.stamp or f.named_date or not f.letters or (f.junk and not f.good))
+        if i not in protected
+        and (f.stamp or f.named_date or f.widget or f.crumbs or not f.letters or (f.junk and not f.good))
     }
     good = [i for i, f in enumerate(scored) if f.good and i not in drop]
     if not good:
@@ -784,16 +900,26 @@ def furniture_positions(
     first, last = good[0], good[-1]
     # The story's edges: prose next to it that is cut off, glued to a credit or missing its
     # final period is the story too (jusText's "near-good" paragraphs).
-    # A short line (a subheading) may sit between them.
+    # A short line (a subheading) may sit between them, never a line that is furniture
+    # already (jusText's context: a line beyond furniture is not the story's edge).
     while (
         edge := next(
-            (j for j in (first - 1, first - 2) if j >= 0 and scored[j].near_good and j not in drop), None
+            (
+                j
+                for j in (first - 1, first - 2)
+                if j >= 0 and scored[j].near_good and j not in drop and first - 1 not in drop
+            ),
+            None,
         )
     ) is not None:
         first = edge
     while (
         edge := next(
-            (j for j in (last + 1, last + 2) if j < len(scored) and scored[j].near_good and j not in drop),
+            (
+                j
+                for j in (last + 1, last + 2)
+                if j < len(scored) and scored[j].near_good and j not in drop and last + 1 not in drop
+            ),
             None,
         )
     ) is not None:
@@ -822,7 +948,7 @@ def furniture_positions(
             continue
         if f.good or f.prose or f.sentence_like or _part_of_a_sentence(i, paragraphs, scored):
             continue
-        header = i < first
+        header = i < first and not _between_prose(i, scored, drop)
         footer = (
             i > last
             and not _cut_off_ending(i, paragraphs, scored)
@@ -834,7 +960,53 @@ def furniture_positions(
     # Headlines of other stories listed under this one.
     drop |= _footer_headlines(paragraphs, scored, last, drop, protected)
     drop |= _foot_labels(paragraphs, scored, first, drop, protected)
+    drop |= _between_furniture(scored, last, drop, protected)
+    # A Title Case headline over furniture (a video's title over its player, another
+    # story's over its picture) heads no part of this story: a subheading heads prose.
+    drop |= {
+        i
+        for i in range(first, len(scored) - 1)
+        if scored[i].title_case and i + 1 in drop and i not in protected and i not in drop
+    }
     return drop
+
+
+def _between_prose(i: int, scored: list[ParagraphFeatures], drop: set[int]) -> bool:
+    """jusText's context rule the other way round: a long line of mostly lower-case words
+    (a sentence whose function words no stop list knows) between two kept lines of prose
+    is prose too, above the first good paragraph as well."""
+    f = scored[i]
+
+    def prose(j: int) -> bool:
+        return 0 <= j < len(scored) and j not in drop and (scored[j].good or scored[j].prose)
+
+    return f.words >= NEAR_GOOD_WORDS and f.lower_words >= 0.5 * f.words and prose(i - 1) and prose(i + 1)
+
+
+def _between_furniture(
+    scored: list[ParagraphFeatures], last: int, drop: set[int], protected: set[int]
+) -> set[int]:
+    """jusText's context rule for the page's foot: after the story's last good paragraph,
+    a run of lines that are not good prose with furniture above it and furniture or the
+    text's end below it is furniture too (another story's headline or teaser between the
+    "Also read" label and the next one, a teaser cut off under a block of others). Next to
+    the story's prose, the same line (a last sentence cut off) stays."""
+    found: set[int] = set()
+    i = last + 1
+    while i < len(scored):
+        if i in drop or i in protected or scored[i].good:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(scored) and j + 1 not in drop and j + 1 not in protected and not scored[j + 1].good:
+            j += 1
+        # (One pointer dropped right under the story's prose, "READ: ...", is an insert the
+        # story may go on under: a sentence below it stays.)
+        inserted = i - 2 == last and all(scored[k].sentence_like for k in range(i, j + 1))
+        if i - 1 in drop and (j + 1 == len(scored) or j + 1 in drop) and not inserted:
+            found.update(range(i, j + 1))
+        i = j + 1
+    return found
 
 
 def _is_trailing_label(paragraph: str, above: str, stops: frozenset[str]) -> bool:
@@ -846,8 +1018,23 @@ def _is_trailing_label(paragraph: str, above: str, stops: frozenset[str]) -> boo
         and paragraph[:1].isupper()
         and not f.ends_sentence
         and f.digit_share == 0
-        and before.ends_sentence
+        and (before.ends_sentence or before.words >= LONG_WORDS)
         and before.words >= GOOD_WORDS
+    )
+
+
+def _is_leading_label(paragraph: str, below: str, stops: frozenset[str]) -> bool:
+    """At most ``TRAILING_LABEL_WORDS`` words, capitalised but not in capitals (a place
+    written "ASTANA" may be the dateline), with no digit or sentence end, over a good
+    paragraph: a button or a section's name above a short text."""
+    f = features(paragraph, stops)
+    return (
+        1 <= f.words <= TRAILING_LABEL_WORDS
+        and paragraph[:1].isupper()
+        and not paragraph.isupper()
+        and not f.ends_sentence
+        and f.digit_share == 0
+        and features(below, stops).good
     )
 
 
@@ -945,8 +1132,8 @@ def _part_of_a_sentence(i: int, paragraphs: list[str], scored: list[ParagraphFea
     mid-sentence, the next one continues it, or it ends with a colon before prose."""
     text = paragraphs[i]
     before = scored[i - 1] if i > 0 else None
-    if scored[i].stamp or scored[i].counter or scored[i].junk:
-        return False
+    if scored[i].stamp or scored[i].counter or scored[i].junk or _LINK.match(text):
+        return False  # (a line that opens with a web address is a link, not words of a sentence)
     wrapped_before = before is not None and not before.ends_sentence and before.words >= WRAPPED_WORDS
     if text[:1].islower() and wrapped_before:
         return True
