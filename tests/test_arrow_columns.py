@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -91,3 +92,22 @@ def test_fetch_schema_round_trip():
     row = {name: None for name in FETCHES.schema.names}
     row.update(fetch_id="f", run_id="r", feed_id="x", fetched_at=AWARE, status=200, redirects=["u"])
     assert FETCHES.to_arrow([row]).to_pylist()[0]["redirects"] == ["u"]
+
+
+@pytest.mark.parametrize(
+    ("type_", "values"),
+    [
+        (pa.int64(), np.array([3, -1, 2**40], dtype=np.int64)),
+        (pa.int32(), np.array([1, 2], dtype=np.int32)),
+        (pa.float64(), np.array([0.5, -1e300])),
+        (pa.int64(), np.array([1, 2], dtype=np.int32)),  # another width: pa.array casts
+        (pa.int64(), np.arange(10, dtype=np.int64)[::3]),  # not contiguous
+        (pa.list_(pa.struct([("a", pa.string())])), []),
+        (pa.date32(), []),
+    ],
+)
+def test_numpy_and_empty_columns_are_what_pa_array_builds(type_, values):
+    built = arrow_columns.column(values, type_)
+    expected = pa.array(values, type_)
+    assert built.type == expected.type
+    assert built.equals(expected)

@@ -20,6 +20,7 @@ from itertools import accumulate
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pyarrow as pa
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -27,6 +28,7 @@ _NAIVE_EPOCH = datetime(1970, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)
 _TIMESTAMP_UTC = pa.timestamp("us", tz="UTC")
 _NUMBERS = {pa.int32(): ("i", int), pa.int64(): ("q", int), pa.float64(): ("d", float)}
+_NUMPY = {pa.int32(): np.dtype(np.int32), pa.int64(): np.dtype(np.int64), pa.float64(): np.dtype(np.float64)}
 
 
 class _Unsupported(Exception):
@@ -37,6 +39,10 @@ def column(values: Sequence[Any], type: pa.DataType) -> pa.Array:
     """``pa.array(values, type)``, built without importing pandas where it can be."""
     if isinstance(values, pa.Array | pa.ChunkedArray):
         return values if values.type == type else pa.array(values, type)
+    if isinstance(values, np.ndarray):
+        return _from_numpy(values, type)
+    if not len(values):
+        return pa.nulls(0, type)
     try:
         return _build(list(values), type)
     except (_Unsupported, OverflowError, TypeError, AttributeError, UnicodeError):
@@ -56,10 +62,22 @@ def table(columns: dict[str, Any], schema: pa.Schema | None = None) -> pa.Table:
     return pa.table(arrays, schema=schema)
 
 
+def _from_numpy(values: np.ndarray, type: pa.DataType) -> pa.Array:
+    """A one-dimensional numeric array of the type's own width, as a view of its
+    buffer; anything else (objects, other widths, masks) goes to ``pa.array``."""
+    wanted = _NUMPY.get(type)
+    if wanted is None or values.ndim != 1 or values.dtype != wanted:
+        return pa.array(values, type)
+    data = np.ascontiguousarray(values)
+    return pa.Array.from_buffers(type, len(data), [None, pa.py_buffer(data)], 0)
+
+
 def _inferred(values: Any) -> pa.DataType | None:
     """The type ``pa.array`` infers for a list of one kind of value (None: let it infer)."""
     if isinstance(values, pa.Array | pa.ChunkedArray):
         return values.type
+    if isinstance(values, np.ndarray):
+        return {v: k for k, v in _NUMPY.items()}.get(values.dtype) if values.ndim == 1 else None
     kinds = {type(v) for v in values if v is not None}
     if not kinds:
         return pa.null()

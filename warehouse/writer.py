@@ -371,7 +371,7 @@ class Warehouse:
             return {}
         with self.state() as con:
             feed_ids, urls = (list(column) for column in zip(*keys, strict=True))
-            con.register("wanted_pages", pa.table({"feed_id": feed_ids, "url": urls}))
+            con.register("wanted_pages", arrow_columns.table({"feed_id": feed_ids, "url": urls}))
             rows = con.execute(
                 "SELECT p.feed_id, p.url, p.final_url, p.body_sha256, p.content_type, p.fetched_at "
                 "FROM article_pages AS p JOIN wanted_pages USING (feed_id, url)"
@@ -639,4 +639,3 @@ def _insert(
     con.register(name, arrow_columns.table(columns))
     con.execute(f"{verb} INTO {table} ({listed}) SELECT {listed} FROM {name}")
     con.unregister(name)
-
