@@ -18,9 +18,11 @@ AWARE = datetime(2026, 12, 6, 21, 30, 5, 123456, tzinfo=UTC)
 CASES = [
     (pa.string(), ["a", None, "ünïcödé", "", "日本"]),
     (pa.string(), []),
+    (pa.binary(), [b"\x00\xff", None, b""]),
     (pa.string(), [None, None]),
     (pa.int32(), [1, None, -7, 2**31 - 1]),
     (pa.int64(), [2**40, None, 0]),
+    (pa.list_(pa.uint32()), [[2**32 - 1, 0], None]),
     (pa.float64(), [1.5, None, -0.0]),
     (pa.bool_(), [True, False, None, True, True, False, False, True, False]),
     (pa.timestamp("us", tz="UTC"), [AWARE, None, AWARE.astimezone(timezone(timedelta(hours=5)))]),
@@ -31,6 +33,11 @@ CASES = [
     (pa.null(), [None, None]),
     (pa.list_(pa.string()), [["a", "b"], [], None, ["c", None], ["d"]]),
     (pa.list_(pa.string()), [("x",), ()]),
+    (
+        pa.list_(pa.struct([("code", pa.string()), ("n", pa.int32())])),
+        [[{"code": "KZ", "n": 2}, {"code": None}], None, [], [{"n": 1}]],
+    ),
+    (pa.struct([("a", pa.string()), ("b", pa.list_(pa.string()))]), [{"a": "x", "b": ["y"]}, None, {}]),
 ]
 
 
@@ -45,7 +52,13 @@ def test_column_is_what_pa_array_builds(type_, values):
 
 @pytest.mark.parametrize(
     ("type_", "values"),
-    [(pa.int32(), [2**31]), (pa.string(), [1]), (pa.int64(), [1.5]), (pa.bool_(), [1])],
+    [
+        (pa.int32(), [2**31]),
+        (pa.string(), [1]),
+        (pa.int64(), [1.5]),
+        (pa.bool_(), [1]),
+        (pa.struct([("a", pa.string())]), [{"a": "x", "extra": 1}]),
+    ],
 )
 def test_what_it_does_not_build_behaves_as_pa_array(type_, values):
     try:

@@ -4,8 +4,8 @@
 imports pandas: 0.4 s and ~45 MB the first time in a process, which is a quarter of
 an unchanged re-poll of 500 feeds (its only Arrow tables are the fetch log and the
 feed state) and which the flow never needs, since it never hands pyarrow a pandas
-object. ``column`` builds the types the warehouse's rows use (strings, integers,
-floats, booleans, UTC microsecond timestamps, lists of strings) straight from
+object. ``column`` builds the types the warehouse's rows use (strings, bytes, integers,
+floats, booleans, UTC microsecond timestamps, lists and structs of those) straight from
 buffers; any other type, or a value of an unexpected kind, goes to ``pa.array``, so
 the result (and any error) is always what ``pa.array(values, type)`` gives
 (tests/test_arrow_columns.py checks them against each other).
@@ -27,7 +27,12 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)
 _TIMESTAMP_UTC = pa.timestamp("us", tz="UTC")
-_NUMBERS = {pa.int32(): ("i", int), pa.int64(): ("q", int), pa.float64(): ("d", float)}
+_NUMBERS = {
+    pa.int32(): ("i", int),
+    pa.uint32(): ("I", int),
+    pa.int64(): ("q", int),
+    pa.float64(): ("d", float),
+}
 _NUMPY = {pa.int32(): np.dtype(np.int32), pa.int64(): np.dtype(np.int64), pa.float64(): np.dtype(np.float64)}
 
 
@@ -106,8 +111,8 @@ def _zone_type(zones: set[Any]) -> pa.DataType | None:
 def _build(values: list[Any], type: pa.DataType) -> pa.Array:
     n = len(values)
     validity, nulls = _validity(values)
-    if type == pa.string():
-        offsets, data = _string_buffers(values)
+    if type == pa.string() or type == pa.binary():
+        offsets, data = _string_buffers(values, str if type == pa.string() else bytes)
         return pa.Array.from_buffers(type, n, [validity, offsets, data], nulls)
     if type in _NUMBERS:
         code, kind = _NUMBERS[type]
@@ -126,14 +131,20 @@ def _build(values: list[Any], type: pa.DataType) -> pa.Array:
             raise _Unsupported(type)
         micros = array("q", (0 if v is None else _micros(v) for v in values))
         return pa.Array.from_buffers(type, n, [validity, pa.py_buffer(micros)], nulls)
-    if pa.types.is_list(type) and type.value_type == pa.string():
+    if pa.types.is_list(type):
         if any(v is not None and not isinstance(v, list | tuple) for v in values):
             raise _Unsupported(type)
         items = [item for v in values if v is not None for item in v]
         lengths = (0 if v is None else len(v) for v in values)
         offsets = pa.py_buffer(array("i", accumulate(lengths, initial=0)))
-        child = _build(items, pa.string())
+        child = _build(items, type.value_type)
         return pa.Array.from_buffers(type, n, [validity, offsets], nulls, children=[child])
+    if pa.types.is_struct(type):
+        names = {field.name for field in type}
+        if any(v is not None and (not isinstance(v, dict) or not v.keys() <= names) for v in values):
+            raise _Unsupported(type)
+        children = [_build([None if v is None else v.get(f.name) for v in values], f.type) for f in type]
+        return pa.Array.from_buffers(type, n, [validity], nulls, children=children)
     raise _Unsupported(type)
 
 
@@ -157,10 +168,10 @@ def _bits(flags) -> pa.Buffer:
     return pa.py_buffer(bytes(packed))
 
 
-def _string_buffers(values: list[Any]) -> tuple[pa.Buffer, pa.Buffer]:
-    if any(v is not None and type(v) is not str for v in values):
-        raise _Unsupported(pa.string())
-    encoded = [b"" if v is None else v.encode("utf-8") for v in values]
+def _string_buffers(values: list[Any], kind: type) -> tuple[pa.Buffer, pa.Buffer]:
+    if any(v is not None and type(v) is not kind for v in values):
+        raise _Unsupported(kind)
+    encoded = [b"" if v is None else v.encode("utf-8") if kind is str else v for v in values]
     offsets = array("i", accumulate((len(b) for b in encoded), initial=0))
     return pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))
 
