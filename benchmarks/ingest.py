@@ -143,16 +143,17 @@ def worker_newswire(catalog: Path, base: str, data_dir: Path, profile: Path | No
 
             profiler = cProfile.Profile()
             profiler.enable()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         summary = ingest(
             catalog=str(catalog), catalog_substitutions={"base": base}, data_dir=str(data_dir), force=True
         )
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(str(profile))
     return {
         "seconds": seconds,
+        "cpu_s": cpu,
         "entries": summary.entries_seen,
         "rows": summary.new_appearances,
         "stories": summary.new_stories,
@@ -168,7 +169,7 @@ def worker_naive(catalog: Path, base: str, data_dir: Path) -> dict:
     import pandas as pd
 
     urls = _feed_urls(catalog, base)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     rows = []
     for url in urls:
         parsed = feedparser.parse(url)
@@ -176,6 +177,7 @@ def worker_naive(catalog: Path, base: str, data_dir: Path) -> dict:
     unique = pd.DataFrame(rows).drop_duplicates(subset="link")
     return {
         "seconds": time.perf_counter() - started,
+        "cpu_s": time.process_time() - cpu,
         "entries": len(rows),
         "rows": len(unique),
         "peak_rss_mb": _peak_rss_mb(),
@@ -195,7 +197,7 @@ def worker_dayone(catalog: Path, base: str, data_dir: Path) -> dict:
     data_dir.mkdir(parents=True, exist_ok=True)
     state_file = data_dir / "state.json"
     urls = _feed_urls(catalog, base)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     state = json.loads(state_file.read_text()) if state_file.exists() else {"validators": {}, "seen": []}
     validators: dict[str, dict[str, str]] = state["validators"]
     seen = set(state["seen"])
@@ -244,6 +246,7 @@ def worker_dayone(catalog: Path, base: str, data_dir: Path) -> dict:
     state_file.write_text(json.dumps({"validators": validators, "seen": sorted(seen)}))
     return {
         "seconds": time.perf_counter() - started,
+        "cpu_s": time.process_time() - cpu,
         "entries": entries,
         "rows": len(new_rows),
         "peak_rss_mb": _peak_rss_mb(),
@@ -340,6 +343,7 @@ def summarise(rounds: list[dict], feeds: int, entries: int) -> dict:
     for kind in KINDS:
         for phase in ("full", "repoll"):
             figures[f"{kind}_{phase}_s"] = round(median(kind, phase, "seconds"), 3)
+            figures[f"{kind}_{phase}_cpu_s"] = round(median(kind, phase, "cpu_s"), 3)
             figures[f"{kind}_{phase}_peak_rss_mb"] = round(median(kind, phase, "peak_rss_mb"), 1)
             figures[f"{kind}_{phase}_rows"] = int(median(kind, phase, "rows"))
             figures[f"{kind}_{phase}_bytes"] = int(median(kind, phase, "bytes"))
@@ -350,6 +354,7 @@ def summarise(rounds: list[dict], feeds: int, entries: int) -> dict:
     figures["newswire_over_naive_full"] = round(ratio("newswire", "full", "naive"), 3)
     figures["newswire_over_dayone_full"] = round(ratio("newswire", "full", "dayone"), 3)
     figures["newswire_over_dayone_repoll"] = round(ratio("newswire", "repoll", "dayone"), 3)
+    figures["newswire_over_dayone_repoll_cpu"] = round(ratio("newswire", "repoll", "dayone", "cpu_s"), 3)
     figures["dayone_over_naive_full"] = round(ratio("dayone", "full", "naive"), 3)
     figures["newswire_writer"] = rounds[0]["newswire", "full"].get("writer", "")
     for kind in sorted({k for k, _ in rounds[0] if k.startswith("newswire-")}):
@@ -394,10 +399,12 @@ def print_table(figures: dict) -> None:
         table.add_row(metric, *cells, *ratios)
 
     row("full poll: work seconds", "full_s", "{:.2f}")
+    row("full poll: process CPU seconds", "full_cpu_s", "{:.2f}")
     row("full poll: entries/s", "full_entries_per_s", "{:,.0f}")
     row("full poll: peak RSS (MB)", "full_peak_rss_mb", "{:,.0f}")
     row("full poll: rows kept", "full_rows", "{:,.0f}")
     row("re-poll (unchanged): work seconds", "repoll_s", "{:.2f}")
+    row("re-poll: process CPU seconds", "repoll_cpu_s", "{:.2f}")
     row("re-poll: peak RSS (MB)", "repoll_peak_rss_mb", "{:,.0f}")
     row("re-poll: bytes transferred", "repoll_bytes", "{:,.0f}")
     row("re-poll: rows added", "repoll_rows", "{:,.0f}")

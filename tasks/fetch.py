@@ -386,6 +386,11 @@ class Fetcher:
                 if response.status_code == 200:
                     result.body = await self._read_capped(response)
                     result.body_sha256 = hashlib.sha256(result.body).hexdigest()
+                elif response.status_code == 304:
+                    # A 304 has no body (RFC 9110), but the connection goes back to the
+                    # pool only once its end is read: closed unread, the next request of
+                    # the run opens a new one (an unchanged re-poll was one per feed).
+                    await response.aread()
                 else:
                     await response.aclose()
                 result.bytes_received = response.num_bytes_downloaded

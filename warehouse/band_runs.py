@@ -45,8 +45,11 @@ FENCE_EVERY = 128
 COMPACT_ROWS = 1 << 20
 # Rows merged per slice of the key space, so a compaction's memory is bounded whatever
 # the sizes of run and delta (a first compaction of an older state holds the whole index
-# in the delta).
-SLICE_ROWS = 1 << 22
+# in the delta). A slice costs ~8 copies of its 16-byte rows (the delta's fetch and
+# cast, the sort, the merge's inserts): at 2^22 the 500-feed first poll's compaction (1.3M
+# rows, one slice) was the run's peak, ~100 MB over the commits around it; at 2^18 a
+# slice is ~30 MB and the delta is scanned once per slice (~20 ms each).
+SLICE_ROWS = 1 << 18
 META_KEY = "band_run"
 DIRECTORY = "band_runs"
 _PARTS = ("keys", "owners", "fences")

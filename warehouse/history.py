@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from newswire.warehouse import wire_state
+from newswire.warehouse import arrow_columns, wire_state
 from newswire.warehouse.records import StoredAppearance, StoredHistory, StoryState
 
 
@@ -45,14 +45,16 @@ def exact_history(
     """Appearances and stories reached by a batch's exact keys, in three joins."""
     con.register(
         "batch_appearance_keys",
-        pa.table(
+        arrow_columns.table(
             {
-                "feed_id": pa.array([k[0] for k in appearance_keys], pa.string()),
-                "key": pa.array([k[1] for k in appearance_keys], pa.string()),
+                "feed_id": arrow_columns.column([k[0] for k in appearance_keys], pa.string()),
+                "key": arrow_columns.column([k[1] for k in appearance_keys], pa.string()),
             }
         ),
     )
-    con.register("batch_story_keys", pa.table({"key": pa.array(story_keys, pa.string())}))
+    con.register(
+        "batch_story_keys", arrow_columns.table({"key": arrow_columns.column(story_keys, pa.string())})
+    )
     appearance_rows = con.execute("""
         SELECT k.feed_id, k.key, s.appearance_id, s.revision, s.content_hash, s.story_id, s.first_seen_at
         FROM batch_appearance_keys b
@@ -64,7 +66,9 @@ def exact_history(
     ).fetchall()
     appearances = {(r[0], r[1]): StoredAppearance(*r[2:]) for r in appearance_rows}
     story_ids = sorted({a.story_id for a in appearances.values()} | {r[1] for r in story_key_rows})
-    con.register("batch_story_ids", pa.table({"story_id": pa.array(story_ids, pa.string())}))
+    con.register(
+        "batch_story_ids", arrow_columns.table({"story_id": arrow_columns.column(story_ids, pa.string())})
+    )
     story_rows = con.execute("""
         SELECT s.story_id, s.revision, s.representative_appearance_id, s.first_seen_at
         FROM batch_story_ids b JOIN story_state s USING (story_id)

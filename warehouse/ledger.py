@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
-import pyarrow as pa
 
+from newswire.warehouse import arrow_columns
 from newswire.warehouse.lake import RETIRED, StagedFile, is_project_file, table_of
 from newswire.warehouse.lake_store import LakeStore, sha256_of
 
@@ -116,7 +116,7 @@ def record_commit(
     if retired:
         con.execute("DELETE FROM lake_files WHERE list_contains(?, path)", [retired])
     if rows["path"]:
-        con.register("new_lake_files", pa.table(rows))
+        con.register("new_lake_files", arrow_columns.table(rows))
         con.execute(
             "INSERT OR REPLACE INTO lake_files (path, table_name, run_id, size, sha256) "
             "SELECT path, table_name, run_id, size, sha256 FROM new_lake_files"

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 import duckdb
 import pyarrow as pa
 
+from newswire.warehouse import arrow_columns
+
 FORGET_AFTER_DAYS = 60
 
 
@@ -21,7 +23,10 @@ def load(con: duckdb.DuckDBPyConnection, outlet_ids: list[str]) -> dict[str, dic
     """outlet id -> {fingerprint: items seen on} for the outlets given."""
     if not outlet_ids:
         return {}
-    con.register("wanted_outlets", pa.table({"outlet_id": pa.array(sorted(set(outlet_ids)), pa.string())}))
+    con.register(
+        "wanted_outlets",
+        arrow_columns.table({"outlet_id": arrow_columns.column(sorted(set(outlet_ids)), pa.string())}),
+    )
     try:
         rows = con.execute(
             "SELECT l.outlet_id, l.fingerprint, l.items FROM outlet_lines l "
@@ -43,11 +48,11 @@ def apply(
     if not counts:
         return
     keys = list(counts)
-    table = pa.table(
+    table = arrow_columns.table(
         {
-            "outlet_id": pa.array([k[0] for k in keys], pa.string()),
-            "fingerprint": pa.array([k[1] for k in keys], pa.string()),
-            "items": pa.array([counts[k] for k in keys], pa.int32()),
+            "outlet_id": arrow_columns.column([k[0] for k in keys], pa.string()),
+            "fingerprint": arrow_columns.column([k[1] for k in keys], pa.string()),
+            "items": arrow_columns.column([counts[k] for k in keys], pa.int32()),
         }
     )
     con.register("new_outlet_lines", table)

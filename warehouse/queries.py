@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from newswire.warehouse import arrow_columns
 from newswire.warehouse.records import ArchivedPayload, StoryState
 from newswire.warehouse.views import open_reader, open_state_reader
 
@@ -80,7 +81,7 @@ def current_rows(data_dir: Path, table: str, ids: list[str]) -> list[dict[str, A
     view, key = _CURRENT_ROWS[table]
     con = open_reader(data_dir)
     try:
-        con.register("wanted_ids", pa.table({key: pa.array(ids, pa.string())}))
+        con.register("wanted_ids", arrow_columns.table({key: arrow_columns.column(ids, pa.string())}))
         cursor = con.execute(
             f"SELECT * EXCLUDE (date) FROM {view} WHERE {key} IN (SELECT {key} FROM wanted_ids)"
         )
@@ -202,7 +203,7 @@ def stored_appearance_columns(
         return {}
     con = open_reader(Path(data_dir))
     try:
-        wanted = pa.table(
+        wanted = arrow_columns.table(
             {"feed_id": [k[0] for k in keys], "entry_id": [k[1] for k in keys]},
             schema=pa.schema([("feed_id", pa.string()), ("entry_id", pa.string())]),
         )

@@ -14,6 +14,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from newswire.warehouse import arrow_columns
+
 SCHEMA_VERSION = 2
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -98,7 +100,7 @@ class TableSpec:
             if extra:
                 raise ValueError(f"{self.name}: columns not in the schema: {sorted(extra)}")
         columns = {name: [row.get(name) for row in rows] for name in self.schema.names}
-        return pa.table(columns, schema=self.schema)
+        return arrow_columns.table(columns, schema=self.schema)
 
 
 FETCHES = TableSpec(

@@ -18,7 +18,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from newswire.warehouse import band_runs
+from newswire.warehouse import arrow_columns, band_runs
 from newswire.warehouse.records import BandKey, BandRows
 
 # A key shared by more appearances than this is not evidence of anything: a headline a
@@ -75,7 +75,7 @@ def candidates(con: duckdb.DuckDBPyConnection, keys: list[int]) -> list[dict[str
     primary key. Nothing here reads the whole index."""
     wanted = np.unique(np.asarray(keys, dtype=np.int64))
     run_keys, run_owners = band_runs.lookup(band_runs.current(con), wanted)
-    con.register("batch_band_keys", pa.table({"key": pa.array(wanted, pa.int64())}))
+    con.register("batch_band_keys", arrow_columns.table({"key": arrow_columns.column(wanted, pa.int64())}))
     delta = con.execute(
         "SELECT b.key, b.appearance_key FROM batch_band_keys k JOIN appearance_bands b USING (key)"
     ).fetchnumpy()
@@ -163,8 +163,12 @@ def members(
     In three narrow steps, because a query that selects the wide columns (signature,
     lists) while it filters reads them for the whole table: which appearance keys (two
     columns scanned), their rows by key, their stories' state by id."""
-    con.register("batch_components", pa.table({"component": pa.array(components, pa.int64())}))
-    con.register("batch_story_ids", pa.table({"story_id": pa.array(story_ids, pa.string())}))
+    con.register(
+        "batch_components", arrow_columns.table({"component": arrow_columns.column(components, pa.int64())})
+    )
+    con.register(
+        "batch_story_ids", arrow_columns.table({"story_id": arrow_columns.column(story_ids, pa.string())})
+    )
     # Only the columns asked about are scanned: no story ids (a batch of new stories), no
     # scan of the story id strings.
     wanted = [
@@ -181,7 +185,7 @@ def members(
     con.unregister("batch_components")
     con.unregister("batch_story_ids")
     rows = profiles(con, owners.tolist())
-    con.register("member_story_ids", pa.table({"story_id": sorted({r["story_id"] for r in rows})}))
+    con.register("member_story_ids", arrow_columns.table({"story_id": sorted({r["story_id"] for r in rows})}))
     states = {
         story_id: (revision, representative, first_seen)
         for story_id, revision, representative, first_seen in con.execute("""
@@ -198,10 +202,12 @@ def members(
 
 
 def members_table(rows: list[dict[str, Any]]) -> pa.Table:
-    columns = {"appearance_key": pa.array([appearance_key(r["appearance_id"]) for r in rows], pa.int64())}
+    columns = {
+        "appearance_key": arrow_columns.column([appearance_key(r["appearance_id"]) for r in rows], pa.int64())
+    }
     for name in MEMBER_COLUMNS:
-        columns[name] = pa.array([r[name] for r in rows], _TYPES.get(name, pa.string()))
-    return pa.table(columns)
+        columns[name] = arrow_columns.column([r[name] for r in rows], _TYPES.get(name, pa.string()))
+    return arrow_columns.table(columns)
 
 
 def bands_table(band_rows: BandRows | list[BandKey]) -> pa.Table:
@@ -216,10 +222,12 @@ def bands_table(band_rows: BandRows | list[BandKey]) -> pa.Table:
             ids,
         )
     owners = np.asarray([appearance_key(aid) for aid in band_rows.appearance_ids], dtype=np.int64)
-    return pa.table(
+    return arrow_columns.table(
         {
-            "key": pa.array(np.asarray(band_rows.keys, dtype=np.int64), pa.int64()),
-            "appearance_key": pa.array(owners[band_rows.owners] if len(owners) else owners, pa.int64()),
+            "key": arrow_columns.column(np.asarray(band_rows.keys, dtype=np.int64), pa.int64()),
+            "appearance_key": arrow_columns.column(
+                owners[band_rows.owners] if len(owners) else owners, pa.int64()
+            ),
         }
     )
 
@@ -254,7 +262,7 @@ def apply(
     if redirects:
         con.register(
             "story_redirects",
-            pa.table({"old": list(redirects), "new": list(redirects.values())}),
+            arrow_columns.table({"old": list(redirects), "new": list(redirects.values())}),
         )
         con.execute("""
             UPDATE story_keys SET story_id = r.new FROM story_redirects r WHERE story_keys.story_id = r.old

@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from newswire.warehouse import lake
+from newswire.warehouse import arrow_columns, lake
 from newswire.warehouse.lake_store import LakeStore
 
 INDEX_FILE = "links.duckdb"
@@ -130,7 +130,9 @@ class LinkIndex:
         wanted = _ranked_candidates(self.con, lookups, lo, hi)
         if not wanted:
             return []
-        self.con.register("_wanted", pa.table({"story_id": pa.array(wanted, pa.string())}))
+        self.con.register(
+            "_wanted", arrow_columns.table({"story_id": arrow_columns.column(wanted, pa.string())})
+        )
         try:
             result = self.con.execute(
                 f"""
@@ -159,7 +161,7 @@ class LinkIndex:
     def events_of(self, story_ids: list[str]) -> dict[str, str]:
         if not story_ids:
             return {}
-        self.con.register("wanted", pa.table({"story_id": story_ids}))
+        self.con.register("wanted", arrow_columns.table({"story_id": story_ids}))
         try:
             rows = self.con.execute(
                 "SELECT e.story_id, e.event_id FROM story_events AS e JOIN wanted USING (story_id)"
@@ -222,7 +224,9 @@ class LinkIndex:
                 # Every member of an absorbed event moves at once; the surviving ids are
                 # never themselves absorbed (tasks/linking.py:assign_events), so one
                 # joined UPDATE equals the one-by-one updates.
-                con.register("_merge", pa.table({"old_id": list(merge), "new_id": list(merge.values())}))
+                con.register(
+                    "_merge", arrow_columns.table({"old_id": list(merge), "new_id": list(merge.values())})
+                )
                 try:
                     con.execute(
                         "UPDATE story_events SET event_id = _merge.new_id, run_id = ?, assigned_at = ? "
@@ -248,7 +252,9 @@ class LinkIndex:
 
     def _delete(self, story_ids: list[str]) -> None:
         """Everything the index holds of ``story_ids`` (inside the caller's transaction)."""
-        self.con.register("_gone", pa.table({"story_id": pa.array(story_ids, pa.string())}))
+        self.con.register(
+            "_gone", arrow_columns.table({"story_id": arrow_columns.column(story_ids, pa.string())})
+        )
         try:
             for table in ("link_profiles", "link_keys", "story_events"):
                 self.con.execute(f"DELETE FROM {table} WHERE story_id IN (SELECT story_id FROM _gone)")
@@ -275,7 +281,7 @@ class LinkIndex:
     def _append(self, table: str, columns: dict[str, list]) -> None:
         if not next(iter(columns.values())):
             return
-        self.con.register("_rows", pa.table(columns))
+        self.con.register("_rows", arrow_columns.table(columns))
         try:
             self.con.execute(f"INSERT INTO {table} SELECT {', '.join(columns)} FROM _rows")
         finally:
@@ -283,7 +289,7 @@ class LinkIndex:
 
     def _upsert(self, table: str, columns: dict[str, list]) -> None:
         """``INSERT OR REPLACE`` of whole columns (keys unique within ``columns``)."""
-        self.con.register("_rows", pa.table(columns))
+        self.con.register("_rows", arrow_columns.table(columns))
         try:
             self.con.execute(f"INSERT OR REPLACE INTO {table} SELECT {', '.join(columns)} FROM _rows")
         finally:
@@ -379,7 +385,7 @@ def _ranked_candidates(
     first = np.maximum(np.asarray(row_lo, dtype=np.int64), lo)
     last = np.minimum(np.asarray(row_hi, dtype=np.int64), hi)
     any_undated = not bool(dated.all())
-    con.register("_keys", pa.table({"key": pa.array(key_list, pa.string())}))
+    con.register("_keys", arrow_columns.table({"key": arrow_columns.column(key_list, pa.string())}))
     try:
         total = _key_counts(con, key_code, key_of, first, last, dated, lo, hi, any_undated)
         # Stories per (batch story, key) over its rows; the keys held by too many are not
@@ -507,7 +513,10 @@ def _postings(
     """The stored rows of the ``wanted`` key codes a batch story can match, sorted by
     (key, day): their sort keys, their story codes and the story ids of those codes."""
     names = list(key_code)
-    con.register("_kept", pa.table({"key": pa.array([names[i] for i in wanted.tolist()], pa.string())}))
+    con.register(
+        "_kept",
+        arrow_columns.table({"key": arrow_columns.column([names[i] for i in wanted.tolist()], pa.string())}),
+    )
     try:
         table = con.sql(
             f"""
@@ -526,7 +535,7 @@ def _postings(
         con.unregister("_kept")
     if not table.num_rows:
         return None
-    codes = pc.index_in(table["key"], value_set=pa.array(names, pa.string())).to_numpy()
+    codes = pc.index_in(table["key"], value_set=arrow_columns.column(names, pa.string())).to_numpy()
     days = table["day"].to_numpy()
     encoded = pc.dictionary_encode(table["story_id"]).combine_chunks()
     stories = encoded.indices.to_numpy().astype(np.int64)

@@ -33,8 +33,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from newswire.warehouse import arrow_columns, story_links, versions
 from newswire.warehouse import manifest as manifests
-from newswire.warehouse import story_links, versions
 from newswire.warehouse.lake import as_store, has_files, table_glob
 from newswire.warehouse.lake_store import LakeStore
 from newswire.warehouse.schema import SCHEMA_VERSION, TABLES
@@ -63,7 +63,9 @@ def _file_columns(con: duckdb.DuckDBPyConnection, files_sql: str, spec) -> list[
         if field.name in present:
             columns.append(f'"{field.name}"')
             continue
-        duck_type = con.from_arrow(pa.table({field.name: pa.array([], type=field.type)})).types[0]
+        duck_type = con.from_arrow(
+            arrow_columns.table({field.name: arrow_columns.column([], type=field.type)})
+        ).types[0]
         columns.append(f'CAST(NULL AS {duck_type}) AS "{field.name}"')
     return columns
 
@@ -120,9 +122,9 @@ def view_definitions(sources: dict[str, str]) -> dict[str, str]:
 def _empty_source(con: duckdb.DuckDBPyConnection, name: str, as_table: bool) -> str:
     spec = TABLES[name]
     empty_name = f"_empty_{name}"
-    empty = pa.table(
-        {f.name: pa.array([], type=f.type) for f in spec.schema}
-        | {spec.partition: pa.array([], type=pa.date32())}
+    empty = arrow_columns.table(
+        {f.name: arrow_columns.column([], type=f.type) for f in spec.schema}
+        | {spec.partition: arrow_columns.column([], type=pa.date32())}
     )
     if as_table:
         con.register("_arrow_empty", empty)

@@ -9,6 +9,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from newswire.warehouse import arrow_columns
 from newswire.warehouse.records import PickedUpFile
 
 DROP_FILE_COLUMNS = ("path", "sha256", "feed_id", "size", "mtime_ns", "fetch_id", "picked_up_at", "run_id")
@@ -17,7 +18,9 @@ DROP_FILE_COLUMNS = ("path", "sha256", "feed_id", "size", "mtime_ns", "fetch_id"
 def known_versions(con: duckdb.DuckDBPyConnection, guids: list[str]) -> dict[str, int]:
     if not guids:
         return {}
-    con.register("batch_guids", pa.table({"guid": pa.array(sorted(set(guids)), pa.string())}))
+    con.register(
+        "batch_guids", arrow_columns.table({"guid": arrow_columns.column(sorted(set(guids)), pa.string())})
+    )
     rows = con.execute(
         "SELECT v.guid, v.wire_version FROM batch_guids b JOIN wire_versions v USING (guid)"
     ).fetchall()
@@ -31,7 +34,9 @@ def known_drop_files(
     """feed_id -> path -> every version of the file picked up."""
     if not feed_ids:
         return {}
-    con.register("drop_feed_ids", pa.table({"feed_id": pa.array(feed_ids, pa.string())}))
+    con.register(
+        "drop_feed_ids", arrow_columns.table({"feed_id": arrow_columns.column(feed_ids, pa.string())})
+    )
     rows = con.execute(
         "SELECT d.feed_id, d.path, d.sha256, d.size, d.mtime_ns "
         "FROM drop_feed_ids f JOIN drop_files d USING (feed_id)"
@@ -54,10 +59,10 @@ def apply(
     if wire_versions:
         con.register(
             "new_wire_versions",
-            pa.table(
+            arrow_columns.table(
                 {
                     "guid": list(wire_versions),
-                    "wire_version": pa.array(list(wire_versions.values()), pa.int32()),
+                    "wire_version": arrow_columns.column(list(wire_versions.values()), pa.int32()),
                 }
             ),
         )
@@ -75,15 +80,15 @@ def apply(
     if drop_files:
         con.register(
             "new_drop_files",
-            pa.table(
+            arrow_columns.table(
                 {
                     "path": [row["path"] for row in drop_files],
                     "sha256": [row["sha256"] for row in drop_files],
                     "feed_id": [row["feed_id"] for row in drop_files],
-                    "size": pa.array([row["size"] for row in drop_files], pa.int64()),
-                    "mtime_ns": pa.array([row["mtime_ns"] for row in drop_files], pa.int64()),
+                    "size": arrow_columns.column([row["size"] for row in drop_files], pa.int64()),
+                    "mtime_ns": arrow_columns.column([row["mtime_ns"] for row in drop_files], pa.int64()),
                     "fetch_id": [row.get("fetch_id") for row in drop_files],
-                    "picked_up_at": pa.array(
+                    "picked_up_at": arrow_columns.column(
                         [row["picked_up_at"] for row in drop_files], pa.timestamp("us", tz="UTC")
                     ),
                 }

@@ -44,6 +44,7 @@ import duckdb
 import pyarrow as pa
 
 from newswire.warehouse import (
+    arrow_columns,
     band_runs,
     history,
     lake,
@@ -370,7 +371,7 @@ class Warehouse:
             return {}
         with self.state() as con:
             feed_ids, urls = (list(column) for column in zip(*keys, strict=True))
-            con.register("wanted_pages", pa.table({"feed_id": feed_ids, "url": urls}))
+            con.register("wanted_pages", arrow_columns.table({"feed_id": feed_ids, "url": urls}))
             rows = con.execute(
                 "SELECT p.feed_id, p.url, p.final_url, p.body_sha256, p.content_type, p.fetched_at "
                 "FROM article_pages AS p JOIN wanted_pages USING (feed_id, url)"
@@ -511,10 +512,10 @@ class Warehouse:
                 "appearance_state",
                 {
                     "appearance_id": list(batch.appearance_state),
-                    "revision": pa.array(revisions, pa.int32()),
+                    "revision": arrow_columns.column(revisions, pa.int32()),
                     "content_hash": list(hashes),
                     "story_id": list(story_ids),
-                    "first_seen_at": pa.array(first_seen, utc),
+                    "first_seen_at": arrow_columns.column(first_seen, utc),
                 },
             )
         if batch.story_keys:
@@ -527,16 +528,16 @@ class Warehouse:
                 "story_state",
                 {
                     "story_id": list(batch.story_state),
-                    "revision": pa.array(revisions, pa.int32()),
+                    "revision": arrow_columns.column(revisions, pa.int32()),
                     "representative_appearance_id": list(representatives),
-                    "first_seen_at": pa.array(first_seen, utc),
+                    "first_seen_at": arrow_columns.column(first_seen, utc),
                 },
             )
         wire_state.apply(con, batch.wire_versions, batch.drop_files, batch.run_id)
         if batch.article_pages:
             pages = {(page.feed_id, page.url): page for page in batch.article_pages}  # latest wins
             columns = {name: [getattr(p, name) for p in pages.values()] for name in ArticlePage._fields}
-            columns["fetched_at"] = pa.array(columns["fetched_at"], utc)
+            columns["fetched_at"] = arrow_columns.column(columns["fetched_at"], utc)
             columns["run_id"] = [batch.run_id] * len(pages)
             _insert(con, "article_pages", columns)
         story_index.apply(con, batch.cluster_members, batch.cluster_bands, batch.story_redirects)
@@ -635,7 +636,6 @@ def _insert(
     """Write a batch of state rows, given as columns, with one registered Arrow table."""
     name = f"new_{table}"
     listed = ", ".join(columns)
-    con.register(name, pa.table(columns))
+    con.register(name, arrow_columns.table(columns))
     con.execute(f"{verb} INTO {table} ({listed}) SELECT {listed} FROM {name}")
     con.unregister(name)
-
