@@ -68,6 +68,9 @@ class AgencyRules:
     # The source and the time under a headline: "(Xinhua) 08:23, June 21, 2016",
     # "Xinhua | Updated: 2016-06-21 10:32", "AFP, 9 October 2024".
     dated_source: re.Pattern[str]
+    # The same the other way round, the date first and a view counter after: an
+    # aggregator's meta line "26.11.2022 ТАСС 131 просмотров".
+    stamped_source: re.Pattern[str]
     # A monitoring service's source line above the story: the agency, what it is and where
     # ("Avesta web site, Dushanbe", "Interfax news agency, Moscow, in Russian 1030 gmt");
     # without the medium ("News.am, Armenia") it is a clipping site's source, no agency.
@@ -186,6 +189,11 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
             rf"[(\[]?\s*(?P<agencies>{agency}(?:\s*[/,&]\s*{agency})*)\s*[)\]]?\s*[|,]?\s*"
             r"(?:(?i:updated|published|posted|обновлено|опубликовано)\s*:?\s*)?"
             r"(?P<stamp>(?=[^\n]*(?:\d{4}|\d{1,2}:\d{2}))[\w ,.:/-]{4,40})"
+        ),
+        stamped_source=re.compile(
+            r"\d{1,2}[./]\d{1,2}[./]\d{2,4}(?:,?\s+\d{1,2}:\d{2})?\s*[|·•,]?\s*"
+            rf"(?P<agencies>{agency})"
+            r"(?:\s*[|·•,]?\s*\d+\s*(?i:просмотр\w*|views?|прочтени\w*|ko['‘’ʻ]rishlar|қаралым\w*))?"
         ),
         monitored_source=re.compile(
             rf"(?P<agencies>{agency})(?:\s+(?i:news\s+agency|agency|news\s+web\s*site|web\s*site|"
@@ -414,7 +422,11 @@ _STAMP_TOKENS = frozenset({"am", "pm", "gmt", "utc", "ist", "msk", "bjt", "cst",
 
 def _dated_source_agencies(paragraph: str, rules: AgencyRules) -> tuple[str, ...]:
     """The agencies of a source line with the item's time ("(Xinhua) 08:23, June 21,
-    2016"), else (); an everyday name alone ("AP, 2024") says nothing."""
+    2016", "26.11.2022 ТАСС 131 просмотров"), else (); an everyday name alone ("AP,
+    2024") says nothing."""
+    if len(paragraph) <= _KICKED_LINE_CHARS and (stamped := rules.stamped_source.fullmatch(paragraph)):
+        written = rules.grammar.agencies_in(stamped.group("agencies"))
+        return () if all(rules.cited_ambiguous.fullmatch(a) for a in written) else written
     match = rules.dated_source.fullmatch(paragraph)
     if match is None or len(match.group("stamp").split()) > _STAMP_WORDS:
         return ()

@@ -41,11 +41,14 @@ DATE_LOCALES = (
     "en", "ru", "uz", "uz_Cyrl", "kk", "ky", "tg", "tk", "tr", "az", "de", "fr", "uk", "be", "it", "es",
 )  # fmt: skip
 # A dot only inside a word (U.S.A), so "ASTANA. KAZINFORM -" stays two parts.
-# Uzbek writes its digraphs half in capitals ("TOShKENT").
+# Uzbek writes its digraphs half in capitals ("TOShKENT"); Ukrainian has Ї, Є, Ґ ("Київ").
 _CAPS_WORD = (
-    r"[A-ZÀ-ÖØ-ÞİŞĞ](?:[A-ZÀ-ÖØ-ÞİŞĞ'’ʻ‘-]|Sh|Ch|Ng|\.(?=[A-Z]))+|[А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ][А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ'-]+"
+    r"[A-ZÀ-ÖØ-ÞİŞĞ](?:[A-ZÀ-ÖØ-ÞİŞĞ'’ʻ‘-]|Sh|Ch|Ng|\.(?=[A-Z]))+"
+    r"|[А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶЇЄҐ][А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶЇЄҐ'-]+"
 )
-_TITLE_WORD = r"[A-ZİŞ][a-zà-ÿışğ'’ʻ‘-]+|[А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ][а-яёәғқңөұүһіўҳҷ'-]+|O[ʻ‘'’]z[a-z]+|Oʻ[a-z]+"
+_TITLE_WORD = (
+    r"[A-ZİŞ][a-zà-ÿışğ'’ʻ‘-]+|[А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶЇЄҐ][а-яёәғқңөұүһіўҳҷїєґ'-]+|O[ʻ‘'’]z[a-z]+|Oʻ[a-z]+"
+)
 _PARTICLE = r"(?:de|da|do|del|la|le|of|on|upon|am|an|der|el|al)"
 # A hyphen separates only with a space before it ("Kassym-Jomart" is one word).
 _SEP = r"(?:\s+-+\s*|\s*[–—]+\s*|\s*:\s+)"

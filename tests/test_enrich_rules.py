@@ -48,6 +48,7 @@ LEAD = "The president met the delegation on Thursday and discussed trade, transp
             "07th January, 2022",
         ),
         ("ТЕГЕРАН, 19 ноя – ПРАЙМ. " + LEAD, "PRIME", "Tehran", "19 ноя"),
+        ("Київ, 5 червня /Укрінформ/. " + LEAD, "Ukrinform", "Kyiv", "5 червня"),
     ],
 )
 def test_dateline_families(rules, text, agency, place, date):
@@ -121,6 +122,15 @@ def test_cited_agencies_are_not_the_wire_agency(rules):
     assert attribute("T", cited, rules.agencies).cited_agencies == ["Kazinform"]
     cited = "Пытанні абмеркаваны ў Ташкенце, паведамілі Sputnik у МЗС Беларусі."
     assert attribute("T", cited, rules.agencies).cited_agencies == ["Sputnik"]
+
+
+def test_an_aggregator_s_meta_line_names_the_source(rules):
+    """The date, the source and a view counter under the headline: the copy's source."""
+    text = "26.11.2022 ТАСС 131 просмотров\n\n" + LEAD
+    result = attribute("T", text, rules.agencies)
+    assert (result.wire_agency, result.text) == ("TASS", LEAD)
+    # an everyday name there says nothing
+    assert attribute("T", "26.11.2022 AP 131 views\n\n" + LEAD, rules.agencies).wire_agency is None
 
 
 def test_an_outlet_listed_as_an_agency_signs_its_own_pages(rules):
