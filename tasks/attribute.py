@@ -862,6 +862,11 @@ def _take_top_credits(kept: list[str], rules: AgencyRules, agencies: list[str]) 
             agencies.extend(rules.agency_named(a) or a for a in pointed)
             kept[index] = ""
             continue
+        # "Aigerim Seisembayeva, Kazinform" under the headline: the byline without its "By".
+        if named := _named_signoff(paragraph, rules):
+            agencies.append(named[1])
+            kept[index] = ""
+            continue
         found = (
             rules.source_line.fullmatch(paragraph)
             or rules.bare_agencies.fullmatch(paragraph)

@@ -185,7 +185,8 @@ class DatelineGrammar:
         region = (
             rf"(?:\s*,\s*{not_month}{not_agency}(?:{title_place}|{caps_place}|[A-Z]\.[A-Z]\.?)(?![\w'’]))"
             r"|(?:\s*\[[^\]\n]{2,40}\])"
-            rf"|(?:\s*\({not_agency}(?:{title_place})\)(?=\s*\())"
+            # (a country in brackets, before the agency's or the date: "Almaty (Kazakhstan), June 5")
+            rf"|(?:\s*\({not_agency}(?:{title_place})\)(?=\s*[(,]))"
         )
         # Chrome the page glued to the dateline: a time and date ("11:35, 10 января 2022, ",
         # "date 2025-10-23 ", "date 2020-10 ").

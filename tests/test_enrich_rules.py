@@ -49,6 +49,7 @@ LEAD = "The president met the delegation on Thursday and discussed trade, transp
         ),
         ("ТЕГЕРАН, 19 ноя – ПРАЙМ. " + LEAD, "PRIME", "Tehran", "19 ноя"),
         ("Київ, 5 червня /Укрінформ/. " + LEAD, "Ukrinform", "Kyiv", "5 червня"),
+        ("Almaty (Kazakhstan), June 5 (AFP) - " + LEAD, "AFP", "Almaty", "June 5"),
     ],
 )
 def test_dateline_families(rules, text, agency, place, date):
@@ -131,6 +132,9 @@ def test_an_aggregator_s_meta_line_names_the_source(rules):
     assert (result.wire_agency, result.text) == ("TASS", LEAD)
     # an everyday name there says nothing
     assert attribute("T", "26.11.2022 AP 131 views\n\n" + LEAD, rules.agencies).wire_agency is None
+    # a byline without its "By", the agency after a comma; a reporter's place is no agency
+    assert attribute("T", "Ziyodulla Djonibekov, UzA\n\n" + LEAD, rules.agencies).wire_agency == "UzA"
+    assert attribute("T", "Marc Bennetts, Dushanbe\n\n" + LEAD, rules.agencies).wire_agency is None
 
 
 def test_an_outlet_listed_as_an_agency_signs_its_own_pages(rules):
