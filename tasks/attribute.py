@@ -68,6 +68,9 @@ class AgencyRules:
     # The source and the time under a headline: "(Xinhua) 08:23, June 21, 2016",
     # "Xinhua | Updated: 2016-06-21 10:32", "AFP, 9 October 2024".
     dated_source: re.Pattern[str]
+    # The same the other way round, the date first and a view counter after: an
+    # aggregator's meta line "26.11.2022 ТАСС 131 просмотров".
+    stamped_source: re.Pattern[str]
     # A monitoring service's source line above the story: the agency, what it is and where
     # ("Avesta web site, Dushanbe", "Interfax news agency, Moscow, in Russian 1030 gmt");
     # without the medium ("News.am, Armenia") it is a clipping site's source, no agency.
@@ -75,6 +78,9 @@ class AgencyRules:
     # A photo credit on a line of its own: an agency and its photographer, either way round
     # ("REUTERS/Vasily Fedosenko", "© Sputnik / Vladimir Trefilov", "AFP/Getty Images").
     slash_credit: re.Pattern[str]
+    # A reporter's sign-off with the agency after the name, closing the story: "Ziyodulla
+    # Djonibekov, UzA", "Иван Иванов, ТАСС" (a slash is a photographer's: "CARLO ALLEGRI/REUTERS").
+    named_signoff: re.Pattern[str]
 
     def agency_for_host(self, host: str | None) -> str | None:
         """The agency whose own site ``host`` is (``www.tass.ru`` -> TASS), else None."""
@@ -106,14 +112,16 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
         name = agency.get("name")
         if not isinstance(name, str) or not name:
             raise DataFileError(f"{path}: agency #{index + 1}: name must be a non-empty string")
-        for key in ("aliases", "domains"):
+        for key in ("aliases", "domains", "everyday_aliases"):
             values = agency.get(key, [])
             if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
                 raise DataFileError(f"{path}: agency {name!r}: {key} must be a list of non-empty strings")
         # An agency credits itself by its domain too ("AKIPRESS.COM -", "Source: Kun.uz").
-        for alias in [name, *agency.get("aliases", []), *agency.get("domains", [])]:
+        everyday = agency.get("everyday_aliases", [])
+        for alias in [name, *agency.get("aliases", []), *agency.get("domains", []), *everyday]:
             names_by_alias[fold_whitespace(alias).casefold()] = name
-            (ambiguous if agency.get("ambiguous") and _is_everyday(alias) else plain).append(alias)
+            is_everyday = alias in everyday or (agency.get("ambiguous") and _is_everyday(alias))
+            (ambiguous if is_everyday else plain).append(alias)
         for domain in agency.get("domains", []):
             names_by_domain[domain.casefold().removeprefix("www.")] = name
     aliases = sorted({a for a in names_by_alias}, key=len, reverse=True)
@@ -182,6 +190,11 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
             r"(?:(?i:updated|published|posted|обновлено|опубликовано)\s*:?\s*)?"
             r"(?P<stamp>(?=[^\n]*(?:\d{4}|\d{1,2}:\d{2}))[\w ,.:/-]{4,40})"
         ),
+        stamped_source=re.compile(
+            r"\d{1,2}[./]\d{1,2}[./]\d{2,4}(?:,?\s+\d{1,2}:\d{2})?\s*[|·•,]?\s*"
+            rf"(?P<agencies>{agency})"
+            r"(?:\s*[|·•,]?\s*\d+\s*(?i:просмотр\w*|views?|прочтени\w*|ko['‘’ʻ]rishlar|қаралым\w*))?"
+        ),
         monitored_source=re.compile(
             rf"(?P<agencies>{agency})(?:\s+(?i:news\s+agency|agency|news\s+web\s*site|web\s*site|"
             r"website|TV|television|radio))\s*,\s*[A-ZА-ЯЁ][\w'’-]+(?:[ -][A-ZА-ЯЁ][\w'’-]+){0,2}"
@@ -203,6 +216,9 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
         bare_agencies=re.compile(
             rf"[(\[/—–>»-]*\s*(?:(?:ИА|IA|НИАТ|АМИТ|МИА)\s+)?[«\"“]?"
             rf"(?P<agencies>{agency}(?:\s*[/,;&]\s*{agency})*)[»\"”]?(?:\s+(?:АА|AA|ИА|IA))?\s*[)\]/]*\.?"
+        ),
+        named_signoff=re.compile(
+            rf"(?P<names>[A-ZА-ЯЁ][\w'’.-]+(?: [A-ZА-ЯЁ][\w'’.-]+){{1,3}}),\s*(?P<agencies>{agency})\.?"
         ),
         cited_plain=re.compile(_mention("(?i:" + trie_pattern(plain) + ")")),
         cited_ambiguous=re.compile(_mention(trie_pattern(ambiguous, fold_case=False))),
@@ -377,6 +393,7 @@ def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
         or rules.source_line.fullmatch(paragraph) is not None
         or rules.bare_agencies.fullmatch(paragraph) is not None
         or rules.monitored_source.fullmatch(paragraph) is not None
+        or _named_signoff(paragraph, rules) is not None
         or _kicked_agency_line(paragraph, rules)
         or bool(_read_more_agencies(paragraph, rules))
         or bool(_dated_source_agencies(paragraph, rules))
@@ -405,7 +422,11 @@ _STAMP_TOKENS = frozenset({"am", "pm", "gmt", "utc", "ist", "msk", "bjt", "cst",
 
 def _dated_source_agencies(paragraph: str, rules: AgencyRules) -> tuple[str, ...]:
     """The agencies of a source line with the item's time ("(Xinhua) 08:23, June 21,
-    2016"), else (); an everyday name alone ("AP, 2024") says nothing."""
+    2016", "26.11.2022 ТАСС 131 просмотров"), else (); an everyday name alone ("AP,
+    2024") says nothing."""
+    if len(paragraph) <= _KICKED_LINE_CHARS and (stamped := rules.stamped_source.fullmatch(paragraph)):
+        written = rules.grammar.agencies_in(stamped.group("agencies"))
+        return () if all(rules.cited_ambiguous.fullmatch(a) for a in written) else written
     match = rules.dated_source.fullmatch(paragraph)
     if match is None or len(match.group("stamp").split()) > _STAMP_WORDS:
         return ()
@@ -794,7 +815,9 @@ _SECTION_KICKER = re.compile(r"\s+[A-Z]{2,}(?:\s+[A-Z]{2,})?$")
 # "Фото Сарвара Урмонова (УзА).", "Photo: AFP", "Foto: AP/dpa".
 _PHOTO_CREDIT = re.compile(
     r"^\W*(?:photo|photos|file photo|фото|фотография|foto|fotoğraf|surat|сурет|сурат|суреттер|illustration)"
-    r"(?![^\W\d_])|(?:photo|фото|foto)\s*(?:by|:)\s*\S+\s*$",
+    r"(?![^\W\d_])|(?:photo|фото|foto)\s*(?:by|:)\s*\S+\s*$"
+    # a caption's bracketed credit at its end: "[Image source=Yonhap News]", "(Photo credit: AFP)"
+    r"|[\[(]\s*(?:image|photo|picture|фото)\s*(?:source|credit|courtesy)?\s*[=:][^\[\]()\n]{1,60}[\])]\s*$",
     re.IGNORECASE,
 )
 
@@ -839,6 +862,11 @@ def _take_top_credits(kept: list[str], rules: AgencyRules, agencies: list[str]) 
             agencies.extend(rules.agency_named(a) or a for a in pointed)
             kept[index] = ""
             continue
+        # "Aigerim Seisembayeva, Kazinform" under the headline: the byline without its "By".
+        if named := _named_signoff(paragraph, rules):
+            agencies.append(named[1])
+            kept[index] = ""
+            continue
         found = (
             rules.source_line.fullmatch(paragraph)
             or rules.bare_agencies.fullmatch(paragraph)
@@ -869,7 +897,25 @@ def _under_caption(kept: list[str], index: int) -> bool:
     return says_it_is_a_picture(above)
 
 
-def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> None:
+# A sign-off line is short: a name or two and the agency.
+_NAMED_SIGNOFF_CHARS = 60
+
+
+def _named_signoff(paragraph: str, rules: AgencyRules) -> tuple[list[str], str] | None:
+    """The writers and the agency of a "Name Surname, Agency" line, else None; an everyday
+    name ("..., AP") or names that are agencies themselves say nothing."""
+    if len(paragraph) > _NAMED_SIGNOFF_CHARS:
+        return None
+    match = rules.named_signoff.fullmatch(paragraph)
+    if match is None or rules.cited_ambiguous.fullmatch(match.group("agencies")):
+        return None
+    names = match.group("names")
+    if rules.grammar.agencies_in(names):
+        return None
+    return [names], rules.agency_named(match.group("agencies")) or match.group("agencies")
+
+
+def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str], result: Attribution) -> None:
     """Source lines ("Source: Kazinform", "Источник: ТАСС"), bare agency lines ("AKIpress",
     "(Xinhua)", "AFP/Reuters") and sign-offs ending the last paragraph ("... — AFP")."""
     signed: list[str] = []
@@ -880,7 +926,13 @@ def _take_signoffs(kept: list[str], rules: AgencyRules, agencies: list[str]) -> 
         source = rules.source_line.fullmatch(paragraph)
         bare = rules.bare_agencies.fullmatch(paragraph)
         pointed = _read_more_agencies(paragraph, rules) if source is None and bare is None else ()
-        if pointed:
+        named = _named_signoff(paragraph, rules) if not (source or bare or pointed) else None
+        if named is not None:
+            writers, agency = named
+            result.credits["writing"].extend(w for w in writers if w not in result.credits["writing"])
+            signed.insert(0, agency)
+            kept[index] = ""
+        elif pointed:
             signed[:0] = [rules.agency_named(a) or a for a in pointed]
             kept[index] = ""
         elif source is not None:
@@ -932,7 +984,9 @@ _CITING = re.compile(
     # as per (Indian English); French, Spanish, Portuguese, German; Arabic; Armenian
     r"as\s+per|selon|d['’]après|rapport(?:e|é|ent)\w*|cité\w*|citant|citando|según|segundo|"
     r"inform(?:ó|a|ou)\b|laut|bericht\w*|meldet|"
-    r"agence|agencia|agência|Agentur|وكالة|أفادت|ذكرت|نقلا|بحسب|وفقا|Ըստ|գործակալ\w*|հաղորդ\w*)"
+    r"agence|agencia|agência|Agentur|وكالة|أفادت|ذكرت|نقلا|بحسب|وفقا|Ըստ|գործակալ\w*|հաղորդ\w*|"
+    # Belarusian and Ukrainian: "паведамілі Sputnik", "повідомляє ТАСС", "перадае"
+    r"паведам\w*|повідом\w*|перадае|передає)"
 )
 _CITING_WINDOW = 40
 # The agency's own people or premises right before its name: the agency is what the story
@@ -1027,10 +1081,14 @@ def attribute(
         kept.append(paragraph)
     if kept:
         _take_dateline(kept, rules, result, agencies, place_namer)
-        _take_signoffs(kept, rules, agencies)
+        _take_signoffs(kept, rules, agencies, result)
         _take_top_credits(kept, rules, agencies)
     if title_agency:
         agencies.append(title_agency)
+    if outlet_agency and not feed_is_wire:
+        # A broadcaster or paper the registry also lists as an agency (RFE/RL, Daryo) signs
+        # its own pages with its name ("September 27, 2007 (RFE/RL) --"): staff copy.
+        agencies = [a for a in agencies if a != outlet_agency]
     result.text = "\n\n".join(p for p in kept if p)
     evidence = [
         rules.agency_in(metadata_agency) or metadata_agency if metadata_agency else None,

@@ -41,11 +41,14 @@ DATE_LOCALES = (
     "en", "ru", "uz", "uz_Cyrl", "kk", "ky", "tg", "tk", "tr", "az", "de", "fr", "uk", "be", "it", "es",
 )  # fmt: skip
 # A dot only inside a word (U.S.A), so "ASTANA. KAZINFORM -" stays two parts.
-# Uzbek writes its digraphs half in capitals ("TOShKENT").
+# Uzbek writes its digraphs half in capitals ("TOShKENT"); Ukrainian has Ї, Є, Ґ ("Київ").
 _CAPS_WORD = (
-    r"[A-ZÀ-ÖØ-ÞİŞĞ](?:[A-ZÀ-ÖØ-ÞİŞĞ'’ʻ‘-]|Sh|Ch|Ng|\.(?=[A-Z]))+|[А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ][А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ'-]+"
+    r"[A-ZÀ-ÖØ-ÞİŞĞ](?:[A-ZÀ-ÖØ-ÞİŞĞ'’ʻ‘-]|Sh|Ch|Ng|\.(?=[A-Z]))+"
+    r"|[А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶЇЄҐ][А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶЇЄҐ'-]+"
 )
-_TITLE_WORD = r"[A-ZİŞ][a-zà-ÿışğ'’ʻ‘-]+|[А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶ][а-яёәғқңөұүһіўҳҷ'-]+|O[ʻ‘'’]z[a-z]+|Oʻ[a-z]+"
+_TITLE_WORD = (
+    r"[A-ZİŞ][a-zà-ÿışğ'’ʻ‘-]+|[А-ЯЁӘҒҚҢӨҰҮҺІЎҲҶЇЄҐ][а-яёәғқңөұүһіўҳҷїєґ'-]+|O[ʻ‘'’]z[a-z]+|Oʻ[a-z]+"
+)
 _PARTICLE = r"(?:de|da|do|del|la|le|of|on|upon|am|an|der|el|al)"
 # A hyphen separates only with a space before it ("Kassym-Jomart" is one word).
 _SEP = r"(?:\s+-+\s*|\s*[–—]+\s*|\s*:\s+)"
@@ -54,6 +57,8 @@ _SEP = r"(?:\s+-+\s*|\s*[–—]+\s*|\s*:\s+)"
 # says "agency" only after another agency's name: "(Dunyo AA)").
 _AGENCY_KIND = r"(?:ИА|НИАТ|МИА|АН|КНИА|АА|IA|NIAT)"
 _OPEN_QUOTE, _CLOSE_QUOTE = r"[«\"“„]", r"[»\"”“]"
+# "and agencies" after the slot's last agency: "(AsiaNews/Agencies)", "(AFP/agences)".
+_AGENCIES_WORD = r"(?i:agencies|agences|agenzie|agencias|агентства)"
 # A correspondent's dispatch names the reporter in the slot: "/Корр. ТАСС Иван Иванов/".
 _CORRESPONDENT = r"(?:[Кк]орр\.|[Сс]обкор)"
 _NAME_WORD = r"[A-ZА-ЯЁ][\w.'’-]+"
@@ -163,7 +168,7 @@ class DatelineGrammar:
         # One agency as a slot writes it: quoted, after or before an agency-kind word.
         kind_after = rf"(?:\s+(?:{_AGENCY_KIND}|AA)(?!\w))?"
         one = rf"(?:{_AGENCY_KIND}\s+)?{_OPEN_QUOTE}?(?:{ag}){_CLOSE_QUOTE}?{kind_after}"
-        ags = rf"{one}(?:\s*/\s*{one})*"
+        ags = rf"{one}(?:\s*/\s*{one})*(?:\s*/\s*{_AGENCIES_WORD})?"
         date = _date_pattern()
         not_month = "(?!(?i:" + trie_pattern(month_names()) + r")\b)"
         # One to four words, all in capitals or all in title case; two places at once with
@@ -180,7 +185,8 @@ class DatelineGrammar:
         region = (
             rf"(?:\s*,\s*{not_month}{not_agency}(?:{title_place}|{caps_place}|[A-Z]\.[A-Z]\.?)(?![\w'’]))"
             r"|(?:\s*\[[^\]\n]{2,40}\])"
-            rf"|(?:\s*\({not_agency}(?:{title_place})\)(?=\s*\())"
+            # (a country in brackets, before the agency's or the date: "Almaty (Kazakhstan), June 5")
+            rf"|(?:\s*\({not_agency}(?:{title_place})\)(?=\s*[(,]))"
         )
         # Chrome the page glued to the dateline: a time and date ("11:35, 10 января 2022, ",
         # "date 2025-10-23 ", "date 2020-10 ").
@@ -193,8 +199,12 @@ class DatelineGrammar:
             rf"(?:\s*[,./]?\s*(?P<date>{date}))?\s*[.,]?\s*"
         )
         after_paren = r"\s*[.,]?\s*(?:[-–—]+|:)?\s*"
+        outlet = r"[A-Z][\w.'’&]*(?: [\w.'’&]+){0,3}"
         self._with_place = re.compile(
-            lead + rf"(?:\((?P<a1>{ags})\){after_paren}"
+            # (an outlet's name before the agency, and the date after it, may share the
+            # brackets: "(UrduPoint News / Sputnik - 07th January, 2022)")
+            lead + rf"(?:\((?:{not_agency}{outlet}\s*/\s*)?(?P<a1>{ags})"
+            rf"(?:\s*[-–—,]\s*(?P<pdate>{date}))?\){after_paren}"
             rf"|/\s*(?:{_CORRESPONDENT}\s*)?(?P<a2>{ags})(?:\s+{_NAME_WORD}){{0,3}}\s*/\.?(?:{_SEP})?"
             rf"|/\s*(?P<a5>{ags})\s*:\s+"
             rf"|\((?P<code>[A-ZА-Я]{{2,6}})\)\s*[-–—:]+\s*"
@@ -205,7 +215,10 @@ class DatelineGrammar:
         )
         # "(AP) —", and an agency's own name as the dateline: "AKIPRESS.COM - ", "KABAR - ".
         # (A colon after a bare agency name is a headline label: "AP: Kyrgyz chief warns".)
-        self._bare = re.compile(rf"\((?P<a1>{ags})\)\s*[-–—:]+\s*|(?P<a0>{ag})(?:\s+-+\s*|\s*[–—]+\s*)")
+        # A date may come first when the place is left out: "July 22 (Bloomberg) --".
+        self._bare = re.compile(
+            rf"(?:(?P<bdate>{date})\s*)?\((?P<a1>{ags})\)\s*[-–—:]+\s*|(?P<a0>{ag})(?:\s+-+\s*|\s*[–—]+\s*)"
+        )
         # A syndicator's credit before the dateline: "(MENAFN- Trend News Agency) TASHKENT, ...",
         # "(Via - Xinhua) BEIJING, ...": the agency is the one after the dash.
         self._syndicator = re.compile(
@@ -259,7 +272,7 @@ class DatelineGrammar:
             then = self._with_place.match(paragraph, bare.end())
             if then and then.group("date") and _separator_kind(then.group("sep")) == "-":
                 return self._dateline(then, agencies)
-            return Dateline(None, None, None, agencies, bare.end())
+            return Dateline(None, None, bare.group("bdate"), agencies, bare.end())
         syndicator = self._syndicator.match(paragraph)
         if syndicator:
             agencies = self.agencies_in(syndicator.group("a1"))
@@ -292,7 +305,7 @@ class DatelineGrammar:
         return Dateline(
             place=groups["place"],
             region=region,
-            date=(groups.get("date") or "").rstrip(".") or None,
+            date=(groups.get("date") or groups.get("pdate") or "").rstrip(".") or None,
             agencies=agencies,
             end=found.end(),
             separator=separator,

@@ -37,6 +37,19 @@ LEAD = "The president met the delegation on Thursday and discussed trade, transp
         ("TOShKENT, 14 okt — Sputnik. " + LEAD, "Sputnik", "Tashkent", "14 okt"),
         ("AKIPRESS.COM - " + LEAD, "AKIpress", None, None),
         ("DUSHANBE, October 9 — " + LEAD, None, "Dushanbe", "October 9"),
+        # the date and the agency, no place; "and agencies" in the slot; the carrier's name
+        # and the date sharing the agency's brackets
+        ("July 22 (Bloomberg) -- " + LEAD, "Bloomberg", None, "July 22"),
+        ("Ashgabat (AsiaNews/Agencies) – " + LEAD, "AsiaNews", "Ashgabat", None),
+        (
+            "MOSCOW (UrduPoint News / Sputnik - 07th January, 2022) " + LEAD,
+            "Sputnik",
+            "Moscow",
+            "07th January, 2022",
+        ),
+        ("ТЕГЕРАН, 19 ноя – ПРАЙМ. " + LEAD, "PRIME", "Tehran", "19 ноя"),
+        ("Київ, 5 червня /Укрінформ/. " + LEAD, "Ukrinform", "Kyiv", "5 червня"),
+        ("Almaty (Kazakhstan), June 5 (AFP) - " + LEAD, "AFP", "Almaty", "June 5"),
     ],
 )
 def test_dateline_families(rules, text, agency, place, date):
@@ -74,6 +87,8 @@ def test_bylines_are_credits_not_places(rules):
             "Copyright 2022 The Associated Press. All rights reserved. This material may not be published.",
             "AP",
         ),
+        # a reporter's sign-off with the agency after a comma
+        ("Ziyodulla Djonibekov, UzA", "UzA"),
     ],
 )
 def test_signoffs_and_source_lines(rules, ending, agency):
@@ -98,6 +113,37 @@ def test_cited_agencies_are_not_the_wire_agency(rules):
     assert result.cited_agencies == ["Xinhua", "TASS", "Trend"]
     # An everyday word that is also an agency's name is no citation.
     assert attribute("T", "The trend in prices went on.", rules.agencies).cited_agencies == []
+    for everyday in ("He used the Signal app on his phone.", "The Central Asia plus Japan dialogue met."):
+        assert attribute("T", everyday, rules.agencies).cited_agencies == []
+    # A caption's bracketed credit names the photographer's agency; other languages' names
+    # and citing verbs are citations.
+    caption = "President Yoon on a state visit to three Central Asian countries. [Image source=Yonhap News]"
+    assert attribute("T", caption + "\n\n" + LEAD, rules.agencies).cited_agencies == []
+    cited = "Die Wahlbeteiligung lag bei 69 Prozent, wie die Staatsagentur Kasinform berichtete."
+    assert attribute("T", cited, rules.agencies).cited_agencies == ["Kazinform"]
+    cited = "Пытанні абмеркаваны ў Ташкенце, паведамілі Sputnik у МЗС Беларусі."
+    assert attribute("T", cited, rules.agencies).cited_agencies == ["Sputnik"]
+
+
+def test_an_aggregator_s_meta_line_names_the_source(rules):
+    """The date, the source and a view counter under the headline: the copy's source."""
+    text = "26.11.2022 ТАСС 131 просмотров\n\n" + LEAD
+    result = attribute("T", text, rules.agencies)
+    assert (result.wire_agency, result.text) == ("TASS", LEAD)
+    # an everyday name there says nothing
+    assert attribute("T", "26.11.2022 AP 131 views\n\n" + LEAD, rules.agencies).wire_agency is None
+    # a byline without its "By", the agency after a comma; a reporter's place is no agency
+    assert attribute("T", "Ziyodulla Djonibekov, UzA\n\n" + LEAD, rules.agencies).wire_agency == "UzA"
+    assert attribute("T", "Marc Bennetts, Dushanbe\n\n" + LEAD, rules.agencies).wire_agency is None
+
+
+def test_an_outlet_listed_as_an_agency_signs_its_own_pages(rules):
+    """RFE/RL's own site is an outlet: its name in the dateline slot is its house style."""
+    text = "September 27, 2007 (RFE/RL) -- " + LEAD
+    own = attribute("T", text, rules.agencies, outlet_agency="RFE/RL", feed_is_wire=False)
+    assert own.wire_agency is None and own.text == LEAD
+    carried = attribute("T", text, rules.agencies)
+    assert carried.wire_agency == "RFE/RL"
 
 
 def test_wire_metadata_and_own_feed_outrank_the_text(rules):
