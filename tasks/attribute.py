@@ -19,6 +19,7 @@ from newswire.tasks.datafiles import DataFileError, compile_pattern, load_data_f
 from newswire.tasks.datelines import WORD_AFTER, WORD_BEFORE, Dateline, DatelineGrammar, month_numbers
 from newswire.tasks.desk import DEFAULT_DESK
 from newswire.tasks.furniture import says_it_is_a_picture
+from newswire.tasks.memo import per_rules
 from newswire.tasks.patterns import trie_pattern
 from newswire.tasks.text import fold_whitespace
 
@@ -808,6 +809,7 @@ def is_photo_credit(paragraph: str) -> bool:
 _CAPTION_CREDIT_CHARS = 80
 
 
+@per_rules()
 def is_captioned(paragraph: str, rules: AgencyRules) -> bool:
     """A caption or photo credit (``is_photo_credit``), or a caption ending in the
     picture's credit: an agency, a slash and its photographer ("(Xinhua/Xie Huanchi)",
