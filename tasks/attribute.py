@@ -293,7 +293,19 @@ def clean_title(
     return fold_whitespace(title), flags, agency
 
 
-def parse_credits(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[str]], list[str]] | None:
+Credits = tuple[dict[str, list[str]], list[str]]
+
+
+def _own_copy(credits: Credits | None) -> Credits | None:
+    """Remembered credits as the caller's own lists (it may add to them)."""
+    if credits is None:
+        return None
+    return {role: list(names) for role, names in credits[0].items()}, list(credits[1])
+
+
+# (a paragraph is asked about by furniture removal, then by attribution)
+@per_rules(fresh=_own_copy)
+def parse_credits(paragraph: str, rules: AgencyRules) -> Credits | None:
     """Names per role and agencies named as a credit, when the paragraph is a credit line."""
     inner = paragraph.strip().rstrip(".").lstrip("-–— ").strip()
     if inner.startswith("(") and inner.endswith(")"):
@@ -337,7 +349,8 @@ _BYLINE_STAMP = re.compile(
 )
 
 
-def _byline(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[str]], list[str]] | None:
+@per_rules(fresh=_own_copy)
+def _byline(paragraph: str, rules: AgencyRules) -> Credits | None:
     """A byline ("By Leila Saralayeva (AP)", "By Jane Doe, Reuters"): the names as writers
     and the agency when one is named; None when the paragraph is no byline."""
     paragraph = fold_whitespace(paragraph)
@@ -367,6 +380,7 @@ def _byline(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[str]], l
 _PLACE_PARTICLES = frozenset({"de", "da", "do", "del", "la", "le", "of", "on", "upon", "am", "an", "der"})
 
 
+@per_rules()
 def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
     """A credit line, syndication note, source line or bare agency sign-off: attribution
     takes it out of the text into columns, so boilerplate removal must leave it for

@@ -40,10 +40,10 @@ class Same:
 
 
 def per_rules(
-    maxsize: int = PARAGRAPH_MEMO_SIZE,
+    maxsize: int = PARAGRAPH_MEMO_SIZE, fresh: Callable[[Result], Result] | None = None
 ) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
-    """Memoise ``function(text, rules)`` by the text and the rules' identity. The result
-    is shared between callers: only for immutable results."""
+    """Memoise ``function(text, rules)`` by the text and the rules' identity. ``fresh``
+    makes each caller its own copy of a mutable result (else the result is shared)."""
 
     def decorate(function: Callable[..., Result]) -> Callable[..., Result]:
         @lru_cache(maxsize=maxsize)
@@ -52,7 +52,8 @@ def per_rules(
 
         @wraps(function)
         def memoised(text: str, rules: object) -> Result:
-            return remembered(text, Same(rules))
+            found = remembered(text, Same(rules))
+            return found if fresh is None else fresh(found)
 
         memoised.cache_clear = remembered.cache_clear  # type: ignore[attr-defined]
         return memoised
