@@ -388,7 +388,7 @@ def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
     paragraph = fold_whitespace(paragraph)
     return (
         parse_credits(paragraph, rules) is not None
-        or rules.any_syndication.fullmatch(paragraph) is not None
+        or _may_be_note(paragraph, rules)
         or rules.source_line.fullmatch(paragraph) is not None
         or rules.bare_agencies.fullmatch(paragraph) is not None
         or rules.monitored_source.fullmatch(paragraph) is not None
@@ -398,6 +398,13 @@ def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
         or bool((byline := _byline(paragraph, rules)) and byline[1])
         or bool((found := rules.grammar.match(paragraph)) and found.agencies)
     )
+
+
+@per_rules()
+def _may_be_note(paragraph: str, rules: AgencyRules) -> bool:
+    """Whether any syndication note's form fits the paragraph (``any_syndication``): asked
+    by furniture removal, then by attribution, of the same paragraphs."""
+    return rules.any_syndication.fullmatch(paragraph) is not None
 
 
 # An agency's name and a section kicker make a short line.
@@ -1031,7 +1038,7 @@ def attribute(
         # regular expression instead of one per note form.
         note = (
             next((m for m in (p.fullmatch(paragraph) for p in rules.syndication) if m), None)
-            if rules.any_syndication.fullmatch(paragraph)
+            if _may_be_note(paragraph, rules)
             else None
         )
         if note is not None:
