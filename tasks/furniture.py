@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from newswire.tasks.datelines import month_names
+from newswire.tasks.memo import PARAGRAPH_MEMO_SIZE
 from newswire.tasks.patterns import trie_pattern
 from newswire.tasks.text import comparison_form, fold_whitespace
 
@@ -385,11 +386,13 @@ _INNER_PUNCTUATION = re.compile(r"[,.;:!?()«»“”\"]")
 _LEADING_STAMP = re.compile(r"\s*date\s+\d{4}-\d{2}(?:-\d{2})?\s+")
 
 
+@lru_cache(maxsize=PARAGRAPH_MEMO_SIZE)
 def strip_stamp(paragraph: str) -> str:
     """The paragraph without a date stamp glued to its front."""
     return _LEADING_STAMP.sub("", paragraph, count=1)
 
 
+@lru_cache(maxsize=PARAGRAPH_MEMO_SIZE)
 def features(paragraph: str, stops: frozenset[str] | None = None) -> ParagraphFeatures:
     """The classifier's reading of one paragraph; ``stops``: the stop words (default
     ``stop_words()``)."""
@@ -467,6 +470,7 @@ _PICTURE_END_PATTERN = re.compile(_PICTURE_END, re.IGNORECASE)
 _PICTURE_END_CHARS = 40
 
 
+@lru_cache(maxsize=PARAGRAPH_MEMO_SIZE)
 def says_it_is_a_picture(paragraph: str) -> bool:
     """A caption that says it is one (its last words: "Archivbild", "(file photo)")."""
     return _PICTURE_END_PATTERN.search(paragraph, max(0, len(paragraph) - _PICTURE_END_CHARS)) is not None
@@ -523,6 +527,7 @@ CREDITED_CAPTION_WORDS = 80
 _CREDIT_TAIL_CHARS = 200
 
 
+@lru_cache(maxsize=PARAGRAPH_MEMO_SIZE)
 def ends_with_picture_credit(paragraph: str) -> bool:
     """A caption closing with its picture's credit (see ``_CREDIT_TAIL``)."""
     return _CREDIT_TAIL.search(paragraph, max(0, len(paragraph) - _CREDIT_TAIL_CHARS)) is not None
