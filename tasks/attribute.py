@@ -310,9 +310,10 @@ def parse_credits(paragraph: str, rules: AgencyRules) -> Credits | None:
     inner = paragraph.strip().rstrip(".").lstrip("-–— ").strip()
     if inner.startswith("(") and inner.endswith(")"):
         inner = inner[1:-1].strip()
-    matches = list(rules.credit_role.finditer(inner))
-    if not matches or matches[0].start() != 0:
+    # (a credit line opens with its role: most paragraphs fail here, unscanned)
+    if rules.credit_role.match(inner) is None:
         return None
+    matches = list(rules.credit_role.finditer(inner))
     credits: dict[str, list[str]] = {role: [] for role in CREDIT_ROLES}
     agencies: list[str] = []
     for match, following in zip(matches, [*matches[1:], None], strict=True):
