@@ -95,7 +95,7 @@ def _speed(base: Path | None, runs: int) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         inputs = Path(scratch) / "inputs.json"
         enrich_speed.build_inputs(inputs)
-        trees = {"this": ROOT} | ({"base": base.resolve()} if base else {})
+        trees = {"this": ROOT} | ({enrich_speed._label(base): base.resolve()} if base else {})
         enrich_speed.compare(trees, inputs, runs)
 
 

@@ -4,6 +4,7 @@
 
     python benchmarks/enrich_speed.py                         # this checkout, 3 runs
     python benchmarks/enrich_speed.py --base ../other-checkout  # A/B, taking turns
+    python benchmarks/enrich_speed.py --base ../day-one --base ../yesterday  # ratios to day-one
     python benchmarks/enrich_speed.py inputs FILE             # write the workloads
     python benchmarks/enrich_speed.py time FILE               # one pass (one process)
 
@@ -16,7 +17,8 @@ normaliser, and written as JSON, so both commits enrich exactly the same entries
 timed side imports only ``enrich_entry``, ``EnrichmentRules``, ``NormalisedEntry`` and
 ``Feed``, which every commit since the first enrichment has, under ``newswire.tasks`` or
 the older top-level ``tasks``. With ``--base`` the two checkouts (each with its own
-``.venv``) take turns run by run; the table gives medians and the ratio this / base.
+``.venv``) take turns run by run; the table gives medians and each one's ratio to the
+first ``--base``.
 
 ``outputs FILE`` writes what enrichment made of every entry (clean texts and columns) as
 JSON: an optimisation must leave that file byte-identical.
@@ -155,17 +157,35 @@ def _run(tree: Path, inputs: Path) -> dict[str, float]:
 
 
 def compare(trees: dict[str, Path], inputs: Path, runs: int) -> None:
+    """Every checkout's one-pass rates, taking turns run by run; medians, and each one's
+    ratio to the first ``--base`` (the reference) when one is given."""
     rates: dict[str, list[dict[str, float]]] = {label: [] for label in trees}
     for run in range(runs):
         for label, tree in trees.items():
             rates[label].append(_run(tree, inputs))
             shown = "  ".join(f"{w} {rates[label][-1][w]:,.0f}/s" for w in WORKLOADS)
-            print(f"run {run + 1} {label:5} {shown}", flush=True)
-    print(f"\n{'workload':8} " + " ".join(f"{label + ' median/s':>14}" for label in trees) + "   ratio")
+            print(f"run {run + 1} {label:12} {shown}", flush=True)
+    reference = next((label for label in trees if label != "this"), None)
+    others = [label for label in trees if label != reference]
+    print(
+        f"\n{'workload':8} "
+        + " ".join(f"{label[:12] + ' /s':>15}" for label in trees)
+        + ("".join(f" {label[:12] + ' ratio':>18}" for label in others) if reference else "")
+    )
     for workload in WORKLOADS:
         medians = {label: statistics.median(r[workload] for r in rates[label]) for label in trees}
-        ratio = f"{medians['this'] / medians['base']:7.3f}" if "base" in medians else ""
-        print(f"{workload:8} " + " ".join(f"{medians[label]:>14,.0f}" for label in trees) + f"   {ratio}")
+        ratios = (
+            "".join(f" {medians[label] / medians[reference]:>18.3f}" for label in others) if reference else ""
+        )
+        print(f"{workload:8} " + " ".join(f"{medians[label]:>15,.0f}" for label in trees) + ratios)
+
+
+def _label(tree: Path) -> str:
+    """A checkout's name in the table: its commit when it is a git checkout, else its folder."""
+    result = subprocess.run(
+        ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return result.stdout.strip() or tree.resolve().name
 
 
 def main() -> None:
@@ -176,7 +196,13 @@ def main() -> None:
     parser.add_argument("file", nargs="?", type=Path, help="the workloads (inputs, time, outputs: required)")
     parser.add_argument("out", nargs="?", type=Path, help="outputs: where to write the enrichment")
     parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout whose enrichment is timed")
-    parser.add_argument("--base", type=Path, help="an older checkout (with its .venv) to compare against")
+    parser.add_argument(
+        "--base",
+        type=Path,
+        action="append",
+        default=[],
+        help="an older checkout (with its .venv) to compare against; repeatable, the first is the reference",
+    )
     parser.add_argument("--runs", type=int, default=3, help="timed runs per checkout (compare)")
     args = parser.parse_args()
     if args.mode == "inputs":
@@ -186,7 +212,7 @@ def main() -> None:
     elif args.mode == "outputs":
         write_outputs(args.file, args.tree.resolve(), args.out)
     else:
-        trees = {"this": ROOT} | ({"base": args.base.resolve()} if args.base else {})
+        trees = {"this": ROOT} | {_label(base): base.resolve() for base in args.base}
         if args.file is not None:
             compare(trees, args.file, args.runs)
             return
