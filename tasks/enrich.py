@@ -247,7 +247,9 @@ def _enrich(
         summary=entry.summary,
         body=entry.body,
         language=entry.language,
-        columns={"script": script, **main.as_columns(), **copy.deepcopy(tags)},
+        # (``tags`` is built for this entry: region_columns remembers the mentions, not
+        # the columns, so there is nothing shared to copy)
+        columns={"script": script, **main.as_columns(), **tags},
         content_hash=content_hash(entry.title, feed_text),
         word_count=len(entry.title.split()) + len(feed_text.split()),
     )
