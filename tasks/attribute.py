@@ -19,6 +19,7 @@ from newswire.tasks.datafiles import DataFileError, compile_pattern, load_data_f
 from newswire.tasks.datelines import WORD_AFTER, WORD_BEFORE, Dateline, DatelineGrammar, month_numbers
 from newswire.tasks.desk import DEFAULT_DESK
 from newswire.tasks.furniture import says_it_is_a_picture
+from newswire.tasks.memo import per_rules
 from newswire.tasks.patterns import trie_pattern
 from newswire.tasks.text import fold_whitespace
 
@@ -308,14 +309,27 @@ def clean_title(
     return fold_whitespace(title), flags, agency
 
 
-def parse_credits(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[str]], list[str]] | None:
+Credits = tuple[dict[str, list[str]], list[str]]
+
+
+def _own_copy(credits: Credits | None) -> Credits | None:
+    """Remembered credits as the caller's own lists (it may add to them)."""
+    if credits is None:
+        return None
+    return {role: list(names) for role, names in credits[0].items()}, list(credits[1])
+
+
+# (a paragraph is asked about by furniture removal, then by attribution)
+@per_rules(fresh=_own_copy)
+def parse_credits(paragraph: str, rules: AgencyRules) -> Credits | None:
     """Names per role and agencies named as a credit, when the paragraph is a credit line."""
     inner = paragraph.strip().rstrip(".").lstrip("-–— ").strip()
     if inner.startswith("(") and inner.endswith(")"):
         inner = inner[1:-1].strip()
-    matches = list(rules.credit_role.finditer(inner))
-    if not matches or matches[0].start() != 0:
+    # (a credit line opens with its role: most paragraphs fail here, unscanned)
+    if rules.credit_role.match(inner) is None:
         return None
+    matches = list(rules.credit_role.finditer(inner))
     credits: dict[str, list[str]] = {role: [] for role in CREDIT_ROLES}
     agencies: list[str] = []
     for match, following in zip(matches, [*matches[1:], None], strict=True):
@@ -352,7 +366,8 @@ _BYLINE_STAMP = re.compile(
 )
 
 
-def _byline(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[str]], list[str]] | None:
+@per_rules(fresh=_own_copy)
+def _byline(paragraph: str, rules: AgencyRules) -> Credits | None:
     """A byline ("By Leila Saralayeva (AP)", "By Jane Doe, Reuters"): the names as writers
     and the agency when one is named; None when the paragraph is no byline."""
     paragraph = fold_whitespace(paragraph)
@@ -382,6 +397,7 @@ def _byline(paragraph: str, rules: AgencyRules) -> tuple[dict[str, list[str]], l
 _PLACE_PARTICLES = frozenset({"de", "da", "do", "del", "la", "le", "of", "on", "upon", "am", "an", "der"})
 
 
+@per_rules()
 def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
     """A credit line, syndication note, source line or bare agency sign-off: attribution
     takes it out of the text into columns, so boilerplate removal must leave it for
@@ -389,7 +405,7 @@ def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
     paragraph = fold_whitespace(paragraph)
     return (
         parse_credits(paragraph, rules) is not None
-        or rules.any_syndication.fullmatch(paragraph) is not None
+        or _may_be_note(paragraph, rules)
         or rules.source_line.fullmatch(paragraph) is not None
         or rules.bare_agencies.fullmatch(paragraph) is not None
         or rules.monitored_source.fullmatch(paragraph) is not None
@@ -400,6 +416,13 @@ def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
         or bool((byline := _byline(paragraph, rules)) and byline[1])
         or bool((found := rules.grammar.match(paragraph)) and found.agencies)
     )
+
+
+@per_rules()
+def _may_be_note(paragraph: str, rules: AgencyRules) -> bool:
+    """Whether any syndication note's form fits the paragraph (``any_syndication``): asked
+    by furniture removal, then by attribution, of the same paragraphs."""
+    return rules.any_syndication.fullmatch(paragraph) is not None
 
 
 # An agency's name and a section kicker make a short line.
@@ -831,6 +854,7 @@ def is_photo_credit(paragraph: str) -> bool:
 _CAPTION_CREDIT_CHARS = 80
 
 
+@per_rules()
 def is_captioned(paragraph: str, rules: AgencyRules) -> bool:
     """A caption or photo credit (``is_photo_credit``), or a caption ending in the
     picture's credit: an agency, a slash and its photographer ("(Xinhua/Xie Huanchi)",
@@ -1069,7 +1093,7 @@ def attribute(
         # regular expression instead of one per note form.
         note = (
             next((m for m in (p.fullmatch(paragraph) for p in rules.syndication) if m), None)
-            if rules.any_syndication.fullmatch(paragraph)
+            if _may_be_note(paragraph, rules)
             else None
         )
         if note is not None:

@@ -44,6 +44,7 @@ from newswire.tasks.extract import ArticlePage
 from newswire.tasks.furniture import OutletHistory, line_prints
 from newswire.tasks.homoglyphs import fold_homoglyphs
 from newswire.tasks.language import detect_language, detect_script
+from newswire.tasks.memo import Same as _Same
 from newswire.tasks.normalise import NormalisedEntry
 from newswire.tasks.primary import PrimaryEvidence, outlet_home
 from newswire.tasks.settings import EnrichPolicy
@@ -246,7 +247,9 @@ def _enrich(
         summary=entry.summary,
         body=entry.body,
         language=entry.language,
-        columns={"script": script, **main.as_columns(), **copy.deepcopy(tags)},
+        # (``tags`` is built for this entry: region_columns remembers the mentions, not
+        # the columns, so there is nothing shared to copy)
+        columns={"script": script, **main.as_columns(), **tags},
         content_hash=content_hash(entry.title, feed_text),
         word_count=len(entry.title.split()) + len(feed_text.split()),
     )
@@ -355,21 +358,6 @@ def script_and_language(text: str, declared: str | None) -> tuple[str | None, st
     """(script, language) of a clean text, as ``detect_script`` and ``detect_language``."""
     script = detect_script(text)
     return script, detect_language(text, declared, script)
-
-
-class _Same:
-    """A cache key for an unhashable object (a gazetteer): equal only to a key of the same object."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: object) -> None:
-        self.value = value
-
-    def __hash__(self) -> int:
-        return id(self.value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Same) and other.value is self.value
 
 
 @lru_cache(maxsize=TEXT_MEMO_SIZE)

@@ -120,6 +120,8 @@ def candidate_features(evidence: PrimaryEvidence) -> dict[str, tuple[float, ...]
     total = sum(text.counts.values())
     most = max(text.counts.values(), default=0)
     features: dict[str, tuple[float, ...]] = {}
+    # (the evidence's derived values once, not once per candidate)
+    dateline, actor, event = evidence.dateline, evidence.actor, evidence.event
     for code in evidence.candidates:
         named_in_title = title.counts[code] > 0
         regional = code in evidence.in_region
@@ -134,14 +136,14 @@ def candidate_features(evidence: PrimaryEvidence) -> dict[str, tuple[float, ...]
             named / total if total else 0.0,
             math.log1p(named),
             float(named > 0 and named == most),
-            float(code in evidence.dateline),
+            float(code in dateline),
             float(code == evidence.home),
             float(regional),
             float(regional and named_in_title),
-            float(code == evidence.actor),
+            float(code == actor),
             float(code == evidence.title_actor),
             float(code == evidence.lead_actor),
-            float(code == evidence.actor and evidence.event),
+            float(code == actor and event),
         )
     return features
 

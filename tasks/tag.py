@@ -42,20 +42,32 @@ _ARTICLES = ("وال", "بال", "لل", "ال")
 _ARTICLE_STARTS = frozenset(a[0] for a in _ARTICLES)
 # Georgian vowels too: its case endings follow the stem ("თურქმენეთი" -> "თურქმენეთის").
 _VOWELS = frozenset("aeiouyáéíóúýаеёиоуыэюяіәөүұაეიოუ")
-_APOSTROPHES = str.maketrans({c: "'" for c in "’ʻʼ‘`´"})
+_APOSTROPHE_MARKS = "’ʻʼ‘`´"
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*'?", re.UNICODE)
 
 
-# Every combining mark of the Basic Multilingual Plane, deleted in one str.translate (a
-# per-character unicodedata.combining() test was a third of tagging time).
-_DROP_COMBINING = dict.fromkeys(c for c in range(0x10000) if unicodedata.combining(chr(c)))
+# Every combining mark of the Basic Multilingual Plane, deleted in one substitution (a
+# per-character unicodedata.combining() test was a third of tagging time, and a translate
+# table still looks every character of non-ASCII text up).
+_COMBINING = re.compile(
+    "[" + "".join(re.escape(chr(c)) for c in range(0x10000) if unicodedata.combining(chr(c))) + "]"
+)
+
+
+def _unify_apostrophes(text: str) -> str:
+    """Every apostrophe-like mark as "'" ("Kazakistan’dan" -> "Kazakistan'dan"); one scan
+    per mark (a translate table looks every character of non-ASCII text up)."""
+    for mark in _APOSTROPHE_MARKS:
+        if mark in text:
+            text = text.replace(mark, "'")
+    return text
 
 
 def fold(text: str) -> str:
     """Case-folded, diacritics removed, apostrophes unified: the form both the gazetteer
     and the text are compared in (ё and е, й and и fold together, as Russian writers do)."""
-    text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES).casefold())
-    return text.translate(_DROP_COMBINING)
+    text = unicodedata.normalize("NFKD", _unify_apostrophes(text).casefold())
+    return _COMBINING.sub("", text)
 
 
 # Scripts written without spaces between words: CJK ideographs, kana.
@@ -97,7 +109,7 @@ def sentence_ends(text: str) -> frozenset[int]:
     """Indices of the tokens of ``cased_tokens(text)`` that end a sentence, so a guard
     that reads the words after a name stops there ("... deposits in Kazakhstan. The
     company's shares fell" gives Kazakhstan no company to be the nationality of)."""
-    prepared = text.translate(_APOSTROPHES).replace("-", " ")
+    prepared = _unify_apostrophes(text).replace("-", " ")
     spans = [match.span() for match in _TOKEN.finditer(prepared)]
     ends = set()
     for index in range(len(spans) - 1):
@@ -112,9 +124,10 @@ def cased_tokens(text: str) -> tuple[list[str], list[int]]:
     LOWER, CAPITALISED or ALL_CAPS. CLDR names that are also everyday words ("того" is
     Togo in Russian) count only when capitalised; an abbreviation ("ABD", "АҚШ") only in
     capitals, since "Abd" is a part of Arabic names."""
-    raw = _TOKEN.findall(text.translate(_APOSTROPHES).replace("-", " "))
+    raw = _TOKEN.findall(_unify_apostrophes(text).replace("-", " "))
     # A script without capitals (Arabic, Chinese) writes every name "capitalised".
-    return [_fold_token(t) for t in raw], [_case_of(t) for t in raw]
+    # (map: the per-token loop was a third of this function)
+    return list(map(_fold_token, raw)), list(map(_case_of, raw))
 
 
 # Transliteration of Cyrillic (Russian, Kazakh, Kyrgyz, Tajik, Uzbek letters) to Latin,
@@ -686,7 +699,7 @@ def cldr_language_names(locales: list[str]) -> tuple[set[str], set[str]]:
             raise DataFileError(f"[cldr].locales: unknown locale {locale_id!r}: {error}") from error
         # As written, lower case (the inflection rules read й and ё), folded only to compare.
         split = [
-            _TOKEN.findall(name.translate(_APOSTROPHES).casefold().replace("-", " "))
+            _TOKEN.findall(_unify_apostrophes(name).casefold().replace("-", " "))
             for name in languages.values()
         ]
         lasts = Counter(fold(parts[-1]) for parts in split if len(parts) > 1)
@@ -783,7 +796,7 @@ def _inflected_forms(name: str, words: tuple[str, ...], rules: list[InflectionRu
     if len(name) <= 4 and name.isupper():
         return []
     # Rules see the word as written (й, ё intact), their forms are then folded.
-    last = _TOKEN.findall(name.translate(_APOSTROPHES).casefold().replace("-", " "))[-1]
+    last = _TOKEN.findall(_unify_apostrophes(name).casefold().replace("-", " "))[-1]
     if script_of(last) == "Latin" and len(last) < MIN_INFLECTED_LATIN:
         return []
     return [(*words[:-1], fold(form)) for rule in rules for form in rule.forms(last)]
@@ -1084,7 +1097,7 @@ def headline_actor(headline: str, found: MentionProfile, gazetteer: Gazetteer) -
         return None
     if "$" in headline:
         headline = _CURRENCY_SIGN.sub(" $", headline)
-    prepared = headline.translate(_APOSTROPHES).replace("-", " ")
+    prepared = _unify_apostrophes(headline).replace("-", " ")
     spans = [match.span() for match in _TOKEN.finditer(prepared)]
     raw = [prepared[a:b] for a, b in spans]
     words = [_fold_token(t) for t in raw]
