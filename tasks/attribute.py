@@ -21,7 +21,6 @@ from newswire.tasks.desk import DEFAULT_DESK
 from newswire.tasks.furniture import says_it_is_a_picture
 from newswire.tasks.memo import per_rules
 from newswire.tasks.patterns import trie_pattern
-from newswire.tasks.prefilter import Prefiltered, prefiltered
 from newswire.tasks.text import fold_whitespace
 
 DEFAULT_AGENCIES = DEFAULT_DESK.agencies
@@ -60,9 +59,8 @@ class AgencyRules:
     # The source after the text's last sentence, a space between ("... he added. AKI Press",
     # "... мэрии . asiaplustj.info »"): read on the last paragraph only.
     spaced_signoff: re.Pattern[str]
-    # ``syndication`` as two alternations (is it a note at all): the forms tied to the
-    # paragraph's start, and those opening with ".*" behind a literal prefilter.
-    any_syndication: tuple[re.Pattern[str] | Prefiltered, ...]
+    # ``syndication`` as one alternation (is it a note at all, one regex call per paragraph).
+    any_syndication: re.Pattern[str]
     # A caption's credit at its end: the agency, a slash and the photographer ("... 2024.
     # (Xinhua/Xie Huanchi)", "(AP Photo/Vladimir Voronin)"); "(Kyodo/AFP)" names two agencies.
     caption_credit: re.Pattern[str]
@@ -178,7 +176,14 @@ def load_agencies(path: str | Path = DEFAULT_AGENCIES) -> AgencyRules:
             path, "forms.titles.aggregator_suffix", fill(titles.get("aggregator_suffix", "(?!)"))
         ),
         grammar=DatelineGrammar(agency),
-        any_syndication=_any_note(forms.get("syndication", {}).get("notes", []), fill),
+        any_syndication=re.compile(
+            "|".join(
+                "(?:" + re.sub(r"\(\?P<\w+>", "(?:", fill(p)) + ")"
+                for p in forms.get("syndication", {}).get("notes", [])
+            )
+            or "(?!)",
+            re.IGNORECASE,
+        ),
         glued_signoff=re.compile(rf"(?<=[.!?»”\"])(?P<agency>{agency})\.?\s*$"),
         trailing_agency=re.compile(rf"(?<=\S)\s+(?P<agency>{agency})$"),
         dated_source=re.compile(
@@ -235,20 +240,6 @@ def _mention(names: str) -> str:
     """A name in running text as a whole word (or with a case ending), not inside an
     address or a domain ("kazinform@", "www.trend.az/..."); the name is group ``name``."""
     return rf"{WORD_BEFORE}(?<![.@/-])(?P<name>{names})(?:{_CASE_ENDING}|{WORD_AFTER}(?![@-]|\.\w))"
-
-
-def _any_note(notes: list[str], fill) -> tuple[re.Pattern[str] | Prefiltered, ...]:
-    """The syndication notes' forms as two regexes whose union is any note: those tied to
-    the paragraph's start (``re`` fails them at the first letters), and those opening with
-    ``.*``, tried at every position, behind their literal prefilter (tasks/prefilter.py)."""
-
-    def union(forms: list[str]) -> re.Pattern[str]:
-        unnamed = ("(?:" + re.sub(r"\(\?P<\w+>", "(?:", fill(p)) + ")" for p in forms)
-        return re.compile("|".join(unnamed) or "(?!)", re.IGNORECASE)
-
-    tied = [p for p in notes if not p.startswith(".*")]
-    open_ = [p for p in notes if p.startswith(".*")]
-    return (union(tied), prefiltered(union(open_)))
 
 
 def _is_everyday(alias: str) -> bool:
@@ -431,7 +422,7 @@ def is_attribution_paragraph(paragraph: str, rules: AgencyRules) -> bool:
 def _may_be_note(paragraph: str, rules: AgencyRules) -> bool:
     """Whether any syndication note's form fits the paragraph (``any_syndication``): asked
     by furniture removal, then by attribution, of the same paragraphs."""
-    return any(p.fullmatch(paragraph) is not None for p in rules.any_syndication)
+    return rules.any_syndication.fullmatch(paragraph) is not None
 
 
 # An agency's name and a section kicker make a short line.

@@ -17,7 +17,6 @@ from pathlib import Path
 from newswire.tasks.datafiles import DataFileError, compile_pattern, load_data_file
 from newswire.tasks.desk import DEFAULT_DESK
 from newswire.tasks.furniture import OutletHistory, furniture_positions, strip_stamp
-from newswire.tasks.prefilter import Prefiltered, prefiltered
 from newswire.tasks.text import comparison_form, fold_whitespace
 
 DEFAULT_BOILERPLATE = DEFAULT_DESK.boilerplate
@@ -32,7 +31,7 @@ class BoilerplateRules:
     # The same lists as one alternation each: one regex call per paragraph, not one per rule.
     any_pattern: re.Pattern[str] | None = None
     any_cut_from: re.Pattern[str] | None = None
-    any_inline: re.Pattern[str] | Prefiltered | None = None
+    any_inline: re.Pattern[str] | None = None
     # The file's stop words for languages jusText has no list for (Tajik): the paragraph
     # classifier reads them from here beside jusText's, in whichever process the rules are
     # (pickled from the rules cache, or sent to a process-pool or Dask worker).
@@ -68,8 +67,7 @@ def load_boilerplate(path: str | Path = DEFAULT_BOILERPLATE) -> BoilerplateRules
         inline=inline,
         any_pattern=_any_of(patterns),
         any_cut_from=_any_of(cut_from),
-        # (searched in every paragraph, so its literal words are looked for first)
-        any_inline=prefiltered(_any_of(inline)),
+        any_inline=_any_of(inline),
         stop_words=tuple(stop),
     )
 
