@@ -44,7 +44,7 @@ from newswire.tasks.extract import ArticlePage
 from newswire.tasks.furniture import OutletHistory, line_prints
 from newswire.tasks.homoglyphs import fold_homoglyphs
 from newswire.tasks.language import detect_language, detect_script
-from newswire.tasks.memo import Same as _Same
+from newswire.tasks.memo import Same
 from newswire.tasks.normalise import NormalisedEntry
 from newswire.tasks.primary import PrimaryEvidence, outlet_home
 from newswire.tasks.settings import EnrichPolicy
@@ -106,11 +106,11 @@ def outlet_agency(feed: Feed | None, rules: AgencyRules) -> str | None:
     domains (``domains`` in feeds/agencies.toml) for the feed's URL or outlet, else by
     its name or id. Once per feed (every entry of a feed asks; the name is searched with
     the whole agency alternation)."""
-    return None if feed is None else _outlet_agency(feed, _Same(rules))
+    return None if feed is None else _outlet_agency(feed, Same(rules))
 
 
 @lru_cache(maxsize=4096)
-def _outlet_agency(feed: Feed, same_rules: _Same) -> str | None:
+def _outlet_agency(feed: Feed, same_rules: Same) -> str | None:
     rules: AgencyRules = same_rules.value
     host = urlsplit(feed.url).hostname if feed.url.startswith(("http://", "https://")) else None
     known = (
@@ -241,7 +241,7 @@ def _enrich(
     home = outlet_home(
         feed.country if feed else None, entry.url or (feed.url if feed else None), rules.gazetteer.countries
     )
-    tags = region_columns(entry.title, text, _Same(rules.gazetteer), main.dateline_place, home)
+    tags = region_columns(entry.title, text, Same(rules.gazetteer), main.dateline_place, home)
     result = EnrichedText(
         title=entry.title,
         summary=entry.summary,
@@ -340,7 +340,7 @@ def _history_key(history: OutletHistory | None) -> tuple | None:
     identity is not reused while the memo lives)."""
     if history is None:
         return None
-    return (history.min_items, history.min_items_long, _Same(history.seen) if history.seen else None)
+    return (history.min_items, history.min_items_long, Same(history.seen) if history.seen else None)
 
 
 # Where a dateline broken off onto its own line is looked for: the text's head.
@@ -361,14 +361,14 @@ def script_and_language(text: str, declared: str | None) -> tuple[str | None, st
 
 
 @lru_cache(maxsize=TEXT_MEMO_SIZE)
-def _mentions(title: str, text: str, gazetteer: _Same, dateline: str | None) -> PrimaryEvidence:
+def _mentions(title: str, text: str, gazetteer: Same, dateline: str | None) -> PrimaryEvidence:
     """The countries a text names, where and how often: once per distinct text, whichever
     outlet carries it (the outlet's home country only weighs in the ranking)."""
     return primary_evidence(title, text, gazetteer.value, dateline)
 
 
 def region_columns(
-    title: str, text: str, gazetteer: _Same, dateline: str | None = None, home: str | None = None
+    title: str, text: str, gazetteer: Same, dateline: str | None = None, home: str | None = None
 ) -> dict[str, object]:
     """``tag_region(...).as_columns()``, the mentions found once per distinct text and
     ranked for this outlet's ``home`` country."""

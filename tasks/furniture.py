@@ -1019,15 +1019,23 @@ def _between_furniture(
     return found
 
 
-def _is_trailing_label(paragraph: str, above: str, stops: frozenset[str]) -> bool:
-    """At most ``TRAILING_LABEL_WORDS`` capitalised words with no digit or sentence end,
-    under a paragraph of prose that ended its sentence."""
-    f, before = features(paragraph, stops), features(above, stops)
+def _is_short_label(paragraph: str, f: ParagraphFeatures) -> bool:
+    """At most ``TRAILING_LABEL_WORDS`` words, capitalised, with no digit or sentence end:
+    the shape a label has above or under a story, whichever side it stands."""
     return (
         1 <= f.words <= TRAILING_LABEL_WORDS
         and paragraph[:1].isupper()
         and not f.ends_sentence
         and f.digit_share == 0
+    )
+
+
+def _is_trailing_label(paragraph: str, above: str, stops: frozenset[str]) -> bool:
+    """At most ``TRAILING_LABEL_WORDS`` capitalised words with no digit or sentence end,
+    under a paragraph of prose that ended its sentence."""
+    before = features(above, stops)
+    return (
+        _is_short_label(paragraph, features(paragraph, stops))
         and (before.ends_sentence or before.words >= LONG_WORDS)
         and before.words >= GOOD_WORDS
     )
@@ -1037,13 +1045,9 @@ def _is_leading_label(paragraph: str, below: str, stops: frozenset[str]) -> bool
     """At most ``TRAILING_LABEL_WORDS`` words, capitalised but not in capitals (a place
     written "ASTANA" may be the dateline), with no digit or sentence end, over a good
     paragraph: a button or a section's name above a short text."""
-    f = features(paragraph, stops)
     return (
-        1 <= f.words <= TRAILING_LABEL_WORDS
-        and paragraph[:1].isupper()
+        _is_short_label(paragraph, features(paragraph, stops))
         and not paragraph.isupper()
-        and not f.ends_sentence
-        and f.digit_share == 0
         and features(below, stops).good
     )
 
